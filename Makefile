@@ -1,0 +1,48 @@
+# Balie: `make run` starts everything, `make test` runs the whole test suite.
+# The Makefile only prepares the environment; `python -m bot` does the work.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproject.toml | sha1sum | cut -c1-12)
+# Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 (.python-version) or any python3.10 on PATH.
+PYTHON310 := $(shell command -v pyenv >/dev/null && pyenv which python3.10 2>/dev/null || command -v python3.10)
+
+.PHONY: install run test bench lint train compare-pipelines lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (pyenv install 3.10.13)"; exit 1; }
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<24.1"
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	rm -f $(VENV)/.installed-*; touch $@
+
+run: install
+	$(PY) -m bot run
+
+test: install
+	$(PY) -m ruff check .
+	$(PY) -m pytest -ra
+
+bench: install
+	$(PY) -m bot bench
+
+train: install
+	$(PY) -m bot train
+
+compare-pipelines: install
+	$(PY) -m bot compare-pipelines
+
+lint: install
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+# Re-pin every package after changing requirements.txt.
+lock:
+	$(PY) -m pip install --quiet -r requirements.txt
+	(echo "# Lock file: every package Balie installs, pinned. Regenerate with 'make lock'."; \
+	 $(PY) -m pip freeze --exclude-editable) > constraints.txt
+
+clean:
+	rm -rf $(VENV) models .rasa results .pytest_cache .ruff_cache

@@ -1,0 +1,84 @@
+"""Command line: `python -m bot run|web|train|bench|compare-pipelines`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.settings import Settings
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot import supervisor, training
+
+    settings = Settings.from_env()
+
+    async def main() -> int:
+        model = args.model or await training.ensure_model(settings.models_dir)
+        return await supervisor.run(settings, model)
+
+    return asyncio.run(main())
+
+
+def _web(args: argparse.Namespace) -> int:
+    from bot.web.app import serve
+
+    serve(Settings.from_env())
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from bot import training
+
+    path = asyncio.run(training.ensure_model(Settings.from_env().models_dir))
+    print(path)
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from bot import bench
+
+    return asyncio.run(bench.main(args))
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from bot import compare_pipelines
+
+    return asyncio.run(compare_pipelines.main(args.folds, args.out))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pathlib import Path
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Balie front desk")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="train if needed, start all services, print the URLs")
+    p.add_argument("--model", type=Path, help="use this model instead of the current one")
+    p.set_defaults(func=_run)
+
+    sub.add_parser("web", help="run only the web app").set_defaults(func=_web)
+    sub.add_parser("train", help="train a model for the current data if none exists").set_defaults(
+        func=_train
+    )
+
+    p = sub.add_parser("bench", help="latency, throughput and memory under simulated residents")
+    p.add_argument("--users", type=int, default=20, help="concurrent simulated residents")
+    p.add_argument("--duration", type=float, default=40.0, help="seconds of load per phase")
+    p.add_argument("--rasa-url", help="bench an already running Rasa server instead")
+    p.set_defaults(func=_bench)
+
+    p = sub.add_parser("compare-pipelines", help="cross-validate the candidate NLU pipelines")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--out", type=Path, default=Path("results/pipelines"))
+    p.set_defaults(func=_compare)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Exact Dutch patterns: case identifiers, postcodes, house numbers, e-mail, phone.
+
+Pure functions shared by the NLU extractor and the actions, so a value is
+recognised and normalised the same way wherever it comes in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+# M-2026-000042, m2026000042, "v 2026 42", "M/2026/000042"
+ZAAKNUMMER_RE = re.compile(r"\b([MV])[\s\-_./]?(20\d{2})[\s\-_./]?(\d{1,6})\b", re.IGNORECASE)
+# Dutch postcodes never start with 0 and never use the letter pairs SA, SD, SS.
+POSTCODE_RE = re.compile(r"\b([1-9]\d{3})(\s?)([A-Za-z]{2})\b")
+EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+# A house number right after a street name or postcode: 12, 12a, 12 A, 12-2, 12 bis, 14 hs
+HUISNUMMER_RE = re.compile(
+    r"\s*(?:nr\.?|nummer)?\s*(\d{1,5})(?:\s?([A-Za-z])\b|\s?-\s?(\w{1,4})\b|\s(bis|hs|huis|boven)\b)?",
+    re.IGNORECASE,
+)
+_FORBIDDEN_POSTCODE_LETTERS = {"SA", "SD", "SS"}
+# Two-letter Dutch words that follow a number in ordinary sentences ("in 2026 al ...").
+_COMMON_TWO_LETTER_WORDS = {
+    "al", "de", "en", "er", "in", "is", "je", "ik", "na", "nu", "of", "om", "op", "te",
+    "we", "ze", "zo", "ja", "uw", "dr", "ca", "km", "uu", "kg", "cm", "mm", "ha",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Match:
+    entity: str
+    start: int
+    end: int
+    value: str
+
+
+def normalize_zaaknummer(text: str) -> str | None:
+    """'m2026000042' -> 'M-2026-000042'; None when the text holds no identifier."""
+    m = ZAAKNUMMER_RE.search(text.strip())
+    if not m:
+        return None
+    return f"{m.group(1).upper()}-{m.group(2)}-{int(m.group(3)):06d}"
+
+
+def normalize_postcode(text: str) -> str | None:
+    """'1234ab' -> '1234 AB'; None when it is not a valid Dutch postcode."""
+    m = POSTCODE_RE.fullmatch(text.strip())
+    if not m or m.group(3).upper() in _FORBIDDEN_POSTCODE_LETTERS:
+        return None
+    return f"{m.group(1)} {m.group(3).upper()}"
+
+
+def _huisnummer_value(m: re.Match[str]) -> str:
+    number, letter, addition, word = m.groups()
+    if letter:
+        return f"{int(number)}{letter.upper()}"
+    if addition or word:
+        return f"{int(number)}-{(addition or word).lower()}"
+    return str(int(number))
+
+
+def normalize_huisnummer(text: str) -> str | None:
+    """'12a' -> '12A', '12 - 2' -> '12-2', '3 bis' -> '3-bis'."""
+    m = HUISNUMMER_RE.fullmatch(text.strip())
+    return _huisnummer_value(m) if m else None
+
+
+def normalize_telefoonnummer(text: str) -> str | None:
+    """A Dutch or international phone number in E.164 ('+31612345678'), else None."""
+    try:
+        number = phonenumbers.parse(text, "NL")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def find_zaaknummers(text: str) -> list[Match]:
+    return [
+        Match("zaaknummer", m.start(), m.end(), normalize_zaaknummer(m.group(0)) or "")
+        for m in ZAAKNUMMER_RE.finditer(text)
+    ]
+
+
+def find_postcodes(text: str) -> list[Match]:
+    found = []
+    for m in POSTCODE_RE.finditer(text):
+        letters = m.group(3)
+        # "1234 en" is a number followed by a word; "1234 AB" and "1234ab" are postcodes.
+        if m.group(2) and letters.islower() and letters in _COMMON_TWO_LETTER_WORDS:
+            continue
+        value = normalize_postcode(m.group(0))
+        if value:
+            found.append(Match("postcode", m.start(), m.end(), value))
+    return found
+
+
+def find_emails(text: str) -> list[Match]:
+    return [Match("email", m.start(), m.end(), m.group(0).lower()) for m in EMAIL_RE.finditer(text)]
+
+
+def find_telefoonnummers(text: str) -> list[Match]:
+    found = []
+    for m in phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID):
+        value = phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
+        found.append(Match("telefoonnummer", m.start, m.end, value))
+    return found
+
+
+def find_huisnummer_after(text: str, position: int) -> Match | None:
+    """The house number that directly follows a street name or postcode ending at position."""
+    m = HUISNUMMER_RE.match(text, position)
+    if not m:
+        return None
+    return Match("huisnummer", m.start(1), m.end(), _huisnummer_value(m))
+
+
+def find_exact(text: str) -> list[Match]:
+    """All exact entities in text, without overlaps (earlier kinds win)."""
+    found: list[Match] = []
+    for finder in (find_zaaknummers, find_emails, find_postcodes, find_telefoonnummers):
+        for match in finder(text):
+            if not any(match.start < f.end and f.start < match.end for f in found):
+                found.append(match)
+    return sorted(found, key=lambda m: m.start)

@@ -1,0 +1,48 @@
+"""Configuration from environment variables, with embedded defaults that just work."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot import ROOT
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    web_port: int = 8000
+    root: Path = ROOT
+    models_dir: Path = field(default=ROOT / "models")
+    data_dir: Path = field(default=ROOT / "data")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            host=os.environ.get("BALIE_HOST", "127.0.0.1"),
+            rasa_port=_env_int("BALIE_RASA_PORT", 5005),
+            action_port=_env_int("BALIE_ACTION_PORT", 5055),
+            web_port=_env_int("BALIE_WEB_PORT", 8000),
+            models_dir=Path(os.environ.get("BALIE_MODELS_DIR", ROOT / "models")),
+            data_dir=Path(os.environ.get("BALIE_DATA_DIR", ROOT / "data")),
+        )
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.host}:{self.action_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"

@@ -1,0 +1,198 @@
+"""Starts the Rasa server, the action server and the web app, and stops them cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from bot import ROOT
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STARTUP_TIMEOUT = float(os.environ.get("BALIE_STARTUP_TIMEOUT", "300"))
+STOP_TIMEOUT = 20.0
+
+
+def _die_with_parent() -> None:
+    """Runs in the child: ask Linux to SIGTERM it when the supervisor dies, even by SIGKILL."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+    os.setsid()  # own process group: a Ctrl-C reaches the supervisor, which stops children in order
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    health_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    process: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+
+def services(settings: Settings, model: Path) -> list[Service]:
+    py = sys.executable
+    env = {"BALIE_ACTION_URL": f"{settings.action_url}/webhook"}
+    return [
+        Service(
+            "actions",
+            [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+            f"{settings.action_url}/health",
+        ),
+        Service(
+            "web",
+            [py, "-m", "bot", "web"],
+            f"{settings.web_url}/health",
+        ),
+        Service(
+            "rasa",
+            [
+                py, "-m", "rasa", "run", "--enable-api", "--model", str(model),
+                "--interface", settings.host, "--port", str(settings.rasa_port),
+                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+            ],
+            f"{settings.rasa_url}/",
+            env,
+        ),
+    ]  # fmt: skip
+
+
+class Supervisor:
+    """Keeps a set of services running; one failing stops them all."""
+
+    def __init__(self, settings: Settings, model: Path, log_dir: Path | None = None) -> None:
+        self.settings = settings
+        self.services = services(settings, model)
+        self.log_dir = log_dir or settings.data_dir / "logs"
+
+    def pid(self, name: str) -> int | None:
+        return next((s.pid for s in self.services if s.name == name), None)
+
+    async def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "BALIE_HOST": self.settings.host,
+            "BALIE_RASA_PORT": str(self.settings.rasa_port),
+            "BALIE_ACTION_PORT": str(self.settings.action_port),
+            "BALIE_WEB_PORT": str(self.settings.web_port),
+            "PYTHONUNBUFFERED": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+        try:
+            for service in self.services:
+                with open(self.log_dir / f"{service.name}.log", "ab") as out:
+                    service.process = await asyncio.create_subprocess_exec(
+                        *service.argv, cwd=ROOT, env={**env, **service.env},
+                        stdout=out, stderr=asyncio.subprocess.STDOUT, preexec_fn=_die_with_parent,
+                    )  # fmt: skip
+            await self._wait_healthy()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _wait_healthy(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STARTUP_TIMEOUT
+        pending = list(self.services)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            while pending:
+                for service in list(pending):
+                    if service.process and service.process.returncode is not None:
+                        raise RuntimeError(
+                            f"{service.name} exited with code {service.process.returncode}; "
+                            f"see {self.log_dir / (service.name + '.log')}"
+                        )
+                    try:
+                        async with http.get(service.health_url) as resp:
+                            if resp.status == 200:
+                                pending.remove(service)
+                    except (aiohttp.ClientError, asyncio.TimeoutError):
+                        pass
+                if loop.time() > deadline:
+                    names = ", ".join(s.name for s in pending)
+                    raise TimeoutError(f"not answering after {STARTUP_TIMEOUT:.0f}s: {names}")
+                if pending:
+                    await asyncio.sleep(0.5)
+
+    async def wait(self) -> str:
+        """Wait until any service exits; return its name."""
+        waits = {
+            asyncio.ensure_future(s.process.wait()): s.name for s in self.services if s.process
+        }
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in waits:
+            if task not in done:
+                task.cancel()
+        return waits[next(iter(done))]
+
+    async def stop(self) -> None:
+        """SIGTERM every service's process group, then SIGKILL what is left."""
+        running = [s for s in reversed(self.services) if s.process and s.process.returncode is None]
+        for service in running:
+            _signal_group(service.process.pid, signal.SIGTERM)
+        for service in running:
+            try:
+                await asyncio.wait_for(service.process.wait(), STOP_TIMEOUT)
+            except asyncio.TimeoutError:
+                log.warning("%s did not stop in %.0fs; killing it", service.name, STOP_TIMEOUT)
+                _signal_group(service.process.pid, signal.SIGKILL)
+                await service.process.wait()
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def print_urls(settings: Settings) -> None:
+    print(
+        "\nBalie is running:\n"
+        f"  web app            {settings.web_url}/\n"
+        f"  chat (REST)        POST {settings.rasa_url}/webhooks/rest/webhook\n"
+        f"  Rasa server (API)  {settings.rasa_url}/\n"
+        f"  action server      {settings.action_url}/health\n"
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+
+
+async def run(settings: Settings, model: Path) -> int:
+    """Start everything, print the URLs, run until Ctrl-C/SIGTERM or a service dies."""
+    supervisor = Supervisor(settings, model)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"Starting Rasa server, action server and web app (model {model.name})...", flush=True)
+    await supervisor.start()
+    print_urls(settings)
+    stopped = asyncio.ensure_future(stop.wait())
+    died = asyncio.ensure_future(supervisor.wait())
+    await asyncio.wait({stopped, died}, return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    if died.done():
+        print(f"{died.result()} stopped unexpectedly; stopping the others.", file=sys.stderr)
+        code = 1
+    else:
+        died.cancel()
+    print("Stopping...", flush=True)
+    await supervisor.stop()
+    return code

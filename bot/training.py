@@ -1,0 +1,94 @@
+"""Training models: fingerprinting the training inputs, train/test splits, `rasa train`."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import sys
+from pathlib import Path
+
+from bot import ROOT
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = ROOT / "nlu_data"
+CONFIG = ROOT / "config.yml"
+DOMAIN = ROOT / "domain.yml"
+# Code that ends up inside the model graph: a change to it needs a new model.
+COMPONENT_DIR = ROOT / "bot" / "nlu"
+
+
+def training_inputs(config: Path = CONFIG, data: Path = DATA_DIR) -> list[Path]:
+    files = [config, DOMAIN, *sorted(data.rglob("*.yml")), *sorted(COMPONENT_DIR.glob("*.py"))]
+    return [f for f in files if f.is_file()]
+
+
+def fingerprint(config: Path = CONFIG, data: Path = DATA_DIR) -> str:
+    """A short hash of everything that shapes a model."""
+    digest = hashlib.sha256()
+    for path in training_inputs(config, data):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+async def run_rasa(*args: str, log_file: Path | None = None) -> None:
+    """Run a `rasa` CLI command in a subprocess without blocking the event loop."""
+    cmd = [sys.executable, "-m", "rasa", *args]
+    log.info("running %s", " ".join(cmd))
+    out = open(log_file, "wb") if log_file else None  # noqa: SIM115 - closed below
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *cmd, cwd=ROOT, stdout=out or asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.STDOUT
+        )
+        code = await proc.wait()
+    finally:
+        if out:
+            out.close()
+    if code != 0:
+        where = f"; see {log_file}" if log_file else ""
+        raise RuntimeError(f"rasa {args[0]} failed with exit code {code}{where}")
+
+
+async def train(
+    out_dir: Path,
+    name: str,
+    data: list[Path] | None = None,
+    config: Path = CONFIG,
+    log_file: Path | None = None,
+) -> Path:
+    """Train a full model (NLU and dialogue) into out_dir/name.tar.gz."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_args = [str(p) for p in (data or [DATA_DIR])]
+    await run_rasa(
+        "train", "--config", str(config), "--domain", str(DOMAIN), "--data", *data_args,
+        "--out", str(out_dir), "--fixed-model-name", name, "--quiet",
+        log_file=log_file,
+    )  # fmt: skip
+    return out_dir / f"{name}.tar.gz"
+
+
+async def ensure_model(models_dir: Path) -> Path:
+    """The model for the current data and config; trained first if there is none."""
+    path = models_dir / f"balie-{fingerprint()}.tar.gz"
+    if path.exists():
+        return path
+    print(f"Training a model for the current data ({path.name}); this takes a few minutes...")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    return await train(models_dir, path.name.removesuffix(".tar.gz"),
+                       log_file=models_dir / "train.log")  # fmt: skip
+
+
+def split_nlu(out_dir: Path, train_fraction: float = 0.8, seed: int = 42) -> tuple[Path, Path]:
+    """Split the NLU data per intent into a training and a held-out file (deterministic)."""
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(DATA_DIR))
+    train_part, test_part = data.train_test_split(train_frac=train_fraction, random_seed=seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    train_file, test_file = out_dir / "train_nlu.yml", out_dir / "test_nlu.yml"
+    RasaYAMLWriter().dump(train_file, train_part)
+    RasaYAMLWriter().dump(test_file, test_part)
+    return train_file, test_file

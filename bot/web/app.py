@@ -1,0 +1,92 @@
+"""aiohttp application factory for the web app."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import jinja2
+from aiohttp import web
+
+from bot.content import gemeente_settings
+from bot.settings import Settings
+
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+)
+SETTINGS_KEY = web.AppKey("settings", Settings)
+HTTP_KEY = web.AppKey("http", aiohttp.ClientSession)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+async def _answers(http: aiohttp.ClientSession, url: str) -> bool:
+    try:
+        async with http.get(url) as resp:
+            return resp.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return False
+
+
+async def index(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS_KEY]
+    http = request.app[HTTP_KEY]
+    services = [
+        ("Rasa server", settings.rasa_url + "/", "NLU, dialoog en REST-kanaal"),
+        ("Action server", settings.action_url + "/health", "acties naar het zaaksysteem"),
+        ("Web app", settings.web_url + "/health", "deze pagina, health"),
+    ]
+    up = await asyncio.gather(*(_answers(http, url) for _, url, _ in services))
+    html = TEMPLATES.get_template("index.html").render(
+        gemeente=gemeente_settings(),
+        services=[(name, url, what, ok) for (name, url, what), ok in zip(services, up)],
+        rest_url=settings.rasa_url + "/webhooks/rest/webhook",
+    )
+    return web.Response(text=html, content_type="text/html")
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "service": "web"})
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    response = await handler(request)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """Unknown paths and wrong methods answer with JSON under /api and /health."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith(("/api", "/health")):
+            raise
+        return web.json_response({"error": exc.reason, "status": exc.status}, status=exc.status)
+
+
+async def _http_session(app: web.Application):  # type: ignore[no-untyped-def]
+    app[HTTP_KEY] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
+    yield
+    await app[HTTP_KEY].close()
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    app = web.Application(middlewares=[json_errors, security_headers], client_max_size=1024**2)
+    app[SETTINGS_KEY] = settings or Settings.from_env()
+    app.cleanup_ctx.append(_http_session)
+    app.router.add_get("/", index)
+    app.router.add_get("/health", health)
+    return app
+
+
+def serve(settings: Settings) -> None:
+    web.run_app(create_app(settings), host=settings.host, port=settings.web_port, print=None)

@@ -1,0 +1,1 @@
+"""Input/output channels for the Rasa server (Telegram, web widget relay)."""

@@ -1,0 +1,42 @@
+"""Talking to the running Rasa server over real HTTP, as the channels do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from bot.settings import Settings
+
+# Actions Rasa runs on its own around every turn; test stories leave them out.
+INTERNAL_ACTIONS = {"action_listen", "action_extract_slots", "action_session_start"}
+
+
+def full_intent(parse_data: dict[str, Any]) -> str:
+    """'faq/pgb' for a retrieval intent, else the intent name."""
+    name = parse_data["intent"]["name"]
+    selector = parse_data.get("response_selector", {}).get(name)
+    if selector:
+        return selector["response"]["intent_response_key"] or name
+    return name
+
+
+async def parse(http: aiohttp.ClientSession, settings: Settings, text: str) -> dict[str, Any]:
+    async with http.post(f"{settings.rasa_url}/model/parse", json={"text": text}) as resp:
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+
+async def say(
+    http: aiohttp.ClientSession, settings: Settings, sender: str, text: str
+) -> list[dict[str, Any]]:
+    body = {"sender": sender, "message": text}
+    async with http.post(f"{settings.rasa_url}/webhooks/rest/webhook", json=body) as resp:
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+
+async def events(http: aiohttp.ClientSession, settings: Settings, sender: str) -> list[dict]:
+    async with http.get(f"{settings.rasa_url}/conversations/{sender}/tracker") as resp:
+        assert resp.status == 200, await resp.text()
+        return (await resp.json())["events"]

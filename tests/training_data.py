@@ -1,0 +1,43 @@
+"""Reading Balie's training data the way Rasa reads it."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+from bot import ROOT
+
+SHARED = ROOT.parent / "shared"
+PERSONAS = SHARED / "spec" / "personas.md"
+XSID = SHARED / "reference" / "xsid-nl-valid.conll"
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+@cache
+def nlu_examples(path: Path = ROOT / "nlu_data") -> list[tuple[str, str]]:
+    """(full intent, plain text) for every example, entity markup removed."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    return [
+        (m.get("intent_response_key") or m.get("intent"), m.get("text"))
+        for m in data.intent_examples
+    ]
+
+
+def persona_sentences() -> list[str]:
+    """The residents' quoted sentences in personas.md (the acceptance tests)."""
+    text = PERSONAS.read_text(encoding="utf-8")
+    return [" ".join(s.split()) for s in re.findall(r'"([^"]{12,})"', text)]
+
+
+def xsid_utterances() -> list[str]:
+    return [
+        line.removeprefix("# text = ").strip()
+        for line in XSID.read_text(encoding="utf-8").splitlines()
+        if line.startswith("# text = ")
+    ]
