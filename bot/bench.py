@@ -72,8 +72,9 @@ class MemorySampler:
             self._task.cancel()
 
 
-async def _resident(http: aiohttp.ClientSession, rasa_url: str, kind: str,
-                    until: float, samples: Samples) -> None:  # fmt: skip
+async def _resident(
+    http: aiohttp.ClientSession, rasa_url: str, kind: str, until: float, samples: Samples
+) -> None:
     rng = random.Random()
     while time.monotonic() < until:
         sender = f"bench-{uuid.uuid4().hex[:12]}"
@@ -104,7 +105,9 @@ async def phase(rasa_url: str, kind: str, users: int, duration: float) -> tuple[
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
         start = time.monotonic()
         until = start + duration
-        await asyncio.gather(*(_resident(http, rasa_url, kind, until, samples) for _ in range(users)))
+        await asyncio.gather(
+            *(_resident(http, rasa_url, kind, until, samples) for _ in range(users))
+        )
         return samples, time.monotonic() - start
 
 
@@ -143,15 +146,19 @@ async def main(args: argparse.Namespace) -> int:
         sampler = MemorySampler(pid)
         idle = sampler.rss()
         print(f"\n{args.users} concurrent residents, {args.duration:.0f}s per phase, {rasa_url}")
-        print(f"{'kind':<14}{'turns':>8}{'errors':>8}{'turns/s':>10}"
-              f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'mean ms':>9}")  # fmt: skip
+        print(
+            f"{'kind':<14}{'turns':>8}{'errors':>8}{'turns/s':>10}"
+            f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'mean ms':>9}"
+        )
         with sampler:
             for kind, label in (("rest", "REST webhook"), ("parse", "/model/parse")):
                 samples, elapsed = await phase(rasa_url, kind, args.users, args.duration)
                 print(report(label, samples, elapsed), flush=True)
         if pid:
-            print(f"Rasa process memory: {idle / 2**20:.0f} MiB idle, "
-                  f"{sampler.peak / 2**20:.0f} MiB peak (RSS, pid {pid})")  # fmt: skip
+            print(
+                f"Rasa process memory: {idle / 2**20:.0f} MiB idle, "
+                f"{sampler.peak / 2**20:.0f} MiB peak (RSS, pid {pid})"
+            )
         else:
             print("Rasa process memory: unknown (process not found)")
     finally:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from bot import ROOT
-from bot.training import DATA_DIR, run_rasa
+from bot.training import DOMAIN, NLU_DIR, run_rasa
 
 PIPELINES = ROOT / "bot" / "pipelines"
 DOC = ROOT / "docs" / "nlu.md"
@@ -18,10 +18,23 @@ async def cross_validate(config: Path, folds: int, out: Path) -> tuple[dict, dic
     out.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     await run_rasa(
-        "test", "nlu", "--nlu", str(DATA_DIR), "--config", str(config), "--cross-validation",
-        "--folds", str(folds), "--out", str(out), "--no-plot", "--no-errors",
+        "test",
+        "nlu",
+        "--nlu",
+        str(NLU_DIR),
+        "--domain",
+        str(DOMAIN),
+        "--config",
+        str(config),
+        "--cross-validation",
+        "--folds",
+        str(folds),
+        "--out",
+        str(out),
+        "--no-plot",
+        "--no-errors",
         log_file=out / "rasa.log",
-    )  # fmt: skip
+    )
     elapsed = time.monotonic() - start
     intents = json.loads((out / "intent_report.json").read_text())
     responses_file = out / "response_selection_report.json"
@@ -29,33 +42,35 @@ async def cross_validate(config: Path, folds: int, out: Path) -> tuple[dict, dic
     return intents, responses, elapsed
 
 
+def _row(label: str, cells: list[str]) -> str:
+    return f"| {label} | " + " | ".join(cells) + " |"
+
+
 def _table(results: dict[str, tuple[dict, dict, float]], folds: int) -> str:
-    names = list(results)
+    runs = list(results.values())
     labels = sorted(
-        {k for r in results.values() for k in r[0] if isinstance(r[0][k], dict)}
+        {k for r in runs for k in r[0] if isinstance(r[0][k], dict)}
         - {"macro avg", "weighted avg", "micro avg"}
     )
+    header = [_row("", [f"`{n}`" for n in results]), "|---|" + "---|" * len(results)]
     lines = [
         f"{folds}-fold cross-validation on all of `nlu_data/` (`make compare-pipelines`).",
         "",
-        "| | " + " | ".join(f"`{n}`" for n in names) + " |",
-        "|---|" + "---|" * len(names),
-        "| intent macro-F1 | "
-        + " | ".join(f"**{r[0]['macro avg']['f1-score']:.3f}**" for r in results.values()) + " |",
-        "| intent accuracy | " + " | ".join(f"{r[0]['accuracy']:.3f}" for r in results.values()) + " |",
-        "| FAQ sub-intent macro-F1 | "
-        + " | ".join(f"{r[1].get('macro avg', {}).get('f1-score', float('nan')):.3f}"
-                     for r in results.values()) + " |",
-        "| time for all folds | " + " | ".join(f"{r[2] / 60:.1f} min" for r in results.values()) + " |",
+        *header,
+        _row("intent macro-F1", [f"**{r[0]['macro avg']['f1-score']:.3f}**" for r in runs]),
+        _row("intent accuracy", [f"{r[0]['accuracy']:.3f}" for r in runs]),
+        _row(
+            "FAQ sub-intent macro-F1",
+            [f"{r[1].get('macro avg', {}).get('f1-score', float('nan')):.3f}" for r in runs],
+        ),
+        _row("time for all folds", [f"{r[2] / 60:.1f} min" for r in runs]),
         "",
         "Per-intent F1:",
         "",
-        "| intent | " + " | ".join(f"`{n}`" for n in names) + " |",
-        "|---|" + "---|" * len(names),
-    ]  # fmt: skip
+        *header,
+    ]
     for label in labels:
-        cells = [r[0].get(label, {}).get("f1-score", float("nan")) for r in results.values()]
-        lines.append(f"| {label} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+        lines.append(_row(label, [f"{r[0].get(label, {}).get('f1-score', 0):.3f}" for r in runs]))
     return "\n".join(lines)
 
 

@@ -62,14 +62,26 @@ def services(settings: Settings, model: Path) -> list[Service]:
         Service(
             "rasa",
             [
-                py, "-m", "rasa", "run", "--enable-api", "--model", str(model),
-                "--interface", settings.host, "--port", str(settings.rasa_port),
-                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                py,
+                "-m",
+                "rasa",
+                "run",
+                "--enable-api",
+                "--model",
+                str(model),
+                "--interface",
+                settings.host,
+                "--port",
+                str(settings.rasa_port),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
             ],
             f"{settings.rasa_url}/",
             env,
         ),
-    ]  # fmt: skip
+    ]
 
 
 class Supervisor:
@@ -98,9 +110,13 @@ class Supervisor:
             for service in self.services:
                 with open(self.log_dir / f"{service.name}.log", "ab") as out:
                     service.process = await asyncio.create_subprocess_exec(
-                        *service.argv, cwd=ROOT, env={**env, **service.env},
-                        stdout=out, stderr=asyncio.subprocess.STDOUT, preexec_fn=_die_with_parent,
-                    )  # fmt: skip
+                        *service.argv,
+                        cwd=ROOT,
+                        env={**env, **service.env},
+                        stdout=out,
+                        stderr=asyncio.subprocess.STDOUT,
+                        preexec_fn=_die_with_parent,
+                    )
             await self._wait_healthy()
         except BaseException:
             await self.stop()

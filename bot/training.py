@@ -13,6 +13,7 @@ from bot import ROOT
 log = logging.getLogger(__name__)
 
 DATA_DIR = ROOT / "nlu_data"
+NLU_DIR = DATA_DIR / "nlu"  # NLU examples, lookup tables; rules and stories sit above it
 CONFIG = ROOT / "config.yml"
 DOMAIN = ROOT / "domain.yml"
 # Code that ends up inside the model graph: a change to it needs a new model.
@@ -37,10 +38,13 @@ async def run_rasa(*args: str, log_file: Path | None = None) -> None:
     """Run a `rasa` CLI command in a subprocess without blocking the event loop."""
     cmd = [sys.executable, "-m", "rasa", *args]
     log.info("running %s", " ".join(cmd))
-    out = open(log_file, "wb") if log_file else None  # noqa: SIM115 - closed below
+    out = open(log_file, "wb") if log_file else None
     try:
         proc = await asyncio.create_subprocess_exec(
-            *cmd, cwd=ROOT, stdout=out or asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.STDOUT
+            *cmd,
+            cwd=ROOT,
+            stdout=out or asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.STDOUT,
         )
         code = await proc.wait()
     finally:
@@ -62,10 +66,20 @@ async def train(
     out_dir.mkdir(parents=True, exist_ok=True)
     data_args = [str(p) for p in (data or [DATA_DIR])]
     await run_rasa(
-        "train", "--config", str(config), "--domain", str(DOMAIN), "--data", *data_args,
-        "--out", str(out_dir), "--fixed-model-name", name, "--quiet",
+        "train",
+        "--config",
+        str(config),
+        "--domain",
+        str(DOMAIN),
+        "--data",
+        *data_args,
+        "--out",
+        str(out_dir),
+        "--fixed-model-name",
+        name,
+        "--quiet",
         log_file=log_file,
-    )  # fmt: skip
+    )
     return out_dir / f"{name}.tar.gz"
 
 
@@ -76,16 +90,28 @@ async def ensure_model(models_dir: Path) -> Path:
         return path
     print(f"Training a model for the current data ({path.name}); this takes a few minutes...")
     models_dir.mkdir(parents=True, exist_ok=True)
-    return await train(models_dir, path.name.removesuffix(".tar.gz"),
-                       log_file=models_dir / "train.log")  # fmt: skip
+    return await train(
+        models_dir, path.name.removesuffix(".tar.gz"), log_file=models_dir / "train.log"
+    )
+
+
+def dialogue_files() -> list[Path]:
+    return sorted(p for p in DATA_DIR.rglob("*.yml") if NLU_DIR not in p.parents)
+
+
+def load_nlu(paths: list[Path] | None = None):  # -> rasa TrainingData (imported lazily: slow)
+    """The NLU training data of the given files (default: all of nlu_data/), merged."""
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    return TrainingData().merge(*(load_data(str(p)) for p in paths or [NLU_DIR]))
 
 
 def split_nlu(out_dir: Path, train_fraction: float = 0.8, seed: int = 42) -> tuple[Path, Path]:
     """Split the NLU data per intent into a training and a held-out file (deterministic)."""
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
-    from rasa.shared.nlu.training_data.loading import load_data
 
-    data = load_data(str(DATA_DIR))
+    data = load_nlu()
     train_part, test_part = data.train_test_split(train_frac=train_fraction, random_seed=seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     train_file, test_file = out_dir / "train_nlu.yml", out_dir / "test_nlu.yml"

@@ -42,9 +42,13 @@ def free_port() -> int:
 
 def make_settings(tmp: Path) -> Settings:
     return Settings(
-        host="127.0.0.1", rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
-        models_dir=tmp / "models", data_dir=tmp / "data",
-    )  # fmt: skip
+        host="127.0.0.1",
+        rasa_port=free_port(),
+        action_port=free_port(),
+        web_port=free_port(),
+        models_dir=tmp / "models",
+        data_dir=tmp / "data",
+    )
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -66,7 +70,7 @@ def test_model() -> TrainedModel:
     train_file, test_file = out / "train_nlu.yml", out / "test_nlu.yml"
     if not model.exists():
         train_file, test_file = training.split_nlu(out)
-        data = [train_file, *[p for p in training.DATA_DIR.rglob("*.yml") if "nlu:" not in p.read_text()]]
+        data = [train_file, *training.dialogue_files()]
         asyncio.run(training.train(out, "model", data=data, log_file=out / "train.log"))
     return TrainedModel(model, train_file, test_file)
 
@@ -80,9 +84,11 @@ class RunningStack:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--model", str(model)],
-            cwd=ROOT, env=settings_env(settings),
-            stdout=open(self.log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
-        )  # fmt: skip
+            cwd=ROOT,
+            env=settings_env(settings),
+            stdout=open(self.log, "wb"),
+            stderr=subprocess.STDOUT,
+        )
 
     def wait_ready(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout

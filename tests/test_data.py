@@ -10,39 +10,98 @@ from collections import Counter
 import yaml
 
 from bot import ROOT
-from tests.training_data import normalise, nlu_examples, persona_sentences, xsid_utterances
+from tests.training_data import nlu_examples, normalise, persona_sentences, xsid_utterances
 
 CONTRACT_INTENTS = [
-    "groeten", "afscheid", "bedanken", "bevestigen", "ontkennen", "hulp", "stoppen",
-    "bot_vraag", "medewerker_spreken", "melding_doen", "verzoek_indienen", "status_opvragen",
+    "groeten",
+    "afscheid",
+    "bedanken",
+    "bevestigen",
+    "ontkennen",
+    "hulp",
+    "stoppen",
+    "bot_vraag",
+    "medewerker_spreken",
+    "melding_doen",
+    "verzoek_indienen",
+    "status_opvragen",
     "informeren",
-]  # fmt: skip
-BIG_INTENTS = {"melding_doen", "verzoek_indienen", "status_opvragen", "medewerker_spreken",
-               "informeren"}  # fmt: skip
+]
+BIG_INTENTS = {
+    "melding_doen",
+    "verzoek_indienen",
+    "status_opvragen",
+    "medewerker_spreken",
+    "informeren",
+}
 FAQ_KEYS = [
-    "openingstijden", "contact", "afspraak_maken", "paspoort_id_kaart", "rijbewijs",
-    "verhuizing", "geboorteaangifte", "trouwen", "uittreksel_brp", "afvalkalender", "grofvuil",
-    "parkeervergunning", "omgevingsvergunning", "kapvergunning", "evenementenvergunning", "pgb",
-    "wmo_zorgloket", "jongerenwerk", "wijksteunpunt", "wegwerkzaamheden", "ondernemersloket",
-]  # fmt: skip
-CONTRACT_ENTITIES = ["zaaknummer", "postcode", "huisnummer", "straat", "plaats", "email",
-                     "telefoonnummer", "tijdstip"]  # fmt: skip
+    "openingstijden",
+    "contact",
+    "afspraak_maken",
+    "paspoort_id_kaart",
+    "rijbewijs",
+    "verhuizing",
+    "geboorteaangifte",
+    "trouwen",
+    "uittreksel_brp",
+    "afvalkalender",
+    "grofvuil",
+    "parkeervergunning",
+    "omgevingsvergunning",
+    "kapvergunning",
+    "evenementenvergunning",
+    "pgb",
+    "wmo_zorgloket",
+    "jongerenwerk",
+    "wijksteunpunt",
+    "wegwerkzaamheden",
+    "ondernemersloket",
+]
+CONTRACT_ENTITIES = [
+    "zaaknummer",
+    "postcode",
+    "huisnummer",
+    "straat",
+    "plaats",
+    "email",
+    "telefoonnummer",
+    "tijdstip",
+]
 
 
 def test_rasa_data_validate_is_clean() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings",
-         "--data", "nlu_data", "--domain", "domain.yml", "--config", "config.yml"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "data",
+            "validate",
+            "--fail-on-warnings",
+            "--data",
+            "nlu_data",
+            "--domain",
+            "domain.yml",
+            "--config",
+            "config.yml",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     output = result.stdout + result.stderr
     # Some problems are only logged as warnings while loading, before --fail-on-warnings
     # applies. One is Rasa 3.6's own doing: it derives a domain for the retrieval intent
     # `faq` from the NLU data and then reports it as duplicated with domain.yml, which must
     # declare it for the rules to be valid.
-    warnings = [w for w in output.split("UserWarning: ")[1:]
-                if not w.startswith("The following duplicated intents have been found across "
-                                    "multiple domain files: faq\n")]  # fmt: skip
+    warnings = [
+        w
+        for w in output.split("UserWarning: ")[1:]
+        if not w.startswith(
+            "The following duplicated intents have been found across multiple domain files: faq\n"
+        )
+    ]
     assert result.returncode == 0 and warnings == [], output[-4000:]
 
 

@@ -15,11 +15,18 @@ from tests.training_data import nlu_examples, persona_sentences, xsid_utterances
 
 pytestmark = [pytest.mark.stack, pytest.mark.asyncio(loop_scope="session")]
 
-BUSINESS_INTENTS = {"melding_doen", "verzoek_indienen", "status_opvragen", "faq",
-                    "medewerker_spreken"}  # fmt: skip
+BUSINESS_INTENTS = {
+    "melding_doen",
+    "verzoek_indienen",
+    "status_opvragen",
+    "faq",
+    "medewerker_spreken",
+}
 
 
-async def parse_all(http: aiohttp.ClientSession, settings: Settings, texts: list[str]) -> list[dict]:
+async def parse_all(
+    http: aiohttp.ClientSession, settings: Settings, texts: list[str]
+) -> list[dict]:
     limit = asyncio.Semaphore(8)
 
     async def one(text: str) -> dict:
@@ -36,13 +43,21 @@ async def test_held_out_examples_are_understood(stack, http, test_model: Trained
     predicted = [full_intent(r) for r in results]
     base_truth = [t.split("/")[0] for t in truth]
     base_predicted = [p.split("/")[0] for p in predicted]
-    intent_f1 = f1_score(base_truth, base_predicted, average="macro", labels=sorted(set(base_truth)))
-    faq = [(t, p) for t, p in zip(truth, predicted) if t.startswith("faq/")]
-    faq_f1 = f1_score([t for t, _ in faq], [p for _, p in faq], average="macro",
-                      labels=sorted({t for t, _ in faq}))  # fmt: skip
-    wrong = [(t, p, text) for (t, text), p in zip(held_out, predicted) if t != p]
-    print(f"\nheld-out: {len(held_out)} examples, intent macro-F1 {intent_f1:.3f}, "
-          f"FAQ sub-intent macro-F1 {faq_f1:.3f}, {len(wrong)} wrong")  # fmt: skip
+    intent_f1 = f1_score(
+        base_truth, base_predicted, average="macro", labels=sorted(set(base_truth))
+    )
+    faq = [(t, p) for t, p in zip(truth, predicted, strict=False) if t.startswith("faq/")]
+    faq_f1 = f1_score(
+        [t for t, _ in faq],
+        [p for _, p in faq],
+        average="macro",
+        labels=sorted({t for t, _ in faq}),
+    )
+    wrong = [(t, p, text) for (t, text), p in zip(held_out, predicted, strict=False) if t != p]
+    print(
+        f"\nheld-out: {len(held_out)} examples, intent macro-F1 {intent_f1:.3f}, "
+        f"FAQ sub-intent macro-F1 {faq_f1:.3f}, {len(wrong)} wrong"
+    )
     for item in wrong:
         print("  wrong:", item)
     assert intent_f1 >= 0.90
@@ -53,7 +68,9 @@ async def test_out_of_scope_is_not_routed_to_business(stack, http) -> None:
     utterances = xsid_utterances()
     assert len(utterances) == 300
     results = await parse_all(http, stack, utterances)
-    routed = [(r["text"], full_intent(r)) for r in results if r["intent"]["name"] in BUSINESS_INTENTS]
+    routed = [
+        (r["text"], full_intent(r)) for r in results if r["intent"]["name"] in BUSINESS_INTENTS
+    ]
     share = len(routed) / len(utterances)
     print(f"\nxSID out-of-scope routed to a business intent: {len(routed)}/300 = {share:.1%}")
     for item in routed:
@@ -99,14 +116,19 @@ ENTITY_CASES = [
     ("mijn nummer is 010 123 4567", {"telefoonnummer": "+31101234567"}),
     ("+31 6 8765 4321 is mijn nummer", {"telefoonnummer": "+31687654321"}),
     ("het is op de Kerkstraat 14", {"straat": "Kerkstraat", "huisnummer": "14"}),
-    ("Molenweg 3a in Lindewaard", {"straat": "Molenweg", "huisnummer": "3A", "plaats": "Lindewaard"}),
+    (
+        "Molenweg 3a in Lindewaard",
+        {"straat": "Molenweg", "huisnummer": "3A", "plaats": "Lindewaard"},
+    ),
     ("voor de deur van Dorpsstraat 12-2", {"straat": "Dorpsstraat", "huisnummer": "12-2"}),
     ("het gebeurde gisteravond rond 11 uur", {"tijdstip": "gisteravond rond 11 uur"}),
 ]
 
 
 @pytest.mark.parametrize("text,expected", ENTITY_CASES)
-async def test_entities_are_extracted_and_normalised(stack, http, text: str, expected: dict) -> None:
+async def test_entities_are_extracted_and_normalised(
+    stack, http, text: str, expected: dict
+) -> None:
     result = await parse(http, stack, text)
     found = {e["entity"]: e["value"] for e in result["entities"]}
     assert {k: found.get(k) for k in expected} == expected, result["entities"]

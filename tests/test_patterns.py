@@ -26,9 +26,16 @@ def test_zaaknummer(text: str, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     "text,expected",
-    [("1234 AB", "1234 AB"), ("1234ab", "1234 AB"), ("4321 xy", "4321 XY"), ("0123 AB", None),
-     ("1234 SS", None), ("12345 AB", None), ("1234", None)],
-)  # fmt: skip
+    [
+        ("1234 AB", "1234 AB"),
+        ("1234ab", "1234 AB"),
+        ("4321 xy", "4321 XY"),
+        ("0123 AB", None),
+        ("1234 SS", None),
+        ("12345 AB", None),
+        ("1234", None),
+    ],
+)
 def test_postcode(text: str, expected: str | None) -> None:
     assert patterns.normalize_postcode(text) == expected
 
@@ -40,19 +47,33 @@ def test_postcode_is_not_a_number_and_a_word() -> None:
 
 @pytest.mark.parametrize(
     "text,expected",
-    [("12", "12"), ("12a", "12A"), ("12 A", "12A"), ("12-2", "12-2"), ("12 - 2", "12-2"),
-     ("3 bis", "3-bis"), ("14 hs", "14-hs"), ("abc", None)],
-)  # fmt: skip
+    [
+        ("12", "12"),
+        ("12a", "12A"),
+        ("12 A", "12A"),
+        ("12-2", "12-2"),
+        ("12 - 2", "12-2"),
+        ("3 bis", "3-bis"),
+        ("14 hs", "14-hs"),
+        ("abc", None),
+    ],
+)
 def test_huisnummer(text: str, expected: str | None) -> None:
     assert patterns.normalize_huisnummer(text) == expected
 
 
 @pytest.mark.parametrize(
     "text,expected",
-    [("0612345678", "+31612345678"), ("06-12345678", "+31612345678"),
-     ("+31 6 1234 5678", "+31612345678"), ("010-1234567", "+31101234567"),
-     ("0031 20 123 4567", "+31201234567"), ("12345", None), ("06-1234", None)],
-)  # fmt: skip
+    [
+        ("0612345678", "+31612345678"),
+        ("06-12345678", "+31612345678"),
+        ("+31 6 1234 5678", "+31612345678"),
+        ("010-1234567", "+31101234567"),
+        ("0031 20 123 4567", "+31201234567"),
+        ("12345", None),
+        ("06-1234", None),
+    ],
+)
 def test_telefoonnummer(text: str, expected: str | None) -> None:
     assert patterns.normalize_telefoonnummer(text) == expected
 
@@ -88,8 +109,13 @@ def test_learned_entities_are_normalised_and_completed() -> None:
 
 @pytest.mark.parametrize(
     "text,expected",
-    [("hoi kun je me helpen", "je"), ("ff vragen, hoe werkt dat", "je"),
-     ("Kunt u mij helpen?", "u"), ("goedemiddag meneer", "u"), ("paspoort verlopen", None)],
-)  # fmt: skip
+    [
+        ("hoi kun je me helpen", "je"),
+        ("ff vragen, hoe werkt dat", "je"),
+        ("Kunt u mij helpen?", "u"),
+        ("goedemiddag meneer", "u"),
+        ("paspoort verlopen", None),
+    ],
+)
 def test_aanspreekvorm(text: str, expected: str | None) -> None:
     assert aanspreekvorm(text) == expected

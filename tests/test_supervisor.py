@@ -39,7 +39,7 @@ def test_run_starts_everything_and_ctrl_c_stops_it(test_model: TrainedModel, tmp
     assert settings.web_url in output and f"{settings.rasa_url}/webhooks/rest/webhook" in output
 
     assert stack.stop() == 0  # SIGINT, as Ctrl-C sends it
-    gone, alive = psutil.wait_procs(children, timeout=10)
+    _gone, alive = psutil.wait_procs(children, timeout=10)
     assert alive == []
     for port in (settings.rasa_port, settings.action_port, settings.web_port):
         assert not _port_in_use(port)
@@ -53,6 +53,6 @@ def test_a_service_that_dies_stops_the_others(test_model: TrainedModel, tmp_path
     action_server = next(p for p in children if "rasa_sdk" in " ".join(p.cmdline()))
     action_server.send_signal(signal.SIGKILL)
     assert stack.process.wait(60) == 1
-    gone, alive = psutil.wait_procs(children, timeout=10)
+    _gone, alive = psutil.wait_procs(children, timeout=10)
     assert alive == []
     assert "actions stopped unexpectedly" in stack.log.read_text()

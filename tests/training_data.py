@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from bot import ROOT
+from bot.training import load_nlu
 
 SHARED = ROOT.parent / "shared"
 PERSONAS = SHARED / "spec" / "personas.md"
@@ -18,11 +19,9 @@ def normalise(text: str) -> str:
 
 
 @cache
-def nlu_examples(path: Path = ROOT / "nlu_data") -> list[tuple[str, str]]:
-    """(full intent, plain text) for every example, entity markup removed."""
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    data = load_data(str(path))
+def nlu_examples(path: Path | None = None) -> list[tuple[str, str]]:
+    """(full intent, plain text) for every example of nlu_data/ or one file, markup removed."""
+    data = load_nlu([path] if path else None)
     return [
         (m.get("intent_response_key") or m.get("intent"), m.get("text"))
         for m in data.intent_examples

@@ -53,18 +53,26 @@ class DutchEntityExtractor(GraphComponent, EntityExtractorMixin):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            message.set(ENTITIES, self.extract(message.get(TEXT) or "", message.get(ENTITIES, [])),
-                        add_to_output=True)  # fmt: skip
+            message.set(
+                ENTITIES,
+                self.extract(message.get(TEXT) or "", message.get(ENTITIES, [])),
+                add_to_output=True,
+            )
         return messages
 
     def extract(self, text: str, learned: list[dict[str, Any]]) -> list[dict[str, Any]]:
         exact = self.add_extractor_name(
             [
-                {"entity": m.entity, "start": m.start, "end": m.end, "value": m.value,
-                 "confidence_entity": 1.0}
+                {
+                    "entity": m.entity,
+                    "start": m.start,
+                    "end": m.end,
+                    "value": m.value,
+                    "confidence_entity": 1.0,
+                }
                 for m in patterns.find_exact(text)
             ]
-        )  # fmt: skip
+        )
         # The rules are authoritative for the exact kinds; learned guesses over them go.
         kept = [
             e
@@ -83,10 +91,18 @@ class DutchEntityExtractor(GraphComponent, EntityExtractorMixin):
             if anchor["entity"] not in {"straat", "postcode"}:
                 continue
             match = patterns.find_huisnummer_after(text, anchor["end"])
-            if match and not any(match.start < e["end"] and e["start"] < match.end
-                                 for e in entities):  # fmt: skip
+            if match and not any(
+                match.start < e["end"] and e["start"] < match.end for e in entities
+            ):
                 return self.add_extractor_name(
-                    [{"entity": "huisnummer", "start": match.start, "end": match.end,
-                      "value": match.value, "confidence_entity": 1.0}]
-                )  # fmt: skip
+                    [
+                        {
+                            "entity": "huisnummer",
+                            "start": match.start,
+                            "end": match.end,
+                            "value": match.value,
+                            "confidence_entity": 1.0,
+                        }
+                    ]
+                )
         return []

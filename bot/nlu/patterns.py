@@ -24,9 +24,34 @@ HUISNUMMER_RE = re.compile(
 _FORBIDDEN_POSTCODE_LETTERS = {"SA", "SD", "SS"}
 # Two-letter Dutch words that follow a number in ordinary sentences ("in 2026 al ...").
 _COMMON_TWO_LETTER_WORDS = {
-    "al", "de", "en", "er", "in", "is", "je", "ik", "na", "nu", "of", "om", "op", "te",
-    "we", "ze", "zo", "ja", "uw", "dr", "ca", "km", "uu", "kg", "cm", "mm", "ha",
-}  # fmt: skip
+    "al",
+    "de",
+    "en",
+    "er",
+    "in",
+    "is",
+    "je",
+    "ik",
+    "na",
+    "nu",
+    "of",
+    "om",
+    "op",
+    "te",
+    "we",
+    "ze",
+    "zo",
+    "ja",
+    "uw",
+    "dr",
+    "ca",
+    "km",
+    "uu",
+    "kg",
+    "cm",
+    "mm",
+    "ha",
+}
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,7 @@ class AanspreekvormDetector(GraphComponent, EntityExtractorMixin):
             text = message.get(TEXT) or ""
             vorm = aanspreekvorm(text)
             if vorm:
-                entity = {"entity": "aanspreekvorm", "value": vorm, "start": 0,
-                          "end": len(text), "confidence_entity": 1.0}  # fmt: skip
-                message.set(ENTITIES, [*message.get(ENTITIES, []), *self.add_extractor_name([entity])],
-                            add_to_output=True)  # fmt: skip
+                entity = {"entity": "aanspreekvorm", "value": vorm, "start": 0, "end": len(text)}
+                entities = [*message.get(ENTITIES, []), *self.add_extractor_name([entity])]
+                message.set(ENTITIES, entities, add_to_output=True)
         return messages

@@ -45,7 +45,9 @@ async def index(request: web.Request) -> web.Response:
     up = await asyncio.gather(*(_answers(http, url) for _, url, _ in services))
     html = TEMPLATES.get_template("index.html").render(
         gemeente=gemeente_settings(),
-        services=[(name, url, what, ok) for (name, url, what), ok in zip(services, up)],
+        services=[
+            (name, url, what, ok) for (name, url, what), ok in zip(services, up, strict=False)
+        ],
         rest_url=settings.rasa_url + "/webhooks/rest/webhook",
     )
     return web.Response(text=html, content_type="text/html")
