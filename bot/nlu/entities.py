@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu import patterns
+from bot.nlu.component import RuleBasedExtractor
 
 EXACT = {"zaaknummer", "postcode", "email", "telefoonnummer"}
 
@@ -38,18 +35,8 @@ def _normalised(entity: dict[str, Any]) -> dict[str, Any] | None:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class DutchEntityExtractor(GraphComponent, EntityExtractorMixin):
+class DutchEntityExtractor(RuleBasedExtractor):
     """Adds rule-based Dutch entities and normalises learned ones."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DutchEntityExtractor:
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

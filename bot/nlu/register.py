@@ -8,15 +8,12 @@ that name then selects the response variation.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.component import RuleBasedExtractor
 
 INFORMAL = re.compile(
     r"\b(je|jij|jou|jouw|jullie|joh|ff|effe|hoi|hey|hee|yo|doei|thx|thanks|bedankt man|"
@@ -35,18 +32,8 @@ def aanspreekvorm(text: str) -> str | None:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class AanspreekvormDetector(GraphComponent, EntityExtractorMixin):
+class AanspreekvormDetector(RuleBasedExtractor):
     """Adds the `aanspreekvorm` entity the resident's wording shows."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> AanspreekvormDetector:
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
