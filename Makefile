@@ -1,6 +1,8 @@
 # Balie: `make run` starts everything, `make test` runs the whole test suite.
 # The Makefile only prepares the environment; `python -m bot` does the work.
 SHELL := /bin/bash
+# No telemetry or crash reports to Rasa's servers: Balie only talks to its own services.
+export RASA_TELEMETRY_ENABLED := false
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproject.toml | sha1sum | cut -c1-12)

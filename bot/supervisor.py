@@ -78,7 +78,7 @@ def services(settings: Settings, model: Path) -> list[Service]:
                 "--credentials",
                 "credentials.yml",
             ],
-            f"{settings.rasa_url}/",
+            f"{settings.rasa_url}/status",  # 200 only once the model is loaded
             env,
         ),
     ]
@@ -142,7 +142,9 @@ class Supervisor:
                         pass
                 if loop.time() > deadline:
                     names = ", ".join(s.name for s in pending)
-                    raise TimeoutError(f"not answering after {STARTUP_TIMEOUT:.0f}s: {names}")
+                    raise TimeoutError(
+                        f"not ready after {STARTUP_TIMEOUT:.0f}s: {names}; see {self.log_dir}"
+                    )
                 if pending:
                     await asyncio.sleep(0.5)
 

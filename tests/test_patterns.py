@@ -113,6 +113,7 @@ def test_learned_entities_are_normalised_and_completed() -> None:
         ("hoi kun je me helpen", "je"),
         ("ff vragen, hoe werkt dat", "je"),
         ("Kunt u mij helpen?", "u"),
+        ("zijn jullie morgen open", None),
         ("goedemiddag meneer", "u"),
         ("paspoort verlopen", None),
     ],

@@ -16,8 +16,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.nlu.component import RuleBasedExtractor
 
 INFORMAL = re.compile(
-    r"\b(je|jij|jou|jouw|jullie|joh|ff|effe|hoi|hey|hee|yo|doei|thx|thanks|bedankt man|"
-    r"heb je|kun je|kan je|weet je|ben je|wil je)\b",
+    r"\b(je|jij|jou|jouw|joh|ff|effe|hoi|hey|hee|yo|doei|thx|thanks)\b",
     re.IGNORECASE,
 )
 FORMAL = re.compile(r"\b(u|uw|zou u|kunt u|heeft u|bent u|meneer|mevrouw|geachte)\b", re.IGNORECASE)

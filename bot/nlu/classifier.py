@@ -1,0 +1,215 @@
+"""Rasa component: a calibrated linear SVM over the pipeline's sparse sentence features.
+
+Measured on Balie's data (docs/nlu.md), it classifies Dutch intents better than DIET and
+trains in seconds instead of minutes on two cores. With `retrieval_intent` set it picks
+that intent's sub-intent (faq/<key>) and reports it the way Rasa's ResponseSelector does,
+so `utter_faq` and `rasa test nlu` work unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+RESPONSE_SELECTOR = "response_selector"
+MODEL_FILE = "classifier.skops"
+META_FILE = "meta.json"
+# The types the saved model may contain; anything else in the file is refused on load.
+TRUSTED_TYPES = [
+    "scipy.sparse._csr.csr_matrix",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.svm._classes.LinearSVC",
+    "sklearn.utils._bunch.Bunch",
+]
+
+
+def _features(messages: list[Message]) -> scipy.sparse.csr_matrix:
+    rows = []
+    for message in messages:
+        _, sentence = message.get_sparse_features(TEXT)
+        rows.append(scipy.sparse.csr_matrix(sentence.features if sentence else (1, 0)))
+    return scipy.sparse.vstack(rows).tocsr()
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearSvmClassifier(GraphComponent, IntentClassifier):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        # topic_threshold: with retrieval_intent, a message classified as that intent whose
+        # best sub-intent is less likely than this fits no topic: it becomes nlu_fallback.
+        return {"C": 0.5, "retrieval_intent": None, "ranking_length": 10, "topic_threshold": 0.3}
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        return ["sklearn", "skops"]
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Pipeline | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+        # responses per sub-intent and all retrieval intents, for ResponseSelector-style output
+        self.meta = meta or {"responses": {}, "retrieval_intents": []}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LinearSvmClassifier:
+        return cls(config, model_storage, resource)
+
+    @property
+    def retrieval_intent(self) -> str | None:
+        return self.config.get("retrieval_intent")
+
+    def _label(self, example: Message) -> str | None:
+        if self.retrieval_intent:
+            if example.get(INTENT) != self.retrieval_intent:
+                return None
+            return example.get(INTENT_RESPONSE_KEY)
+        return example.get(INTENT)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(TEXT) and self._label(e)]
+        labels = [self._label(e) for e in examples]
+        if len(set(labels)) < 2:
+            return self._resource
+        self.model = Pipeline(
+            [
+                ("tfidf", TfidfTransformer(sublinear_tf=True)),
+                ("svm", CalibratedClassifierCV(LinearSVC(C=self.config["C"]), cv=3)),
+            ]
+        )
+        # An array, not a list: sklearn 1.1's calibration checks class sizes with `y == class_`.
+        self.model.fit(_features(examples), np.asarray(labels))
+        self.meta = {
+            "retrieval_intents": sorted(training_data.retrieval_intents),
+            "responses": {
+                key: value
+                for key, value in training_data.responses.items()
+                if self.retrieval_intent and key.startswith(f"utter_{self.retrieval_intent}/")
+            },
+        }
+        self._persist()
+        return self._resource
+
+    def _persist(self) -> None:
+        import skops.io
+
+        with self._model_storage.write_to(self._resource) as directory:
+            skops.io.dump(self.model, directory / MODEL_FILE)
+            (directory / META_FILE).write_text(json.dumps(self.meta), encoding="utf-8")
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LinearSvmClassifier:
+        import skops.io
+
+        try:
+            with model_storage.read_from(resource) as directory:
+                untrusted = skops.io.get_untrusted_types(file=directory / MODEL_FILE)
+                unexpected = set(untrusted) - set(TRUSTED_TYPES)
+                if unexpected:
+                    raise ValueError(f"refusing to load unexpected types {sorted(unexpected)}")
+                model = skops.io.load(directory / MODEL_FILE, trusted=untrusted)
+                meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:  # not trained (too few labels): predict nothing
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, model, meta)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self.model is None or not messages:
+            return messages
+        probabilities = self.model.predict_proba(_features(messages))
+        labels = self.model.classes_
+        for message, row in zip(messages, probabilities, strict=True):
+            order = np.argsort(-row)[: self.config["ranking_length"]]
+            ranking = [
+                {"name": str(labels[i]), PREDICTED_CONFIDENCE_KEY: float(row[i])} for i in order
+            ]
+            if self.retrieval_intent:
+                self._set_selection(message, ranking)
+                self._fall_back_without_topic(message, ranking[0][PREDICTED_CONFIDENCE_KEY])
+            else:
+                message.set(INTENT, ranking[0], add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+    def _set_selection(self, message: Message, ranking: list[dict[str, Any]]) -> None:
+        """Output in the shape of Rasa's ResponseSelector, which `utter_<intent>` reads."""
+        best = ranking[0]["name"]
+        selection = message.get(RESPONSE_SELECTOR, {})
+        selection["all_retrieval_intents"] = self.meta["retrieval_intents"]
+        selection[self.retrieval_intent] = {
+            "response": {
+                "responses": self.meta["responses"].get(f"utter_{best}", []),
+                PREDICTED_CONFIDENCE_KEY: ranking[0][PREDICTED_CONFIDENCE_KEY],
+                INTENT_RESPONSE_KEY: best,
+                "utter_action": f"utter_{best}",
+            },
+            "ranking": [
+                {
+                    INTENT_RESPONSE_KEY: r["name"],
+                    PREDICTED_CONFIDENCE_KEY: r[PREDICTED_CONFIDENCE_KEY],
+                }
+                for r in ranking
+            ],
+        }
+        message.set(RESPONSE_SELECTOR, selection, add_to_output=True)
+
+    def _fall_back_without_topic(self, message: Message, topic_confidence: float) -> None:
+        """A question that fits no FAQ topic is not an FAQ ("wordt het morgen zonnig?")."""
+        intent = message.get(INTENT) or {}
+        if intent.get("name") != self.retrieval_intent:
+            return
+        if topic_confidence >= self.config["topic_threshold"]:
+            return
+        fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
+        message.set(INTENT, fallback, add_to_output=True)
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
