@@ -24,7 +24,11 @@ def load_stories() -> list[dict]:
     stories = []
     for path in STORIES:
         for story in yaml.safe_load(path.read_text(encoding="utf-8"))["stories"]:
-            stories.append(pytest.param(story, id=f"{path.stem}: {story['story']}"))
+            # A story may name a known gap (`xfail: reason`): it still runs and is reported.
+            marks = (
+                [pytest.mark.xfail(reason=story["xfail"], strict=False)] if "xfail" in story else []
+            )
+            stories.append(pytest.param(story, id=f"{path.stem}: {story['story']}", marks=marks))
     return stories
 
 
