@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import psutil
+from yarl import URL
 
 from bot.settings import Settings
 
@@ -135,7 +136,7 @@ async def main(args: argparse.Namespace) -> int:
     supervisor = None
     if args.rasa_url:
         rasa_url = args.rasa_url.rstrip("/")
-        pid = _pid_listening_on(aiohttp.client.URL(rasa_url).port or 5005)
+        pid = _pid_listening_on(URL(rasa_url).port or 5005)
     else:
         model = await training.ensure_model(settings.models_dir)
         supervisor = Supervisor(settings, model)

@@ -53,7 +53,11 @@ def _features(messages: list[Message]) -> scipy.sparse.csr_matrix:
     rows = []
     for message in messages:
         _, sentence = message.get_sparse_features(TEXT)
-        rows.append(scipy.sparse.csr_matrix(sentence.features if sentence else (1, 0)))
+        if sentence is None:
+            raise ValueError(
+                "LinearSvmClassifier needs a sparse featurizer before it in config.yml"
+            )
+        rows.append(scipy.sparse.csr_matrix(sentence.features))
     return scipy.sparse.vstack(rows).tocsr()
 
 
@@ -210,6 +214,3 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
         message.set(INTENT, fallback, add_to_output=True)
         ranking = message.get(INTENT_RANKING_KEY) or []
         message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data

@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(_http_session)
     app.router.add_get("/", index)
     app.router.add_get("/health", health)
+    app.router.add_static("/static", Path(__file__).parent / "static")
     return app
 
 
