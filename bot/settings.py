@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,3 +47,22 @@ class Settings:
     @property
     def web_url(self) -> str:
         return f"http://{self.host}:{self.web_port}"
+
+    @property
+    def database_url(self) -> str:
+        from bot.cases.db import database_url
+
+        return database_url(self.data_dir)
+
+    def api_token(self) -> str:
+        """BALIE_API_TOKEN, or a random token kept in the data directory (embedded default)."""
+        token = os.environ.get("BALIE_API_TOKEN")
+        if token:
+            return token
+        path = self.data_dir / "api-token"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(32))
+        return path.read_text().strip()

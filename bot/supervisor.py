@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 
 from bot import ROOT
+from bot.cases.db import migrate
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def services(settings: Settings, model: Path) -> list[Service]:
     return [
         Service(
             "actions",
-            [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+            [py, "-m", "actions"],
             f"{settings.action_url}/health",
         ),
         Service(
@@ -97,8 +98,12 @@ class Supervisor:
 
     async def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        # Migrate once here, before any service touches the database.
+        await asyncio.to_thread(migrate, self.settings.database_url)
         env = {
             **os.environ,
+            "BALIE_API_TOKEN": self.settings.api_token(),
+            "BALIE_DATA_DIR": str(self.settings.data_dir),
             "BALIE_HOST": self.settings.host,
             "BALIE_RASA_PORT": str(self.settings.rasa_port),
             "BALIE_ACTION_PORT": str(self.settings.action_port),

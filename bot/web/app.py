@@ -9,8 +9,12 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
+from bot.cases import photos
+from bot.cases.db import migrate
+from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
 from bot.settings import Settings
+from bot.web import api
 
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -82,9 +86,21 @@ async def _http_session(app: web.Application):  # type: ignore[no-untyped-def]
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
-    app = web.Application(middlewares=[json_errors, security_headers], client_max_size=1024**2)
-    app[SETTINGS_KEY] = settings or Settings.from_env()
+    """The web app on an already migrated database."""
+    settings = settings or Settings.from_env()
+    # Room for one photo upload; JSON bodies have their own, much smaller limit.
+    app = web.Application(
+        middlewares=[json_errors, security_headers], client_max_size=photos.MAX_BYTES + 1024
+    )
+    app[SETTINGS_KEY] = settings
     app.cleanup_ctx.append(_http_session)
+    store = CaseStore.from_url(settings.database_url)
+    api.setup(app, store, settings.api_token())
+
+    async def _close_store(app: web.Application) -> None:
+        await store.close()
+
+    app.on_cleanup.append(_close_store)
     app.router.add_get("/", index)
     app.router.add_get("/health", health)
     app.router.add_static("/static", Path(__file__).parent / "static")
@@ -92,4 +108,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
 
 def serve(settings: Settings) -> None:
+    migrate(settings.database_url)
     web.run_app(create_app(settings), host=settings.host, port=settings.web_port, print=None)

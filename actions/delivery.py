@@ -1,0 +1,121 @@
+"""Submitting cases and call-backs: outbox first, then the backend, honestly reported.
+
+One `Delivery` per action-server process holds the backend and the outbox; the
+actions ask it to submit, and the background worker uses it to deliver later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import aiohttp
+
+from actions.backends import backend_from_env
+from actions.backends.base import BackendError, CaseBackend, Contact, Locatie, NewCase
+from actions.backends.builtin import BuiltinBackend
+from actions.outbox import Entry, Outbox, run_worker
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+# How long a resident waits for the case system before hearing it is queued.
+SUBMIT_TIMEOUT = 6.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: Literal["delivered", "queued", "rejected"]
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def case_payload(case: NewCase) -> dict[str, Any]:
+    payload = dataclasses.asdict(case)
+    payload["tijdstip"] = case.tijdstip.isoformat() if case.tijdstip else None
+    return payload
+
+
+def case_from_payload(payload: dict[str, Any]) -> NewCase:
+    data = dict(payload)
+    data["locatie"] = Locatie(**data["locatie"]) if data.get("locatie") else None
+    data["contact"] = Contact(**data["contact"]) if data.get("contact") else None
+    data["tijdstip"] = datetime.fromisoformat(data["tijdstip"]) if data.get("tijdstip") else None
+    return NewCase(**data)
+
+
+class Delivery:
+    def __init__(self, backend: CaseBackend, callbacks: BuiltinBackend, outbox: Outbox) -> None:
+        self.backend = backend
+        self.callbacks = callbacks
+        self.outbox = outbox
+
+    @classmethod
+    def from_env(cls) -> Delivery:
+        return cls(backend_from_env(), BuiltinBackend.from_env(), Outbox.from_env())
+
+    async def deliver(self, entry: Entry) -> dict[str, Any]:
+        if entry.kind == "case":
+            case = case_from_payload(entry.payload)
+            created = await self.backend.create_case(case)
+            return {"identificatie": created.identificatie}
+        if entry.kind == "callback":
+            return {"id": await self.callbacks.create_callback(entry.payload, entry.key)}
+        raise ValueError(f"unknown outbox entry kind {entry.kind!r}")
+
+    async def submit(
+        self, key: str, kind: str, payload: dict[str, Any], sender: str | None
+    ) -> Outcome:
+        """Keep the submission durably, then try to deliver it now."""
+        entry = await self.outbox.put(key, kind, payload, sender)
+        if entry.state == "delivered":
+            return Outcome("delivered", entry.result)
+        try:
+            result = await asyncio.wait_for(self.deliver(entry), SUBMIT_TIMEOUT)
+        except asyncio.TimeoutError:
+            await self.outbox.failed(key, "timeout")
+            return Outcome("queued", error="timeout")
+        except BackendError as exc:
+            if exc.retryable:
+                await self.outbox.failed(key, str(exc), retry_after=exc.retry_after)
+                return Outcome("queued", error=str(exc))
+            await self.outbox.rejected(key, str(exc))
+            return Outcome("rejected", error=str(exc))
+        await self.outbox.delivered(key, result)
+        return Outcome("delivered", result)
+
+    async def submit_case(self, case: NewCase, sender: str | None) -> Outcome:
+        return await self.submit(case.idempotency_key, "case", case_payload(case), sender)
+
+    async def notify_conversation(self, entry: Entry, result: dict[str, Any]) -> None:
+        """Tell the resident's conversation that a queued submission went through."""
+        if not entry.sender:
+            return
+        url = f"{Settings.from_env().rasa_url}/conversations/{entry.sender}/trigger_intent"
+        body = {"name": "EXTERNAL_afgeleverd", "entities": {"sleutel": entry.key}}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+            async with http.post(url, json=body, params={"output_channel": "latest"}) as resp:
+                if resp.status >= 400:
+                    log.warning("trigger_intent for %s: HTTP %s", entry.sender, resp.status)
+
+    async def run_worker(self) -> None:
+        await run_worker(self.outbox, self.deliver, self.notify_conversation)
+
+    async def close(self) -> None:
+        await self.backend.close()
+        await self.callbacks.close()
+        await self.outbox.close()
+
+
+_delivery: Delivery | None = None
+
+
+def delivery() -> Delivery:
+    """The process-wide Delivery (created on first use, inside the event loop)."""
+    global _delivery
+    if _delivery is None:
+        _delivery = Delivery.from_env()
+    return _delivery

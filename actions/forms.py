@@ -1,0 +1,326 @@
+"""Shared slot logic of the melding and verzoek forms.
+
+Every answer is extracted and validated here, in Python, rather than by slot
+mappings: a question in the middle of a form ("wacht, wanneer is het
+gemeentehuis open?") is answered and the form asks again; "stop" ends it; an
+answer that does not fit gets a Dutch hint, a few times, before the form gives up.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import common
+from bot.nlu.adres import parse_adres
+from bot.nlu.patterns import find_emails, find_telefoonnummers
+from bot.nlu.tijdstip import is_terugkerend, parse_tijdstip, weet_niet
+
+TZ = ZoneInfo("Europe/Amsterdam")
+# Words that say "I want to report/request" without saying what.
+GENERIC = set(
+    """ik wij we wil wilde willen wou zou graag een de het iets melding melden
+    verzoek verzoeken indienen aanvraag aanvragen doen maken plaatsen doorgeven
+    hallo hoi goedemorgen goedemiddag goedenavond dag beste over via jullie u je
+    kan kunnen mag hoe moet ik bij gemeente klacht probleem vraag even nog""".split()
+)
+FORM_SLOTS = [
+    "omschrijving",
+    "onderwerp",
+    "categorie",
+    "locatie",
+    "locatie_hint",
+    "tijdstip",
+    "contact_toestemming",
+    "contact",
+    "bevestiging",
+    "pogingen",
+    "formulier_gestopt",
+]
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[\w'-]+", text.lower()) if w not in GENERIC and len(w) > 1]
+
+
+def is_descriptive(text: str) -> bool:
+    """Does the message say what is going on, beyond "ik wil iets melden"?"""
+    return len(content_words(text)) >= 2
+
+
+def locatie_from(tracker: Tracker, text: str) -> dict[str, Any] | None:
+    """A location from a shared point (metadata) or an address in the text."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    point = metadata.get("locatie") if isinstance(metadata, dict) else None
+    if isinstance(point, dict):
+        try:
+            lat, lon = float(point["lat"]), float(point["lon"])
+        except (KeyError, TypeError, ValueError):
+            lat = lon = None  # type: ignore[assignment]
+        if lat is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
+            return {"lat": lat, "lon": lon}
+    adres = parse_adres(text, common.entity(tracker, "straat"))
+    if adres.is_empty():
+        return None
+    return {k: v for k, v in vars(adres).items() if v}
+
+
+def tijdstip_from(text: str) -> dict[str, Any] | None:
+    found = parse_tijdstip(text, datetime.now(TZ))
+    if found:
+        return {"iso": found.start.isoformat(), "tekst": found.tekst}
+    return None
+
+
+def locatie_tekst(locatie: dict[str, Any] | None) -> str:
+    if not locatie:
+        return "geen"
+    if locatie.get("straat") or locatie.get("postcode"):
+        parts = [locatie.get("straat"), locatie.get("huisnummer"), locatie.get("postcode")]
+        text = " ".join(p for p in parts if p)
+    else:
+        text = f"gedeelde locatie ({locatie['lat']:.5f}, {locatie['lon']:.5f})"
+    if locatie.get("omschrijving"):
+        text += f" ({locatie['omschrijving']})"
+    return text
+
+
+class CaseForm(FormValidationAction):
+    """Extraction and validation shared by the melding and verzoek forms."""
+
+    case_type = "melding"
+    required_location = True
+
+    def base_slots(self, tracker: Tracker) -> list[str]:
+        raise NotImplementedError
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("formulier_gestopt"):
+            return []
+        slots = [*self.base_slots(tracker), "contact_toestemming"]
+        if tracker.get_slot("contact_toestemming"):
+            slots.append("contact")
+        return [*slots, "bevestiging"]
+
+    # --- extraction: the raw answer to whatever was asked -------------------------------
+
+    def _answer(self, tracker: Tracker, slot: str, dispatcher: CollectingDispatcher) -> Any:
+        """The message as an answer to `slot`, or a signal that it was something else."""
+        if tracker.get_slot("requested_slot") != slot:
+            return None
+        name, confidence = common.intent(tracker)
+        if name == "stoppen" and confidence >= 0.5:
+            return _STOP
+        if common.is_digression(tracker) and not common.is_button(tracker):
+            answer_digression(tracker, dispatcher)
+            return _DIGRESSION
+        return common.text(tracker)
+
+    async def _extract(
+        self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        answer = self._answer(tracker, slot, dispatcher)
+        if answer is None:
+            return {}
+        if answer is _STOP:
+            return {"formulier_gestopt": True}
+        if answer is _DIGRESSION:
+            # Counts as handled, so the form asks its question again.
+            return {"pogingen": tracker.get_slot("pogingen") or {}}
+        return {slot: answer}
+
+    async def extract_omschrijving(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        return await self._extract("omschrijving", dispatcher, tracker)
+
+    async def extract_locatie(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        return await self._extract("locatie", dispatcher, tracker)
+
+    async def extract_tijdstip(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        return await self._extract("tijdstip", dispatcher, tracker)
+
+    async def extract_contact_toestemming(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        return await self._extract("contact_toestemming", dispatcher, tracker)
+
+    async def extract_contact(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        return await self._extract("contact", dispatcher, tracker)
+
+    async def extract_bevestiging(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        if tracker.get_slot("requested_slot") == "bevestiging":
+            target = common.entity(tracker, "aanpassen")
+            if target in ("omschrijving", "categorie", "locatie", "tijdstip", "contact"):
+                extra = ["contact_toestemming"] if target == "contact" else []
+                return {name: None for name in [target, *extra]} | {"bevestiging": None}
+        return await self._extract("bevestiging", dispatcher, tracker)
+
+    # --- validation ---------------------------------------------------------------------
+
+    def _retry(
+        self,
+        slot: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        hint: str,
+        *,
+        give_up: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Re-ask with a hint; after MAX_ATTEMPTS, fall back to `give_up` or stop the form."""
+        count, _ = common.attempt(tracker, slot)
+        counts = dict(tracker.get_slot("pogingen") or {}) | {slot: count}
+        if count >= common.MAX_ATTEMPTS:
+            if give_up is not None:
+                return give_up | {"pogingen": counts}
+            dispatcher.utter_message(response="utter_formulier_lukt_niet")
+            return {slot: None, "formulier_gestopt": True, "pogingen": counts}
+        dispatcher.utter_message(response=hint)
+        return {slot: None, "pogingen": counts}
+
+    async def validate_omschrijving(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        text = str(value or "").strip()
+        if len(text) < 10 or not is_descriptive(text):
+            return self._retry("omschrijving", dispatcher, tracker, "utter_hint_omschrijving")
+        return {"omschrijving": text[:5000]}
+
+    async def validate_locatie(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        if isinstance(value, dict):  # prefilled from the first message or a shared point
+            return {"locatie": value}
+        text = str(value or "").strip()
+        if not self.required_location and (
+            common.yes_no(tracker) is False or text.lower() in {"geen", "nergens", "geen locatie"}
+        ):
+            return {"locatie": {}}
+        found = locatie_from(tracker, text)
+        hint = tracker.get_slot("locatie_hint")
+        if found:
+            if hint:
+                found["omschrijving"] = hint
+            return {"locatie": found, "locatie_hint": None}
+        # "bij het basketbalveldje": keep it as a description, ask for a street.
+        if text and len(text) <= 300 and not hint:
+            dispatcher.utter_message(response="utter_hint_locatie_straat")
+            return {"locatie": None, "locatie_hint": text}
+        return self._retry("locatie", dispatcher, tracker, "utter_hint_locatie")
+
+    async def validate_tijdstip(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        if isinstance(value, dict):
+            return {"tijdstip": value}
+        text = str(value or "").strip()
+        if weet_niet(text):
+            return {"tijdstip": {"tekst": "onbekend"}}
+        found = tijdstip_from(text)
+        if found:
+            return {"tijdstip": found}
+        if is_terugkerend(text):
+            return {"tijdstip": {"tekst": text[:200]}}
+        return self._retry(
+            "tijdstip",
+            dispatcher,
+            tracker,
+            "utter_hint_tijdstip",
+            give_up={"tijdstip": {"tekst": text[:200]}},
+        )
+
+    async def validate_contact_toestemming(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        answer = common.yes_no(tracker)
+        if answer is None and isinstance(value, str):
+            # "ja, 06 12345678" answers both questions at once.
+            contact = contact_from(value)
+            if contact:
+                return {"contact_toestemming": True, "contact": contact}
+        if answer is None:
+            return self._retry(
+                "contact_toestemming",
+                dispatcher,
+                tracker,
+                "utter_hint_ja_nee",
+                give_up={"contact_toestemming": False},
+            )
+        if answer:
+            contact = contact_from(str(value))
+            if contact:
+                return {"contact_toestemming": True, "contact": contact}
+        return {"contact_toestemming": answer}
+
+    async def validate_contact(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        if isinstance(value, dict):
+            return {"contact": value}
+        if common.yes_no(tracker) is False:  # changed their mind
+            return {"contact": None, "contact_toestemming": False}
+        contact = contact_from(str(value or ""))
+        if contact:
+            return {"contact": contact}
+        return self._retry(
+            "contact",
+            dispatcher,
+            tracker,
+            "utter_hint_contact",
+            give_up={"contact": None, "contact_toestemming": False},
+        )
+
+    async def validate_bevestiging(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        answer = common.yes_no(tracker)
+        if answer is True:
+            return {"bevestiging": True}
+        if answer is False:
+            dispatcher.utter_message(response="utter_wat_aanpassen")
+            return {"bevestiging": None}
+        return self._retry("bevestiging", dispatcher, tracker, "utter_hint_bevestiging")
+
+
+class _Marker:
+    pass
+
+
+_STOP, _DIGRESSION = _Marker(), _Marker()
+
+
+def contact_from(text: str) -> dict[str, str] | None:
+    emails = find_emails(text)
+    phones = find_telefoonnummers(text)
+    contact = {}
+    if emails:
+        contact["email"] = emails[0].value
+    if phones:
+        contact["telefoon"] = phones[0].value
+    return contact or None
+
+
+def answer_digression(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
+    """Answer a question asked in the middle of a form, as the rules would outside it."""
+    name, _ = common.intent(tracker)
+    if name == "faq":
+        selector = tracker.latest_message.get("response_selector", {}).get("faq", {})
+        response = (selector.get("response") or {}).get("utter_action")
+        dispatcher.utter_message(response=response or "utter_vraag_herformuleren")
+    elif name == "buiten_bereik":
+        dispatcher.utter_message(response="utter_buiten_bereik_in_formulier")
+    else:
+        dispatcher.utter_message(response=f"utter_{name}")
+    dispatcher.utter_message(response="utter_formulier_verder")
+
+
+def prefill(tracker: Tracker, *, with_time: bool) -> dict[str, Any]:
+    """What the first message already says: description, place, time."""
+    text = common.text(tracker)
+    slots: dict[str, Any] = {name: None for name in FORM_SLOTS}
+    if common.is_button(tracker):
+        return slots
+    if is_descriptive(text):
+        slots["omschrijving"] = text
+    locatie = locatie_from(tracker, text)
+    if locatie:
+        slots["locatie"] = locatie
+    if with_time:
+        slots["tijdstip"] = tijdstip_from(text)
+    return slots

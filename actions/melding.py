@@ -1,0 +1,127 @@
+"""The melding form: what, which category, where, when, contact (with consent), confirm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cases.categories import load_categories, propose
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import common
+from actions.forms import CaseForm, locatie_tekst, prefill
+from actions.submit import submit_case
+
+OTHER = "overig"
+
+
+def categorie_naam(slug: str | None) -> str:
+    category = load_categories().get(slug) if slug else None
+    return category.name if category else "onbekend"
+
+
+def summary_values(tracker: Tracker) -> dict[str, Any]:
+    contact = tracker.get_slot("contact") or {}
+    tijdstip = tracker.get_slot("tijdstip") or {}
+    return {
+        "omschrijving": tracker.get_slot("omschrijving"),
+        "categorie_naam": categorie_naam(tracker.get_slot("categorie")),
+        "locatie_tekst": locatie_tekst(tracker.get_slot("locatie")),
+        "tijdstip_tekst": tijdstip.get("tekst", "onbekend"),
+        "contact_tekst": ", ".join(contact.values()) if contact else "geen",
+    }
+
+
+class ActionMeldingStarten(Action):
+    def name(self) -> str:
+        return "action_melding_starten"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        slots = prefill(tracker, with_time=True)
+        dispatcher.utter_message(response="utter_melding_start")
+        return [SlotSet(name, value) for name, value in slots.items()]
+
+
+class ValidateMeldingForm(CaseForm):
+    case_type = "melding"
+
+    def name(self) -> str:
+        return "validate_melding_form"
+
+    def base_slots(self, tracker: Tracker) -> list[str]:
+        return ["omschrijving", "categorie", "locatie", "tijdstip"]
+
+    async def extract_categorie(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        if tracker.get_slot("requested_slot") != "categorie":
+            return {}
+        chosen = common.entity(tracker, "categorie")
+        if chosen:
+            return {"categorie": chosen}
+        return await self._extract("categorie", dispatcher, tracker)
+
+    async def validate_categorie(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        taxonomy = load_categories()
+        text = str(value or "").strip()
+        if taxonomy.get(text):
+            return {"categorie": text}
+        if common.yes_no(tracker) is True:
+            proposals = propose(tracker.get_slot("omschrijving") or "", limit=1)
+            if proposals:
+                return {"categorie": proposals[0].category.slug}
+        proposals = propose(text, limit=1) if text else []
+        if proposals:
+            return {"categorie": proposals[0].category.slug}
+        return self._retry(
+            "categorie", dispatcher, tracker, "utter_hint_categorie", give_up={"categorie": OTHER}
+        )
+
+
+class ActionAskCategorie(Action):
+    """Propose the categories that fit the description, as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_categorie"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        proposals = propose(tracker.get_slot("omschrijving") or "", limit=3)
+        buttons = [
+            common.button(p.category.name, f'/informeren{{"categorie":"{p.category.slug}"}}')
+            for p in proposals
+        ]
+        buttons.append(common.button("Iets anders", f'/informeren{{"categorie":"{OTHER}"}}'))
+        if proposals:
+            dispatcher.utter_message(
+                response="utter_ask_categorie_voorstel",
+                categorie_naam=proposals[0].category.name,
+                buttons=buttons,
+            )
+        else:
+            dispatcher.utter_message(response="utter_ask_categorie", buttons=buttons)
+        return []
+
+
+class ActionAskMeldingBevestiging(Action):
+    def name(self) -> str:
+        return "action_ask_melding_form_bevestiging"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_melding_samenvatting", **summary_values(tracker))
+        return []
+
+
+class ActionMeldingIndienen(Action):
+    def name(self) -> str:
+        return "action_melding_indienen"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return await submit_case(dispatcher, tracker, "melding")

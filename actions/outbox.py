@@ -1,0 +1,223 @@
+"""A durable outbox: a submission is written here first and delivered from here.
+
+If the case system is down or slow, the resident's report waits in a local SQLite
+file and a background worker delivers it later. Every entry carries the
+submission's idempotency key, so delivering twice (a retry racing the worker)
+still makes one case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.cases.db import create_engine
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+entries = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),  # the idempotency key
+    sa.Column("kind", sa.String(20), nullable=False),  # "case" | "callback"
+    sa.Column("sender", sa.String(200)),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("state", sa.String(12), nullable=False, default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt", sa.Float, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("result", sa.Text),
+    sa.Column("created", sa.Float, nullable=False),
+)
+# First retry after 5 s, doubling up to 5 minutes.
+FIRST_RETRY, MAX_RETRY = 5.0, 300.0
+# While the action delivers an entry itself, the worker leaves it alone.
+LEASE = 30.0
+
+
+def _now() -> float:
+    return datetime.now(timezone.utc).timestamp()
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    kind: str
+    sender: str | None
+    payload: dict[str, Any]
+    state: str  # pending | delivered | rejected
+    attempts: int
+    result: dict[str, Any] | None
+    last_error: str | None
+    created: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Entry:
+        return cls(
+            key=row.key,
+            kind=row.kind,
+            sender=row.sender,
+            payload=json.loads(row.payload),
+            state=row.state,
+            attempts=row.attempts,
+            result=json.loads(row.result) if row.result else None,
+            last_error=row.last_error,
+            created=datetime.fromtimestamp(row.created, timezone.utc),
+        )
+
+
+class Outbox:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._ready = False
+
+    @classmethod
+    def from_env(cls) -> Outbox:
+        default = Settings.from_env().data_dir / "outbox.sqlite"
+        path = Path(os.environ.get("BALIE_OUTBOX_PATH", default))
+        return cls(create_engine(f"sqlite:///{path}"))
+
+    async def _setup(self) -> None:
+        if not self._ready:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+            self._ready = True
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def put(self, key: str, kind: str, payload: dict[str, Any], sender: str | None) -> Entry:
+        """Store a submission durably (once per key) and lease it to the caller."""
+        await self._setup()
+        now = _now()
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(entries.select().where(entries.c.key == key))).first()
+            if row is None:
+                await conn.execute(
+                    entries.insert().values(
+                        key=key,
+                        kind=kind,
+                        sender=sender,
+                        payload=json.dumps(payload),
+                        state="pending",
+                        attempts=0,
+                        next_attempt=now + LEASE,
+                        created=now,
+                    )
+                )
+                row = (await conn.execute(entries.select().where(entries.c.key == key))).first()
+        return Entry.from_row(row)
+
+    async def get(self, key: str) -> Entry | None:
+        await self._setup()
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(entries.select().where(entries.c.key == key))).first()
+        return Entry.from_row(row) if row else None
+
+    async def pending_for(self, sender: str) -> list[Entry]:
+        await self._setup()
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                entries.select()
+                .where(entries.c.sender == sender, entries.c.state == "pending")
+                .order_by(entries.c.created)
+            )
+            return [Entry.from_row(r) for r in rows]
+
+    async def due(self, limit: int = 20) -> list[Entry]:
+        await self._setup()
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                entries.select()
+                .where(entries.c.state == "pending", entries.c.next_attempt <= _now())
+                .order_by(entries.c.next_attempt)
+                .limit(limit)
+            )
+            return [Entry.from_row(r) for r in rows]
+
+    async def delivered(self, key: str, result: dict[str, Any]) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                entries.update()
+                .where(entries.c.key == key)
+                .values(state="delivered", result=json.dumps(result), last_error=None)
+            )
+
+    async def failed(self, key: str, error: str, *, retry_after: float | None = None) -> None:
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(entries.select().where(entries.c.key == key))).first()
+            if row is None or row.state != "pending":
+                return
+            delay = min(MAX_RETRY, FIRST_RETRY * 2**row.attempts)
+            await conn.execute(
+                entries.update()
+                .where(entries.c.key == key)
+                .values(
+                    attempts=row.attempts + 1,
+                    next_attempt=_now() + max(delay, retry_after or 0),
+                    last_error=error[:2000],
+                )
+            )
+
+    async def rejected(self, key: str, error: str) -> None:
+        """The case system refused it for good; kept (not deleted) for staff to look at."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                entries.update()
+                .where(entries.c.key == key)
+                .values(state="rejected", last_error=error[:2000])
+            )
+
+    async def counts(self) -> dict[str, int]:
+        await self._setup()
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(entries.c.state, sa.func.count()).group_by(entries.c.state)
+            )
+            return {state: n for state, n in rows}
+
+
+Deliver = Callable[[Entry], Awaitable[dict[str, Any]]]
+Notify = Callable[[Entry, dict[str, Any]], Awaitable[None]]
+
+
+async def run_worker(
+    outbox: Outbox, deliver: Deliver, notify: Notify, interval: float = 2.0
+) -> None:
+    """Deliver due entries forever; each failure backs off on its own."""
+    from actions.backends.base import BackendError
+
+    while True:
+        for entry in await outbox.due():
+            try:
+                result = await deliver(entry)
+            except BackendError as exc:
+                if exc.retryable:
+                    await outbox.failed(entry.key, str(exc), retry_after=exc.retry_after)
+                else:
+                    await outbox.rejected(entry.key, str(exc))
+                    log.error("outbox entry %s rejected: %s", entry.key, exc)
+                continue
+            except Exception:  # never let one bad entry stop the worker
+                log.exception("outbox entry %s failed", entry.key)
+                await outbox.failed(entry.key, "unexpected error")
+                continue
+            await outbox.delivered(entry.key, result)
+            log.info("outbox delivered %s -> %s", entry.key, result)
+            try:
+                await notify(entry, result)
+            except Exception:
+                log.exception("could not tell the conversation about %s", entry.key)
+        await asyncio.sleep(interval)

@@ -1,0 +1,172 @@
+"""Status questions: a case number plus its controlecode, or the reporter's own identity.
+
+An unknown number and a wrong code get the same answer, and a conversation gets
+only a few wrong tries, so nobody can find out which cases exist by guessing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import common
+from actions.backends.base import BackendError, CaseStatus
+from actions.delivery import delivery
+from actions.forms import answer_digression
+from bot.cases.codes import normalize_code
+from bot.cases.lifecycle import LABELS
+from bot.nlu.patterns import normalize_zaaknummer
+
+# Wrong number/code combinations per conversation before Balie stops looking up.
+MAX_FAILURES = 5
+STATUS_SLOTS = ["zaaknummer", "controlecode", "zaak_status"]
+
+
+def status_values(case: CaseStatus) -> dict[str, Any]:
+    return {
+        "identificatie": case.identificatie,
+        "soort": case.type,
+        "status": LABELS.get(case.status, case.status),
+        "toelichting": case.toelichting or "",
+    }
+
+
+def say_status(dispatcher: CollectingDispatcher, case: dict[str, Any]) -> None:
+    response = "utter_status_met_toelichting" if case["toelichting"] else "utter_status"
+    dispatcher.utter_message(response=response, **case)
+
+
+class ActionStatusStarten(Action):
+    """Without a number, show the resident's own cases; with one, start the lookup form."""
+
+    def name(self) -> str:
+        return "action_status_starten"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = common.reset(STATUS_SLOTS)
+        number = common.entity(tracker, "zaaknummer")
+        if number:
+            return [*events, SlotSet("zaaknummer", normalize_zaaknummer(number))]
+        try:
+            own = await delivery().backend.list_cases(common.melder(tracker))
+        except BackendError:
+            own = []
+        pending = await delivery().outbox.pending_for(tracker.sender_id)
+        if pending:
+            dispatcher.utter_message(response="utter_status_in_wachtrij", aantal=len(pending))
+        if own:
+            dispatcher.utter_message(response="utter_status_eigen_zaken")
+            for case in own[:5]:
+                say_status(dispatcher, status_values(case))
+            # Nothing more to ask: the form is skipped.
+            return [
+                *events,
+                SlotSet("zaaknummer", own[0].identificatie),
+                SlotSet("controlecode", "eigen"),
+            ]
+        return events
+
+
+class ValidateStatusForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_status_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        if tracker.get_slot("formulier_gestopt") or tracker.get_slot("controlecode") == "eigen":
+            return []
+        if tracker.get_slot("zaak_status"):
+            return []
+        if (tracker.get_slot("status_mislukt") or 0) >= MAX_FAILURES:
+            return []
+        return ["zaaknummer", "controlecode"]
+
+    async def _lookup(self, tracker: Tracker, number: str, code: str | None) -> CaseStatus | None:
+        if code:
+            return await delivery().backend.get_case(number, controlecode=code)
+        return await delivery().backend.get_case(number, melder=common.melder(tracker))
+
+    def _interrupted(self, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict | None:
+        name, confidence = common.intent(tracker)
+        if name == "stoppen" and confidence >= 0.5:
+            return {"formulier_gestopt": True}
+        if common.is_digression(tracker) and not common.is_button(tracker):
+            answer_digression(tracker, dispatcher)
+            return {"pogingen": tracker.get_slot("pogingen") or {}}
+        return None
+
+    async def extract_zaaknummer(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        number = common.entity(tracker, "zaaknummer") or normalize_zaaknummer(common.text(tracker))
+        if number:
+            return {"zaaknummer": normalize_zaaknummer(number)}
+        if tracker.get_slot("requested_slot") == "zaaknummer":
+            return self._interrupted(tracker, dispatcher) or {"zaaknummer": common.text(tracker)}
+        return {}
+
+    async def extract_controlecode(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        if tracker.get_slot("requested_slot") != "controlecode":
+            return {}
+        if common.entity(tracker, "zaaknummer"):
+            return {}  # a new number: extract_zaaknummer takes it
+        return self._interrupted(tracker, dispatcher) or {"controlecode": common.text(tracker)}
+
+    async def validate_zaaknummer(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        if tracker.get_slot("formulier_gestopt"):
+            return {}
+        number = normalize_zaaknummer(str(value or ""))
+        if not number:
+            dispatcher.utter_message(response="utter_hint_zaaknummer")
+            return {"zaaknummer": None}
+        try:
+            own = await self._lookup(tracker, number, None)
+        except BackendError:
+            dispatcher.utter_message(response="utter_zaaksysteem_onbereikbaar")
+            return {"zaaknummer": number, "controlecode": "eigen", "zaak_status": None}
+        if own:  # made from this same chat: no code needed
+            return {
+                "zaaknummer": number,
+                "controlecode": "eigen",
+                "zaak_status": status_values(own),
+            }
+        return {"zaaknummer": number, "controlecode": None}
+
+    async def validate_controlecode(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        if value == "eigen" or tracker.get_slot("formulier_gestopt"):
+            return {}
+        code = normalize_code(str(value or ""))
+        number = tracker.get_slot("zaaknummer")
+        case = None
+        if code and number:
+            try:
+                case = await self._lookup(tracker, number, code)
+            except BackendError:
+                dispatcher.utter_message(response="utter_zaaksysteem_onbereikbaar")
+                return {"controlecode": "eigen"}
+        if case:
+            return {"controlecode": code, "zaak_status": status_values(case)}
+        failures = (tracker.get_slot("status_mislukt") or 0) + 1
+        if failures >= MAX_FAILURES:
+            dispatcher.utter_message(response="utter_status_te_vaak")
+            return {"controlecode": None, "status_mislukt": failures}
+        dispatcher.utter_message(response="utter_status_niet_gevonden")
+        return {"controlecode": None, "status_mislukt": failures}
+
+
+class ActionStatusTonen(Action):
+    def name(self) -> str:
+        return "action_status_tonen"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        case = tracker.get_slot("zaak_status")
+        if case:
+            say_status(dispatcher, case)
+        elif tracker.get_slot("formulier_gestopt"):
+            dispatcher.utter_message(response="utter_gestopt")
+        return [*common.reset(STATUS_SLOTS), SlotSet("formulier_gestopt", None)]

@@ -1,0 +1,92 @@
+"""Turning a finished form into a case, and telling the resident how that went."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import common
+from actions.backends.base import Contact, Locatie, NewCase
+from actions.delivery import delivery
+from actions.forms import FORM_SLOTS
+from bot.cases.codes import new_code
+
+
+def new_case(tracker: Tracker, case_type: str) -> NewCase:
+    locatie = tracker.get_slot("locatie") or {}
+    tijdstip = tracker.get_slot("tijdstip") or {}
+    contact = tracker.get_slot("contact") if tracker.get_slot("contact_toestemming") else None
+    omschrijving = tracker.get_slot("omschrijving") or ""
+    if tijdstip.get("tekst") and not tijdstip.get("iso") and tijdstip["tekst"] != "onbekend":
+        # A recurring or vague time stays with the description, in the resident's words.
+        omschrijving += f"\n\nWanneer: {tijdstip['tekst']}"
+    return NewCase(
+        type=case_type,  # type: ignore[arg-type]
+        omschrijving=omschrijving,
+        kanaal=common.kanaal(tracker),  # type: ignore[arg-type]
+        controlecode=new_code(),
+        idempotency_key=common.submission_key(tracker, case_type),
+        categorie=tracker.get_slot("categorie") if case_type == "melding" else None,
+        onderwerp=tracker.get_slot("onderwerp"),
+        locatie=Locatie(**locatie) if locatie else None,
+        tijdstip=datetime.fromisoformat(tijdstip["iso"]) if tijdstip.get("iso") else None,
+        melder=common.melder(tracker),
+        contact=Contact(**contact) if contact else None,
+    )
+
+
+async def submit_case(
+    dispatcher: CollectingDispatcher, tracker: Tracker, case_type: str
+) -> list[EventType]:
+    """Submit the form's case (or not, if it was stopped) and clear the form."""
+    events: list[EventType] = common.reset(FORM_SLOTS)
+    if tracker.get_slot("formulier_gestopt") or not tracker.get_slot("bevestiging"):
+        dispatcher.utter_message(response="utter_formulier_gestopt")
+        return events
+    case = new_case(tracker, case_type)
+    outcome = await delivery().submit_case(case, tracker.sender_id)
+    soort = "melding" if case_type == "melding" else "verzoek"
+    if outcome.state == "delivered":
+        dispatcher.utter_message(
+            response="utter_zaak_aangemaakt",
+            soort=soort,
+            identificatie=outcome.result["identificatie"],  # type: ignore[index]
+            controlecode=case.controlecode,
+        )
+        events.append(SlotSet("zaaknummer", outcome.result["identificatie"]))  # type: ignore[index]
+    elif outcome.state == "queued":
+        dispatcher.utter_message(
+            response="utter_zaak_in_wachtrij", soort=soort, controlecode=case.controlecode
+        )
+    else:
+        dispatcher.utter_message(response="utter_zaak_geweigerd", soort=soort)
+    return events
+
+
+class ActionAfgeleverd(Action):
+    """A queued submission reached the case system after all: tell the resident."""
+
+    def name(self) -> str:
+        return "action_afgeleverd"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        key = common.entity(tracker, "sleutel")
+        entry = await delivery().outbox.get(key) if key else None
+        if entry and entry.state == "delivered" and entry.kind == "case" and entry.result:
+            dispatcher.utter_message(
+                response="utter_zaak_alsnog_aangemaakt",
+                soort=entry.payload.get("type", "melding"),
+                identificatie=entry.result.get("identificatie"),
+                controlecode=entry.payload.get("controlecode"),
+            )
+        return (
+            [SlotSet("zaaknummer", entry.result.get("identificatie"))]
+            if entry and entry.result
+            else []
+        )

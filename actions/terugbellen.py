@@ -1,0 +1,116 @@
+"""Call-back requests: name, phone number and a good time; no medical details in the chat."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import common
+from actions.delivery import delivery
+from actions.forms import answer_digression
+from bot.nlu.patterns import normalize_telefoonnummer
+from bot.nlu.tijdstip import weet_niet
+
+TERUGBEL_SLOTS = ["naam", "telefoon", "voorkeur", "formulier_gestopt", "pogingen"]
+
+
+def last_topic(tracker: Tracker) -> str | None:
+    """The FAQ topic the resident asked about last, so staff know the context."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        selector = (event.get("parse_data") or {}).get("response_selector", {}).get("faq", {})
+        key = ((selector.get("response") or {}).get("intent_response_key")) or ""
+        if key.startswith("faq/"):
+            return key.split("/", 1)[1]
+    return None
+
+
+class ValidateTerugbelForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_terugbel_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        return [] if tracker.get_slot("formulier_gestopt") else ["naam", "telefoon", "voorkeur"]
+
+    async def _extract(self, slot: str, dispatcher, tracker) -> dict:  # type: ignore[no-untyped-def]
+        if tracker.get_slot("requested_slot") != slot:
+            return {}
+        name, confidence = common.intent(tracker)
+        if name == "stoppen" and confidence >= 0.5:
+            return {"formulier_gestopt": True}
+        if common.is_digression(tracker) and name != "medewerker_spreken":
+            answer_digression(tracker, dispatcher)
+            return {"pogingen": tracker.get_slot("pogingen") or {}}
+        return {slot: common.text(tracker)}
+
+    async def extract_naam(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        return await self._extract("naam", dispatcher, tracker)
+
+    async def extract_telefoon(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        found = common.entity(tracker, "telefoonnummer")
+        if found and tracker.get_slot("requested_slot") in ("naam", "telefoon"):
+            return {"telefoon": found}
+        return await self._extract("telefoon", dispatcher, tracker)
+
+    async def extract_voorkeur(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        return await self._extract("voorkeur", dispatcher, tracker)
+
+    async def validate_naam(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        text = str(value or "").strip()
+        for prefix in ("mijn naam is ", "ik heet ", "ik ben ", "naam: "):
+            if text.lower().startswith(prefix):
+                text = text[len(prefix) :]
+        if 1 < len(text) <= 120 and any(c.isalpha() for c in text):
+            return {"naam": text}
+        dispatcher.utter_message(response="utter_hint_naam")
+        return {"naam": None}
+
+    async def validate_telefoon(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        number = normalize_telefoonnummer(str(value or ""))
+        if number:
+            return {"telefoon": number}
+        count, _ = common.attempt(tracker, "telefoon")
+        counts = dict(tracker.get_slot("pogingen") or {}) | {"telefoon": count}
+        if count >= common.MAX_ATTEMPTS:
+            dispatcher.utter_message(response="utter_formulier_lukt_niet")
+            return {"telefoon": None, "formulier_gestopt": True, "pogingen": counts}
+        dispatcher.utter_message(response="utter_hint_telefoon")
+        return {"telefoon": None, "pogingen": counts}
+
+    async def validate_voorkeur(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        text = str(value or "").strip()
+        return {"voorkeur": "maakt niet uit" if weet_niet(text) else text[:200]}
+
+
+class ActionTerugbelverzoekIndienen(Action):
+    def name(self) -> str:
+        return "action_terugbelverzoek_indienen"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = common.reset(TERUGBEL_SLOTS)
+        if tracker.get_slot("formulier_gestopt") or not tracker.get_slot("telefoon"):
+            dispatcher.utter_message(response="utter_gestopt")
+            return events
+        payload = {
+            "naam": tracker.get_slot("naam"),
+            "telefoon": tracker.get_slot("telefoon"),
+            "voorkeur": tracker.get_slot("voorkeur"),
+            "onderwerp": last_topic(tracker),
+            "kanaal": common.kanaal(tracker),
+            "melder": common.melder(tracker),
+        }
+        key = common.submission_key(tracker, "terugbellen")
+        outcome = await delivery().submit(key, "callback", payload, tracker.sender_id)
+        if outcome.state == "rejected":
+            dispatcher.utter_message(response="utter_terugbellen_mislukt")
+        else:
+            # Queued or delivered: either way it will reach staff.
+            dispatcher.utter_message(
+                response="utter_terugbellen_geregistreerd", voorkeur=payload["voorkeur"]
+            )
+        return events

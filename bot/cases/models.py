@@ -1,0 +1,137 @@
+"""SQLAlchemy 1.4 tables of the case system.
+
+Contact details live in their own table, written only with the resident's consent,
+so the case itself can be shown, exported or kept longer without personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Counter(Base):
+    """Last number handed out per case type and year: the gap-free sequence."""
+
+    __tablename__ = "counters"
+    type = sa.Column(sa.String(1), primary_key=True)  # "M" or "V"
+    jaar = sa.Column(sa.Integer, primary_key=True)
+    laatste = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id = sa.Column(sa.Integer, primary_key=True)
+    identificatie = sa.Column(sa.String(16), nullable=False, unique=True)
+    type = sa.Column(sa.String(10), nullable=False, index=True)
+    status = sa.Column(sa.String(20), nullable=False, index=True)
+    categorie = sa.Column(sa.String(80), index=True)
+    onderwerp = sa.Column(sa.String(200))
+    omschrijving = sa.Column(sa.Text, nullable=False)
+    straat = sa.Column(sa.String(120))
+    huisnummer = sa.Column(sa.String(12))
+    postcode = sa.Column(sa.String(7))
+    plaats = sa.Column(sa.String(80))
+    lat = sa.Column(sa.Float)
+    lon = sa.Column(sa.Float)
+    locatie_omschrijving = sa.Column(sa.String(300))
+    tijdstip = sa.Column(sa.DateTime(timezone=True))
+    kanaal = sa.Column(sa.String(10), nullable=False, index=True)
+    melder = sa.Column(sa.String(120), index=True)  # channel identity, e.g. "telegram:12345"
+    controlecode_hash = sa.Column(sa.String(200), nullable=False)
+    idempotency_key = sa.Column(sa.String(100), unique=True)
+    aangemaakt_op = sa.Column(
+        sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
+    gewijzigd_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    history = relationship(
+        "StatusChange", order_by="StatusChange.id", back_populates="case", lazy="selectin"
+    )
+    contact = relationship("Contact", uselist=False, back_populates="case", lazy="selectin")
+    attachments = relationship(
+        "Attachment", order_by="Attachment.id", back_populates="case", lazy="noload"
+    )
+
+
+class StatusChange(Base):
+    __tablename__ = "status_changes"
+    id = sa.Column(sa.Integer, primary_key=True)
+    case_id = sa.Column(sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    status = sa.Column(sa.String(20), nullable=False)
+    toelichting = sa.Column(sa.Text)  # note for the resident
+    door = sa.Column(sa.String(120), nullable=False)  # who: "melder", a staff user, "api"
+    op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    case = relationship("Case", back_populates="history")
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    id = sa.Column(sa.Integer, primary_key=True)
+    case_id = sa.Column(sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, unique=True)
+    naam = sa.Column(sa.String(120))
+    email = sa.Column(sa.String(254))
+    telefoon = sa.Column(sa.String(20))
+    toestemming_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    case = relationship("Case", back_populates="contact")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    id = sa.Column(sa.Integer, primary_key=True)
+    case_id = sa.Column(sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    bestandsnaam = sa.Column(sa.String(200), nullable=False)
+    content_type = sa.Column(sa.String(40), nullable=False)
+    grootte = sa.Column(sa.Integer, nullable=False)
+    sha256 = sa.Column(sa.String(64), nullable=False)
+    data = sa.Column(sa.LargeBinary, nullable=False)
+    aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    case = relationship("Case", back_populates="attachments")
+
+
+class Callback(Base):
+    """A resident asked to be called back by a person (medewerker_spreken)."""
+
+    __tablename__ = "callbacks"
+    id = sa.Column(sa.Integer, primary_key=True)
+    naam = sa.Column(sa.String(120), nullable=False)
+    telefoon = sa.Column(sa.String(20), nullable=False)
+    voorkeur = sa.Column(sa.String(200))  # best time to call, as the resident said it
+    onderwerp = sa.Column(sa.String(300))
+    kanaal = sa.Column(sa.String(10), nullable=False)
+    melder = sa.Column(sa.String(120))
+    status = sa.Column(sa.String(20), nullable=False, default="open")
+    idempotency_key = sa.Column(sa.String(100), unique=True)
+    aangemaakt_op = sa.Column(
+        sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
+
+
+class ExternalCase(Base):
+    """Balie's receipt for a case kept in an external system (Signalen, ZGW).
+
+    The external system knows nothing of controlecodes or chat identities, so Balie
+    keeps them here next to the external reference, under Balie's own identifier.
+    """
+
+    __tablename__ = "external_cases"
+    id = sa.Column(sa.Integer, primary_key=True)
+    identificatie = sa.Column(sa.String(16), nullable=False, unique=True)
+    backend = sa.Column(sa.String(20), nullable=False)
+    type = sa.Column(sa.String(10), nullable=False)
+    external_id = sa.Column(sa.String(200), nullable=False)
+    external_url = sa.Column(sa.String(500))
+    categorie = sa.Column(sa.String(80))
+    onderwerp = sa.Column(sa.String(200))
+    melder = sa.Column(sa.String(120), index=True)
+    controlecode_hash = sa.Column(sa.String(200), nullable=False)
+    idempotency_key = sa.Column(sa.String(100), unique=True)
+    aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)

@@ -1,0 +1,346 @@
+"""The Case API (`/api/v1`): cases, status changes, photos and call-back requests.
+
+Every route needs `Authorization: Bearer <BALIE_API_TOKEN>` except the OpenAPI
+document. Errors are JSON with a 4xx status; nothing a client sends yields a 500.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from bot.cases import photos
+from bot.cases.lifecycle import STATUSES, TransitionError
+from bot.cases.models import Attachment, Callback, Case
+from bot.cases.schemas import CallbackIn, CaseIn, InzageIn, StatusIn
+from bot.cases.store import CaseStore, Filters, aware
+from bot.nlu.patterns import normalize_zaaknummer
+from bot.web import openapi
+
+STORE_KEY = web.AppKey("store", CaseStore)
+TOKEN_KEY = web.AppKey("api_token", str)
+MAX_JSON = 64 * 1024
+MAX_PER_PAGE = 200
+routes = web.RouteTableDef()
+
+
+def error(status: int, message: str, details: list[dict[str, Any]] | None = None) -> web.Response:
+    body: dict[str, Any] = {"error": message, "status": status}
+    if details:
+        body["details"] = details
+    return web.json_response(body, status=status)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, details: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.details = status, message, details
+
+
+@web.middleware
+async def api_guard(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """Bearer-token check and uniform JSON errors for everything under /api/v1."""
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    if request.path != "/api/v1/openapi.json":
+        expected = request.app[TOKEN_KEY]
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+            response = error(401, "missing or invalid bearer token")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="balie"'
+            return response
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error(exc.status, exc.message, exc.details)
+
+
+async def parse(request: web.Request, model: type[BaseModel]) -> Any:
+    if request.content_type != "application/json":
+        raise ApiError(415, "send JSON with Content-Type: application/json")
+    if (request.content_length or 0) > MAX_JSON:
+        raise ApiError(413, f"JSON body larger than {MAX_JSON} bytes")
+    raw = await request.content.read(MAX_JSON + 1)
+    if len(raw) > MAX_JSON:
+        raise ApiError(413, f"JSON body larger than {MAX_JSON} bytes")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "body must be a JSON object")
+    try:
+        return model.parse_obj(data)
+    except ValidationError as exc:
+        details = [
+            {"veld": ".".join(str(p) for p in e["loc"] if p != "__root__"), "fout": e["msg"]}
+            for e in exc.errors()
+        ]
+        raise ApiError(422, "invalid input", details) from None
+
+
+def identificatie_of(request: web.Request) -> str:
+    value = normalize_zaaknummer(request.match_info["identificatie"])
+    if not value:
+        raise ApiError(404, "case not found")
+    return value
+
+
+def _iso(value: datetime | None) -> str | None:
+    return aware(value).isoformat() if value else None  # type: ignore[union-attr]
+
+
+def attachment_json(case: str, attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.id,
+        "bestandsnaam": attachment.bestandsnaam,
+        "content_type": attachment.content_type,
+        "grootte": attachment.grootte,
+        "url": f"/api/v1/cases/{case}/bijlagen/{attachment.id}",
+    }
+
+
+def case_json(case: Case, *, detail: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "identificatie": case.identificatie,
+        "type": case.type,
+        "status": case.status,
+        "categorie": case.categorie,
+        "onderwerp": case.onderwerp,
+        "omschrijving": case.omschrijving,
+        "locatie": {
+            "straat": case.straat,
+            "huisnummer": case.huisnummer,
+            "postcode": case.postcode,
+            "plaats": case.plaats,
+            "lat": case.lat,
+            "lon": case.lon,
+            "omschrijving": case.locatie_omschrijving,
+        },
+        "tijdstip": _iso(case.tijdstip),
+        "kanaal": case.kanaal,
+        "aangemaakt_op": _iso(case.aangemaakt_op),
+        "gewijzigd_op": _iso(case.gewijzigd_op),
+        "statusgeschiedenis": [
+            {"status": h.status, "toelichting": h.toelichting, "door": h.door, "op": _iso(h.op)}
+            for h in case.history
+        ],
+    }
+    if detail:
+        contact = case.contact
+        body["contact"] = (
+            {"naam": contact.naam, "email": contact.email, "telefoon": contact.telefoon}
+            if contact
+            else None
+        )
+    return body
+
+
+def resident_json(case: Case) -> dict[str, Any]:
+    """What a resident may see: status and the latest note, nothing personal."""
+    notes = [h.toelichting for h in case.history if h.toelichting]
+    return {
+        "identificatie": case.identificatie,
+        "type": case.type,
+        "status": case.status,
+        "categorie": case.categorie,
+        "onderwerp": case.onderwerp,
+        "toelichting": notes[-1] if notes else None,
+        "aangemaakt_op": _iso(case.aangemaakt_op),
+        "gewijzigd_op": _iso(case.gewijzigd_op),
+    }
+
+
+def callback_json(callback: Callback) -> dict[str, Any]:
+    return {
+        "id": callback.id,
+        "naam": callback.naam,
+        "telefoon": callback.telefoon,
+        "voorkeur": callback.voorkeur,
+        "onderwerp": callback.onderwerp,
+        "kanaal": callback.kanaal,
+        "status": callback.status,
+        "aangemaakt_op": _iso(callback.aangemaakt_op),
+    }
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (1 <= len(key) <= 100 and key.isprintable()):
+        raise ApiError(400, "Idempotency-Key must be 1 to 100 printable characters")
+    return key
+
+
+@routes.post("/api/v1/cases")
+async def create_case(request: web.Request) -> web.Response:
+    data = await parse(request, CaseIn)
+    case, code, created = await request.app[STORE_KEY].create(
+        data, idempotency_key=_idempotency_key(request)
+    )
+    body = case_json(case, detail=True)
+    if code:
+        body["controlecode"] = code  # shown once: only its hash is stored
+    response = web.json_response(body, status=201 if created else 200)
+    response.headers["Location"] = f"/api/v1/cases/{case.identificatie}"
+    return response
+
+
+@routes.get("/api/v1/cases/{identificatie}")
+async def get_case(request: web.Request) -> web.Response:
+    case = await request.app[STORE_KEY].get(identificatie_of(request))
+    if case is None:
+        raise ApiError(404, "case not found")
+    body = case_json(case, detail=True)
+    attachments = await request.app[STORE_KEY].attachments(case.identificatie)
+    body["bijlagen"] = [attachment_json(case.identificatie, a) for a in attachments]
+    return web.json_response(body)
+
+
+def _choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | None:
+    value = request.query.get(name)
+    if value is not None and value not in allowed:
+        raise ApiError(400, f"'{name}' must be one of: {', '.join(allowed)}")
+    return value
+
+
+def _positive(request: web.Request, name: str, default: int, maximum: int) -> int:
+    raw = request.query.get(name, str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ApiError(400, f"'{name}' must be a whole number from 1 to {maximum}")
+    return int(raw)
+
+
+def _since(request: web.Request) -> datetime | None:
+    raw = request.query.get("since")
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, "'since' must be an ISO date or date-time") from None
+    return aware(value)
+
+
+@routes.get("/api/v1/cases")
+async def list_cases(request: web.Request) -> web.Response:
+    unknown = set(request.query) - {
+        "type", "status", "categorie", "kanaal", "melder", "since", "zoek", "page", "per_page"
+    }  # fmt: skip
+    if unknown:
+        raise ApiError(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+    filters = Filters(
+        type=_choice(request, "type", ("melding", "verzoek")),
+        status=_choice(request, "status", STATUSES),
+        categorie=request.query.get("categorie"),
+        kanaal=_choice(request, "kanaal", ("web", "telegram", "rest")),
+        melder=request.query.get("melder"),
+        since=_since(request),
+        zoek=request.query.get("zoek"),
+    )
+    page = _positive(request, "page", 1, 1_000_000)
+    per_page = _positive(request, "per_page", 50, MAX_PER_PAGE)
+    cases, total = await request.app[STORE_KEY].list(filters, page=page, per_page=per_page)
+    return web.json_response(
+        {
+            "items": [case_json(c) for c in cases],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+            "next_page": page + 1 if page * per_page < total else None,
+        }
+    )
+
+
+@routes.patch("/api/v1/cases/{identificatie}")
+async def patch_case(request: web.Request) -> web.Response:
+    identificatie = identificatie_of(request)
+    data = await parse(request, StatusIn)
+    door = request.headers.get("X-Balie-Door", "api")[:120]
+    try:
+        case = await request.app[STORE_KEY].change_status(
+            identificatie, data.status, data.toelichting, door
+        )
+    except TransitionError as exc:
+        raise ApiError(409, str(exc)) from None
+    if case is None:
+        raise ApiError(404, "case not found")
+    return web.json_response(case_json(case, detail=True))
+
+
+@routes.post("/api/v1/cases/{identificatie}/inzage")
+async def inzage(request: web.Request) -> web.Response:
+    """A resident's view, given its controlecode or its own channel identity."""
+    identificatie = identificatie_of(request)
+    data = await parse(request, InzageIn)
+    case = await request.app[STORE_KEY].inzage(
+        identificatie, controlecode=data.controlecode, melder=data.melder
+    )
+    if case is None:
+        raise ApiError(404, "case not found or code does not match")
+    return web.json_response(resident_json(case))
+
+
+@routes.post("/api/v1/cases/{identificatie}/bijlagen")
+async def add_attachment(request: web.Request) -> web.Response:
+    identificatie = identificatie_of(request)
+    if (request.content_length or 0) > photos.MAX_BYTES:
+        raise ApiError(413, f"photo larger than {photos.MAX_BYTES // 1024**2} MB")
+    data = await request.content.read(photos.MAX_BYTES + 1)
+    try:
+        content_type = await photos.check(data, request.content_type)
+    except photos.PhotoError as exc:
+        raise ApiError(exc.status, str(exc)) from None
+    name = photos.safe_name(request.query.get("bestandsnaam"), content_type)
+    attachment = await request.app[STORE_KEY].add_attachment(
+        identificatie, name, content_type, data
+    )
+    if attachment is None:
+        raise ApiError(404, "case not found")
+    return web.json_response(attachment_json(identificatie, attachment), status=201)
+
+
+@routes.get("/api/v1/cases/{identificatie}/bijlagen/{id:\\d+}")
+async def get_attachment(request: web.Request) -> web.Response:
+    attachment = await request.app[STORE_KEY].attachment(
+        identificatie_of(request), int(request.match_info["id"])
+    )
+    if attachment is None:
+        raise ApiError(404, "attachment not found")
+    return web.Response(
+        body=attachment.data,
+        content_type=attachment.content_type,
+        headers={"Content-Disposition": f'inline; filename="{attachment.bestandsnaam}"'},
+    )
+
+
+@routes.post("/api/v1/terugbelverzoeken")
+async def create_callback(request: web.Request) -> web.Response:
+    data = await parse(request, CallbackIn)
+    callback, created = await request.app[STORE_KEY].create_callback(
+        data, idempotency_key=_idempotency_key(request)
+    )
+    return web.json_response(callback_json(callback), status=201 if created else 200)
+
+
+@routes.get("/api/v1/terugbelverzoeken")
+async def list_callbacks(request: web.Request) -> web.Response:
+    status = _choice(request, "status", ("open", "gebeld", "gesloten"))
+    callbacks = await request.app[STORE_KEY].callbacks(status)
+    return web.json_response({"items": [callback_json(c) for c in callbacks]})
+
+
+@routes.get("/api/v1/openapi.json")
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.json_response(openapi.document())
+
+
+def setup(app: web.Application, store: CaseStore, token: str) -> None:
+    app[STORE_KEY] = store
+    app[TOKEN_KEY] = token
+    app.middlewares.append(api_guard)
+    app.add_routes(routes)
