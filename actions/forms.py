@@ -9,11 +9,13 @@ answer that does not fit gets a Dutch hint, a few times, before the form gives u
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -42,6 +44,7 @@ FORM_SLOTS = [
     "bevestiging",
     "pogingen",
     "formulier_gestopt",
+    "onderbrekingen",
 ]
 
 
@@ -91,14 +94,67 @@ def locatie_tekst(locatie: dict[str, Any] | None) -> str:
     return text
 
 
-class CaseForm(FormValidationAction):
+class BaseForm(FormValidationAction):
+    """Reads answers for every Balie form: stop, a question in between, or the answer."""
+
+    # Slots that extraction sets besides the requested one. rasa-sdk returns only the
+    # validated required slots, so without this they would never reach the tracker.
+    SIDE_SLOTS = ("formulier_gestopt", "onderbrekingen")
+    digressions = common.DIGRESSIONS
+
+    @abstractmethod
+    def name(self) -> str:
+        """validate_<form name>"""
+
+    async def run(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        extraction = await self.get_extraction_events(dispatcher, tracker, domain)
+        tracker.add_slots(extraction)
+        validation = await self._extract_validation_events(dispatcher, tracker, domain)
+        validated = {e["name"] for e in validation if e.get("event") == "slot"}
+        side = [
+            e for e in extraction if e["name"] in self.SIDE_SLOTS and e["name"] not in validated
+        ]
+        return side + validation
+
+    def _answer(self, tracker: Tracker, slot: str, dispatcher: CollectingDispatcher) -> Any:
+        """The message as an answer to `slot`, or a signal that it was something else."""
+        if tracker.get_slot("requested_slot") != slot:
+            return None
+        name, confidence = common.intent(tracker)
+        if name == "stoppen" and confidence >= 0.5:
+            return _STOP
+        if (
+            name in self.digressions
+            and confidence >= common.DIGRESSION_CONFIDENCE
+            and not common.is_button(tracker)
+        ):
+            answer_digression(tracker, dispatcher)
+            return _DIGRESSION
+        return common.text(tracker)
+
+    async def _extract(
+        self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        answer = self._answer(tracker, slot, dispatcher)
+        if answer is None:
+            return {}
+        if answer is _STOP:
+            return {"formulier_gestopt": True}
+        if answer is _DIGRESSION:
+            # A changed slot tells Rasa the form handled the turn; it then asks again.
+            return {"onderbrekingen": (tracker.get_slot("onderbrekingen") or 0) + 1}
+        return {slot: answer}
+
+
+class CaseForm(BaseForm):
     """Extraction and validation shared by the melding and verzoek forms."""
 
     case_type = "melding"
     required_location = True
 
+    @abstractmethod
     def base_slots(self, tracker: Tracker) -> list[str]:
-        raise NotImplementedError
+        """The form's own questions, before contact and confirmation."""
 
     async def required_slots(
         self,
@@ -113,33 +169,6 @@ class CaseForm(FormValidationAction):
         if tracker.get_slot("contact_toestemming"):
             slots.append("contact")
         return [*slots, "bevestiging"]
-
-    # --- extraction: the raw answer to whatever was asked -------------------------------
-
-    def _answer(self, tracker: Tracker, slot: str, dispatcher: CollectingDispatcher) -> Any:
-        """The message as an answer to `slot`, or a signal that it was something else."""
-        if tracker.get_slot("requested_slot") != slot:
-            return None
-        name, confidence = common.intent(tracker)
-        if name == "stoppen" and confidence >= 0.5:
-            return _STOP
-        if common.is_digression(tracker) and not common.is_button(tracker):
-            answer_digression(tracker, dispatcher)
-            return _DIGRESSION
-        return common.text(tracker)
-
-    async def _extract(
-        self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> dict[str, Any]:
-        answer = self._answer(tracker, slot, dispatcher)
-        if answer is None:
-            return {}
-        if answer is _STOP:
-            return {"formulier_gestopt": True}
-        if answer is _DIGRESSION:
-            # Counts as handled, so the form asks its question again.
-            return {"pogingen": tracker.get_slot("pogingen") or {}}
-        return {slot: answer}
 
     async def extract_omschrijving(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
         return await self._extract("omschrijving", dispatcher, tracker)
@@ -208,7 +237,6 @@ class CaseForm(FormValidationAction):
             return {"locatie": found, "locatie_hint": None}
         # "bij het basketbalveldje": keep it as a description, ask for a street.
         if text and len(text) <= 300 and not hint:
-            dispatcher.utter_message(response="utter_hint_locatie_straat")
             return {"locatie": None, "locatie_hint": text}
         return self._retry("locatie", dispatcher, tracker, "utter_hint_locatie")
 
@@ -216,11 +244,11 @@ class CaseForm(FormValidationAction):
         if isinstance(value, dict):
             return {"tijdstip": value}
         text = str(value or "").strip()
-        if weet_niet(text):
-            return {"tijdstip": {"tekst": "onbekend"}}
-        found = tijdstip_from(text)
+        found = tijdstip_from(text)  # before weet_niet: "weet niet precies, rond 11 uur"
         if found:
             return {"tijdstip": found}
+        if weet_niet(text):
+            return {"tijdstip": {"tekst": "onbekend"}}
         if is_terugkerend(text):
             return {"tijdstip": {"tekst": text[:200]}}
         return self._retry(
@@ -278,6 +306,27 @@ class CaseForm(FormValidationAction):
         return self._retry("bevestiging", dispatcher, tracker, "utter_hint_bevestiging")
 
 
+class ActionAskLocatie(Action):
+    """Ask where; after a landmark alone ("bij het basketbalveldje"), ask for the street."""
+
+    def name(self) -> str:
+        return "action_ask_locatie"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("locatie_hint"):
+            dispatcher.utter_message(response="utter_hint_locatie_straat")
+        else:
+            verzoek = tracker.active_loop.get("name") == "verzoek_form"
+            dispatcher.utter_message(
+                response="utter_vraag_locatie_verzoek_form"
+                if verzoek
+                else "utter_vraag_locatie_melding_form"
+            )
+        return []
+
+
 class _Marker:
     pass
 
@@ -296,6 +345,14 @@ def contact_from(text: str) -> dict[str, str] | None:
     return contact or None
 
 
+DIGRESSION_RESPONSES = {
+    "hulp": "utter_hulp",
+    "bot_vraag": "utter_bot_vraag",
+    "medewerker_spreken": "utter_medewerker_spreken",
+    "buiten_bereik": "utter_buiten_bereik_in_formulier",
+}
+
+
 def answer_digression(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
     """Answer a question asked in the middle of a form, as the rules would outside it."""
     name, _ = common.intent(tracker)
@@ -303,10 +360,8 @@ def answer_digression(tracker: Tracker, dispatcher: CollectingDispatcher) -> Non
         selector = tracker.latest_message.get("response_selector", {}).get("faq", {})
         response = (selector.get("response") or {}).get("utter_action")
         dispatcher.utter_message(response=response or "utter_vraag_herformuleren")
-    elif name == "buiten_bereik":
-        dispatcher.utter_message(response="utter_buiten_bereik_in_formulier")
     else:
-        dispatcher.utter_message(response=f"utter_{name}")
+        dispatcher.utter_message(response=DIGRESSION_RESPONSES.get(name or "", "utter_hulp"))
     dispatcher.utter_message(response="utter_formulier_verder")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cases.categories import load_categories, propose
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -13,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions import common
 from actions.forms import CaseForm, locatie_tekst, prefill
 from actions.submit import submit_case
+from bot.cases.categories import load_categories, propose
 
 OTHER = "overig"
 

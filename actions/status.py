@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 from actions import common
 from actions.backends.base import BackendError, CaseStatus
 from actions.delivery import delivery
-from actions.forms import answer_digression
+from actions.forms import BaseForm
 from bot.cases.codes import normalize_code
 from bot.cases.lifecycle import LABELS
 from bot.nlu.patterns import normalize_zaaknummer
@@ -73,7 +73,7 @@ class ActionStatusStarten(Action):
         return events
 
 
-class ValidateStatusForm(FormValidationAction):
+class ValidateStatusForm(BaseForm):
     def name(self) -> str:
         return "validate_status_form"
 
@@ -91,29 +91,16 @@ class ValidateStatusForm(FormValidationAction):
             return await delivery().backend.get_case(number, controlecode=code)
         return await delivery().backend.get_case(number, melder=common.melder(tracker))
 
-    def _interrupted(self, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict | None:
-        name, confidence = common.intent(tracker)
-        if name == "stoppen" and confidence >= 0.5:
-            return {"formulier_gestopt": True}
-        if common.is_digression(tracker) and not common.is_button(tracker):
-            answer_digression(tracker, dispatcher)
-            return {"pogingen": tracker.get_slot("pogingen") or {}}
-        return None
-
     async def extract_zaaknummer(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
         number = common.entity(tracker, "zaaknummer") or normalize_zaaknummer(common.text(tracker))
         if number:
             return {"zaaknummer": normalize_zaaknummer(number)}
-        if tracker.get_slot("requested_slot") == "zaaknummer":
-            return self._interrupted(tracker, dispatcher) or {"zaaknummer": common.text(tracker)}
-        return {}
+        return await self._extract("zaaknummer", dispatcher, tracker)
 
     async def extract_controlecode(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
-        if tracker.get_slot("requested_slot") != "controlecode":
-            return {}
         if common.entity(tracker, "zaaknummer"):
             return {}  # a new number: extract_zaaknummer takes it
-        return self._interrupted(tracker, dispatcher) or {"controlecode": common.text(tracker)}
+        return await self._extract("controlecode", dispatcher, tracker)
 
     async def validate_zaaknummer(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
         if tracker.get_slot("formulier_gestopt"):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
 from actions.delivery import delivery
-from actions.forms import answer_digression
+from actions.forms import BaseForm
 from bot.nlu.patterns import normalize_telefoonnummer
 from bot.nlu.tijdstip import weet_niet
 
@@ -28,23 +28,15 @@ def last_topic(tracker: Tracker) -> str | None:
     return None
 
 
-class ValidateTerugbelForm(FormValidationAction):
+class ValidateTerugbelForm(BaseForm):
+    # Asking for a person while arranging a call-back is not a change of subject.
+    digressions = common.DIGRESSIONS - {"medewerker_spreken"}
+
     def name(self) -> str:
         return "validate_terugbel_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
         return [] if tracker.get_slot("formulier_gestopt") else ["naam", "telefoon", "voorkeur"]
-
-    async def _extract(self, slot: str, dispatcher, tracker) -> dict:  # type: ignore[no-untyped-def]
-        if tracker.get_slot("requested_slot") != slot:
-            return {}
-        name, confidence = common.intent(tracker)
-        if name == "stoppen" and confidence >= 0.5:
-            return {"formulier_gestopt": True}
-        if common.is_digression(tracker) and name != "medewerker_spreken":
-            answer_digression(tracker, dispatcher)
-            return {"pogingen": tracker.get_slot("pogingen") or {}}
-        return {slot: common.text(tracker)}
 
     async def extract_naam(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
         return await self._extract("naam", dispatcher, tracker)

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from pathlib import Path
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m bot", description="Balie front desk")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -192,6 +192,8 @@ def print_urls(settings: Settings) -> None:
         f"  chat (REST)        POST {settings.rasa_url}/webhooks/rest/webhook\n"
         f"  Rasa server (API)  {settings.rasa_url}/\n"
         f"  action server      {settings.action_url}/health\n"
+        f"  case API           {settings.web_url}/api/v1/openapi.json "
+        f"(token: BALIE_API_TOKEN or {settings.data_dir / 'api-token'})\n"
         "Press Ctrl-C to stop.\n",
         flush=True,
     )

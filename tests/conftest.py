@@ -23,6 +23,7 @@ import pytest_asyncio
 
 from bot import ROOT, training
 from bot.settings import Settings
+from tests.fakes.proxy import SwitchableProxy
 
 CACHE = ROOT / ".cache" / "tests"
 
@@ -78,14 +79,14 @@ def test_model() -> TrainedModel:
 class RunningStack:
     """`python -m bot run` as a user starts it, on free ports."""
 
-    def __init__(self, settings: Settings, model: Path) -> None:
+    def __init__(self, settings: Settings, model: Path, env: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.log = settings.data_dir / "run.log"
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--model", str(model)],
             cwd=ROOT,
-            env=settings_env(settings),
+            env={**settings_env(settings), **(env or {})},
             stdout=open(self.log, "wb"),
             stderr=subprocess.STDOUT,
         )
@@ -112,11 +113,24 @@ class RunningStack:
 
 
 @pytest.fixture(scope="session")
-def stack(test_model: TrainedModel, tmp_path_factory: pytest.TempPathFactory):
-    settings = make_settings(tmp_path_factory.mktemp("stack"))
-    running = RunningStack(settings, test_model.path)
+def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("stack"))
+
+
+@pytest.fixture(scope="session")
+def case_system(stack_settings: Settings):
+    """The action server reaches the Case API through this proxy, so tests can cut it off."""
+    proxy = SwitchableProxy(stack_settings.web_url, free_port()).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(test_model: TrainedModel, stack_settings: Settings, case_system: SwitchableProxy):
+    env = {"BALIE_CASE_API_URL": f"{case_system.url}/api/v1", "BALIE_DATABASE_URL": ""}
+    running = RunningStack(stack_settings, test_model.path, env)
     running.wait_ready()
-    yield settings
+    yield stack_settings
     running.stop()
 
 

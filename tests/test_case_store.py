@@ -55,7 +55,7 @@ async def test_the_same_idempotency_key_makes_one_case(store) -> None:
     )
     assert len({case.identificatie for case, _, _ in results}) == 1
     assert sum(created for _, _, created in results) == 1
-    assert [code for _, code, created in results if created][0]
+    assert next(code for _, code, created in results if created)
     _, total = await store.list(Filters())
     assert total == 1
 

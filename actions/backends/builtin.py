@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from datetime import datetime
 from typing import Any
 
@@ -53,8 +54,10 @@ class BuiltinBackend:
 
     @classmethod
     def from_env(cls) -> BuiltinBackend:
+        """The web app's Case API; `BALIE_CASE_API_URL` when it runs elsewhere."""
         settings = Settings.from_env()
-        return cls(f"{settings.web_url}/api/v1", settings.api_token())
+        url = os.environ.get("BALIE_CASE_API_URL", f"{settings.web_url}/api/v1")
+        return cls(url, settings.api_token())
 
     @property
     def session(self) -> aiohttp.ClientSession:

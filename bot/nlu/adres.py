@@ -24,7 +24,7 @@ PARTICLES = {"van", "de", "der", "den", "het", "'t", "ter", "ten", "te", "op", "
 # Capitalised words that start a sentence or phrase rather than a street name.
 STOP = {
     "in", "op", "bij", "aan", "naar", "voor", "langs", "achter", "naast", "tegenover",
-    "de", "het", "een", "mijn", "onze", "hoek", "ik", "wij", "we", "er", "het", "is", "en",
+    "de", "het", "een", "mijn", "onze", "hoek", "ik", "wij", "we", "er", "is", "en",
     "adres", "straat", "woon", "woont", "staat", "ligt", "zit", "nabij", "vlakbij", "tussen",
 }  # fmt: skip
 # Ordinary words with a street-like ending that are not streets.

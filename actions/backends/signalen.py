@@ -1,0 +1,460 @@
+"""Meldingen in Signalen (Amsterdam/signals), through its public API, as a resident would.
+
+`POST {base}/signals/v1/public/signals/` takes what `PublicSignalCreateSerializer`
+takes: `text` (1..3000 characters), `text_extra` (up to 10000), `source` ("online"
+unless the gemeente made another public source for Balie), `location` (`geometrie`:
+a GeoJSON Point `[lon, lat]` inside Signalen's bounding box, by default the
+Netherlands; optional BAG `address`), `category.sub_category` (the URL
+`{base}/signals/v1/public/terms/categories/{main}/sub_categories/{sub}`), `reporter`
+(email/phone only with the resident's consent; `sharing_allowed` stays false: the
+consent is to be contacted by the gemeente, not to be shared with third parties) and
+`incident_date_start`. Any other top-level key is refused by Signalen.
+
+Signalen needs a point, and Balie has no geocoder. So:
+* a melding with lat/lon is sent with that point (and the address, if any);
+* a melding with only an address or a description is sent with the gemeente's
+  fallback point `BALIE_SIGNALEN_DEFAULT_POINT` when one is configured; the address
+  goes along (Signalen checks it against the BAG) and `text_extra` tells staff the
+  pin is not the real spot;
+* otherwise create_case raises BackendRejected: the dialogue must ask for a location.
+If Signalen refuses the address itself, the melding is sent once more without it
+(the address then stays readable in `text_extra`).
+
+Reading back: the public detail endpoint `GET {base}/signals/v1/public/signals/{uuid}`
+only says `status.state` "OPEN" or "CLOSED" (closed = afgehandeld, geannuleerd or
+gesplitst). Balie shows OPEN as "gemeld" and CLOSED as "afgehandeld"; the finer
+workflow states (`STATE_MAP`) are only mapped when an endpoint reports them.
+
+Photos go to `POST {base}/signals/v1/public/signals/{uuid}/attachments/` (multipart
+field `file`, JPEG/PNG/GIF; WebP is converted to JPEG first). Signalen accepts public
+uploads only while the melding is still "gemeld" (or a reaction was requested).
+
+Anonymous POSTs are throttled per client address (`PUBLIC_THROTTLE_RATE`, by default
+60/hour): a 429 becomes BackendThrottled with Signalen's Retry-After. Verzoeken are
+not Signalen's business: create_case refuses them.
+
+Environment:
+* `BALIE_SIGNALEN_URL` (required): Signalen's API root, e.g. `https://api.meldingen.example.nl`
+  (the part before `/signals/v1`).
+* `BALIE_SIGNALEN_DEFAULT_POINT`: `lat,lon` (WGS84) used when a melding has an address or
+  description but no point, e.g. the city hall `52.0907,5.1214`. Unset: such meldingen
+  are refused.
+* `BALIE_SIGNALEN_DEFAULT_CATEGORY`: sub category slug for meldingen without a category
+  (default `overig`).
+* `BALIE_SIGNALEN_SOURCE`: the `source` sent (default `online`; another value must be an
+  active public Source in that Signalen).
+* `BALIE_SIGNALEN_CATEGORIES`: path of this Signalen's category fixture (Django JSON), when
+  its taxonomy differs from the one Balie ships (`bot/cases/signalen-categories.json`);
+  used to find a sub category's main category for the category URL.
+* `BALIE_SIGNALEN_TIMEOUT`: seconds per request (default 10).
+* The receipts (`external_cases`) live in Balie's database: `BALIE_DATABASE_URL`, or the
+  SQLite file in `BALIE_DATA_DIR` (see `bot.cases.db`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import re
+from collections.abc import Callable
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from PIL import Image, UnidentifiedImageError
+
+from actions.backends.base import (
+    Attachment,
+    BackendRejected,
+    BackendThrottled,
+    BackendUnavailable,
+    CaseStatus,
+    NewCase,
+)
+from actions.backends.ledger import Ledger
+from bot.cases.categories import TAXONOMY_FILE
+from bot.cases.categories import load_categories as load_taxonomy
+from bot.cases.db import database_url
+from bot.cases.models import ExternalCase
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+API = "/signals/v1/public"
+TEXT_MAX = 3000
+TEXT_EXTRA_MAX = 10000
+PHONE_MAX = 17
+LIST_LIMIT = 20
+
+# Signalen's workflow states (signals/apps/signals/workflow.py) and the public ones.
+STATE_MAP: dict[str, str] = {
+    "m": "gemeld",  # gemeld
+    "i": "gemeld",  # in afwachting van behandeling
+    "b": "in_behandeling",  # in behandeling
+    "h": "in_behandeling",  # on hold
+    "ingepland": "ingepland",
+    "o": "afgehandeld",  # afgehandeld
+    "a": "geannuleerd",  # geannuleerd
+    "s": "in_behandeling",  # gesplitst: handled further in its deelmeldingen
+    "reopened": "in_behandeling",
+    "closure requested": "in_behandeling",
+    "reopen requested": "afgehandeld",
+    "reaction requested": "in_behandeling",
+    "reaction received": "in_behandeling",
+    "forward to external": "in_behandeling",
+    "ready to send": "in_behandeling",
+    "sent": "in_behandeling",
+    "send failed": "in_behandeling",
+    "done external": "in_behandeling",
+    "OPEN": "gemeld",
+    "CLOSED": "afgehandeld",
+}
+PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif"}
+
+CategoryResolver = Callable[[str], str | None]
+"""Sub category slug ("grofvuil" or "afval/grofvuil") -> its main slug; None if unknown."""
+
+
+def map_state(state: str | None) -> str:
+    return STATE_MAP.get(state or "", "gemeld")
+
+
+def load_categories(path: Path | None = None) -> CategoryResolver:
+    """The main category of a sub category, by the taxonomy in `path` (Balie's by default)."""
+    taxonomy = load_taxonomy(path or TAXONOMY_FILE)
+
+    def main_slug(slug: str) -> str | None:
+        category = taxonomy.get(slug)
+        return category.main_slug if category else None
+
+    return main_slug
+
+
+def parse_point(value: str | None) -> tuple[float, float] | None:
+    """'52.09,5.12' -> (52.09, 5.12) as (lat, lon)."""
+    if not value:
+        return None
+    try:
+        lat, lon = (float(part) for part in value.split(","))
+    except ValueError:
+        raise ValueError(f"BALIE_SIGNALEN_DEFAULT_POINT must be 'lat,lon', not {value!r}") from None
+    return lat, lon
+
+
+def retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds (it may be a number or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def drf_message(body: Any) -> str:
+    """Django REST framework errors ({"location": {"geometrie": ["..."]}}) as one line."""
+
+    def walk(value: Any, path: str) -> list[str]:
+        if isinstance(value, dict):
+            return [m for k, v in value.items() for m in walk(v, f"{path}.{k}" if path else k)]
+        if isinstance(value, list):
+            return [m for v in value for m in walk(v, path)]
+        return [f"{path}: {value}" if path and path != "non_field_errors" else str(value)]
+
+    return "; ".join(walk(body, ""))[:500] if body else "no details"
+
+
+def _split_huisnummer(value: str) -> dict[str, Any]:
+    """'12', '12a', '12 A-3', '12-bis' -> BAG huisnummer, huisletter, huisnummer_toevoeging."""
+    match = re.fullmatch(
+        r"(\d{1,5})\s*([A-Za-z])?(?:\s*[-\s]\s*([A-Za-z0-9]{1,4}))?", value.strip()
+    )
+    if not match:
+        return {}
+    parts: dict[str, Any] = {"huisnummer": int(match[1])}
+    if match[2]:
+        parts["huisletter"] = match[2].upper()
+    if match[3]:
+        parts["huisnummer_toevoeging"] = match[3]
+    return parts
+
+
+def _to_jpeg(data: bytes) -> bytes:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=90)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise BackendRejected(f"photo could not be converted for Signalen: {exc}") from exc
+    return out.getvalue()
+
+
+class SignalenBackend:
+    name = "signalen"
+
+    def __init__(
+        self,
+        base_url: str,
+        ledger: Ledger,
+        *,
+        categories: CategoryResolver,
+        default_point: tuple[float, float] | None = None,
+        default_category: str = "overig",
+        source: str = "online",
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.ledger = ledger
+        self.categories = categories
+        self.default_point = default_point
+        self.default_category = default_category
+        self.source = source
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def from_env(cls) -> SignalenBackend:
+        url = os.environ.get("BALIE_SIGNALEN_URL")
+        if not url:
+            raise ValueError("BALIE_SIGNALEN_URL is required for BALIE_BACKEND=signalen")
+        return cls(
+            url,
+            Ledger.from_url(database_url(Settings.from_env().data_dir)),
+            categories=load_categories(
+                Path(os.environ["BALIE_SIGNALEN_CATEGORIES"])
+                if os.environ.get("BALIE_SIGNALEN_CATEGORIES")
+                else None
+            ),
+            default_point=parse_point(os.environ.get("BALIE_SIGNALEN_DEFAULT_POINT")),
+            default_category=os.environ.get("BALIE_SIGNALEN_DEFAULT_CATEGORY", "overig"),
+            source=os.environ.get("BALIE_SIGNALEN_SOURCE", "online"),
+            timeout=float(os.environ.get("BALIE_SIGNALEN_TIMEOUT", "10")),
+        )
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout, headers={"Accept": "application/json"}
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session:
+            await self._session.close()
+        await self.ledger.close()
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    async def _request(
+        self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), **kwargs: Any
+    ) -> tuple[int, Any]:
+        """(status, JSON body) for the statuses in `ok` and 404; errors mapped to BackendError."""
+        try:
+            async with self.session.request(method, self.base_url + path, **kwargs) as resp:
+                status, headers = resp.status, resp.headers
+                text = await resp.text()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise BackendUnavailable(f"Signalen unreachable: {exc!r}") from exc
+        try:
+            body = json.loads(text) if text else None
+        except ValueError:
+            body = text[:200]
+        if status in ok or status == 404:
+            return status, body
+        if status == 429:
+            wait = retry_after(headers.get("Retry-After"))
+            raise BackendThrottled(
+                "Signalen throttles anonymous reports from Balie's address (by default 60 an "
+                f"hour); try again {f'in {wait:.0f} s' if wait is not None else 'later'}",
+                retry_after=wait,
+            )
+        if status >= 500:
+            raise BackendUnavailable(f"Signalen answered HTTP {status}")
+        raise BackendRejected(f"Signalen refused the request (HTTP {status}): {drf_message(body)}")
+
+    # -- creating ---------------------------------------------------------------------------
+
+    def category_url(self, slug: str | None) -> str:
+        """The sub category's public URL; `slug` is "grofvuil" or "afval/grofvuil"."""
+        wanted = slug or self.default_category
+        main = self.categories(wanted)
+        if main is None:
+            raise BackendRejected(f"Signalen knows no (unambiguous) active sub category {wanted!r}")
+        sub = wanted.rsplit("/", 1)[-1]
+        return f"{self.base_url}{API}/terms/categories/{main}/sub_categories/{sub}"
+
+    def payload(self, case: NewCase, *, with_address: bool = True) -> dict[str, Any]:
+        """The body for POST /signals/v1/public/signals/ (raises BackendRejected if unfit)."""
+        text = " ".join(case.omschrijving.split())
+        if not text:
+            raise BackendRejected("a melding for Signalen needs a description")
+        extra: list[str] = []
+        if len(text) > TEXT_MAX:
+            extra.append(f"Volledige omschrijving: {text}")
+            text = text[: TEXT_MAX - 1] + "…"
+
+        loc = case.locatie
+        if loc is not None and loc.lat is not None and loc.lon is not None:
+            lat, lon, pinned = loc.lat, loc.lon, True
+        elif self.default_point and loc is not None and (not loc.is_empty() or loc.omschrijving):
+            (lat, lon), pinned = self.default_point, False
+        else:
+            raise BackendRejected(
+                "Signalen needs a point on the map: ask for the location (a shared location "
+                "or a pin), or configure BALIE_SIGNALEN_DEFAULT_POINT"
+            )
+        location: dict[str, Any] = {"geometrie": {"type": "Point", "coordinates": [lon, lat]}}
+        adres = " ".join(
+            p for p in (loc.straat, loc.huisnummer, loc.postcode, loc.plaats) if p
+        ).strip()
+        if with_address and loc.straat:
+            address: dict[str, Any] = {"openbare_ruimte": loc.straat.strip()}
+            address.update(_split_huisnummer(loc.huisnummer or ""))
+            if loc.postcode:
+                address["postcode"] = loc.postcode.replace(" ", "").upper()
+            if loc.plaats:
+                address["woonplaats"] = loc.plaats.strip()
+            location["address"] = address
+        elif adres:
+            extra.append(f"Adres volgens melder: {adres}")
+        if not pinned:
+            extra.append(
+                "Geen kaartpunt opgegeven: het punt op de kaart is het standaardpunt van de "
+                "gemeente, niet de plek van de melding."
+            )
+        if loc.omschrijving:
+            extra.append(f"Locatie volgens melder: {loc.omschrijving}")
+        extra.append(f"Gemeld via Balie ({case.kanaal}).")
+
+        reporter: dict[str, Any] = {"sharing_allowed": False}
+        if case.contact and case.contact.email:
+            reporter["email"] = case.contact.email
+        if case.contact and case.contact.telefoon and len(case.contact.telefoon) <= PHONE_MAX:
+            reporter["phone"] = case.contact.telefoon
+        when = case.tijdstip or datetime.now(timezone.utc)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return {
+            "source": self.source,
+            "text": text,
+            "text_extra": "\n".join(extra)[:TEXT_EXTRA_MAX],
+            "location": location,
+            "category": {"sub_category": self.category_url(case.categorie)},
+            "reporter": reporter,
+            "incident_date_start": when.isoformat(),
+        }
+
+    async def create_case(self, case: NewCase) -> CaseStatus:
+        if case.type != "melding":
+            raise BackendRejected(
+                "Signalen takes meldingen about public space only; a verzoek cannot go there"
+            )
+        async with self.ledger.lock(case.idempotency_key):
+            existing = await self.ledger.by_key(case.idempotency_key)
+            if existing is not None:
+                return self._receipt_status(existing)
+            payload = self.payload(case)
+            status, body = await self._request(
+                "POST", f"{API}/signals/", json=payload, ok=(201, 400)
+            )
+            # Signalen's BAG check answers {"location": ["Niet-bestaand adres."]}.
+            problem = body.get("location") if isinstance(body, dict) else None
+            refused_address = isinstance(problem, list) or (
+                isinstance(problem, dict) and "address" in problem
+            )
+            if status == 400 and refused_address and "address" in payload["location"]:
+                log.info("Signalen refused the address (%s); sending without it", body)
+                payload = self.payload(case, with_address=False)
+                status, body = await self._request(
+                    "POST", f"{API}/signals/", json=payload, ok=(201, 400)
+                )
+            if status != 201:
+                raise BackendRejected(f"Signalen refused the melding: {drf_message(body)}")
+            signal_id = str(body["signal_id"])
+            await self.ledger.record(
+                self.name, case, signal_id, f"{self.base_url}{API}/signals/{signal_id}"
+            )
+            row = await self.ledger.by_key(case.idempotency_key)
+        assert row is not None
+        return self._receipt_status(row)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _receipt_status(self, row: ExternalCase, status: str = "gemeld") -> CaseStatus:
+        return CaseStatus(
+            identificatie=row.identificatie,
+            type=row.type,  # type: ignore[arg-type]
+            status=status,
+            aangemaakt_op=row.aangemaakt_op,
+            categorie=row.categorie,
+            onderwerp=row.onderwerp,
+        )
+
+    async def _status(self, row: ExternalCase) -> CaseStatus:
+        status, body = await self._request("GET", f"{API}/signals/{row.external_id}")
+        if status == 404:
+            raise BackendRejected(f"{row.identificatie} no longer exists in Signalen")
+        updated = body.get("updated_at")
+        return CaseStatus(
+            identificatie=row.identificatie,
+            type=row.type,  # type: ignore[arg-type]
+            status=map_state((body.get("status") or {}).get("state")),
+            aangemaakt_op=row.aangemaakt_op,
+            categorie=row.categorie,
+            onderwerp=row.onderwerp,
+            gewijzigd_op=datetime.fromisoformat(updated.replace("Z", "+00:00"))
+            if updated
+            else None,
+        )
+
+    async def get_case(
+        self, identificatie: str, *, controlecode: str | None = None, melder: str | None = None
+    ) -> CaseStatus | None:
+        row = await self.ledger.authorize(identificatie, controlecode, melder)
+        if row is None or row.backend != self.name:
+            return None
+        return await self._status(row)
+
+    async def list_cases(self, melder: str) -> list[CaseStatus]:
+        rows = (await self.ledger.for_melder(melder, backend=self.name))[:LIST_LIMIT]
+        limit = asyncio.Semaphore(4)
+
+        async def one(row: ExternalCase) -> CaseStatus:
+            async with limit:
+                return await self._status(row)
+
+        return list(await asyncio.gather(*(one(row) for row in rows)))
+
+    # -- photos -----------------------------------------------------------------------------
+
+    async def add_attachment(self, identificatie: str, attachment: Attachment) -> None:
+        row = await self.ledger.find(identificatie)
+        if row is None or row.backend != self.name:
+            raise BackendRejected(f"case {identificatie} is not a Signalen melding of Balie")
+        data, content_type = attachment.data, attachment.content_type
+        if content_type not in PHOTO_TYPES:
+            data, content_type = await asyncio.to_thread(_to_jpeg, data), "image/jpeg"
+        stem = re.sub(r"[^\w\-]", "_", attachment.filename.rsplit(".", 1)[0])[:80] or "foto"
+        form = aiohttp.FormData()
+        form.add_field(
+            "file",
+            data,
+            filename=f"{stem}.{PHOTO_TYPES[content_type]}",
+            content_type=content_type,
+        )
+        status, _ = await self._request(
+            "POST", f"{API}/signals/{row.external_id}/attachments/", data=form
+        )
+        if status == 404:
+            raise BackendRejected(f"{identificatie} no longer exists in Signalen")
