@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproje
 # Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 (.python-version) or any python3.10 on PATH.
 PYTHON310 := $(shell command -v pyenv >/dev/null && pyenv which python3.10 2>/dev/null || command -v python3.10)
 
-.PHONY: install run test bench lint train compare-pipelines lock clean
+.PHONY: install services run test bench lint train compare-pipelines lock clean
 
 install: $(STAMP)
 
@@ -24,7 +24,11 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 run: install
 	$(PY) -m bot run
 
-test: install
+# Tests use a real PostgreSQL next to SQLite: start (or install) it when absent.
+services:
+	bash scripts/ensure-postgres.sh
+
+test: install services
 	$(PY) -m ruff check .
 	$(PY) -m pytest -ra
 

@@ -90,3 +90,11 @@ def reset(slots: list[str]) -> list[EventType]:
 
 def button(title: str, payload: str) -> dict[str, Any]:
     return {"title": title, "payload": payload}
+
+
+def photo_ids(tracker: Tracker) -> list[str]:
+    """Upload ids of photos sent with the latest message (metadata from the channel)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    foto = metadata.get("foto") if isinstance(metadata, dict) else None
+    ids = [foto] if isinstance(foto, dict) else (foto if isinstance(foto, list) else [])
+    return [str(f["upload_id"])[:36] for f in ids if isinstance(f, dict) and f.get("upload_id")]

@@ -40,7 +40,7 @@ def case_payload(case: NewCase) -> dict[str, Any]:
 
 
 def case_from_payload(payload: dict[str, Any]) -> NewCase:
-    data = dict(payload)
+    data = {k: v for k, v in payload.items() if k != "fotos"}
     data["locatie"] = Locatie(**data["locatie"]) if data.get("locatie") else None
     data["contact"] = Contact(**data["contact"]) if data.get("contact") else None
     data["tijdstip"] = datetime.fromisoformat(data["tijdstip"]) if data.get("tijdstip") else None
@@ -48,9 +48,9 @@ def case_from_payload(payload: dict[str, Any]) -> NewCase:
 
 
 class Delivery:
-    def __init__(self, backend: CaseBackend, callbacks: BuiltinBackend, outbox: Outbox) -> None:
+    def __init__(self, backend: CaseBackend, balie: BuiltinBackend, outbox: Outbox) -> None:
         self.backend = backend
-        self.callbacks = callbacks
+        self.balie = balie  # Balie's own case API: call-backs and staged photos
         self.outbox = outbox
 
     @classmethod
@@ -61,9 +61,14 @@ class Delivery:
         if entry.kind == "case":
             case = case_from_payload(entry.payload)
             created = await self.backend.create_case(case)
+            # A retry lands here again after the case exists; backends store a photo once.
+            for upload_id in entry.payload.get("fotos") or []:
+                photo = await self.balie.upload(upload_id)
+                if photo:
+                    await self.backend.add_attachment(created.identificatie, photo)
             return {"identificatie": created.identificatie}
         if entry.kind == "callback":
-            return {"id": await self.callbacks.create_callback(entry.payload, entry.key)}
+            return {"id": await self.balie.create_callback(entry.payload, entry.key)}
         raise ValueError(f"unknown outbox entry kind {entry.kind!r}")
 
     async def submit(
@@ -87,8 +92,11 @@ class Delivery:
         await self.outbox.delivered(key, result)
         return Outcome("delivered", result)
 
-    async def submit_case(self, case: NewCase, sender: str | None) -> Outcome:
-        return await self.submit(case.idempotency_key, "case", case_payload(case), sender)
+    async def submit_case(
+        self, case: NewCase, sender: str | None, fotos: list[str] | None = None
+    ) -> Outcome:
+        payload = case_payload(case) | {"fotos": fotos or []}
+        return await self.submit(case.idempotency_key, "case", payload, sender)
 
     async def notify_conversation(self, entry: Entry, result: dict[str, Any]) -> None:
         """Tell the resident's conversation that a queued submission went through."""
@@ -106,7 +114,7 @@ class Delivery:
 
     async def close(self) -> None:
         await self.backend.close()
-        await self.callbacks.close()
+        await self.balie.close()
         await self.outbox.close()
 
 

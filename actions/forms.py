@@ -39,6 +39,7 @@ FORM_SLOTS = [
     "locatie",
     "locatie_hint",
     "tijdstip",
+    "fotos",
     "contact_toestemming",
     "contact",
     "bevestiging",
@@ -120,6 +121,8 @@ class BaseForm(FormValidationAction):
         """The message as an answer to `slot`, or a signal that it was something else."""
         if tracker.get_slot("requested_slot") != slot:
             return None
+        if common.photo_ids(tracker) and common.text(tracker).lower() in ("", "foto", "[foto]"):
+            return None  # a photo alone answers no other question; extract_fotos keeps it
         name, confidence = common.intent(tracker)
         if name == "stoppen" and confidence >= 0.5:
             return _STOP

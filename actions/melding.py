@@ -15,6 +15,7 @@ from actions.submit import submit_case
 from bot.cases.categories import load_categories, propose
 
 OTHER = "overig"
+MAX_PHOTOS = 5
 
 
 def categorie_naam(slug: str | None) -> str:
@@ -31,6 +32,7 @@ def summary_values(tracker: Tracker) -> dict[str, Any]:
         "locatie_tekst": locatie_tekst(tracker.get_slot("locatie")),
         "tijdstip_tekst": tijdstip.get("tekst", "onbekend"),
         "contact_tekst": ", ".join(contact.values()) if contact else "geen",
+        "fotos_tekst": str(len(tracker.get_slot("fotos") or [])),
     }
 
 
@@ -53,7 +55,22 @@ class ValidateMeldingForm(CaseForm):
         return "validate_melding_form"
 
     def base_slots(self, tracker: Tracker) -> list[str]:
-        return ["omschrijving", "categorie", "locatie", "tijdstip"]
+        return ["omschrijving", "categorie", "locatie", "tijdstip", "fotos"]
+
+    async def extract_fotos(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        """A photo counts whenever it comes; asked for, "geen foto" is an answer too."""
+        received = common.photo_ids(tracker)
+        if received:
+            known = list(tracker.get_slot("fotos") or [])
+            return {"fotos": known + [i for i in received if i not in known]}
+        return await self._extract("fotos", dispatcher, tracker)
+
+    async def validate_fotos(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        if isinstance(value, list):
+            return {"fotos": value[:MAX_PHOTOS]}
+        if common.yes_no(tracker) is False or "geen" in str(value).lower():
+            return {"fotos": []}
+        return self._retry("fotos", dispatcher, tracker, "utter_hint_fotos", give_up={"fotos": []})
 
     async def extract_categorie(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
         if tracker.get_slot("requested_slot") != "categorie":

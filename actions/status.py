@@ -137,10 +137,8 @@ class ValidateStatusForm(BaseForm):
         if case:
             return {"controlecode": code, "zaak_status": status_values(case)}
         failures = (tracker.get_slot("status_mislukt") or 0) + 1
-        if failures >= MAX_FAILURES:
-            dispatcher.utter_message(response="utter_status_te_vaak")
-            return {"controlecode": None, "status_mislukt": failures}
-        dispatcher.utter_message(response="utter_status_niet_gevonden")
+        if failures < MAX_FAILURES:  # at the limit the form ends and says why
+            dispatcher.utter_message(response="utter_status_niet_gevonden")
         return {"controlecode": None, "status_mislukt": failures}
 
 
@@ -156,4 +154,6 @@ class ActionStatusTonen(Action):
             say_status(dispatcher, case)
         elif tracker.get_slot("formulier_gestopt"):
             dispatcher.utter_message(response="utter_gestopt")
+        elif (tracker.get_slot("status_mislukt") or 0) >= MAX_FAILURES:
+            dispatcher.utter_message(response="utter_status_te_vaak")
         return [*common.reset(STATUS_SLOTS), SlotSet("formulier_gestopt", None)]

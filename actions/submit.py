@@ -48,7 +48,7 @@ async def submit_case(
         dispatcher.utter_message(response="utter_formulier_gestopt")
         return events
     case = new_case(tracker, case_type)
-    outcome = await delivery().submit_case(case, tracker.sender_id)
+    outcome = await delivery().submit_case(case, tracker.sender_id, tracker.get_slot("fotos"))
     soort = "melding" if case_type == "melding" else "verzoek"
     if outcome.state == "delivered":
         dispatcher.utter_message(

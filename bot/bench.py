@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import re
 import statistics
 import time
 import uuid
@@ -36,6 +37,7 @@ CONVERSATIONS = [
 class Samples:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    cases: list[str] = field(default_factory=list)  # senders whose melding got a number
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -99,6 +101,59 @@ async def _resident(
                 samples.errors += 1
 
 
+# A melding from first message to case number: the turns after the description.
+MELDING_TURNS = ["Kerkstraat 5", "weet ik niet", "/ontkennen", "/ontkennen", "/bevestigen"]
+IDENT_RE = re.compile(r"\b[MV]-\d{4}-\d{6}\b")
+# Marks this run's meldingen, so they can be counted in the case system afterwards.
+RUN = f"bench{uuid.uuid4().hex[:8]}"
+
+
+async def _post(
+    http: aiohttp.ClientSession, url: str, body: dict, samples: Samples
+) -> list[dict] | None:
+    start = time.perf_counter()
+    try:
+        async with http.post(url, json=body) as resp:
+            replies = await resp.json() if resp.status == 200 else None
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        replies = None
+    if replies is None:
+        samples.errors += 1
+    else:
+        samples.latencies.append(time.perf_counter() - start)
+    return replies
+
+
+async def _reporter(
+    http: aiohttp.ClientSession, rasa_url: str, until: float, samples: Samples
+) -> None:
+    """A resident who reports a loose paving stone, clicking the proposed category."""
+    url = f"{rasa_url}/webhooks/rest/webhook"
+    while time.monotonic() < until:
+        sender = f"bench-{uuid.uuid4().hex[:12]}"
+        replies = await _post(
+            http,
+            url,
+            {
+                "sender": sender,
+                "message": f"losse stoeptegel ({RUN} {sender}), je struikelt erover",
+            },
+            samples,
+        )
+        buttons = [b for r in replies or [] for b in r.get("buttons", [])]
+        if not buttons:
+            continue
+        turns = [buttons[0]["payload"], *MELDING_TURNS]
+        for text in turns:
+            replies = await _post(http, url, {"sender": sender, "message": text}, samples)
+            if replies is None:
+                break
+        else:
+            text = " ".join(r.get("text", "") for r in replies or [])
+            if IDENT_RE.search(text):
+                samples.cases.append(sender)
+
+
 async def phase(rasa_url: str, kind: str, users: int, duration: float) -> tuple[Samples, float]:
     samples = Samples()
     timeout = aiohttp.ClientTimeout(total=60)
@@ -106,9 +161,11 @@ async def phase(rasa_url: str, kind: str, users: int, duration: float) -> tuple[
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
         start = time.monotonic()
         until = start + duration
-        await asyncio.gather(
-            *(_resident(http, rasa_url, kind, until, samples) for _ in range(users))
-        )
+        if kind == "melding":
+            runs = [_reporter(http, rasa_url, until, samples) for _ in range(users)]
+        else:
+            runs = [_resident(http, rasa_url, kind, until, samples) for _ in range(users)]
+        await asyncio.gather(*runs)
         return samples, time.monotonic() - start
 
 
@@ -119,6 +176,15 @@ def report(kind: str, samples: Samples, elapsed: float) -> str:
         f"{percentile(ms, 50):>9.0f}{percentile(ms, 95):>9.0f}{percentile(ms, 99):>9.0f}"
         f"{(statistics.mean(ms) if ms else float('nan')):>9.0f}"
     )
+
+
+async def count_cases(settings: Settings, run: str) -> int:
+    """How many meldingen of this run are really in the case system."""
+    headers = {"Authorization": f"Bearer {settings.api_token()}"}
+    async with aiohttp.ClientSession(headers=headers) as http:
+        params = {"zoek": run, "per_page": "1"}
+        async with http.get(f"{settings.web_url}/api/v1/cases", params=params) as resp:
+            return int((await resp.json())["total"])
 
 
 def _pid_listening_on(port: int) -> int | None:
@@ -152,9 +218,20 @@ async def main(args: argparse.Namespace) -> int:
             f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'mean ms':>9}"
         )
         with sampler:
-            for kind, label in (("rest", "REST webhook"), ("parse", "/model/parse")):
+            for kind, label in (
+                ("rest", "REST webhook"),
+                ("parse", "/model/parse"),
+                ("melding", "melding turns"),
+            ):
                 samples, elapsed = await phase(rasa_url, kind, args.users, args.duration)
                 print(report(label, samples, elapsed), flush=True)
+                if kind == "melding":
+                    stored = await count_cases(settings, RUN) if supervisor else None
+                    print(
+                        f"meldingen: {len(samples.cases)} confirmed with a number "
+                        f"({len(samples.cases) / elapsed * 60:.0f}/min)"
+                        + (f", {stored} found in the case system" if stored is not None else "")
+                    )
         if pid:
             print(
                 f"Rasa process memory: {idle / 2**20:.0f} MiB idle, "

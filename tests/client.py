@@ -28,9 +28,15 @@ async def parse(http: aiohttp.ClientSession, settings: Settings, text: str) -> d
 
 
 async def say(
-    http: aiohttp.ClientSession, settings: Settings, sender: str, text: str
+    http: aiohttp.ClientSession,
+    settings: Settings,
+    sender: str,
+    text: str,
+    metadata: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    body = {"sender": sender, "message": text}
+    body: dict[str, Any] = {"sender": sender, "message": text}
+    if metadata:
+        body["metadata"] = metadata
     async with http.post(f"{settings.rasa_url}/webhooks/rest/webhook", json=body) as resp:
         assert resp.status == 200, await resp.text()
         return await resp.json()

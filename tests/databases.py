@@ -14,7 +14,7 @@ from bot.cases.db import migrate
 
 # An administrative connection to the local server; the tests make their own database.
 POSTGRES_ADMIN_URL = os.environ.get(
-    "BALIE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    "BALIE_TEST_POSTGRES_URL", "postgresql://balie:balie@127.0.0.1:5432/postgres"
 )
 
 

@@ -103,6 +103,19 @@ async def test_inzage_needs_the_code_or_the_reporter(store) -> None:
     assert await store.inzage("M-2026-999999", controlecode=code) is None
 
 
+async def test_guessing_codes_locks_the_case_for_a_while(store) -> None:
+    from bot.cases.store import LOCK_AFTER
+
+    case, code, _ = await store.create(CaseIn(**MELDING, melder="web:me"))
+    ident = case.identificatie
+    assert await store.inzage(ident, controlecode="AAAAAA") is None
+    assert await store.inzage(ident, controlecode=code)  # a right code resets the count
+    for _ in range(LOCK_AFTER):
+        assert await store.inzage(ident, controlecode="AAAAAA") is None
+    assert await store.inzage(ident, controlecode=code) is None  # locked, even the right one
+    assert await store.inzage(ident, melder="web:me")  # the reporter's own chat still works
+
+
 async def test_attachments_are_stored_once(store, tmp_path) -> None:
     from tests.images import png_bytes
 

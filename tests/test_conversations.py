@@ -16,6 +16,7 @@ import pytest
 
 from bot.settings import Settings
 from tests.client import events, full_intent, say
+from tests.images import jpeg_bytes
 
 pytestmark = [pytest.mark.stack, pytest.mark.asyncio(loop_scope="session")]
 
@@ -31,8 +32,8 @@ class Resident:
         self.sender = f"inwoner-{uuid.uuid4().hex[:10]}"
         self.replies: list[dict[str, Any]] = []
 
-    async def says(self, text: str) -> str:
-        self.replies = await say(self.http, self.stack, self.sender, text)
+    async def says(self, text: str, metadata: dict[str, Any] | None = None) -> str:
+        self.replies = await say(self.http, self.stack, self.sender, text, metadata)
         return self.text
 
     @property
@@ -76,6 +77,12 @@ class CaseApi:
             f"{self.base}/cases/{ident}", json=body, headers=self.headers
         ) as resp:
             assert resp.status == 200, await resp.text()
+
+    async def stage_photo(self, data: bytes) -> str:
+        headers = self.headers | {"Content-Type": "image/jpeg"}
+        async with self.http.post(f"{self.base}/uploads", data=data, headers=headers) as resp:
+            assert resp.status == 201, await resp.text()
+            return (await resp.json())["upload_id"]
 
     async def callbacks(self) -> list[dict[str, Any]]:
         async with self.http.get(f"{self.base}/terugbelverzoeken", headers=self.headers) as resp:
@@ -140,6 +147,10 @@ async def test_neighbour_reports_youth_nuisance_with_contact(http, stack, api) -
     await buur.says("Sportlaan 4")
     assert "Wanneer" in buur.text
     await buur.says("elke avond rond 10 uur")
+    assert "foto" in buur.text
+    # The channel stores the photo and passes its id along with the message.
+    upload_id = await api.stage_photo(jpeg_bytes())
+    await buur.says("[foto]", metadata={"foto": {"upload_id": upload_id}})
     await buur.clicks("Ja")
     await buur.says("mijn mail is buurman.jansen@example.nl")
     summary = buur.text
@@ -151,6 +162,7 @@ async def test_neighbour_reports_youth_nuisance_with_contact(http, stack, api) -
     assert case["locatie"]["omschrijving"] == "bij het basketbalveldje in het park"
     assert "elke avond" in case["omschrijving"]
     assert case["contact"]["email"] == "buurman.jansen@example.nl"
+    assert [b["content_type"] for b in case["bijlagen"]] == ["image/jpeg"]
 
 
 async def test_broken_street_light_gets_the_right_category(http, stack, api) -> None:
@@ -161,6 +173,7 @@ async def test_broken_street_light_gets_the_right_category(http, stack, api) -> 
     await inwoner.says("ja klopt")
     await inwoner.says("Parkweg 1, 1234 AB")
     await inwoner.clicks("Weet ik niet")
+    await inwoner.clicks("Geen foto")
     await inwoner.clicks("Nee, liever niet")
     ident, _ = receipt(await inwoner.says("ja"))
     case = await api.get(ident)
@@ -190,6 +203,7 @@ async def test_a_question_mid_form_is_answered_and_the_form_resumes(http, stack,
     assert "open" in reply and "Waar is het" in reply  # answered, then asked again
     await inwoner.says("Stationsweg 10")
     await inwoner.says("vanochtend")
+    await inwoner.clicks("Geen foto")
     await inwoner.clicks("Nee, liever niet")
     ident, _ = receipt(await inwoner.clicks("Ja, versturen"))
     case = await api.get(ident)
@@ -212,10 +226,11 @@ async def test_wrong_code_and_unknown_case_get_the_same_answer(http, stack, api)
     # The same neutral answer; then the code is asked again for the number they typed.
     assert wrong_answer.splitlines()[0] == unknown_answer.splitlines()[0]
     assert "kan geen melding of verzoek vinden" in wrong_answer
-    # Guessing is limited per conversation.
-    for _ in range(6):
-        last = await guesser.says("ZZZZZZ")
-    assert "te vaak" in last or "te vaak" in guesser.text
+    # Guessing is limited per conversation: after a few wrong codes even the right one is refused.
+    answers = [await guesser.says(guess) for guess in ("ZZZZZZ", "YYYYYY", "XXXXXX", "WWWWWW")]
+    assert "te vaak" in answers[-1]
+    refused = await guesser.says(f"status van {ident}")
+    assert "te vaak" in refused and "gemeld" not in refused
 
 
 async def test_call_back_request_without_medical_details(http, stack, api) -> None:
@@ -240,6 +255,7 @@ async def test_case_system_down_the_report_is_delivered_later_exactly_once(
     await inwoner.clicks(inwoner.buttons[0]["title"])
     await inwoner.says("Speeltuinstraat 3")
     await inwoner.says("maandag")
+    await inwoner.clicks("Geen foto")
     await inwoner.clicks("Nee, liever niet")
     case_system.mode = "down"
     try:

@@ -142,3 +142,18 @@ class BuiltinBackend:
             headers={"Idempotency-Key": idempotency_key},
         )
         return int(body["id"])
+
+    async def upload(self, upload_id: str) -> Attachment | None:
+        """A photo a channel staged in Balie's web app, or None if it expired."""
+        try:
+            async with self.session.get(f"{self.base_url}/uploads/{upload_id}") as resp:
+                if resp.status == 404:
+                    return None
+                if resp.status != 200:
+                    raise BackendUnavailable(f"upload {upload_id}: HTTP {resp.status}")
+                data = await resp.read()
+                disposition = resp.headers.get("Content-Disposition", "")
+                name = disposition.split('filename="', 1)[-1].rstrip('"') or "foto"
+                return Attachment(name, resp.content_type, data)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise BackendUnavailable(f"case system unreachable: {exc!r}") from exc

@@ -52,6 +52,9 @@ class Case(Base):
         sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True
     )
     gewijzigd_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    # Wrong controlecodes for this case in the current window: guessing locks it for a while.
+    inzage_fouten = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    inzage_fout_sinds = sa.Column(sa.DateTime(timezone=True))
 
     history = relationship(
         "StatusChange", order_by="StatusChange.id", back_populates="case", lazy="selectin"
@@ -135,3 +138,21 @@ class ExternalCase(Base):
     controlecode_hash = sa.Column(sa.String(200), nullable=False)
     idempotency_key = sa.Column(sa.String(100), unique=True)
     aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Upload(Base):
+    """A photo a channel received before its case exists; attached when the case is made.
+
+    Channels (widget, Telegram) store the bytes here and pass only the id in the
+    message metadata, so photos never travel through the conversation tracker.
+    """
+
+    __tablename__ = "uploads"
+    id = sa.Column(sa.String(36), primary_key=True)
+    bestandsnaam = sa.Column(sa.String(200), nullable=False)
+    content_type = sa.Column(sa.String(40), nullable=False)
+    grootte = sa.Column(sa.Integer, nullable=False)
+    data = sa.Column(sa.LargeBinary, nullable=False)
+    aangemaakt_op = sa.Column(
+        sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -15,10 +16,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bot.cases import codes
 from bot.cases.db import create_engine, session_factory
 from bot.cases.lifecycle import INITIAL, check_transition
-from bot.cases.models import Attachment, Callback, Case, Contact, Counter, StatusChange, utcnow
+from bot.cases.models import (
+    Attachment,
+    Callback,
+    Case,
+    Contact,
+    Counter,
+    StatusChange,
+    Upload,
+    utcnow,
+)
 from bot.cases.schemas import CallbackIn, CaseIn
 
 PREFIX = {"melding": "M", "verzoek": "V"}
+LOCK_AFTER = 10
+LOCK_WINDOW = timedelta(hours=1)
+# A photo waits this long for its case (a resident may take a while to finish the form).
+UPLOAD_TTL = timedelta(hours=24)
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -205,7 +219,11 @@ class CaseStore:
     async def inzage(
         self, identificatie: str, *, controlecode: str | None = None, melder: str | None = None
     ) -> Case | None:
-        """The case for a resident who proves it is theirs; None otherwise, whatever the reason."""
+        """The case for a resident who proves it is theirs; None otherwise, whatever the reason.
+
+        After LOCK_AFTER wrong codes within LOCK_WINDOW, codes are not even checked until
+        the window has passed: guessing a code from many conversations gets nowhere.
+        """
         case = await self.get(identificatie)
         if case is None:
             # Spend the same time as a real check, so timing does not reveal which cases exist.
@@ -213,10 +231,25 @@ class CaseStore:
             return None
         if melder and case.melder == melder:
             return case
+        now = utcnow()
+        since = aware(case.inzage_fout_sinds)
+        in_window = since is not None and now - since < LOCK_WINDOW
+        if in_window and case.inzage_fouten >= LOCK_AFTER:
+            await codes.verify_code(codes.DUMMY_HASH, controlecode or "")
+            return None
         code = codes.normalize_code(controlecode or "")
-        if code and await codes.verify_code(case.controlecode_hash, code):
-            return case
-        return None
+        ok = bool(code) and await codes.verify_code(case.controlecode_hash, code)
+        async with self.sessions() as session, session.begin():
+            values = (
+                {"inzage_fouten": 0, "inzage_fout_sinds": None}
+                if ok
+                else {
+                    "inzage_fouten": (case.inzage_fouten if in_window else 0) + 1,
+                    "inzage_fout_sinds": since if in_window else now,
+                }
+            )
+            await session.execute(sa.update(Case).where(Case.id == case.id).values(**values))
+        return case if ok else None
 
     async def add_attachment(
         self, identificatie: str, bestandsnaam: str, content_type: str, data: bytes
@@ -271,6 +304,26 @@ class CaseStore:
                     .where(Case.identificatie == identificatie, Attachment.id == attachment_id)
                 )
             ).scalar_one_or_none()
+
+    async def stage_upload(self, bestandsnaam: str, content_type: str, data: bytes) -> Upload:
+        """Keep a checked photo until its case exists; stale uploads are dropped here too."""
+        upload = Upload(
+            id=str(uuid.uuid4()),
+            bestandsnaam=bestandsnaam,
+            content_type=content_type,
+            grootte=len(data),
+            data=data,
+        )
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                sa.delete(Upload).where(Upload.aangemaakt_op < utcnow() - UPLOAD_TTL)
+            )
+            session.add(upload)
+        return upload
+
+    async def upload(self, upload_id: str) -> Upload | None:
+        async with self.sessions() as session:
+            return await session.get(Upload, upload_id)
 
     async def create_callback(
         self, data: CallbackIn, *, idempotency_key: str | None = None

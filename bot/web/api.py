@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.cases import photos
 from bot.cases.lifecycle import STATUSES, TransitionError
-from bot.cases.models import Attachment, Callback, Case
+from bot.cases.models import Attachment, Callback, Case, Upload
 from bot.cases.schemas import CallbackIn, CaseIn, InzageIn, StatusIn
 from bot.cases.store import CaseStore, Filters, aware
 from bot.nlu.patterns import normalize_zaaknummer
@@ -285,9 +285,8 @@ async def inzage(request: web.Request) -> web.Response:
     return web.json_response(resident_json(case))
 
 
-@routes.post("/api/v1/cases/{identificatie}/bijlagen")
-async def add_attachment(request: web.Request) -> web.Response:
-    identificatie = identificatie_of(request)
+async def read_photo(request: web.Request) -> tuple[str, str, bytes]:
+    """A checked photo from a raw request body: (file name, real content type, bytes)."""
     if (request.content_length or 0) > photos.MAX_BYTES:
         raise ApiError(413, f"photo larger than {photos.MAX_BYTES // 1024**2} MB")
     data = await request.content.read(photos.MAX_BYTES + 1)
@@ -295,13 +294,44 @@ async def add_attachment(request: web.Request) -> web.Response:
         content_type = await photos.check(data, request.content_type)
     except photos.PhotoError as exc:
         raise ApiError(exc.status, str(exc)) from None
-    name = photos.safe_name(request.query.get("bestandsnaam"), content_type)
+    return photos.safe_name(request.query.get("bestandsnaam"), content_type), content_type, data
+
+
+def image_response(photo: Attachment | Upload) -> web.Response:
+    return web.Response(
+        body=photo.data,
+        content_type=photo.content_type,
+        headers={"Content-Disposition": f'inline; filename="{photo.bestandsnaam}"'},
+    )
+
+
+@routes.post("/api/v1/cases/{identificatie}/bijlagen")
+async def add_attachment(request: web.Request) -> web.Response:
+    identificatie = identificatie_of(request)
+    name, content_type, data = await read_photo(request)
     attachment = await request.app[STORE_KEY].add_attachment(
         identificatie, name, content_type, data
     )
     if attachment is None:
         raise ApiError(404, "case not found")
     return web.json_response(attachment_json(identificatie, attachment), status=201)
+
+
+@routes.post("/api/v1/uploads")
+async def stage_upload(request: web.Request) -> web.Response:
+    """A photo a channel received before the case exists (see bot.cases.models.Upload)."""
+    name, content_type, data = await read_photo(request)
+    upload = await request.app[STORE_KEY].stage_upload(name, content_type, data)
+    body = {"upload_id": upload.id, "content_type": content_type, "grootte": upload.grootte}
+    return web.json_response(body, status=201)
+
+
+@routes.get("/api/v1/uploads/{upload_id}")
+async def get_upload(request: web.Request) -> web.Response:
+    upload = await request.app[STORE_KEY].upload(request.match_info["upload_id"][:36])
+    if upload is None:
+        raise ApiError(404, "upload not found or expired")
+    return image_response(upload)
 
 
 @routes.get("/api/v1/cases/{identificatie}/bijlagen/{id:\\d+}")
@@ -311,11 +341,7 @@ async def get_attachment(request: web.Request) -> web.Response:
     )
     if attachment is None:
         raise ApiError(404, "attachment not found")
-    return web.Response(
-        body=attachment.data,
-        content_type=attachment.content_type,
-        headers={"Content-Disposition": f'inline; filename="{attachment.bestandsnaam}"'},
-    )
+    return image_response(attachment)
 
 
 @routes.post("/api/v1/terugbelverzoeken")

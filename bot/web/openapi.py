@@ -68,6 +68,16 @@ IDEMPOTENCY = {
 }
 
 
+BESTANDSNAAM = {"name": "bestandsnaam", "in": "query", "schema": {"type": "string"}}
+PHOTO_BODY = {
+    "required": True,
+    "content": {
+        t: {"schema": {"type": "string", "format": "binary"}}
+        for t in ("image/jpeg", "image/png", "image/webp")
+    },
+}
+
+
 @cache
 def document() -> dict[str, Any]:
     query = [
@@ -137,15 +147,9 @@ def document() -> dict[str, Any]:
                     "summary": "Attach a photo (raw JPEG, PNG or WebP body)",
                     "parameters": [
                         IDENT,
-                        {"name": "bestandsnaam", "in": "query", "schema": {"type": "string"}},
+                        BESTANDSNAAM,
                     ],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            t: {"schema": {"type": "string", "format": "binary"}}
-                            for t in ("image/jpeg", "image/png", "image/webp")
-                        },
-                    },
+                    "requestBody": PHOTO_BODY,
                     "responses": {
                         "201": {"description": "stored"},
                         **_errors(400, 401, 404, 413, 415),
@@ -163,6 +167,31 @@ def document() -> dict[str, Any]:
                             "required": True,
                             "schema": {"type": "integer"},
                         },
+                    ],
+                    "responses": {"200": {"description": "image bytes"}, **_errors(401, 404)},
+                }
+            },
+            "/uploads": {
+                "post": {
+                    "summary": "Stage a photo before its case exists (channels); returns upload_id",
+                    "parameters": [BESTANDSNAAM],
+                    "requestBody": PHOTO_BODY,
+                    "responses": {
+                        "201": {"description": "staged for 24 hours"},
+                        **_errors(400, 401, 413, 415),
+                    },
+                }
+            },
+            "/uploads/{upload_id}": {
+                "get": {
+                    "summary": "A staged photo",
+                    "parameters": [
+                        {
+                            "name": "upload_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
                     ],
                     "responses": {"200": {"description": "image bytes"}, **_errors(401, 404)},
                 }
