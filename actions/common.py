@@ -13,6 +13,22 @@ DIGRESSIONS = {"faq", "hulp", "bot_vraag", "medewerker_spreken", "stoppen", "bui
 DIGRESSION_CONFIDENCE = 0.6
 MAX_ATTEMPTS = 3
 CHANNELS = {"telegram": "telegram", "rest": "rest", "balie_web": "web", "socketio": "web"}
+# Slots of the melding and verzoek forms, cleared when one starts or ends.
+FORM_SLOTS = [
+    "omschrijving",
+    "onderwerp",
+    "categorie",
+    "locatie",
+    "locatie_hint",
+    "tijdstip",
+    "fotos",
+    "contact_toestemming",
+    "contact",
+    "bevestiging",
+    "pogingen",
+    "formulier_gestopt",
+    "onderbrekingen",
+]
 YES = {"ja", "jawel", "jazeker", "klopt", "prima", "goed", "oké", "oke", "ok", "graag", "yes"}
 NO = {"nee", "neen", "nope", "no", "liever niet", "niet nodig", "hoeft niet", "geen"}
 

@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
+from actions.announce import ANNOUNCEMENTS
 from bot.nlu.adres import parse_adres
 from bot.nlu.patterns import find_emails, find_telefoonnummers
 from bot.nlu.tijdstip import is_terugkerend, parse_tijdstip, weet_niet
@@ -32,21 +33,6 @@ GENERIC = set(
     hallo hoi goedemorgen goedemiddag goedenavond dag beste over via jullie u je
     kan kunnen mag hoe moet ik bij gemeente klacht probleem vraag even nog""".split()
 )
-FORM_SLOTS = [
-    "omschrijving",
-    "onderwerp",
-    "categorie",
-    "locatie",
-    "locatie_hint",
-    "tijdstip",
-    "fotos",
-    "contact_toestemming",
-    "contact",
-    "bevestiging",
-    "pogingen",
-    "formulier_gestopt",
-    "onderbrekingen",
-]
 
 
 def content_words(text: str) -> list[str]:
@@ -138,6 +124,11 @@ class BaseForm(FormValidationAction):
     async def _extract(
         self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
+        announce = ANNOUNCEMENTS.get(common.intent(tracker)[0] or "")
+        if announce and tracker.get_slot("requested_slot") == slot:
+            # News about another case arrived while this form runs: tell it, then go on.
+            await announce(dispatcher, tracker)
+            return {"onderbrekingen": (tracker.get_slot("onderbrekingen") or 0) + 1}
         answer = self._answer(tracker, slot, dispatcher)
         if answer is None:
             return {}
@@ -371,7 +362,7 @@ def answer_digression(tracker: Tracker, dispatcher: CollectingDispatcher) -> Non
 def prefill(tracker: Tracker, *, with_time: bool) -> dict[str, Any]:
     """What the first message already says: description, place, time."""
     text = common.text(tracker)
-    slots: dict[str, Any] = {name: None for name in FORM_SLOTS}
+    slots: dict[str, Any] = {name: None for name in common.FORM_SLOTS}
     if common.is_button(tracker):
         return slots
     if is_descriptive(text):

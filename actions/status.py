@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
+from actions.announce import announce_status_change
 from actions.backends.base import BackendError, CaseStatus
 from actions.delivery import delivery
 from actions.forms import BaseForm
@@ -157,3 +158,16 @@ class ActionStatusTonen(Action):
         elif (tracker.get_slot("status_mislukt") or 0) >= MAX_FAILURES:
             dispatcher.utter_message(response="utter_status_te_vaak")
         return [*common.reset(STATUS_SLOTS), SlotSet("formulier_gestopt", None)]
+
+
+class ActionStatusGewijzigd(Action):
+    """Staff changed the status of one of this resident's cases."""
+
+    def name(self) -> str:
+        return "action_status_gewijzigd"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        await announce_status_change(dispatcher, tracker)
+        return []

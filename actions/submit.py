@@ -10,9 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
+from actions.announce import announce_delivery
 from actions.backends.base import Contact, Locatie, NewCase
 from actions.delivery import delivery
-from actions.forms import FORM_SLOTS
 from bot.cases.codes import new_code
 
 
@@ -43,7 +43,7 @@ async def submit_case(
     dispatcher: CollectingDispatcher, tracker: Tracker, case_type: str
 ) -> list[EventType]:
     """Submit the form's case (or not, if it was stopped) and clear the form."""
-    events: list[EventType] = common.reset(FORM_SLOTS)
+    events: list[EventType] = common.reset(common.FORM_SLOTS)
     if tracker.get_slot("formulier_gestopt") or not tracker.get_slot("bevestiging"):
         dispatcher.utter_message(response="utter_formulier_gestopt")
         return events
@@ -76,17 +76,5 @@ class ActionAfgeleverd(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        key = common.entity(tracker, "sleutel")
-        entry = await delivery().outbox.get(key) if key else None
-        if entry and entry.state == "delivered" and entry.kind == "case" and entry.result:
-            dispatcher.utter_message(
-                response="utter_zaak_alsnog_aangemaakt",
-                soort=entry.payload.get("type", "melding"),
-                identificatie=entry.result.get("identificatie"),
-                controlecode=entry.payload.get("controlecode"),
-            )
-        return (
-            [SlotSet("zaaknummer", entry.result.get("identificatie"))]
-            if entry and entry.result
-            else []
-        )
+        await announce_delivery(dispatcher, tracker)
+        return []

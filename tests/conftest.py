@@ -8,6 +8,7 @@ fingerprint, so a re-run with unchanged data trains nothing.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import signal
 import socket
@@ -69,10 +70,14 @@ def test_model() -> TrainedModel:
     out = CACHE / training.fingerprint()
     model = out / "model.tar.gz"
     train_file, test_file = out / "train_nlu.yml", out / "test_nlu.yml"
-    if not model.exists():
-        train_file, test_file = training.split_nlu(out)
-        data = [train_file, *training.dialogue_files()]
-        asyncio.run(training.train(out, "model", data=data, log_file=out / "train.log"))
+    out.mkdir(parents=True, exist_ok=True)
+    # Several test runs in one checkout train the same model once, not at the same time.
+    with open(out / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not model.exists():
+            train_file, test_file = training.split_nlu(out)
+            data = [train_file, *training.dialogue_files()]
+            asyncio.run(training.train(out, "model", data=data, log_file=out / "train.log"))
     return TrainedModel(model, train_file, test_file)
 
 

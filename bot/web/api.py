@@ -20,7 +20,7 @@ from bot.cases.models import Attachment, Callback, Case, Upload
 from bot.cases.schemas import CallbackIn, CaseIn, InzageIn, StatusIn
 from bot.cases.store import CaseStore, Filters, aware
 from bot.nlu.patterns import normalize_zaaknummer
-from bot.web import openapi
+from bot.web import openapi, push
 
 STORE_KEY = web.AppKey("store", CaseStore)
 TOKEN_KEY = web.AppKey("api_token", str)
@@ -269,6 +269,7 @@ async def patch_case(request: web.Request) -> web.Response:
         raise ApiError(409, str(exc)) from None
     if case is None:
         raise ApiError(404, "case not found")
+    request.app[push.PUSHER_KEY].schedule(case.melder, case.identificatie)
     return web.json_response(case_json(case, detail=True))
 
 

@@ -14,7 +14,7 @@ from bot.cases.db import migrate
 from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
 from bot.settings import Settings
-from bot.web import api
+from bot.web import api, push
 
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(_http_session)
     store = CaseStore.from_url(settings.database_url)
     api.setup(app, store, settings.api_token())
+    push.setup(app, settings.rasa_url)
 
     async def _close_store(app: web.Application) -> None:
         await store.close()

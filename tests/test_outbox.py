@@ -1,0 +1,75 @@
+"""The durable outbox and its worker: nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import pytest
+
+from actions import outbox as outbox_module
+from actions.backends.base import BackendRejected, BackendUnavailable
+from actions.outbox import Entry, Outbox, run_worker
+from bot.cases.db import create_engine
+
+
+@pytest.fixture
+async def outbox(tmp_path):
+    box = Outbox(create_engine(f"sqlite:///{tmp_path / 'outbox.sqlite'}"))
+    yield box
+    await box.close()
+
+
+async def test_an_entry_is_stored_once_per_key(outbox) -> None:
+    first = await outbox.put("k1", "case", {"omschrijving": "a"}, "sender-1")
+    again = await outbox.put("k1", "case", {"omschrijving": "b"}, "sender-1")
+    assert first.payload == again.payload == {"omschrijving": "a"}
+    assert [e.key for e in await outbox.pending_for("sender-1")] == ["k1"]
+
+
+async def test_failures_back_off_and_rejections_are_kept(outbox, monkeypatch) -> None:
+    await outbox.put("k1", "case", {}, None)
+    await outbox.put("k2", "case", {}, None)
+    assert await outbox.due() == []  # leased to the submitting action for a while
+    now = datetime.now(timezone.utc).timestamp()
+    monkeypatch.setattr(outbox_module, "_now", lambda: now + outbox_module.LEASE + 1)
+    assert {e.key for e in await outbox.due()} == {"k1", "k2"}
+    await outbox.failed("k1", "down")
+    await outbox.failed("k1", "down", retry_after=120)
+    await outbox.rejected("k2", "bad category")
+    entry = await outbox.get("k1")
+    assert entry.attempts == 2 and entry.state == "pending" and entry.last_error == "down"
+    assert await outbox.due() == []  # backing off now
+    assert (await outbox.get("k2")).state == "rejected"
+    assert await outbox.counts() == {"pending": 1, "rejected": 1}
+
+
+async def test_the_worker_retries_until_delivered_then_stops(outbox, monkeypatch) -> None:
+    monkeypatch.setattr(outbox_module, "FIRST_RETRY", 0.05)
+    monkeypatch.setattr(outbox_module, "LEASE", 0)
+    await outbox.put("k1", "case", {"n": 1}, "s")
+    await outbox.put("k2", "case", {"n": 2}, "s")
+    calls: list[str] = []
+    notified: list[str] = []
+
+    async def deliver(entry: Entry) -> dict:
+        calls.append(entry.key)
+        if entry.key == "k2":
+            raise BackendRejected("never valid")
+        if calls.count("k1") < 3:
+            raise BackendUnavailable("down")
+        return {"identificatie": "M-2026-000001"}
+
+    async def notify(entry: Entry, result: dict) -> None:
+        notified.append(entry.key)
+
+    worker = asyncio.ensure_future(run_worker(outbox, deliver, notify, interval=0.02))
+    for _ in range(200):
+        if notified:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.3)
+    worker.cancel()
+    assert calls.count("k1") == 3 and calls.count("k2") == 1
+    assert notified == ["k1"]
+    assert (await outbox.get("k1")).result == {"identificatie": "M-2026-000001"}
