@@ -50,7 +50,7 @@ def test_a_service_that_dies_stops_the_others(test_model: TrainedModel, tmp_path
     stack = RunningStack(settings, test_model.path)
     stack.wait_ready()
     children = _descendants(stack.process.pid)
-    action_server = next(p for p in children if "rasa_sdk" in " ".join(p.cmdline()))
+    action_server = next(p for p in children if p.cmdline()[1:3] == ["-m", "actions"])
     action_server.send_signal(signal.SIGKILL)
     assert stack.process.wait(60) == 1
     _gone, alive = psutil.wait_procs(children, timeout=10)
