@@ -28,6 +28,7 @@ FORM_SLOTS = [
     "pogingen",
     "formulier_gestopt",
     "onderbrekingen",
+    "aanpassen_gevraagd",
 ]
 YES = {"ja", "jawel", "jazeker", "klopt", "prima", "goed", "oké", "oke", "ok", "graag", "yes"}
 NO = {"nee", "neen", "nope", "no", "liever niet", "niet nodig", "hoeft niet", "geen"}

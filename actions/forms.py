@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -44,6 +44,27 @@ def is_descriptive(text: str) -> bool:
     return len(content_words(text)) >= 2
 
 
+LANDMARK_WORDS = {
+    "bij",
+    "naast",
+    "voor",
+    "achter",
+    "tegenover",
+    "in",
+    "op",
+    "aan",
+    "langs",
+    "onder",
+}
+UNKNOWN = {"tekst": "onbekend"}
+
+
+def is_landmark(text: str) -> bool:
+    """ "bij de ingang van het park" describes a place; "asdfgh" does not."""
+    words = re.findall(r"[\w'-]+", text.lower())
+    return 2 <= len(words) <= 40 and any(w in LANDMARK_WORDS for w in words)
+
+
 def locatie_from(tracker: Tracker, text: str) -> dict[str, Any] | None:
     """A location from a shared point (metadata) or an address in the text."""
     metadata = tracker.latest_message.get("metadata") or {}
@@ -68,6 +89,10 @@ def tijdstip_from(text: str) -> dict[str, Any] | None:
     return None
 
 
+def contact_tekst(contact: dict[str, str] | None) -> str:
+    return ", ".join(contact.values()) if contact else "geen"
+
+
 def locatie_tekst(locatie: dict[str, Any] | None) -> str:
     if not locatie:
         return "geen"
@@ -86,7 +111,7 @@ class BaseForm(FormValidationAction):
 
     # Slots that extraction sets besides the requested one. rasa-sdk returns only the
     # validated required slots, so without this they would never reach the tracker.
-    SIDE_SLOTS = ("formulier_gestopt", "onderbrekingen")
+    SIDE_SLOTS = ("formulier_gestopt", "onderbrekingen", "aanpassen_gevraagd")
     digressions = common.DIGRESSIONS
 
     @abstractmethod
@@ -96,10 +121,19 @@ class BaseForm(FormValidationAction):
     async def run(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
         extraction = await self.get_extraction_events(dispatcher, tracker, domain)
         tracker.add_slots(extraction)
+        # A slot cleared to None (a form starting fresh, "aanpassen") is not an answer:
+        # validating it would send a hint for a question nobody was asked.
+        recently_set = tracker.slots_to_validate
+        tracker.slots_to_validate = lambda: {  # type: ignore[method-assign]
+            k: v for k, v in recently_set().items() if v is not None
+        }
         validation = await self._extract_validation_events(dispatcher, tracker, domain)
         validated = {e["name"] for e in validation if e.get("event") == "slot"}
         side = [
-            e for e in extraction if e["name"] in self.SIDE_SLOTS and e["name"] not in validated
+            e
+            for e in extraction
+            if e["name"] not in validated
+            and (e["name"] in self.SIDE_SLOTS or e["value"] is None)  # None: cleared on purpose
         ]
         return side + validation
 
@@ -184,7 +218,8 @@ class CaseForm(BaseForm):
             target = common.entity(tracker, "aanpassen")
             if target in ("omschrijving", "categorie", "locatie", "tijdstip", "contact"):
                 extra = ["contact_toestemming"] if target == "contact" else []
-                return {name: None for name in [target, *extra]} | {"bevestiging": None}
+                cleared = {name: None for name in [target, *extra]}
+                return cleared | {"bevestiging": None, "aanpassen_gevraagd": None}
         return await self._extract("bevestiging", dispatcher, tracker)
 
     # --- validation ---------------------------------------------------------------------
@@ -230,7 +265,7 @@ class CaseForm(BaseForm):
                 found["omschrijving"] = hint
             return {"locatie": found, "locatie_hint": None}
         # "bij het basketbalveldje": keep it as a description, ask for a street.
-        if text and len(text) <= 300 and not hint:
+        if is_landmark(text) and not hint:
             return {"locatie": None, "locatie_hint": text}
         return self._retry("locatie", dispatcher, tracker, "utter_hint_locatie")
 
@@ -242,15 +277,11 @@ class CaseForm(BaseForm):
         if found:
             return {"tijdstip": found}
         if weet_niet(text):
-            return {"tijdstip": {"tekst": "onbekend"}}
+            return {"tijdstip": UNKNOWN}
         if is_terugkerend(text):
             return {"tijdstip": {"tekst": text[:200]}}
         return self._retry(
-            "tijdstip",
-            dispatcher,
-            tracker,
-            "utter_hint_tijdstip",
-            give_up={"tijdstip": {"tekst": text[:200]}},
+            "tijdstip", dispatcher, tracker, "utter_hint_tijdstip", give_up={"tijdstip": UNKNOWN}
         )
 
     async def validate_contact_toestemming(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
@@ -295,9 +326,24 @@ class CaseForm(BaseForm):
         if answer is True:
             return {"bevestiging": True}
         if answer is False:
-            dispatcher.utter_message(response="utter_wat_aanpassen")
-            return {"bevestiging": None}
+            # The form asks again; the ask action then offers what to change.
+            return {"bevestiging": None, "aanpassen_gevraagd": True}
         return self._retry("bevestiging", dispatcher, tracker, "utter_hint_bevestiging")
+
+
+def ask_confirmation(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    response: str,
+    change_response: str,
+    **values: Any,
+) -> list[EventType]:
+    """The summary to confirm, or, after "nee", the choice of what to change."""
+    if tracker.get_slot("aanpassen_gevraagd"):
+        dispatcher.utter_message(response=change_response)
+        return [SlotSet("aanpassen_gevraagd", None)]
+    dispatcher.utter_message(response=response, **values)
+    return []
 
 
 class ActionAskLocatie(Action):

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
-from actions.forms import CaseForm, locatie_tekst, prefill
+from actions.forms import CaseForm, ask_confirmation, contact_tekst, locatie_tekst, prefill
 from actions.submit import submit_case
 from bot.cases.categories import load_categories, propose
 
@@ -24,14 +24,13 @@ def categorie_naam(slug: str | None) -> str:
 
 
 def summary_values(tracker: Tracker) -> dict[str, Any]:
-    contact = tracker.get_slot("contact") or {}
     tijdstip = tracker.get_slot("tijdstip") or {}
     return {
         "omschrijving": tracker.get_slot("omschrijving"),
         "categorie_naam": categorie_naam(tracker.get_slot("categorie")),
         "locatie_tekst": locatie_tekst(tracker.get_slot("locatie")),
         "tijdstip_tekst": tijdstip.get("tekst", "onbekend"),
-        "contact_tekst": ", ".join(contact.values()) if contact else "geen",
+        "contact_tekst": contact_tekst(tracker.get_slot("contact")),
         "fotos_tekst": str(len(tracker.get_slot("fotos") or [])),
     }
 
@@ -130,8 +129,13 @@ class ActionAskMeldingBevestiging(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(response="utter_melding_samenvatting", **summary_values(tracker))
-        return []
+        return ask_confirmation(
+            dispatcher,
+            tracker,
+            "utter_melding_samenvatting",
+            "utter_wat_aanpassen_melding",
+            **summary_values(tracker),
+        )
 
 
 class ActionMeldingIndienen(Action):

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import CaseForm, locatie_tekst, prefill
+from actions.forms import CaseForm, ask_confirmation, contact_tekst, locatie_tekst, prefill
 from actions.submit import submit_case
 
 ONDERWERP_MAX = 80
@@ -59,14 +59,15 @@ class ActionAskVerzoekBevestiging(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        contact = tracker.get_slot("contact") or {}
-        dispatcher.utter_message(
-            response="utter_verzoek_samenvatting",
+        return ask_confirmation(
+            dispatcher,
+            tracker,
+            "utter_verzoek_samenvatting",
+            "utter_wat_aanpassen_verzoek",
             omschrijving=tracker.get_slot("omschrijving"),
             locatie_tekst=locatie_tekst(tracker.get_slot("locatie")),
-            contact_tekst=", ".join(contact.values()) if contact else "geen",
+            contact_tekst=contact_tekst(tracker.get_slot("contact")),
         )
-        return []
 
 
 class ActionVerzoekIndienen(Action):

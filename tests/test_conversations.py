@@ -175,10 +175,16 @@ async def test_broken_street_light_gets_the_right_category(http, stack, api) -> 
     await inwoner.clicks("Weet ik niet")
     await inwoner.clicks("Geen foto")
     await inwoner.clicks("Nee, liever niet")
+    # Not quite right: change the place before sending.
+    assert "Dit is uw melding" not in await inwoner.clicks("Nee, iets aanpassen")
+    assert "Wat wilt u aanpassen" in inwoner.text
+    await inwoner.clicks("Locatie")
+    assert "Parkweg 3" in await inwoner.says("Parkweg 3, 1234 AB")
     ident, _ = receipt(await inwoner.says("ja"))
     case = await api.get(ident)
     assert case["categorie"] == "straatverlichting-openbare-klok"
-    assert case["locatie"]["postcode"] == "1234 AB" and case["tijdstip"] is None
+    assert case["locatie"]["postcode"] == "1234 AB" and case["locatie"]["huisnummer"] == "3"
+    assert case["tijdstip"] is None
 
 
 async def test_stop_cancels_the_form_without_a_case(http, stack, api) -> None:

@@ -150,3 +150,16 @@ async def test_informal_writing_is_noticed(stack, http) -> None:
     formal = await parse(http, stack, "goedemiddag, waarmee kunt u mij helpen")
     assert {e["value"] for e in informal["entities"] if e["entity"] == "aanspreekvorm"} == {"je"}
     assert {e["value"] for e in formal["entities"] if e["entity"] == "aanspreekvorm"} == {"u"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<img src=x onerror=alert(1)>",
+        "qwerty asdf zxcv uiop",
+        "the quick brown fox jumps over the lazy dog",
+    ],
+)
+async def test_gibberish_and_other_languages_fall_back(stack, http, text: str) -> None:
+    result = await parse(http, stack, text)
+    assert result["intent"]["name"] == "nlu_fallback", result["intent"]

@@ -18,6 +18,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
     INTENT,
@@ -67,7 +68,16 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> dict[str, Any]:
         # topic_threshold: with retrieval_intent, a message classified as that intent whose
         # best sub-intent is less likely than this fits no topic: it becomes nlu_fallback.
-        return {"C": 0.5, "retrieval_intent": None, "ranking_length": 10, "topic_threshold": 0.3}
+        # min_known_words: a message of 3+ words of which a smaller share was ever seen in
+        # training ("<img src=x onerror=alert(1)>", another language) is nlu_fallback,
+        # however confident the SVM is about its few character n-grams.
+        return {
+            "C": 0.5,
+            "retrieval_intent": None,
+            "ranking_length": 10,
+            "topic_threshold": 0.3,
+            "min_known_words": 0.25,
+        }
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -87,6 +97,7 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
         self.model = model
         # responses per sub-intent and all retrieval intents, for ResponseSelector-style output
         self.meta = meta or {"responses": {}, "retrieval_intents": []}
+        self.known_words = frozenset(self.meta.get("vocabulary", []))
 
     @classmethod
     def create(
@@ -123,6 +134,7 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
         # An array, not a list: sklearn 1.1's calibration checks class sizes with `y == class_`.
         self.model.fit(_features(examples), np.asarray(labels))
         self.meta = {
+            "vocabulary": sorted({w for e in examples for w in _words(e)}),
             "retrieval_intents": sorted(training_data.retrieval_intents),
             "responses": {
                 key: value
@@ -130,6 +142,7 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
                 if self.retrieval_intent and key.startswith(f"utter_{self.retrieval_intent}/")
             },
         }
+        self.known_words = frozenset(self.meta["vocabulary"])
         self._persist()
         return self._resource
 
@@ -179,7 +192,16 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
             else:
                 message.set(INTENT, ranking[0], add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+                self._fall_back_when_unknown(message)
         return messages
+
+    def _fall_back_when_unknown(self, message: Message) -> None:
+        words = _words(message)
+        if len(words) < 3 or not self.known_words:
+            return
+        known = sum(w in self.known_words for w in words) / len(words)
+        if known < self.config["min_known_words"]:
+            _set_fallback(message)
 
     def _set_selection(self, message: Message, ranking: list[dict[str, Any]]) -> None:
         """Output in the shape of Rasa's ResponseSelector, which `utter_<intent>` reads."""
@@ -210,7 +232,17 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
             return
         if topic_confidence >= self.config["topic_threshold"]:
             return
-        fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
-        message.set(INTENT, fallback, add_to_output=True)
-        ranking = message.get(INTENT_RANKING_KEY) or []
-        message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
+        _set_fallback(message)
+
+
+def _set_fallback(message: Message) -> None:
+    fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
+    message.set(INTENT, fallback, add_to_output=True)
+    ranking = message.get(INTENT_RANKING_KEY) or []
+    message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
+
+
+def _words(message: Message) -> list[str]:
+    """Lower-case alphabetic tokens: numbers, codes and punctuation say nothing of language."""
+    tokens = message.get(TOKENS_NAMES[TEXT]) or []
+    return [t.text.lower() for t in tokens if t.text.isalpha()]
