@@ -218,6 +218,7 @@ class CaseForm(BaseForm):
             target = common.entity(tracker, "aanpassen")
             if target in ("omschrijving", "categorie", "locatie", "tijdstip", "contact"):
                 extra = ["contact_toestemming"] if target == "contact" else []
+                extra += ["locatie_hint"] if target == "locatie" else []
                 cleared = {name: None for name in [target, *extra]}
                 return cleared | {"bevestiging": None, "aanpassen_gevraagd": None}
         return await self._extract("bevestiging", dispatcher, tracker)
@@ -246,7 +247,7 @@ class CaseForm(BaseForm):
 
     async def validate_omschrijving(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
         text = str(value or "").strip()
-        if len(text) < 10 or not is_descriptive(text):
+        if len(text) < 15 or not is_descriptive(text):
             return self._retry("omschrijving", dispatcher, tracker, "utter_hint_omschrijving")
         return {"omschrijving": text[:5000]}
 
@@ -257,7 +258,7 @@ class CaseForm(BaseForm):
         if not self.required_location and (
             common.yes_no(tracker) is False or text.lower() in {"geen", "nergens", "geen locatie"}
         ):
-            return {"locatie": {}}
+            return {"locatie": {}, "locatie_hint": None}
         found = locatie_from(tracker, text)
         hint = tracker.get_slot("locatie_hint")
         if found:

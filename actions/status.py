@@ -127,9 +127,12 @@ class ValidateStatusForm(BaseForm):
         if value == "eigen" or tracker.get_slot("formulier_gestopt"):
             return {}
         code = normalize_code(str(value or ""))
+        if code is None:  # not even the shape of a code: explain, do not count it as a guess
+            dispatcher.utter_message(response="utter_hint_controlecode")
+            return {"controlecode": None}
         number = tracker.get_slot("zaaknummer")
         case = None
-        if code and number:
+        if number:
             try:
                 case = await self._lookup(tracker, number, code)
             except BackendError:
