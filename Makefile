@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproje
 # Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 (.python-version) or any python3.10 on PATH.
 PYTHON310 := $(shell command -v pyenv >/dev/null && pyenv which python3.10 2>/dev/null || command -v python3.10)
 
-.PHONY: install services run test bench lint train compare-pipelines lock clean
+.PHONY: install services browser run test bench lint train compare-pipelines lock clean
 
 install: $(STAMP)
 
@@ -28,7 +28,17 @@ run: install
 services:
 	bash scripts/ensure-postgres.sh
 
-test: install services
+# The widget's browser tests: Debian's chromium (driven by Playwright) and axe-core from npm.
+AXE := tests/axe/node_modules/axe-core/axe.min.js
+browser: $(AXE)
+	@test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	@command -v npm >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm; }
+	npm ci --prefix tests/axe --no-audit --no-fund
+	touch $@
+
+test: install services browser
 	$(PY) -m ruff check .
 	$(PY) -m pytest -ra
 

@@ -195,7 +195,7 @@ def _pid_listening_on(port: int) -> int | None:
 
 
 async def main(args: argparse.Namespace) -> int:
-    from bot import training
+    from bot.staff.cli import live_model
     from bot.supervisor import Supervisor
 
     settings = Settings.from_env()
@@ -204,7 +204,8 @@ async def main(args: argparse.Namespace) -> int:
         rasa_url = args.rasa_url.rstrip("/")
         pid = _pid_listening_on(URL(rasa_url).port or 5005)
     else:
-        model = await training.ensure_model(settings.models_dir)
+        # The live model (what `make run` serves), not a fresh one: a bench changes nothing.
+        model = await live_model(settings, None)
         supervisor = Supervisor(settings, model)
         print(f"Starting the stack with {model.name}...", flush=True)
         await supervisor.start()

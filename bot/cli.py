@@ -1,4 +1,5 @@
-"""Command line: `python -m bot run|web|train|bench|compare-pipelines`."""
+"""Command line: `python -m bot run|web|telegram-poll|bench|compare-pipelines`, and
+`create-user|train|evaluate|promote|rollback` for staff (bot/staff/cli.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from bot.settings import Settings
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot import supervisor, training
+    from bot import supervisor
+    from bot.staff.cli import live_model
 
     settings = Settings.from_env()
 
     async def main() -> int:
-        model = args.model or await training.ensure_model(settings.models_dir)
+        # The given model, the live one, or one trained now; the web app serves it to Rasa.
+        model = await live_model(settings, args.model)
         return await supervisor.run(settings, model)
 
     return asyncio.run(main())
@@ -29,12 +32,10 @@ def _web(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    from bot import training
+def _telegram_poll(args: argparse.Namespace) -> int:
+    from connectors import telegram_poll
 
-    path = asyncio.run(training.ensure_model(Settings.from_env().models_dir))
-    print(path)
-    return 0
+    return asyncio.run(telegram_poll.main())
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -62,9 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_run)
 
     sub.add_parser("web", help="run only the web app").set_defaults(func=_web)
-    sub.add_parser("train", help="train a model for the current data if none exists").set_defaults(
-        func=_train
-    )
+    sub.add_parser(
+        "telegram-poll", help="fetch Telegram updates by long polling and pass them to Rasa"
+    ).set_defaults(func=_telegram_poll)
+    # create-user, train, evaluate, promote, rollback (bot/staff/cli.py)
+    from bot.staff.cli import add_commands
+
+    add_commands(sub)
 
     p = sub.add_parser("bench", help="latency, throughput and memory under simulated residents")
     p.add_argument("--users", type=int, default=20, help="concurrent simulated residents")

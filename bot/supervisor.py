@@ -16,6 +16,10 @@ import aiohttp
 from bot import ROOT
 from bot.cases.db import migrate
 from bot.settings import Settings
+from bot.staff.cli import live_model
+from bot.staff.endpoints import rasa_env
+from connectors.telegram_bot import WEBHOOK_PATH, TelegramConfig
+from connectors.telegram_bot import process_env as telegram_env
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +41,10 @@ def _die_with_parent() -> None:
 class Service:
     name: str
     argv: list[str]
-    health_url: str
+    health_url: str | None  # None: nothing to ask, running is enough
     env: dict[str, str] = field(default_factory=dict)
     process: asyncio.subprocess.Process | None = None
+    needs: tuple[str, ...] = ()  # services that must answer before this one starts
 
     @property
     def pid(self) -> int | None:
@@ -48,8 +53,9 @@ class Service:
 
 def services(settings: Settings, model: Path) -> list[Service]:
     py = sys.executable
-    env = {"BALIE_ACTION_URL": f"{settings.action_url}/webhook"}
-    return [
+    telegram = telegram_env()  # credentials.yml reads these, so Rasa always gets them
+    env = {"BALIE_ACTION_URL": f"{settings.action_url}/webhook", **telegram, **rasa_env(settings)}
+    started = [
         Service(
             "actions",
             [py, "-m", "actions"],
@@ -81,8 +87,14 @@ def services(settings: Settings, model: Path) -> list[Service]:
             ],
             f"{settings.rasa_url}/status",  # 200 only once the model is loaded
             env,
+            # Rasa pulls the live model from the web app (endpoints.yml `models:`) at start.
+            needs=("web",),
         ),
     ]
+    if TelegramConfig.from_env(telegram).polling:
+        # No public URL: fetch updates and hand them to Rasa's webhook, same secret.
+        started.append(Service("telegram", [py, "-m", "bot", "telegram-poll"], None, telegram))
+    return started
 
 
 class Supervisor:
@@ -90,6 +102,7 @@ class Supervisor:
 
     def __init__(self, settings: Settings, model: Path, log_dir: Path | None = None) -> None:
         self.settings = settings
+        self.model = model
         self.services = services(settings, model)
         self.log_dir = log_dir or settings.data_dir / "logs"
 
@@ -100,10 +113,13 @@ class Supervisor:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         # Migrate once here, before any service touches the database.
         await asyncio.to_thread(migrate, self.settings.database_url)
+        # The web app serves the live model to Rasa: make sure it is this one.
+        await live_model(self.settings, self.model)
         env = {
             **os.environ,
             "BALIE_API_TOKEN": self.settings.api_token(),
             "BALIE_DATA_DIR": str(self.settings.data_dir),
+            "BALIE_MODELS_DIR": str(self.settings.models_dir),
             "BALIE_HOST": self.settings.host,
             "BALIE_RASA_PORT": str(self.settings.rasa_port),
             "BALIE_ACTION_PORT": str(self.settings.action_port),
@@ -113,6 +129,7 @@ class Supervisor:
         }
         try:
             for service in self.services:
+                await self._wait_healthy([s for s in self.services if s.name in service.needs])
                 with open(self.log_dir / f"{service.name}.log", "ab") as out:
                     service.process = await asyncio.create_subprocess_exec(
                         *service.argv,
@@ -127,10 +144,10 @@ class Supervisor:
             await self.stop()
             raise
 
-    async def _wait_healthy(self) -> None:
+    async def _wait_healthy(self, services: list[Service] | None = None) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STARTUP_TIMEOUT
-        pending = list(self.services)
+        pending = [s for s in (self.services if services is None else services) if s.health_url]
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
             while pending:
                 for service in list(pending):
@@ -140,7 +157,7 @@ class Supervisor:
                             f"see {self.log_dir / (service.name + '.log')}"
                         )
                     try:
-                        async with http.get(service.health_url) as resp:
+                        async with http.get(str(service.health_url)) as resp:
                             if resp.status == 200:
                                 pending.remove(service)
                     except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -186,12 +203,19 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 def print_urls(settings: Settings) -> None:
+    telegram, telegram_line = TelegramConfig.from_env(), ""
+    if telegram.enabled:
+        how = "long polling" if telegram.polling else f"webhook {telegram.webhook_url}"
+        telegram_line = f"  Telegram           {how} -> {settings.rasa_url}{WEBHOOK_PATH}\n"
     print(
         "\nBalie is running:\n"
         f"  web app            {settings.web_url}/\n"
+        f"  demo page + widget {settings.web_url}/demo\n"
         f"  chat (REST)        POST {settings.rasa_url}/webhooks/rest/webhook\n"
         f"  Rasa server (API)  {settings.rasa_url}/\n"
         f"  action server      {settings.action_url}/health\n"
+        f"{telegram_line}"
+        f"  staff console      {settings.web_url}/staff/ (accounts: python -m bot create-user)\n"
         f"  case API           {settings.web_url}/api/v1/openapi.json "
         f"(token: BALIE_API_TOKEN or {settings.data_dir / 'api-token'})\n"
         "Press Ctrl-C to stop.\n",

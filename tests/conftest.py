@@ -62,6 +62,11 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "BALIE_WEB_PORT": str(settings.web_port),
         "BALIE_MODELS_DIR": str(settings.models_dir),
         "BALIE_DATA_DIR": str(settings.data_dir),
+        # A developer's own bot token must never make a test stack talk to Telegram.
+        "TELEGRAM_TOKEN": "",
+        "TELEGRAM_WEBHOOK_URL": "",
+        "TELEGRAM_WEBHOOK_SECRET": "",
+        "TELEGRAM_API_URL": "",
     }
 
 

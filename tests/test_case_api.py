@@ -152,6 +152,22 @@ async def test_callbacks(api) -> None:
     assert [i["naam"] for i in items] == ["Frits"]
 
 
+async def test_status_message_opt_outs(api) -> None:
+    url = "/api/v1/afmeldingen/telegram:4242"
+    async with api.get(url) as resp:
+        assert resp.status == 404
+    async with api.put(url) as first, api.put(url) as again:
+        assert (first.status, again.status) == (201, 200)
+    async with api.get(url) as resp:
+        assert resp.status == 200
+    async with api.delete(url) as resp:
+        assert resp.status == 204
+    async with api.delete(url) as resp:
+        assert resp.status == 404
+    async with api.put("/api/v1/afmeldingen/geen melder") as resp:
+        assert resp.status == 400
+
+
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status"),
     [

@@ -156,3 +156,103 @@ class Upload(Base):
     aangemaakt_op = sa.Column(
         sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True
     )
+
+
+class ChatSession(Base):
+    """A conversation in the website widget (bot.web.chat).
+
+    The browser holds a random token; only its SHA-256 is kept, so this table alone
+    cannot be used to read along. Rasa knows the conversation by `sender` instead.
+    """
+
+    __tablename__ = "chat_sessions"
+    id = sa.Column(sa.String(64), primary_key=True)  # sha256 hex of the browser's token
+    sender = sa.Column(sa.String(40), nullable=False, unique=True)
+    # Last sequence number handed out: the row lock on it orders concurrent appends.
+    laatste_seq = sa.Column(sa.Integer, nullable=False, default=0)
+    aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    actief_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    gewist_op = sa.Column(sa.DateTime(timezone=True))  # "gesprek wissen": late replies are dropped
+    uploads_sinds = sa.Column(sa.DateTime(timezone=True))
+    uploads = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class ChatEntry(Base):
+    """One message of a widget conversation, numbered per conversation (seq 1, 2, ...).
+
+    Bot messages are kept until the retention purge, so a widget that was closed or
+    offline gets them when it connects again; the transcript also survives a reload.
+    """
+
+    __tablename__ = "chat_entries"
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "seq"),
+        # The same message sent again (reconnect, retried callback) is stored once.
+        sa.UniqueConstraint("session_id", "bericht_id"),
+    )
+    id = sa.Column(sa.Integer, primary_key=True)
+    # Indexed by the (session_id, seq) constraint.
+    session_id = sa.Column(sa.ForeignKey("chat_sessions.id", ondelete="CASCADE"), nullable=False)
+    seq = sa.Column(sa.Integer, nullable=False)
+    afzender = sa.Column(sa.String(10), nullable=False)  # "inwoner" or "balie"
+    bericht = sa.Column(sa.Text, nullable=False)  # JSON: text, buttons, ...
+    bericht_id = sa.Column(sa.String(64))
+    aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class StatusOptOut(Base):
+    """A resident's chat that asked for no status messages (Telegram `/stop`).
+
+    Keyed by channel identity (`melder`, e.g. "telegram:12345"); `/start` deletes the row.
+    """
+
+    __tablename__ = "status_opt_outs"
+    melder = sa.Column(sa.String(120), primary_key=True)
+    aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class StaffUser(Base):
+    """A staff member of the console (/staff): medewerker, trainer and/or beheerder.
+
+    Passwords are argon2 hashes. `sessie_versie` is kept in every session cookie:
+    raising it (logout, password reset, disabling) ends all of the user's sessions.
+    """
+
+    __tablename__ = "staff_users"
+    id = sa.Column(sa.Integer, primary_key=True)
+    gebruikersnaam = sa.Column(sa.String(64), nullable=False, unique=True)
+    wachtwoord_hash = sa.Column(sa.String(200), nullable=False)
+    rollen = sa.Column(sa.String(100), nullable=False)  # comma-separated
+    actief = sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
+    mislukte_pogingen = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    geblokkeerd_tot = sa.Column(sa.DateTime(timezone=True))
+    sessie_versie = sa.Column(sa.Integer, nullable=False, default=1, server_default="1")
+    aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    laatst_ingelogd_op = sa.Column(sa.DateTime(timezone=True))
+
+
+class InboxReview(Base):
+    """A trainer's decision on an inbox message, keyed by its normalised text.
+
+    The same question asked by many residents is reviewed once.
+    """
+
+    __tablename__ = "inbox_reviews"
+    id = sa.Column(sa.Integer, primary_key=True)
+    tekst_sleutel = sa.Column(sa.String(64), nullable=False, unique=True)  # sha256 hex
+    besluit = sa.Column(sa.String(20), nullable=False)  # bevestigd, gecorrigeerd, verworpen
+    intent = sa.Column(sa.String(120))
+    door = sa.Column(sa.String(64), nullable=False)
+    op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class StaffLogEntry(Base):
+    """Audit log of the console: accounts, training, promotions (who, when, what)."""
+
+    __tablename__ = "staff_log"
+    id = sa.Column(sa.Integer, primary_key=True)
+    op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    door = sa.Column(sa.String(64), nullable=False)
+    actie = sa.Column(sa.String(40), nullable=False, index=True)
+    onderwerp = sa.Column(sa.String(200))
+    details = sa.Column(sa.Text)

@@ -23,6 +23,7 @@ from bot.cases.models import (
     Contact,
     Counter,
     StatusChange,
+    StatusOptOut,
     Upload,
     utcnow,
 )
@@ -324,6 +325,29 @@ class CaseStore:
     async def upload(self, upload_id: str) -> Upload | None:
         async with self.sessions() as session:
             return await session.get(Upload, upload_id)
+
+    async def opt_out(self, melder: str) -> bool:
+        """No status messages to this chat any more; True if it was not so already."""
+        try:
+            async with self.sessions() as session, session.begin():
+                if await session.get(StatusOptOut, melder) is not None:
+                    return False
+                session.add(StatusOptOut(melder=melder))
+        except IntegrityError:  # a concurrent opt-out for the same chat won
+            return False
+        return True
+
+    async def opted_out(self, melder: str) -> bool:
+        async with self.sessions() as session:
+            return await session.get(StatusOptOut, melder) is not None
+
+    async def opt_in(self, melder: str) -> bool:
+        """Status messages on again; False if they were not off."""
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                sa.delete(StatusOptOut).where(StatusOptOut.melder == melder)
+            )
+        return bool(result.rowcount)
 
     async def create_callback(
         self, data: CallbackIn, *, idempotency_key: str | None = None

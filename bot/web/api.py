@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -269,7 +270,8 @@ async def patch_case(request: web.Request) -> web.Response:
         raise ApiError(409, str(exc)) from None
     if case is None:
         raise ApiError(404, "case not found")
-    request.app[push.PUSHER_KEY].schedule(case.melder, case.identificatie)
+    if case.melder and not await request.app[STORE_KEY].opted_out(case.melder):
+        request.app[push.PUSHER_KEY].schedule(case.melder, case.identificatie)
     return web.json_response(case_json(case, detail=True))
 
 
@@ -359,6 +361,41 @@ async def list_callbacks(request: web.Request) -> web.Response:
     status = _choice(request, "status", ("open", "gebeld", "gesloten"))
     callbacks = await request.app[STORE_KEY].callbacks(status)
     return web.json_response({"items": [callback_json(c) for c in callbacks]})
+
+
+# Status-message opt-outs (`afmeldingen`) of a resident's chat, e.g. Telegram's /stop.
+MELDER_RE = re.compile(r"[a-z_]{1,20}:[\w.\-]{1,99}")
+
+
+def _melder(request: web.Request) -> str:
+    melder = request.match_info["melder"]
+    if not MELDER_RE.fullmatch(melder):
+        raise ApiError(400, "melder must look like 'telegram:12345'")
+    return melder
+
+
+@routes.put("/api/v1/afmeldingen/{melder}")
+async def opt_out(request: web.Request) -> web.Response:
+    """No more status messages to this chat; 201 when new, 200 when it already was so."""
+    melder = _melder(request)
+    created = await request.app[STORE_KEY].opt_out(melder)
+    return web.json_response({"melder": melder}, status=201 if created else 200)
+
+
+@routes.get("/api/v1/afmeldingen/{melder}")
+async def get_opt_out(request: web.Request) -> web.Response:
+    melder = _melder(request)
+    if not await request.app[STORE_KEY].opted_out(melder):
+        raise ApiError(404, "no opt-out for this melder")
+    return web.json_response({"melder": melder})
+
+
+@routes.delete("/api/v1/afmeldingen/{melder}")
+async def opt_in(request: web.Request) -> web.Response:
+    """Status messages on again (Telegram /start); 404 if they were not off."""
+    if not await request.app[STORE_KEY].opt_in(_melder(request)):
+        raise ApiError(404, "no opt-out for this melder")
+    return web.Response(status=204)
 
 
 @routes.get("/api/v1/openapi.json")

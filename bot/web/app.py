@@ -14,7 +14,9 @@ from bot.cases.db import migrate
 from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
 from bot.settings import Settings
+from bot.staff import console as staff
 from bot.web import api, push
+from bot.web.chat import routes as chat
 
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -64,7 +66,8 @@ async def health(request: web.Request) -> web.Response:
 @web.middleware
 async def security_headers(request: web.Request, handler):  # type: ignore[no-untyped-def]
     response = await handler(request)
-    response.headers.update(SECURITY_HEADERS)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)  # a page may set a stricter policy itself
     return response
 
 
@@ -97,6 +100,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     store = CaseStore.from_url(settings.database_url)
     api.setup(app, store, settings.api_token())
     push.setup(app, settings.rasa_url)
+    chat.setup(app, settings, store, TEMPLATES)  # the website chat widget and /demo
+    staff.setup(app, settings, store, TEMPLATES)  # /staff console, /models model server
 
     async def _close_store(app: web.Application) -> None:
         await store.close()

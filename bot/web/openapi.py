@@ -68,6 +68,13 @@ IDEMPOTENCY = {
 }
 
 
+MELDER = {
+    "name": "melder",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[a-z_]{1,20}:[\\w.\\-]{1,99}$"},
+    "description": "channel identity, e.g. telegram:12345",
+}
 BESTANDSNAAM = {"name": "bestandsnaam", "in": "query", "schema": {"type": "string"}}
 PHOTO_BODY = {
     "required": True,
@@ -195,6 +202,30 @@ def document() -> dict[str, Any]:
                     ],
                     "responses": {"200": {"description": "image bytes"}, **_errors(401, 404)},
                 }
+            },
+            "/afmeldingen/{melder}": {
+                method: {
+                    "summary": summary,
+                    "parameters": [MELDER],
+                    "responses": {**codes, **_errors(400, 401, 404)},
+                }
+                for method, summary, codes in (
+                    (
+                        "put",
+                        "Stop status messages to this chat (e.g. Telegram /stop)",
+                        {"201": {"description": "stopped"}, "200": {"description": "was already"}},
+                    ),
+                    (
+                        "get",
+                        "Whether this chat stopped status messages",
+                        {"200": {"description": "yes"}},
+                    ),
+                    (
+                        "delete",
+                        "Status messages on again (e.g. Telegram /start)",
+                        {"204": {"description": "on"}},
+                    ),
+                )
             },
             "/terugbelverzoeken": {
                 "post": {

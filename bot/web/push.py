@@ -3,7 +3,7 @@
 When staff change a case's status, the web app asks Rasa to run the resident's
 conversation on (`trigger_intent` with `EXTERNAL_status_gewijzigd`), with that
 conversation's own output channel: a Telegram chat gets a Telegram message, an
-open web widget gets it pushed. REST conversations have no way to be reached.
+open web widget gets it pushed, a REST conversation has it in its tracker.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from aiohttp import web
 
 log = logging.getLogger(__name__)
 
-# Balie's channel name (as in a case's `melder`) -> Rasa's output channel name.
-OUTPUT_CHANNELS = {"web": "balie_web", "telegram": "telegram"}
+# Balie's channel name (as in a case's `melder`) -> Rasa's output channel name. A REST
+# conversation cannot be reached, but it still records the news for its next turn.
+OUTPUT_CHANNELS: dict[str, str | None] = {"web": "balie_web", "telegram": "telegram", "rest": None}
 
 
 class StatusPusher:
@@ -45,13 +46,14 @@ class StatusPusher:
 
     async def push(self, melder: str, identificatie: str) -> bool:
         kanaal, sender = melder.split(":", 1)
-        channel = OUTPUT_CHANNELS.get(kanaal)
-        if channel is None or self._http is None:
+        if kanaal not in OUTPUT_CHANNELS or self._http is None:
             return False
+        channel = OUTPUT_CHANNELS[kanaal]
+        params = {"output_channel": channel} if channel else {}
         url = f"{self.rasa_url}/conversations/{sender}/trigger_intent"
         body = {"name": "EXTERNAL_status_gewijzigd", "entities": {"zaaknummer": identificatie}}
         try:
-            async with self._http.post(url, json=body, params={"output_channel": channel}) as resp:
+            async with self._http.post(url, json=body, params=params) as resp:
                 if resp.status == 200:
                     return True
                 log.warning("status push for %s: Rasa answered %s", identificatie, resp.status)

@@ -7,12 +7,19 @@ from alembic import context
 
 from bot.cases.models import Base
 
+
+def _ours(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    """Rasa's SQL tracker store shares the database: never touch its tables."""
+    return not (type_ == "table" and reflected and compare_to is None)
+
+
 url = context.config.attributes["url"]
 engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
 with engine.connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
+        include_object=_ours,
         render_as_batch=url.get_backend_name() == "sqlite",
     )
     with context.begin_transaction():

@@ -1,0 +1,22 @@
+"""What the web app and the Rasa input channel `balie_web` agree on."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+CHANNEL = "balie_web"
+# Both directions (web app -> Rasa webhook, Rasa -> web app callback) carry this header.
+SECRET_HEADER = "X-Balie-Channel-Secret"
+CALLBACK_PATH = "/chat/callback"
+WEBHOOK_PATH = f"/webhooks/{CHANNEL}/webhook"
+MAX_LENGTH = 1000  # characters in one resident's message
+
+
+def channel_secret(api_token: str) -> str:
+    """A secret for the relay derived from the API token, so the token itself never travels."""
+    return hmac.new(api_token.encode(), b"balie-web-channel", hashlib.sha256).hexdigest()
+
+
+def secret_ok(given: str | None, expected: str) -> bool:
+    return hmac.compare_digest((given or "").encode(), expected.encode())

@@ -1,0 +1,446 @@
+"""HTTP and WebSocket routes of the widget relay.
+
+- `GET /chat/ws`: the widget's WebSocket (protocol in docs/widget.md).
+- `POST /chat/callback`: Rasa's `balie_web` channel delivers bot messages here.
+- `POST /chat/upload`: a photo for a melding, staged in the case store.
+- `GET /demo`, `/demo/{pagina}`: a fictional gemeente's pages with the widget on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from aiohttp import WSMsgType, web
+
+from bot.cases import photos
+from bot.cases.models import utcnow
+from bot.cases.store import CaseStore
+from bot.content import gemeente_settings
+from bot.settings import Settings
+from bot.web.chat.hub import Connection, Hub
+from bot.web.chat.log import BOT, RESIDENT, ChatLog, Conversation
+from bot.web.chat.protocol import (
+    CALLBACK_PATH,
+    MAX_LENGTH,
+    SECRET_HEADER,
+    channel_secret,
+    secret_ok,
+)
+from bot.web.chat.relay import RasaRelay, RasaUnavailable
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT = 20  # messages per resident per minute
+RATE_WINDOW = timedelta(minutes=1)
+UPLOAD_LIMIT = 10  # photos per conversation per hour
+UPLOAD_WINDOW = timedelta(hours=1)
+HELLO_TIMEOUT = 15
+MAX_FRAME = 16 * 1024
+MAX_CALLBACK = 64 * 1024
+SESSION_HEADER = "X-Balie-Sessie"
+ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+UPLOAD_ID_RE = re.compile(r"^[0-9a-f-]{36}$")
+# The pages this module serves load nothing but their own scripts and styles.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+DEMO_PAGES = {
+    "": "Home",
+    "afval": "Afval en grofvuil",
+    "melden": "Melding openbare ruimte",
+    "contact": "Contact",
+}
+
+
+def notice(code: str) -> str:
+    """The Dutch text of an error the widget shows."""
+    telefoon = gemeente_settings().get("telefoon", "14 0123")
+    return {
+        "te_lang": (
+            f"Uw bericht is te lang. Gebruikt u maximaal {MAX_LENGTH} tekens? "
+            "U kunt het ook in twee berichten sturen."
+        ),
+        "te_snel": (
+            "U stuurt veel berichten kort na elkaar. "
+            "Wacht u even een minuut en probeert u het dan opnieuw."
+        ),
+        "niet_bereikbaar": (
+            "Het lukt nu even niet om uw bericht te verwerken. Probeert u het over een "
+            f"paar minuten opnieuw, of belt u met {telefoon}."
+        ),
+        "onleesbaar": "Dit bericht kon niet worden verstuurd. Probeert u het opnieuw.",
+        "geen_sessie": "Het gesprek is verlopen. Laadt u de pagina opnieuw.",
+        "te_veel_fotos": "U heeft al veel foto's gestuurd. Probeert u het over een uur opnieuw.",
+        "foto_te_groot": f"De foto is te groot. Een foto mag maximaal "
+        f"{photos.MAX_BYTES // 1024**2} MB zijn.",
+        "geen_foto": "Dit bestand kan niet worden gebruikt. Stuurt u een foto (JPEG, PNG of WebP).",
+    }[code]
+
+
+def error_frame(code: str, message_id: str | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "error", "code": code, "text": notice(code)}
+    if message_id:
+        frame["id"] = message_id
+    return frame
+
+
+class BadFrame(ValueError):
+    def __init__(self, code: str = "onleesbaar") -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def clean_metadata(raw: Any) -> dict[str, Any] | None:
+    """Only what the forms read: a point the resident chose to share, a staged photo."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadFrame
+    metadata: dict[str, Any] = {}
+    point = raw.get("locatie")
+    if point is not None:
+        lat, lon = (point or {}).get("lat"), (point or {}).get("lon")
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon)):
+            raise BadFrame
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise BadFrame
+        metadata["locatie"] = {"lat": float(lat), "lon": float(lon)}
+    foto = raw.get("foto")
+    if foto is not None:
+        upload_id = (foto or {}).get("upload_id") if isinstance(foto, dict) else None
+        if not (isinstance(upload_id, str) and UPLOAD_ID_RE.match(upload_id)):
+            raise BadFrame
+        metadata["foto"] = {"upload_id": upload_id}
+    return metadata or None
+
+
+def bot_message(body: dict[str, Any]) -> dict[str, Any]:
+    """What the widget renders of a Rasa message: text, buttons, an image link."""
+    message: dict[str, Any] = {}
+    text = body.get("text")
+    if isinstance(text, str) and text.strip():
+        message["text"] = text[:4000]
+    buttons = [
+        {"title": b["title"][:120], "payload": b["payload"][:500]}
+        for b in body.get("buttons") or []
+        if isinstance(b, dict)
+        and isinstance(b.get("title"), str)
+        and isinstance(b.get("payload"), str)
+    ]
+    if buttons:
+        message["buttons"] = buttons[:12]
+    image = body.get("image")
+    if isinstance(image, str) and image.startswith(("https://", "http://")):
+        message["image"] = image[:1000]
+    return message
+
+
+class ChatServer:
+    def __init__(self, settings: Settings, store: CaseStore, allowed_origins: set[str]) -> None:
+        secret = channel_secret(settings.api_token())
+        self.secret = secret
+        self.log = ChatLog(store.sessions)
+        self.store = store
+        self.hub = Hub(self.log, float(os.environ.get("BALIE_CHAT_POLL_SECONDS", "1.0")))
+        self.relay = RasaRelay(settings.rasa_url, secret)
+        self.allowed_origins = allowed_origins
+        self.retention = timedelta(days=float(os.environ.get("BALIE_CHAT_RETENTION_DAYS", "30")))
+
+    # --- origins -----------------------------------------------------------------------
+
+    def origin_allowed(self, request: web.Request, *, required: bool) -> bool:
+        """Same host as the web app, or a site listed in BALIE_WIDGET_ORIGINS."""
+        origin = request.headers.get("Origin")
+        if not origin:
+            return not required
+        return origin in self.allowed_origins or urlsplit(origin).netloc == request.host
+
+    def cors(self, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if origin and self.origin_allowed(request, required=True):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        return response
+
+    # --- the widget's WebSocket ------------------------------------------------------------
+
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        if not self.origin_allowed(request, required=True):
+            raise web.HTTPForbidden(text="origin not allowed")
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME)
+        await ws.prepare(request)
+        conn: Connection | None = None
+        try:
+            hello = await asyncio.wait_for(ws.receive(), HELLO_TIMEOUT)
+            conn = await self._hello(ws, hello)
+            if conn is None:
+                return ws
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    break
+                conn = await self._frame(conn, msg.data)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            if conn is not None:
+                self.hub.remove(conn)
+            await ws.close()
+        return ws
+
+    async def _hello(self, ws: web.WebSocketResponse, msg: Any) -> Connection | None:
+        try:
+            frame = msg.json() if msg.type == WSMsgType.TEXT else None
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict) or frame.get("type") != "hello":
+            await ws.send_json(error_frame("onleesbaar"))
+            return None
+        token = frame.get("session")
+        after = frame.get("after")
+        token = token if isinstance(token, str) and 0 < len(token) <= 100 else None
+        after = after if isinstance(after, int) and after >= 0 else 0
+        conversation, token, new = await self.log.open(token)
+        if not new:  # a browser cannot have seen more than there is
+            latest = await self.log.last_seqs([conversation.id])
+            after = min(after, latest.get(conversation.id, 0))
+        return await self._attach(ws, conversation, token, 0 if new else after, new=new)
+
+    async def _attach(
+        self,
+        ws: web.WebSocketResponse,
+        conversation: Conversation,
+        token: str,
+        after: int,
+        *,
+        new: bool,
+    ) -> Connection:
+        """Register the connection, then send what the browser has not rendered yet."""
+        conn = Connection(ws, conversation.id, conversation.sender, after)
+        await conn.send(
+            {
+                "type": "welcome",
+                "session": token,
+                "new": new,
+                "typing": self.hub.busy(conversation.id),
+                "max_length": MAX_LENGTH,
+            }
+        )
+        self.hub.add(conn)
+        await conn.pull(self.log)
+        await conn.send({"type": "synced", "seq": conn.delivered})
+        return conn
+
+    async def _frame(self, conn: Connection, data: str) -> Connection:
+        frame: Any = None
+        try:
+            frame = json.loads(data)
+            if not isinstance(frame, dict):
+                raise BadFrame
+            kind = frame.get("type")
+            if kind == "message":
+                await self._message(conn, frame)
+            elif kind == "reset":
+                return await self._reset(conn)
+            else:
+                raise BadFrame
+        except (ValueError, BadFrame) as exc:
+            code = exc.code if isinstance(exc, BadFrame) else "onleesbaar"
+            message_id = frame.get("id") if isinstance(frame, dict) else None
+            await conn.send(error_frame(code, message_id if isinstance(message_id, str) else None))
+        return conn
+
+    async def _message(self, conn: Connection, frame: dict[str, Any]) -> None:
+        message_id, text = frame.get("id"), frame.get("text")
+        if not (isinstance(message_id, str) and ID_RE.match(message_id)):
+            raise BadFrame
+        if not isinstance(text, str) or not text.strip():
+            raise BadFrame
+        text = text.strip()
+        if len(text) > MAX_LENGTH:
+            raise BadFrame("te_lang")
+        label = frame.get("label")
+        if label is not None and not (isinstance(label, str) and 0 < len(label) <= 200):
+            raise BadFrame
+        metadata = clean_metadata(frame.get("metadata"))
+        # A message sent again after a reconnect: stored once, answered once.
+        if await self.log.seq_of(conn.session_id, message_id) is not None:
+            self.hub.notify(conn.session_id)
+            return
+        if await self.log.sent_since(conn.session_id, utcnow() - RATE_WINDOW) >= RATE_LIMIT:
+            raise BadFrame("te_snel")
+        if frame.get("button") is True:
+            # A button's payload goes to Rasa only if Balie offered it (payloads can
+            # name any intent, including the EXTERNAL_ ones Balie's own services send).
+            if not await self.log.offered(conn.session_id, text):
+                raise BadFrame
+        else:
+            text = text.lstrip("/") or text  # typed text is never an intent payload
+        stored = await self.log.append(
+            conn.session_id, RESIDENT, {"text": label or frame["text"].strip()}, message_id
+        )
+        if stored is None:  # wiped by another tab meanwhile
+            raise BadFrame("geen_sessie")
+        self.hub.notify(conn.session_id)
+        if stored[1]:
+            conversation = Conversation(conn.session_id, conn.sender)
+            self.hub.spawn(self._turn(conversation, text, metadata))
+
+    async def _turn(
+        self, conversation: Conversation, text: str, metadata: dict[str, Any] | None
+    ) -> None:
+        async with self.hub.turn(conversation.id):
+            try:
+                await self.relay.send(conversation.sender, text, metadata)
+            except RasaUnavailable:
+                await self.hub.broadcast(conversation.id, error_frame("niet_bereikbaar"))
+
+    async def _reset(self, conn: Connection) -> Connection:
+        """Gesprek wissen: forget this conversation here and in Rasa; start a new one."""
+        self.hub.remove(conn)
+        await self.log.wipe(conn.session_id)
+        await self.hub.broadcast(conn.session_id, {"type": "wiped"})  # other tabs
+        self.hub.spawn(self._restart(conn.sender))
+        conversation, token, _ = await self.log.open(None)
+        return await self._attach(conn.ws, conversation, token, 0, new=True)
+
+    async def _restart(self, sender: str) -> None:
+        with contextlib.suppress(RasaUnavailable):
+            await self.relay.send(sender, "/restart")
+
+    # --- Rasa's callback -------------------------------------------------------------------
+
+    async def callback(self, request: web.Request) -> web.Response:
+        if not secret_ok(request.headers.get(SECRET_HEADER), self.secret):
+            return web.json_response({"error": "missing or wrong channel secret"}, status=401)
+        raw = await request.content.read(MAX_CALLBACK + 1)
+        try:
+            body = json.loads(raw) if len(raw) <= MAX_CALLBACK else None
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("recipient_id"), str):
+            return web.json_response({"error": "expected a Rasa message"}, status=400)
+        found = await self.log.by_sender(body["recipient_id"])
+        if found is None:
+            return web.json_response({"error": "unknown conversation"}, status=404)
+        conversation, wiped = found
+        message = bot_message(body)
+        message_id = body.get("id") if isinstance(body.get("id"), str) else None
+        if wiped or not message:
+            return web.json_response({"stored": False}, status=202)
+        stored = await self.log.append(
+            conversation.id, BOT, message, (message_id or "")[:64] or None
+        )
+        if stored is None:
+            return web.json_response({"stored": False}, status=202)
+        self.hub.notify(conversation.id)
+        return web.json_response({"stored": True, "seq": stored[0]})
+
+    # --- photos --------------------------------------------------------------------------
+
+    async def upload_options(self, request: web.Request) -> web.StreamResponse:
+        response = web.Response(status=204)
+        response.headers.update(
+            {
+                "Access-Control-Allow-Methods": "POST",
+                "Access-Control-Allow-Headers": f"Content-Type, {SESSION_HEADER}",
+                "Access-Control-Max-Age": "600",
+            }
+        )
+        return self.cors(request, response)
+
+    async def upload(self, request: web.Request) -> web.StreamResponse:
+        def fail(code: str, status: int) -> web.StreamResponse:
+            body = {"error": code, "melding": notice(code)}
+            return self.cors(request, web.json_response(body, status=status))
+
+        if not self.origin_allowed(request, required=False):
+            return fail("onleesbaar", 403)
+        conversation = await self.log.find(request.headers.get(SESSION_HEADER, "")[:100])
+        if conversation is None:
+            return fail("geen_sessie", 401)
+        if (request.content_length or 0) > photos.MAX_BYTES:
+            return fail("foto_te_groot", 413)
+        data = await request.content.read(photos.MAX_BYTES + 1)
+        try:
+            content_type = await photos.check(data, request.content_type)
+        except photos.PhotoError as exc:
+            return fail("foto_te_groot" if exc.status == 413 else "geen_foto", exc.status)
+        if not await self.log.allow_upload(conversation.id, UPLOAD_LIMIT, UPLOAD_WINDOW):
+            return fail("te_veel_fotos", 429)
+        name = photos.safe_name(request.query.get("bestandsnaam"), content_type)
+        upload = await self.store.stage_upload(name, content_type, data)
+        body = {"upload_id": upload.id, "bestandsnaam": upload.bestandsnaam}
+        return self.cors(request, web.json_response(body, status=201))
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        await self.relay.start()
+        await self.hub.start()
+        purge = asyncio.ensure_future(self._purge_hourly())
+        yield
+        purge.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purge
+        await self.hub.close()
+        await self.relay.close()
+
+    async def _purge_hourly(self) -> None:
+        while True:
+            try:
+                gone = await self.log.purge(self.retention)
+                if gone:
+                    log.info("purged %d widget conversations", gone)
+            except Exception:
+                log.exception("purging widget conversations failed")
+            await asyncio.sleep(3600)
+
+
+async def demo(request: web.Request) -> web.Response:
+    pagina = request.match_info.get("pagina", "")
+    if pagina not in DEMO_PAGES:
+        raise web.HTTPNotFound
+    html = (
+        request.app[TEMPLATES_KEY]
+        .get_template("demo.html")
+        .render(
+            gemeente=gemeente_settings(),
+            pagina=pagina,
+            paginas=DEMO_PAGES,
+            base=f"{request.scheme}://{request.host}",
+        )
+    )
+    response = web.Response(text=html, content_type="text/html")
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    return response
+
+
+SERVER_KEY = web.AppKey("chat_server", ChatServer)
+TEMPLATES_KEY = web.AppKey("chat_templates", jinja2.Environment)
+
+
+def setup(
+    app: web.Application, settings: Settings, store: CaseStore, templates: jinja2.Environment
+) -> None:
+    origins = {o.strip().rstrip("/") for o in os.environ.get("BALIE_WIDGET_ORIGINS", "").split(",")}
+    server = ChatServer(settings, store, {o for o in origins if o})
+    app[SERVER_KEY] = server
+    app[TEMPLATES_KEY] = templates
+    app.cleanup_ctx.append(server.lifecycle)
+    app.router.add_get("/chat/ws", server.websocket)
+    app.router.add_post(CALLBACK_PATH, server.callback)
+    app.router.add_post("/chat/upload", server.upload)
+    app.router.add_route("OPTIONS", "/chat/upload", server.upload_options)
+    app.router.add_get("/demo", demo)
+    app.router.add_get("/demo/{pagina}", demo)

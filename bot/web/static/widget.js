@@ -1,0 +1,628 @@
+/*
+ * Balie chat widget: the gemeente's digital front desk on any web page.
+ *
+ *   <script src="https://balie.gemeente.example/static/widget.js"
+ *           data-balie-url="https://balie.gemeente.example" data-gemeente="Lindewaard"
+ *           data-kleur="#00577a" data-open="false" defer></script>
+ *
+ * Plain JavaScript, no build step. Works under a strict Content-Security-Policy:
+ * no inline styles or scripts, the stylesheet is a file, all text goes in as text
+ * (never innerHTML). The widget lives in a shadow root, so the page's CSS and the
+ * widget's CSS leave each other alone. Protocol: docs/widget.md.
+ */
+(() => {
+  "use strict";
+
+  const script = document.currentScript;
+  if (!script || window.__balieWidget) return;
+  window.__balieWidget = true;
+
+  const data = script.dataset;
+  const base = (data.balieUrl || new URL(script.src, location.href).origin).replace(/\/+$/, "");
+  const gemeente = data.gemeente || "";
+  const kleur = /^#[0-9a-f]{6}$/i.test(data.kleur || "") ? data.kleur : "#00577a";
+  const startOpen = data.open === "true";
+
+  const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
+  const PHOTO_MAX = 8 * 1024 * 1024;
+  let maxLength = 1000;
+
+  const T = {
+    launcher: gemeente ? `Chat met gemeente ${gemeente}` : "Chat met de gemeente",
+    title: gemeente ? `Balie – gemeente ${gemeente}` : "Balie – digitale balie",
+    subtitle: "U chat met een digitale assistent.",
+    close: "Chat sluiten",
+    clear: "Gesprek wissen",
+    clearAsk: "Wilt u dit gesprek wissen? Wat u hebt gemeld, blijft bewaard bij de gemeente.",
+    clearYes: "Ja, wissen",
+    clearNo: "Annuleren",
+    log: "Gesprek",
+    you: "U",
+    bot: "Balie",
+    inputLabel: "Uw bericht",
+    placeholder: "Typ uw vraag of bericht",
+    send: "Versturen",
+    photo: "Foto toevoegen",
+    location: "Mijn locatie",
+    choices: "Keuzes",
+    typing: "Balie is aan het typen…",
+    sending: "wordt verstuurd",
+    newWindow: "(opent in een nieuw venster)",
+    image: "Afbeelding bekijken",
+    unread: "nieuw bericht",
+    welcome: "Goedendag! Stel hier uw vraag, of meld iets in de openbare ruimte. " +
+      "Typ uw bericht hieronder.",
+    connecting: "Verbinden…",
+    offline: "De verbinding is verbroken. We proberen opnieuw te verbinden. " +
+      "Berichten die u nu typt, worden daarna verstuurd.",
+    online: "De verbinding is hersteld.",
+    tooLong: (n) => `Uw bericht is te lang: ${n} tekens. Gebruikt u maximaal ${maxLength} tekens?`,
+    left: (n) => `Nog ${n} tekens`,
+    photoLabel: (name) => `Foto: ${name}`,
+    photoBusy: "De foto wordt verstuurd…",
+    photoType: "Dit bestand kan niet worden gebruikt. Kiest u een foto (JPEG, PNG of WebP).",
+    photoSize: "De foto is te groot. Een foto mag maximaal 8 MB zijn.",
+    photoFailed: "De foto kon niet worden verstuurd. Probeert u het opnieuw.",
+    locationLabel: "Mijn locatie (gedeeld via de browser)",
+    locationBusy: "Uw locatie wordt opgevraagd…",
+    locationNone: "Uw locatie is niet gedeeld. U kunt ook een adres typen.",
+    notConnected: "Er is nog geen verbinding. Probeert u het zo opnieuw.",
+    wiped: "Het gesprek is gewist.",
+  };
+
+  // --- small helpers ----------------------------------------------------------------------
+
+  const store = {
+    key: `balie:sessie:${base}`,
+    get() {
+      try { return localStorage.getItem(this.key); } catch { return null; }
+    },
+    set(value) {
+      try {
+        if (value) localStorage.setItem(this.key, value);
+        else localStorage.removeItem(this.key);
+      } catch { /* private mode: the conversation lasts as long as the page */ }
+    },
+  };
+  const openKey = `balie:open:${base}`;
+  const rememberOpen = (open) => {
+    try { sessionStorage.setItem(openKey, open ? "1" : "0"); } catch { /* ignore */ }
+  };
+  const wasOpen = () => {
+    try { return sessionStorage.getItem(openKey); } catch { return null; }
+  };
+
+  /** An element with attributes and children; strings become text nodes, never HTML. */
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value === false || value == null) continue;
+      if (name === "class") node.className = value;
+      else node.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child == null) continue;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  const srOnly = (text) => el("span", { class: "sr-only" }, text);
+
+  const ICONS = {
+    chat: "M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z",
+    foto: "M9 4 7.5 6H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2h-3.5" +
+      "L15 4H9zm3 4.5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z",
+    locatie: "M12 2a7 7 0 0 0-7 7c0 5 7 13 7 13s7-8 7-13a7 7 0 0 0-7-7zm0 4.5a2.5 2.5 0 1 1 0 5" +
+      " 2.5 2.5 0 0 1 0-5z",
+  };
+  /** A decorative icon (an SVG built as DOM: no markup strings, no inline styles). */
+  function icon(name) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "balie-icoon");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    path.setAttribute("fill-rule", "evenodd");
+    path.setAttribute("fill", "currentColor");
+    svg.append(path);
+    return svg;
+  }
+  const newId = () =>
+    (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`)
+      .replace(/[^A-Za-z0-9_-]/g, "").slice(0, 64);
+
+  /** Readable text on the configured colour: white or near-black, whichever contrasts more. */
+  function textOn(hex) {
+    const channel = (i) => {
+      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    const l = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+    return 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 ? "#ffffff" : "#111111";
+  }
+
+  const URL_RE = /\bhttps?:\/\/[^\s<>"']+/g;
+
+  /** Text with http(s) links made clickable; everything else stays text. */
+  function linkify(text) {
+    const parts = [];
+    let last = 0;
+    for (const match of text.matchAll(URL_RE)) {
+      let url = match[0];
+      const trail = url.match(/[.,;:!?)]+$/);
+      if (trail) url = url.slice(0, -trail[0].length);
+      parts.push(text.slice(last, match.index));
+      parts.push(el("a", { href: url, target: "_blank", rel: "noopener noreferrer" },
+        url, srOnly(` ${T.newWindow}`)));
+      last = match.index + url.length;
+    }
+    parts.push(text.slice(last));
+    return parts.filter((p) => p !== "");
+  }
+
+  /** Bot text: paragraphs per line, "- " lines as a list, links clickable. */
+  function renderText(text) {
+    const out = [];
+    let list = null;
+    for (const line of text.split("\n")) {
+      const item = line.match(/^\s*[-•*]\s+(.*)$/);
+      if (item) {
+        if (!list) out.push(list = el("ul"));
+        list.append(el("li", {}, linkify(item[1])));
+        continue;
+      }
+      list = null;
+      if (line.trim()) out.push(el("p", {}, linkify(line)));
+    }
+    return out;
+  }
+
+  // --- the DOM ------------------------------------------------------------------------------
+
+  const host = el("div", { id: "balie-widget", lang: "nl" });
+  const root = host.attachShadow({ mode: "open" });
+  const stylesheet = el("link", { rel: "stylesheet", href: `${base}/static/widget.css` });
+  const frame = el("div", { class: "balie", lang: "nl", hidden: true });
+  frame.style.setProperty("--balie-kleur", kleur); // CSSOM, allowed under style-src 'self'
+  frame.style.setProperty("--balie-op-kleur", textOn(kleur));
+  const reveal = () => frame.removeAttribute("hidden");
+  stylesheet.addEventListener("load", reveal);
+  stylesheet.addEventListener("error", reveal);
+
+  const badge = el("span", { class: "balie-badge", hidden: true });
+  const launcher = el("button", {
+    type: "button", class: "balie-launcher", "aria-expanded": "false", "aria-controls": "balie-paneel",
+  }, icon("chat"), el("span", {}, T.launcher), badge);
+
+  const closeButton = el("button", { type: "button", class: "balie-sluiten", "aria-label": T.close },
+    el("span", { "aria-hidden": "true" }, "×"));
+  const clearButton = el("button", { type: "button", class: "balie-wissen" }, T.clear);
+  const confirmYes = el("button", { type: "button", class: "balie-knop-gevaar" }, T.clearYes);
+  const confirmNo = el("button", { type: "button", class: "balie-knop-stil" }, T.clearNo);
+  const confirmBar = el("div", { class: "balie-bevestig", role: "group", "aria-labelledby": "balie-bevestig-tekst", hidden: true },
+    el("p", { id: "balie-bevestig-tekst" }, T.clearAsk), el("div", { class: "balie-rij" }, confirmYes, confirmNo));
+
+  const status = el("p", { class: "balie-status", role: "status" });
+  const alertBox = el("p", { class: "balie-fout", role: "alert" });
+  const logList = el("ol", { class: "balie-log", "aria-label": T.log, tabindex: "0" });
+  const typing = el("p", { class: "balie-typen", hidden: true },
+    el("span", { class: "balie-puntjes", "aria-hidden": "true" }, el("span"), el("span"), el("span")),
+    T.typing);
+  const live = el("div", { class: "sr-only", "aria-live": "polite", "aria-relevant": "additions" });
+
+  const textarea = el("textarea", {
+    id: "balie-tekst", rows: "2", placeholder: T.placeholder, "aria-describedby": "balie-teller",
+    autocomplete: "off",
+  });
+  const counter = el("p", { id: "balie-teller", class: "balie-teller" });
+  const fileInput = el("input", {
+    type: "file", accept: PHOTO_TYPES.join(","), hidden: true, tabindex: "-1", "aria-hidden": "true",
+  });
+  const photoButton = el("button", { type: "button", class: "balie-foto" }, icon("foto"), T.photo);
+  const locationButton = el("button", { type: "button", class: "balie-locatie" },
+    icon("locatie"), T.location);
+  const sendButton = el("button", { type: "submit", class: "balie-verstuur" }, T.send);
+  const form = el("form", { class: "balie-invoer", novalidate: true },
+    el("label", { for: "balie-tekst", class: "sr-only" }, T.inputLabel),
+    textarea, counter,
+    el("div", { class: "balie-rij" }, photoButton, locationButton, sendButton), fileInput);
+
+  const panel = el("section", {
+    id: "balie-paneel", class: "balie-paneel", role: "dialog", "aria-modal": "false",
+    "aria-labelledby": "balie-titel", hidden: true,
+  },
+  el("header", { class: "balie-kop" },
+    el("div", { class: "balie-kop-tekst" },
+      el("h2", { id: "balie-titel" }, T.title), el("p", {}, T.subtitle)),
+    clearButton, closeButton),
+  confirmBar, status, logList, typing, alertBox, form);
+
+  // The live region stays outside the panel: news is announced even while it is closed.
+  frame.append(launcher, panel, live);
+  root.append(stylesheet, frame);
+
+  // --- state ----------------------------------------------------------------------------------
+
+  let ws = null;
+  let token = store.get();
+  let lastSeq = 0; // highest sequence number rendered on this page
+  let synced = false; // past the history replay: new bot messages are announced
+  let attempt = 0;
+  let everConnected = false;
+  let reconnectTimer = null;
+  let wipedToken = null; // a conversation cleared in another tab: never resume it
+  const pending = new Map(); // id -> {frame, item}: sent, not yet confirmed by the server
+
+  // --- rendering ----------------------------------------------------------------------------
+
+  /** Show the newest message; one taller than the list is shown from its start. */
+  function scrollDown() {
+    const last = logList.lastElementChild;
+    if (last && last.offsetHeight > logList.clientHeight) logList.scrollTop = last.offsetTop - 8;
+    else logList.scrollTop = logList.scrollHeight;
+  }
+
+  function disableChoices() {
+    for (const b of logList.querySelectorAll(".balie-keuzes button")) b.disabled = true;
+  }
+
+  function enableLastChoices() {
+    const last = logList.lastElementChild;
+    for (const b of last?.querySelectorAll(".balie-keuzes button") || []) b.disabled = false;
+  }
+
+  function userItem(text) {
+    return el("li", { class: "balie-bericht balie-inwoner" },
+      srOnly(`${T.you}: `), el("p", {}, text));
+  }
+
+  function renderBot(message) {
+    const item = el("li", { class: "balie-bericht balie-bot" }, srOnly(`${T.bot}: `));
+    if (message.text) item.append(...renderText(message.text));
+    if (message.image) {
+      item.append(el("p", {}, el("a", { href: message.image, target: "_blank", rel: "noopener noreferrer" },
+        T.image, srOnly(` ${T.newWindow}`))));
+    }
+    if (message.buttons && message.buttons.length) {
+      const group = el("div", { class: "balie-keuzes", role: "group", "aria-label": T.choices });
+      for (const b of message.buttons) {
+        const button = el("button", { type: "button" }, b.title);
+        button.addEventListener("click", () => {
+          sendMessage({ text: b.payload, label: b.title, button: true });
+          textarea.focus();
+        });
+        group.append(button);
+      }
+      item.append(group);
+    }
+    return item;
+  }
+
+  function announce(message) {
+    const words = [message.text || ""];
+    if (message.buttons && message.buttons.length) {
+      words.push(`${T.choices}: ${message.buttons.map((b) => b.title).join(", ")}.`);
+    }
+    live.append(el("p", {}, `${T.bot}: ${words.join(" ")}`));
+    while (live.childElementCount > 3) live.firstElementChild.remove();
+    if (panel.hidden) {
+      const count = Number(badge.dataset.count || 0) + 1;
+      badge.dataset.count = String(count);
+      badge.replaceChildren(String(count), srOnly(` ${T.unread}`));
+      badge.hidden = false;
+    }
+  }
+
+  /** Confirmed messages in server order; unconfirmed ones stay below them. */
+  function place(item) {
+    logList.insertBefore(item, logList.querySelector(":scope > .balie-wacht"));
+  }
+
+  function onMessage(message) {
+    if (message.seq <= lastSeq) return; // already on screen: never twice
+    lastSeq = message.seq;
+    if (message.from === "user") {
+      disableChoices();
+      const mine = message.id && pending.get(message.id);
+      if (mine) {
+        pending.delete(message.id);
+        mine.item.classList.remove("balie-wacht");
+        mine.item.querySelector(".balie-wacht-tekst")?.remove();
+        place(mine.item);
+      } else {
+        place(userItem(message.text || ""));
+      }
+    } else {
+      place(renderBot(message));
+      if (synced) announce(message);
+    }
+    scrollDown();
+  }
+
+  function showWelcome() {
+    if (!logList.childElementCount) {
+      logList.append(el("li", { class: "balie-bericht balie-bot balie-intro" },
+        srOnly(`${T.bot}: `), el("p", {}, T.welcome)));
+    }
+  }
+
+  function clearTranscript() {
+    logList.replaceChildren();
+    lastSeq = 0;
+    for (const { item } of pending.values()) logList.append(item);
+    showWelcome();
+  }
+
+  let notice = null;
+  function setStatus(text, keepMs) {
+    status.textContent = text;
+    clearTimeout(notice);
+    status.classList.toggle("balie-status-zichtbaar", Boolean(text));
+    if (keepMs) notice = setTimeout(() => setStatus(""), keepMs);
+  }
+
+  function showError(text) {
+    alertBox.textContent = "";
+    // A fresh text node, so the same notice twice is announced twice.
+    setTimeout(() => { alertBox.textContent = text; }, 50);
+  }
+
+  // --- the connection -----------------------------------------------------------------------
+
+  const wsUrl = `${base.replace(/^http/, "ws")}/chat/ws`;
+
+  function connect() {
+    if (ws) return;
+    clearTimeout(reconnectTimer);
+    if (!token) {
+      // After "gesprek wissen" in another tab, follow that tab to its new conversation.
+      const stored = store.get();
+      if (stored && stored !== wipedToken) token = stored;
+    }
+    synced = false;
+    ws = new WebSocket(wsUrl);
+    ws.addEventListener("open", () => {
+      ws.send(JSON.stringify({ type: "hello", session: token, after: lastSeq }));
+    });
+    ws.addEventListener("message", (event) => {
+      let frameData;
+      try { frameData = JSON.parse(event.data); } catch { return; }
+      handle(frameData);
+    });
+    ws.addEventListener("close", () => {
+      ws = null;
+      typing.hidden = true;
+      if (everConnected || attempt > 0) setStatus(T.offline);
+      const delay = Math.min(15000, 500 * 2 ** attempt) * (0.75 + Math.random() / 2);
+      attempt += 1;
+      reconnectTimer = setTimeout(connect, delay);
+    });
+  }
+
+  function send(frameData) {
+    if (ws && ws.readyState === WebSocket.OPEN && synced) {
+      ws.send(JSON.stringify(frameData));
+      return true;
+    }
+    return false;
+  }
+
+  function handle(msg) {
+    switch (msg.type) {
+      case "welcome":
+        if (msg.new && token && token !== msg.session) clearTranscript(); // old one expired
+        token = msg.session;
+        store.set(token);
+        maxLength = msg.max_length || maxLength;
+        typing.hidden = !msg.typing;
+        attempt = 0;
+        if (everConnected) setStatus(T.online, 4000);
+        else setStatus("");
+        everConnected = true;
+        break;
+      case "synced":
+        synced = true;
+        for (const { frame: f } of pending.values()) ws.send(JSON.stringify(f));
+        break;
+      case "message":
+        onMessage(msg);
+        break;
+      case "typing":
+        typing.hidden = !msg.on;
+        if (msg.on) scrollDown();
+        break;
+      case "error":
+        if (msg.id && pending.has(msg.id)) {
+          const { frame: f, item } = pending.get(msg.id);
+          pending.delete(msg.id);
+          item.remove();
+          if (!f.label && !f.metadata && !textarea.value) textarea.value = f.text;
+          if (f.button) enableLastChoices();
+        }
+        showError(msg.text);
+        break;
+      case "wiped": // cleared in another tab
+        wipedToken = token;
+        token = null;
+        clearTranscript();
+        setStatus(T.wiped, 4000);
+        ws?.close();
+        break;
+      default:
+        break;
+    }
+  }
+
+  function sendMessage({ text, label, metadata, button }) {
+    const id = newId();
+    const frameData = { type: "message", id, text };
+    if (label) frameData.label = label;
+    if (button) frameData.button = true;
+    if (metadata) frameData.metadata = metadata;
+    const item = userItem(label || text);
+    item.classList.add("balie-wacht");
+    item.append(el("span", { class: "balie-wacht-tekst" }, T.sending));
+    disableChoices();
+    logList.append(item);
+    scrollDown();
+    pending.set(id, { frame: frameData, item });
+    alertBox.textContent = "";
+    if (!send(frameData)) connect();
+  }
+
+  // --- controls -----------------------------------------------------------------------------
+
+  function updateCounter() {
+    const n = textarea.value.length;
+    const over = n > maxLength;
+    counter.textContent = over ? T.tooLong(n) : n > maxLength - 100 ? T.left(maxLength - n) : "";
+    counter.classList.toggle("balie-te-lang", over);
+    textarea.setAttribute("aria-invalid", over ? "true" : "false");
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = textarea.value.trim();
+    if (!text) return;
+    if (text.length > maxLength) {
+      updateCounter();
+      showError(T.tooLong(text.length));
+      return;
+    }
+    textarea.value = "";
+    updateCounter();
+    sendMessage({ text });
+  });
+  textarea.addEventListener("input", updateCounter);
+  textarea.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  photoButton.addEventListener("click", () => fileInput.click());
+  fileInput.addEventListener("change", async () => {
+    const file = fileInput.files && fileInput.files[0];
+    fileInput.value = "";
+    if (!file) return;
+    if (!PHOTO_TYPES.includes(file.type)) return showError(T.photoType);
+    if (file.size > PHOTO_MAX) return showError(T.photoSize);
+    if (!token || !synced) return showError(T.notConnected);
+    setStatus(T.photoBusy);
+    try {
+      const response = await fetch(
+        `${base}/chat/upload?bestandsnaam=${encodeURIComponent(file.name)}`,
+        { method: "POST", body: file, headers: { "Content-Type": file.type, "X-Balie-Sessie": token } },
+      );
+      const body = await response.json().catch(() => ({}));
+      setStatus("");
+      if (!response.ok) return showError(body.melding || T.photoFailed);
+      sendMessage({
+        text: "[foto]", label: T.photoLabel(body.bestandsnaam || file.name),
+        metadata: { foto: { upload_id: body.upload_id } },
+      });
+    } catch {
+      setStatus("");
+      showError(T.photoFailed);
+    }
+    photoButton.focus();
+  });
+
+  // Geolocation only after the resident asks for it with this button (the browser asks consent).
+  locationButton.addEventListener("click", () => {
+    if (!navigator.geolocation) return showError(T.locationNone);
+    setStatus(T.locationBusy);
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        setStatus("");
+        const { latitude, longitude } = position.coords;
+        sendMessage({
+          text: "[locatie]", label: T.locationLabel,
+          metadata: { locatie: { lat: latitude, lon: longitude } },
+        });
+      },
+      () => { setStatus(""); showError(T.locationNone); },
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
+    );
+  });
+
+  clearButton.addEventListener("click", () => {
+    confirmBar.hidden = false;
+    confirmNo.focus();
+  });
+  confirmNo.addEventListener("click", () => {
+    confirmBar.hidden = true;
+    clearButton.focus();
+  });
+  confirmYes.addEventListener("click", () => {
+    confirmBar.hidden = true;
+    for (const { item } of pending.values()) item.remove();
+    pending.clear();
+    if (!send({ type: "reset" })) {
+      // Offline: forget it here; the next connection starts a new conversation.
+      token = null;
+      store.set(null);
+    }
+    lastSeq = 0;
+    logList.replaceChildren();
+    showWelcome();
+    setStatus(T.wiped, 4000);
+    textarea.focus();
+  });
+
+  function open() {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    frame.classList.add("balie-open");
+    badge.hidden = true;
+    badge.dataset.count = "0";
+    rememberOpen(true);
+    showWelcome();
+    if (!ws) {
+      if (!everConnected) setStatus(T.connecting);
+      connect();
+    }
+    scrollDown();
+    textarea.focus();
+  }
+
+  function close() {
+    panel.hidden = true;
+    confirmBar.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    frame.classList.remove("balie-open");
+    rememberOpen(false);
+    launcher.focus();
+  }
+
+  launcher.addEventListener("click", () => (panel.hidden ? open() : close()));
+  closeButton.addEventListener("click", close);
+  panel.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    if (!confirmBar.hidden) confirmNo.click();
+    else close();
+  });
+
+  function start() {
+    document.body.append(host);
+    const remembered = wasOpen();
+    if (remembered === "1" || (remembered === null && startOpen)) {
+      panel.hidden = false; // open without stealing focus from the page
+      launcher.setAttribute("aria-expanded", "true");
+      frame.classList.add("balie-open");
+      showWelcome();
+      connect();
+    } else if (token) {
+      connect(); // a conversation is going on: receive its news (badge, announcement)
+    }
+  }
+
+  if (document.body) start();
+  else document.addEventListener("DOMContentLoaded", start);
+})();

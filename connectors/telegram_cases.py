@@ -1,0 +1,52 @@
+"""The web app's Case API as the Telegram connector uses it.
+
+Photos are staged (`POST /uploads`) before the melding exists; the form attaches
+them by id when the case is made. `/stop` and `/start` switch status messages off
+and on for the chat (`PUT`/`DELETE /afmeldingen/{melder}`). The HTTP plumbing is
+the built-in backend's, so both reach the same Case API the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from actions.backends.base import BackendError
+from actions.backends.builtin import BuiltinBackend
+
+log = logging.getLogger(__name__)
+
+
+class CaseApiClient(BuiltinBackend):
+    async def stage_photo(self, data: bytes, content_type: str = "image/jpeg") -> str | None:
+        """The upload id of a checked photo; None when the Case API refused or is away."""
+        try:
+            _, body = await self._request(
+                "POST", "/uploads", ok=(201,), data=data, headers={"Content-Type": content_type}
+            )
+        except BackendError as exc:
+            log.warning("photo not staged: %s", exc)
+            return None
+        return str(body["upload_id"]) if isinstance(body, dict) and "upload_id" in body else None
+
+    async def opt_out(self, melder: str) -> bool:
+        """No more status messages for `melder`; False if that could not be recorded."""
+        try:
+            status, _ = await self._request("PUT", self._afmelding(melder), ok=(200, 201, 204))
+        except BackendError as exc:
+            log.warning("opt-out of %s not recorded: %s", melder, exc)
+            return False
+        return status != 404
+
+    async def opt_in(self, melder: str) -> bool | None:
+        """Status messages on again: True if they were off, False if not, None on failure."""
+        try:
+            status, _ = await self._request("DELETE", self._afmelding(melder), ok=(200, 204))
+        except BackendError as exc:
+            log.warning("opt-in of %s not recorded: %s", melder, exc)
+            return None
+        return status != 404
+
+    @staticmethod
+    def _afmelding(melder: str) -> str:
+        return f"/afmeldingen/{quote(melder, safe=':')}"

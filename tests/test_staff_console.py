@@ -1,0 +1,632 @@
+"""The staff console in the real web app (no Rasa): access, sessions, every page's work.
+
+Each role gets exactly its pages: no login means the login page (or 401 for a form),
+the wrong role means 403. Forms need the session's CSRF token. Five wrong passwords
+lock an account for a quarter of an hour.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+import sqlalchemy as sa
+
+from bot.cases.db import sync_url
+from bot.cases.models import utcnow
+from bot.cases.schemas import CallbackIn, CaseIn
+from bot.cases.store import CaseStore
+from bot.staff.jobs import TRAIN, Jobs
+from bot.staff.registry import Registry
+from bot.staff.tracker import EVENTS
+from bot.staff.users import Users
+from tests.conftest import free_port
+from tests.images import jpeg_bytes
+from tests.staff_helpers import (
+    PASSWORD,
+    Client,
+    create_users,
+    fake_evaluation,
+    fake_model,
+    settings_in,
+    web_app,
+)
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+USERS = {
+    "mia": ["medewerker"],
+    "tom": ["trainer"],
+    "bea": ["beheerder"],
+    "lot": ["trainer"],  # gets locked out
+    "uit": ["trainer"],  # logs out / is disabled
+}
+# Which role each part of the console needs (None: any logged-in user).
+AREAS = [
+    ("/staff/zaken", "medewerker"),
+    ("/staff/terugbellen", "medewerker"),
+    ("/staff/gesprekken", "trainer"),
+    ("/staff/inbox", "trainer"),
+    ("/staff/voorbeelden", "trainer"),
+    ("/staff/training", "trainer"),
+    ("/staff/modellen", "trainer"),
+    ("/staff/accounts", "beheerder"),
+    ("/staff/wachtwoord", None),
+    ("/staff/uitloggen", None),
+]
+SAMPLE_PARTS = {"identificatie": "M-2026-000001", "foto": "1", "id": "1", "naam": "onbekend"}
+
+
+class Console:
+    def __init__(self, base: str, settings, tmp: Path) -> None:  # type: ignore[no-untyped-def]
+        self.base, self.settings, self.tmp = base, settings, tmp
+        self.clients: list[Client] = []
+
+    async def client(self, user: str | None = None) -> Client:
+        client = Client(self.base)
+        self.clients.append(client)
+        if user:
+            status, _ = await client.login(user)
+            assert status == 200, f"{user} could not log in"
+        return client
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def console(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Console]:
+    tmp = tmp_path_factory.mktemp("console")
+    port = free_port()
+    settings = settings_in(tmp, port)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BALIE_STAFF_DATA", str(tmp / "staff.yml"))
+        env.setenv("BALIE_DATABASE_URL", "")
+        env.delenv("BALIE_SECRET_KEY", raising=False)
+        async with web_app(settings, port) as base:
+            await create_users(settings.database_url, USERS)
+            found = Console(base, settings, tmp)
+            yield found
+            for client in found.clients:
+                await client.close()
+
+
+def console_routes(app_routes: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(m, p) for m, p in app_routes if p.startswith("/staff/")]
+
+
+@pytest.fixture(scope="module")
+def routes() -> list[tuple[str, str]]:
+    """(method, path) of every console route, with sample values for its parameters."""
+    from bot.web.app import create_app
+
+    app = create_app(settings_in(Path("/nonexistent"), 1))
+    found = []
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        template = info.get("path") or info.get("formatter") or ""
+        if route.method in ("GET", "POST") and template.startswith("/staff/"):
+            path = re.sub(r"\{(\w+)(:[^}]*)?\}", lambda m: SAMPLE_PARTS[m[1]], template)
+            found.append((route.method, path))
+    assert len(found) > 25
+    return found
+
+
+def needed_role(path: str) -> str | None:
+    if path in ("/staff/", "/staff/inloggen"):
+        return None
+    for prefix, role in AREAS:
+        if path == prefix or path.startswith(prefix + "/"):
+            return role
+    raise AssertionError(f"{path}: add it to AREAS with the role it needs")
+
+
+async def test_without_login_pages_redirect_and_forms_get_401(console: Console, routes) -> None:  # type: ignore[no-untyped-def]
+    anonymous = await console.client()
+    for method, path in routes:
+        if path == "/staff/inloggen":
+            continue
+        if method == "GET":
+            status, location = await anonymous.get(path, follow=False)
+            assert status == 303 and location.startswith("/staff/inloggen"), (path, status)
+        else:
+            status, page = await anonymous.post(path, {})
+            assert status == 401 and "Niet ingelogd" in page, (path, status)
+
+
+@pytest.mark.parametrize("user", ["mia", "tom", "bea"])
+async def test_every_page_checks_the_role(console: Console, routes, user: str) -> None:  # type: ignore[no-untyped-def]
+    client = await console.client(user)
+    roles = set(USERS[user])
+    for method, path in routes:
+        role = needed_role(path)
+        if path in ("/staff/inloggen", "/staff/uitloggen"):
+            continue
+        allowed = role is None or role in roles or "beheerder" in roles
+        if method == "GET":
+            status, page = await client.get(path, follow=False)
+        elif not allowed:
+            status, page = await client.post(path, {})
+        else:
+            continue  # allowed forms are exercised by the tests below
+        if allowed:
+            assert status not in (401, 403) and status != 303, (user, path, status)
+        else:
+            assert status == 403 and "Geen toegang" in page, (user, path, status)
+
+
+async def test_forms_need_the_csrf_token_of_the_session(console: Console) -> None:
+    stranger = await console.client()
+    status, page = await stranger.post(
+        "/staff/inloggen", {"gebruikersnaam": "tom", "wachtwoord": PASSWORD}, csrf=False
+    )
+    assert status == 403 and "verlopen" in page
+    tom = await console.client("tom")
+    form = {"tekst": "is het stadhuis op zondag dicht", "intent": "faq/openingstijden"}
+    status, _ = await tom.post("/staff/voorbeelden", form, csrf=False)
+    assert status == 403
+    status, _ = await tom.post(
+        "/staff/voorbeelden", [*form.items(), ("csrf", "vervalst")], csrf=False
+    )
+    assert status == 403
+    async with tom.http.post(
+        tom.base + "/staff/voorbeelden",
+        data={**form, "csrf": tom.csrf},
+        headers={"Origin": "https://kwaadwillend.example"},
+    ) as resp:
+        assert resp.status == 403
+    # Another user's token does not work either.
+    other = await console.client("bea")
+    status, _ = await tom.post(
+        "/staff/voorbeelden", [*form.items(), ("csrf", other.csrf)], csrf=False
+    )
+    assert status == 403
+
+
+async def test_session_cookie_is_httponly_samesite_strict_and_scoped(console: Console) -> None:
+    client = await console.client()
+    async with client.http.get(client.base + "/staff/inloggen") as resp:
+        cookie = resp.headers["Set-Cookie"]
+        assert resp.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        assert resp.headers["Cache-Control"] == "no-store"
+    assert "balie_staff=" in cookie and "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie and "Path=/staff" in cookie
+
+
+async def test_five_wrong_passwords_lock_the_account_for_a_while(console: Console) -> None:
+    client = await console.client()
+    for attempt in range(4):
+        status, page = await client.login("lot", "verkeerd-wachtwoord")
+        assert status == 401 and "Onjuiste gebruikersnaam of wachtwoord" in page, attempt
+    status, page = await client.login("lot", "verkeerd-wachtwoord")
+    assert status == 401 and "tijdelijk geblokkeerd" in page
+    status, page = await client.login("lot")  # the right password: still locked
+    assert status == 401 and "tijdelijk geblokkeerd" in page
+    # An unknown user gets the same answer as a wrong password.
+    status, page = await client.login("niemand")
+    assert status == 401 and "Onjuiste gebruikersnaam of wachtwoord" in page
+
+    store = CaseStore.from_url(console.settings.database_url)
+    try:
+        users = Users(store.sessions)
+        user = await users.by_name("lot")
+        await users._update(user.id, geblokkeerd_tot=utcnow() - timedelta(seconds=1))
+    finally:
+        await store.close()
+    status, page = await client.login("lot")
+    assert status == 200 and "Welkom, lot" in page
+
+
+async def test_logout_ends_the_session_everywhere(console: Console) -> None:
+    first, second = await console.client("uit"), await console.client("uit")
+    copied = aiohttp.CookieJar(unsafe=True)
+    copied.update_cookies(first.http.cookie_jar.filter_cookies(first.base + "/staff/"))
+    status, page = await first.post("/staff/uitloggen", {})
+    assert status == 200 and "U bent uitgelogd" in page
+    for client in (first, second):
+        status, location = await client.get("/staff/", follow=False)
+        assert status == 303 and location.startswith("/staff/inloggen")
+    async with aiohttp.ClientSession(cookie_jar=copied) as stolen:
+        async with stolen.get(first.base + "/staff/", allow_redirects=False) as resp:
+            assert resp.status == 303
+    assert (await first.login("uit"))[0] == 200
+
+
+async def test_beheerder_manages_accounts_and_it_is_logged(console: Console) -> None:
+    bea = await console.client("bea")
+    status, page = await bea.post(
+        "/staff/accounts",
+        [("gebruikersnaam", "nieuw"), ("wachtwoord", "kort"), ("rollen", "trainer")],
+    )
+    assert status == 400 and "minstens 12 tekens" in page
+    status, page = await bea.post(
+        "/staff/accounts",
+        [("gebruikersnaam", "Nieuw"), ("wachtwoord", PASSWORD), ("rollen", "trainer")],
+    )
+    assert "Account &#39;nieuw&#39; is aangemaakt" in page
+    nieuw = await console.client("nieuw")
+    assert (await nieuw.get("/staff/inbox"))[0] == 200
+    user_id = re.findall(
+        r'<th scope="row">nieuw</th>\s*<td>\s*<form method="post" action="/staff/accounts/(\d+)"',
+        page,
+    )[0]
+    await bea.post(f"/staff/accounts/{user_id}", [("actie", "rollen"), ("rollen", "medewerker")])
+    assert (await nieuw.get("/staff/inbox"))[0] == 403  # roles count at once
+    assert (await nieuw.get("/staff/zaken"))[0] == 200
+    await bea.post(f"/staff/accounts/{user_id}", {"actie": "blokkeren"})
+    assert (await nieuw.get("/staff/zaken", follow=False))[
+        0
+    ] == 303  # a disabled account's session ends
+    assert (await nieuw.login("nieuw"))[0] == 401
+    # The last beheerder cannot switch itself off.
+    own = re.findall(
+        r'<th scope="row">bea</th>\s*<td>\s*<form method="post" action="/staff/accounts/(\d+)"',
+        page,
+    )[0]
+    status, page = await bea.post(f"/staff/accounts/{own}", {"actie": "blokkeren"})
+    assert "minstens één actieve beheerder" in page
+    status, page = await bea.get("/staff/accounts")
+    assert "account_aangemaakt" in page and "account_blokkeren" in page
+
+
+async def test_password_change(console: Console) -> None:
+    store = CaseStore.from_url(console.settings.database_url)
+    try:
+        await Users(store.sessions).create("wim", PASSWORD, ["medewerker"])
+    finally:
+        await store.close()
+    wim = await console.client("wim")
+    status, page = await wim.post(
+        "/staff/wachtwoord", {"huidig": "fout", "nieuw": "x" * 12, "herhaling": "x" * 12}
+    )
+    assert status == 400 and "huidige wachtwoord klopt niet" in page
+    new = "nog-een-lang-wachtwoord-7"
+    status, page = await wim.post(
+        "/staff/wachtwoord", {"huidig": PASSWORD, "nieuw": new, "herhaling": new}
+    )
+    assert status == 200 and "Uw wachtwoord is gewijzigd" in page
+    assert (await wim.get("/staff/zaken"))[0] == 200  # this session goes on
+    assert (await (await console.client()).login("wim", new))[0] == 200
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+
+async def make_case(console: Console, **extra) -> str:  # type: ignore[no-untyped-def]
+    store = CaseStore.from_url(console.settings.database_url)
+    try:
+        data = {
+            "type": "melding",
+            "categorie": "straatverlichting-openbare-klok",
+            "omschrijving": "De lantaarnpaal bij de speeltuin is kapot.",
+            "locatie": {"straat": "Dorpsstraat", "huisnummer": "7", "lat": 52.1, "lon": 5.12},
+            "kanaal": "telegram",
+            "melder": "telegram:4242",
+            "contact": {"naam": "Jan", "email": "jan@example.com"},
+            **extra,
+        }
+        case, _, _ = await store.create(CaseIn.parse_obj(data))
+        await store.add_attachment(case.identificatie, "lamp.jpg", "image/jpeg", jpeg_bytes())
+        return case.identificatie
+    finally:
+        await store.close()
+
+
+async def test_medewerker_finds_reads_and_handles_a_case(console: Console) -> None:
+    identificatie = await make_case(console)
+    other = await make_case(
+        console, type="verzoek", categorie=None, kanaal="web", onderwerp="Bankje"
+    )
+    mia = await console.client("mia")
+    _, page = await mia.get("/staff/zaken?type=melding&kanaal=telegram&status=gemeld")
+    assert identificatie in page and other not in page
+    _, page = await mia.get("/staff/zaken?zoek=speeltuin&categorie=straatverlichting-openbare-klok")
+    assert identificatie in page
+    _, page = await mia.get("/staff/zaken?vanaf=2999-01-01")
+    assert identificatie not in page
+
+    _, page = await mia.get(f"/staff/zaken/{identificatie.lower().replace('-', '')}")
+    assert "Dorpsstraat 7" in page and "52.100000, 5.120000" in page and "jan@example.com" in page
+    photo = re.search(rf'<img src="(/staff/zaken/{identificatie}/fotos/\d+)"', page)[1]
+    async with mia.http.get(mia.base + photo) as resp:
+        assert resp.status == 200 and resp.content_type == "image/jpeg"
+        assert await resp.read() == jpeg_bytes()
+    # Only transitions the lifecycle allows are offered.
+    offered = re.findall(
+        r'<option value="(\w+)">', page.split('id="status"')[1].split("</select>")[0]
+    )
+    assert offered == ["gemeld", "in_behandeling", "ingepland", "afgehandeld", "geannuleerd"]
+
+    _, page = await mia.post(
+        f"/staff/zaken/{identificatie}/status",
+        {"status": "afgehandeld", "toelichting": "De lamp is vervangen."},
+    )
+    assert (
+        "De status is nu &#39;afgehandeld&#39;" in page
+        and "De melder krijgt hiervan bericht" in page
+    )
+    assert "De lamp is vervangen." in page and ">mia<" in page
+    _, page = await mia.post(f"/staff/zaken/{identificatie}/status", {"status": "gemeld"})
+    assert "Deze statuswijziging kan niet" in page
+    status, _ = await mia.get("/staff/zaken/M-2026-999999")
+    assert status == 404
+
+
+async def test_medewerker_handles_call_back_requests(console: Console) -> None:
+    store = CaseStore.from_url(console.settings.database_url)
+    try:
+        callback, _ = await store.create_callback(
+            CallbackIn(naam="Fatima", telefoon="0612345678", onderwerp="parkeervergunning")
+        )
+    finally:
+        await store.close()
+    mia = await console.client("mia")
+    _, page = await mia.get("/staff/terugbellen")
+    assert "Fatima" in page and "parkeervergunning" in page
+    _, page = await mia.post(f"/staff/terugbellen/{callback.id}", {"status": "gebeld"})
+    assert "gebeld" in page and "Fatima" not in page  # no longer open
+    _, page = await mia.get("/staff/terugbellen?status=gebeld")
+    assert "Fatima" in page
+
+
+# --- conversations, inbox, examples --------------------------------------------------------
+
+
+def user_event(text: str, intent: str, confidence: float, topic: str | None = None) -> dict:
+    parse = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+        "entities": [],
+    }
+    if intent == "nlu_fallback":
+        parse["intent_ranking"].append({"name": "medewerker_spreken", "confidence": 0.25})
+    if topic:
+        parse["response_selector"] = {
+            "faq": {"response": {"intent_response_key": topic, "confidence": 0.5}}
+        }
+    return {"event": "user", "text": text, "parse_data": parse, "input_channel": "telegram"}
+
+
+def add_events(console: Console, sender: str, events: list[dict]) -> None:
+    engine = sa.create_engine(sync_url(console.settings.database_url))
+    EVENTS.metadata.create_all(engine)
+    with engine.begin() as conn:
+        for event in events:
+            conn.execute(
+                EVENTS.insert().values(
+                    sender_id=sender,
+                    type_name=event["event"],
+                    timestamp=time.time(),
+                    intent_name=(event.get("parse_data") or {}).get("intent", {}).get("name"),
+                    data=json.dumps(event),
+                )
+            )
+    engine.dispose()
+
+
+async def test_trainer_reads_conversations_with_personal_data_masked(console: Console) -> None:
+    add_events(
+        console,
+        "tg-1",
+        [
+            user_event("mijn bsn is 111222333 en mail naar piet@example.org", "informeren", 0.91),
+            {
+                "event": "bot",
+                "text": "Dank u, piet@example.org",
+                "metadata": {"utter_action": "utter_dank"},
+            },
+        ],
+    )
+    tom = await console.client("tom")
+    _, page = await tom.get("/staff/gesprekken")
+    conversation = re.findall(r'href="(/staff/gesprekken/\d+)"', page)[0]
+    _, page = await tom.get(conversation)
+    assert "111222333" not in page and "piet@example.org" not in page
+    assert "[BSN]" in page and "[e-mailadres]" in page
+    assert "<code>informeren</code>, zekerheid 0,91" in page and "utter_dank" in page
+    first = int(conversation.rsplit("/", 1)[1])
+    assert (await tom.get(f"/staff/gesprekken/{first + 1}"))[0] == 404  # not a first event
+
+
+async def test_trainer_works_through_the_inbox(console: Console) -> None:
+    add_events(
+        console,
+        "tg-2",
+        [
+            user_event("kan ik een dakkapel plaatsen", "faq", 0.41, "faq/kapvergunning"),
+            user_event("bel me op 0687654321 over de stoep", "nlu_fallback", 0.3),
+            user_event("Kan ik een dakkapel plaatsen?", "faq", 0.38, "faq/kapvergunning"),
+            user_event("/bevestigen", "bevestigen", 1.0),
+            user_event("goedemorgen", "groeten", 0.97),
+            user_event("openingstijden", "faq", 0.2, "faq/openingstijden"),
+            user_event("wat moet ik hiermee", "hulp", 0.5),
+        ],
+    )
+    tom = await console.client("tom")
+    _, page = await tom.get("/staff/inbox")
+    items = dict(
+        (text, int(number))
+        for number, text in re.findall(r'<h2 class="bericht" id="bericht-(\d+)">([^<]+)</h2>', page)
+    )
+    assert "/bevestigen" not in items and "goedemorgen" not in items
+    assert "bel me op [telefoonnummer] over de stoep" in items
+    assert "Kan ik een dakkapel plaatsen?" in items and "2 keer gevraagd" in page
+    assert "kan ik een dakkapel plaatsen" not in items  # the same question: one item
+    assert "beste gok <code>medewerker_spreken</code>" in page
+
+    # Correct: the predicted FAQ topic was wrong.
+    _, page = await tom.post(
+        f"/staff/inbox/{items['Kan ik een dakkapel plaatsen?']}",
+        {"intent": "faq/omgevingsvergunning", "actie": "opslaan"},
+    )
+    assert "Opgeslagen als voorbeeld voor &#39;faq/omgevingsvergunning&#39;" in page
+    # Confirm, with the phone number replaced by a stand-in.
+    _, page = await tom.post(
+        f"/staff/inbox/{items['bel me op [telefoonnummer] over de stoep']}",
+        {"intent": "medewerker_spreken", "actie": "opslaan"},
+    )
+    assert "bel me op 0612345678 over de stoep" in page  # the stand-in, not the resident's
+    # Already an example under another intent: refused, stays in the inbox.
+    _, page = await tom.post(
+        f"/staff/inbox/{items['openingstijden']}", {"intent": "groeten", "actie": "opslaan"}
+    )
+    assert "staat al als voorbeeld onder &#39;faq/openingstijden&#39;" in page
+    _, page = await tom.post(f"/staff/inbox/{items['wat moet ik hiermee']}", {"actie": "verwerpen"})
+    assert "verworpen" in page
+    assert ">wat moet ik hiermee<" not in page and ">openingstijden<" in page
+
+    staff_file = (console.tmp / "staff.yml").read_text()
+    assert "- Kan ik een dakkapel plaatsen?" in staff_file and "0687654321" not in staff_file
+    from bot.training import load_nlu
+
+    examples = {
+        (m.get("intent_response_key") or m.get("intent"), m.get("text"))
+        for m in load_nlu([console.tmp / "staff.yml"]).intent_examples
+    }
+    assert ("faq/omgevingsvergunning", "Kan ik een dakkapel plaatsen?") in examples
+
+
+async def test_trainer_adds_examples_and_a_faq_answer(console: Console) -> None:
+    tom = await console.client("tom")
+    status, page = await tom.post(
+        "/staff/voorbeelden", {"tekst": "mail mij op kees@example.com", "intent": "informeren"}
+    )
+    assert status == 400 and "persoonsgegevens (e-mailadres)" in page
+    status, page = await tom.post(
+        "/staff/voorbeelden", {"tekst": "OPENINGSTIJDEN!", "intent": "faq/openingstijden"}
+    )
+    assert "stond al" in page
+    status, page = await tom.post(
+        "/staff/voorbeelden",
+        {"tekst": "[zijn](straat) jullie er ook op zaterdag", "intent": "faq/openingstijden"},
+    )
+    assert "Voorbeeld toegevoegd" in page and "zijn jullie er ook op zaterdag" in page
+
+    async def faq(key: str, answer: str, questions: str) -> tuple[int, str]:
+        form = {"sleutel": key, "antwoord": answer, "vragen": questions}
+        return await tom.post("/staff/voorbeelden/faq", form)
+
+    status, page = await faq("hondenbelasting", "Zie {gemeente_website}.", "een\n")
+    assert status == 400 and "minstens twee voorbeeldvragen" in page
+    status, page = await faq(
+        "hondenbelasting",
+        "Voor elke hond betaalt u hondenbelasting. Kijk op {gemeente_website}.",
+        "hoeveel hondenbelasting betaal ik\nmoet ik belasting betalen voor mijn hond",
+    )
+    assert "faq/hondenbelasting is opgeslagen" in page
+    _, page = await tom.get("/staff/inbox")
+    assert "faq/hondenbelasting" in page  # a label to choose from now
+    _, page = await faq("openingstijden", "Altijd open, dag en nacht.", "a b\nc d")
+    assert "Er is al een antwoord voor faq/openingstijden" in page
+
+    from bot.training import load_nlu
+
+    data = load_nlu([console.tmp / "staff.yml"])
+    assert "utter_faq/hondenbelasting" in data.responses
+    status, page = await tom.post(
+        "/staff/voorbeelden/verwijderen",
+        {"intent": "faq/openingstijden", "tekst": "zijn jullie er ook op zaterdag"},
+    )
+    assert "Voorbeeld verwijderd" in page and "zijn jullie er ook op zaterdag" not in page
+
+
+# --- training jobs, models, the model server -----------------------------------------------
+
+
+async def test_models_promotion_rule_and_rollback_in_the_console(console: Console) -> None:
+    models = console.settings.models_dir
+    registry = Registry(models)
+    for name, score in (("oud", 0.80), ("beter", 0.85), ("slechter", 0.70)):
+        registry.register(fake_model(models, name))
+        fake_evaluation(models, name, score)
+    registry.set_live("oud", door="test", actie="start")
+
+    tom = await console.client("tom")
+    _, page = await tom.get("/staff/modellen/slechter")
+    assert "scoort slechter dan het live model: macro-F1 0.700 tegen 0.800" in page
+    assert "Toch live zetten" not in page  # only for a beheerder
+    _, page = await tom.post("/staff/modellen/slechter/promoveren", {})
+    assert "Niet gepromoveerd" in page and registry.live().name == "oud"
+
+    _, page = await tom.get("/staff/modellen/beter")
+    assert "scoort niet slechter" in page and "85,0%" in page and "80,0%" in page
+    async with tom.http.get(tom.base + "/staff/modellen/beter/verwarring.png?split=split1") as resp:
+        assert resp.status == 200 and resp.content_type == "image/png"
+    _, page = await tom.post("/staff/modellen/beter/promoveren", {})
+    assert "Model beter is nu live" in page and registry.live().name == "beter"
+
+    bea = await console.client("bea")
+    _, page = await bea.get("/staff/modellen/slechter")
+    assert "Toch live zetten" in page
+    _, page = await bea.post("/staff/modellen/slechter/promoveren", {"overrulen": "ja"})
+    assert "Geef een reden" in page and registry.live().name == "beter"
+    _, page = await bea.post(
+        "/staff/modellen/slechter/promoveren", {"overrulen": "ja", "reden": "noodgeval"}
+    )
+    assert "scores overruled" in page and registry.live().name == "slechter"
+    assert registry.history()[0]["overruled"] and registry.history()[0]["door"] == "bea"
+
+    _, page = await tom.post("/staff/modellen/terugdraaien", {})
+    assert "model beter is weer live" in page and registry.live().name == "beter"
+    _, page = await tom.get("/staff/modellen")
+    assert "terugdraaien" in page and "noodgeval" in page
+
+
+async def test_model_server_answers_rasa_with_etags(console: Console) -> None:
+    url = console.base + "/models/live.tar.gz"
+    token = console.settings.api_token()
+    registry = Registry(console.settings.models_dir)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as resp:
+            assert resp.status == 401
+        async with http.get(url, headers={"Authorization": "Bearer fout"}) as resp:
+            assert resp.status == 401
+        auth = {"Authorization": f"Bearer {token}"}
+        registry.register(fake_model(console.settings.models_dir, "eerste"))
+        registry.set_live("eerste", door="test")
+        async with http.get(url, headers=auth) as resp:
+            assert resp.status == 200 and resp.headers["filename"] == "eerste.tar.gz"
+            etag = resp.headers["ETag"]
+            assert await resp.read() == registry.get("eerste").file.read_bytes()
+        async with http.get(url, headers={**auth, "If-None-Match": etag}) as resp:
+            assert resp.status == 304
+        registry.register(fake_model(console.settings.models_dir, "tweede"))
+        registry.set_live("tweede", door="test")
+        async with http.get(url, headers={**auth, "If-None-Match": etag}) as resp:
+            assert resp.status == 200 and resp.headers["ETag"] != etag
+            assert resp.headers["filename"] == "tweede.tar.gz"
+
+
+async def test_training_job_page_shows_progress_and_only_one_job_runs(console: Console) -> None:
+    jobs = Jobs(console.settings.data_dir / "staff" / "jobs", console.settings.models_dir)
+    job = jobs.create(TRAIN, "tom")
+    job.update(
+        pid=__import__("os").getpid(),
+        stage="trainen",
+        label="Componenten trainen (3 van 10)",
+        percent=40,
+        verwacht=600,
+    )
+    tom = await console.client("tom")
+    _, page = await tom.get(f"/staff/training/{job.id}")
+    assert (
+        'value="40"' in page and "Componenten trainen (3 van 10)" in page and "Nog ongeveer" in page
+    )
+    async with tom.http.get(f"{tom.base}/staff/training/{job.id}/status") as resp:
+        state = await resp.json()
+    assert state["status"] == "bezig" and state["percent"] == 40 and state["resterend"]
+    _, page = await tom.post("/staff/training", {})
+    assert "Er loopt al een training" in page  # nothing was started
+    job.update(
+        status="mislukt",
+        fout="rasa train stopte met code 1: InvalidConfigException",
+        klaar_op=time.time(),
+    )
+    _, page = await tom.get(f"/staff/training/{job.id}")
+    assert "De taak is mislukt" in page and "InvalidConfigException" in page
+    assert "Er is niets veranderd aan het live model" in page

@@ -1,0 +1,234 @@
+"""Parts of the staff console without a web app: masking, staff data, progress, the
+model registry and the promotion rule, jobs, and the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from bot.staff import masking, trainingdata
+from bot.staff.jobs import DONE, FAILED, RUNNING, TRAIN, Busy, Jobs
+from bot.staff.passwords import policy_error
+from bot.staff.progress import TrainProgress
+from bot.staff.promotion import PromotionRefused, judge, promote
+from bot.staff.registry import Registry, RegistryError
+from tests.staff_helpers import fake_evaluation, fake_model
+
+# --- masking -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("mail me op Jan.Jansen@example.com!", "mail me op [e-mailadres]!"),
+        ("bel 06-12345678 of +31 20 123 4567", "bel [telefoonnummer] of [telefoonnummer]"),
+        ("ik woon op 1234 AB 12a in Balie", "ik woon op [postcode en huisnummer] in Balie"),
+        ("postcode 1234ab", "postcode [postcode]"),
+        ("mijn bsn is 111222333", "mijn bsn is [BSN]"),
+        ("bsn 1112.22.333", "bsn [BSN]"),
+        ("rekening NL91 ABNA 0417 1643 00 graag", "rekening [IBAN] graag"),
+        ("NL91ABNA0417164300", "[IBAN]"),
+    ],
+)
+def test_personal_data_is_masked(text: str, masked: str) -> None:
+    assert masking.mask(text) == masked
+    assert masking.find(masking.stand_in(text)) == []  # stand-ins are not personal data
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "zaak M-2026-000042 met code AB3D7K",
+        "nummer 123456789 faalt de elfproef",
+        "NL91ABNA0417164301 heeft een foute controle",
+        "in 2026 en 2027 zijn er 12 lantaarnpalen vervangen",
+        "de bus van 14.30 naar de Parkweg 1",
+    ],
+)
+def test_what_is_not_personal_data_stays(text: str) -> None:
+    assert masking.mask(text) == text
+
+
+def test_kinds_name_what_was_found_in_dutch() -> None:
+    assert masking.kinds("a@b.nl en 111222333") == ["BSN", "e-mailadres"]
+
+
+# --- the staff data file ------------------------------------------------------------------
+
+
+def test_staff_file_round_trips_and_rasa_reads_it(tmp_path: Path) -> None:
+    from bot.training import load_nlu
+
+    path = tmp_path / "staff.yml"
+    trainingdata.write(path, trainingdata.StaffData())
+    assert load_nlu([path]).intent_examples == []  # the empty file is valid Rasa data
+    data = trainingdata.StaffData(
+        examples={"faq/honden": ['hond # belasting: "ja"', "hoeveel kost een hond"]},
+        responses={"utter_faq/honden": [{"text": 'Zie {gemeente_website}.\nOf bel "ons".'}]},
+    )
+    trainingdata.write(path, data)
+    assert trainingdata.read(path) == data
+    loaded = load_nlu([path])
+    assert {m.get("text") for m in loaded.intent_examples} == set(data.examples["faq/honden"])
+    assert loaded.responses == data.responses
+
+
+def test_clean_text_drops_entity_markup_and_line_breaks() -> None:
+    assert trainingdata.clean_text("  [Parkweg](straat)\n is [kapot]{x} ") == "Parkweg is kapot"
+    assert trainingdata.clean_text("a [b] c") == "a (b) c"
+    assert trainingdata.normalise("Openingstijden?!") == trainingdata.normalise("openingstijden")
+
+
+async def test_examples_are_deduplicated_and_personal_data_refused(tmp_path: Path) -> None:
+    staff = trainingdata.StaffDataFile(tmp_path / "staff.yml")
+    assert (await staff.add_example("Openingstijden", "faq/openingstijden")).status == "bestaat_al"
+    conflict = await staff.add_example("openingstijden", "groeten")
+    assert conflict.status == "conflict" and conflict.existing_intent == "faq/openingstijden"
+    with pytest.raises(trainingdata.DataError, match="persoonsgegevens"):
+        await staff.add_example("mijn nummer is 0687654321", "informeren")
+    added = await staff.add_example("mijn nummer is 0687654321", "informeren", mask=True)
+    assert added.status == "toegevoegd" and added.text == "mijn nummer is 0612345678"
+    assert (
+        await staff.add_example("Mijn nummer is 0687654321!", "informeren", mask=True)
+    ).status == ("bestaat_al")
+    with pytest.raises(trainingdata.DataError, match="Onbekende intent"):
+        await staff.add_example("iets", "bestaat_niet")
+    assert (await staff.data()).examples == {"informeren": ["mijn nummer is 0612345678"]}
+
+
+# --- progress -----------------------------------------------------------------------------
+
+
+def test_progress_follows_rasa_train_output() -> None:
+    progress = TrainProgress(components_total=4)
+    assert progress.percent == 0
+    progress.feed(
+        "2026-11-22 14:46:54 INFO rasa.cli.train - Started validating domain and training data..."
+    )
+    assert progress.stage == "controleren" and progress.percent == 5
+    progress.feed(
+        "INFO rasa.engine.training.hooks - Starting to train component 'RegexFeaturizer'."
+    )
+    progress.feed(
+        "INFO rasa.engine.training.hooks - Finished training component 'RegexFeaturizer'."
+    )
+    progress.feed("INFO rasa.engine.training.hooks - Restored component 'RulePolicy' from cache.")
+    assert progress.components_done == 2 and progress.percent == 20 + 65 // 2
+    assert progress.label == "Componenten trainen (2 van 4: RulePolicy)"
+    assert not progress.feed("UserWarning: something else")
+
+
+# --- registry and promotion ---------------------------------------------------------------
+
+
+def test_registry_promotion_rule_and_rollback(tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    first = registry.register(fake_model(tmp_path, "een"))
+    assert registry.register(fake_model(tmp_path, "een")).name == first.name  # same file
+    for name in ("twee", "drie"):
+        registry.register(fake_model(tmp_path, name))
+    # No live model yet, but no evaluation either.
+    assert not judge(tmp_path, registry.get("een"), None).allowed
+    fake_evaluation(tmp_path, "een", 0.80)
+    promote(registry, "een", "ans")
+    assert registry.live().name == "een"
+
+    with pytest.raises(PromotionRefused, match="nog niet geëvalueerd"):
+        promote(registry, "twee", "ans")
+    fake_evaluation(tmp_path, "twee", 0.795)
+    with pytest.raises(PromotionRefused, match="scoort slechter"):
+        promote(registry, "twee", "ans")
+    assert judge(tmp_path, registry.get("twee"), registry.live(), tolerance=0.01).allowed
+    fake_evaluation(tmp_path, "drie", 0.80)  # equal is not worse
+    _, verdict = promote(registry, "drie", "ans")
+    assert verdict.allowed and registry.live().name == "drie"
+    with pytest.raises(PromotionRefused, match="al live"):
+        promote(registry, "drie", "ans", overrule=True, reden="x")
+    _, verdict = promote(registry, "twee", "bob", overrule=True, reden="nood")
+    assert not verdict.allowed and registry.live_stack() == ["een", "drie", "twee"]
+    assert registry.history()[0] | {"tijd": None} == {
+        "actie": "promoveren",
+        "model": "twee",
+        "vorige": "drie",
+        "door": "bob",
+        "tijd": None,
+        "overruled": True,
+        "reden": "nood",
+        "scores": {"kandidaat_macro_f1": 0.795, "live_macro_f1": 0.8},
+    }
+    assert registry.rollback(door="ans").name == "drie"
+    assert registry.rollback(door="ans").name == "een"
+    with pytest.raises(RegistryError, match="geen vorig model"):
+        registry.rollback(door="ans")
+
+
+def test_registry_survives_a_new_reader(tmp_path: Path) -> None:
+    Registry(tmp_path).register(fake_model(tmp_path, "een"))
+    Registry(tmp_path).set_live("een", door="x")
+    assert json.loads((tmp_path / "registry.json").read_text())["live"] == ["een"]
+    assert Registry(tmp_path).live().etag.startswith('"')
+
+
+# --- jobs ---------------------------------------------------------------------------------
+
+
+def test_one_job_at_a_time_and_dead_workers_count_as_failed(tmp_path: Path) -> None:
+    jobs = Jobs(tmp_path / "jobs", tmp_path / "models")
+    job = jobs.create(TRAIN, "ans")
+    assert jobs.get("../../etc") is None and jobs.get(job.id) is not None
+    with jobs.exclusive():
+        assert jobs.is_busy()
+        with pytest.raises(Busy):
+            with jobs.exclusive():
+                pass
+    assert not jobs.is_busy()
+    job.update(pid=2**22 + 12345)  # no such process
+    assert job.state().status == FAILED
+    job.update(status=DONE, klaar_op=job.state().gestart + 90)
+    assert jobs.last_duration(TRAIN) == 90
+    assert jobs.running() is None and RUNNING == "bezig"
+
+
+# --- accounts and the command line ----------------------------------------------------------
+
+
+def test_password_policy() -> None:
+    assert policy_error("kort", "ans")
+    assert policy_error("ans-heeft-een-wachtwoord", "ans")
+    assert policy_error("aaaaaaaaaaaaaaa", "bob")
+    assert policy_error("een-prima-wachtwoord-42", "ans") is None
+
+
+def test_command_line_promote_and_rollback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BALIE_MODELS_DIR", str(tmp_path))
+    registry = Registry(tmp_path)
+    for name, score in (("een", 0.8), ("twee", 0.7)):
+        registry.register(fake_model(tmp_path, name))
+        fake_evaluation(tmp_path, name, score)
+    registry.set_live("een", door="x")
+    assert cli.main(["promote", "twee", "--by", "ans"]) == 1
+    assert "scoort slechter" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="--reason"):
+        cli.main(["promote", "twee", "--force"])
+    assert cli.main(["promote", "twee", "--force", "--reason", "test", "--by", "ans"]) == 0
+    assert registry.live().name == "twee" and registry.history()[0]["overruled"]
+    assert cli.main(["rollback", "--by", "ans"]) == 0
+    assert registry.live().name == "een"
+
+
+def test_command_line_creates_a_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BALIE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BALIE_DATABASE_URL", "")
+    monkeypatch.setattr("sys.stdin", io.StringIO("een-lang-wachtwoord-42\n"))
+    assert cli.main(["create-user", "Ans", "--role", "beheerder", "--password-stdin"]) == 0
+    assert "Created ans (beheerder)" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("kort\n"))
+    assert cli.main(["create-user", "bob", "--role", "trainer", "--password-stdin"]) == 1
