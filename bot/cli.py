@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import warnings
 
 from bot.settings import Settings
 
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Rasa warns once per FAQ example whenever NLU data is read without the domain.
+    warnings.filterwarnings("ignore", message="Your training data contains an example")
     parser = argparse.ArgumentParser(prog="python -m bot", description="Balie front desk")
     sub = parser.add_subparsers(dest="command", required=True)
 

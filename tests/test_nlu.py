@@ -36,9 +36,6 @@ async def parse_all(
     return await asyncio.gather(*(one(t) for t in texts))
 
 
-# Known gap (issue #2): on the current data the held-out intent macro-F1 moves around the
-# 0.90 target (0.897-0.905 depending on the split); the assertion stays at the target.
-@pytest.mark.xfail(reason="issue #2: held-out intent macro-F1 hovers at 0.90", strict=False)
 async def test_held_out_examples_are_understood(stack, http, test_model: TrainedModel) -> None:
     held_out = nlu_examples(test_model.test_file)
     results = await parse_all(http, stack, [text for _, text in held_out])
@@ -67,9 +64,6 @@ async def test_held_out_examples_are_understood(stack, http, test_model: Trained
     assert faq_f1 >= 0.90
 
 
-# Known gap (issue #2): 5.7% of the xSID utterances still reach a business intent, mostly
-# media commands with English titles ("geef vijf punten aan <book>"); the target is < 5%.
-@pytest.mark.xfail(reason="issue #2: out-of-scope share is 5.7%, target < 5%", strict=False)
 async def test_out_of_scope_is_not_routed_to_business(stack, http) -> None:
     utterances = xsid_utterances()
     assert len(utterances) == 300
