@@ -9,7 +9,7 @@ answer that does not fit gets a Dutch hint, a few times, before the form gives u
 from __future__ import annotations
 
 import re
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -345,6 +345,24 @@ def ask_confirmation(
         return [SlotSet("aanpassen_gevraagd", None)]
     dispatcher.utter_message(response=response, **values)
     return []
+
+
+class FormStart(Action, ABC):
+    """Before a form: clear the last one, take what the first message already says."""
+
+    with_time = False
+    response = ""
+
+    @abstractmethod
+    def name(self) -> str:
+        """action_<form>_starten"""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        slots = prefill(tracker, with_time=self.with_time)
+        dispatcher.utter_message(response=self.response)
+        return [SlotSet(name, value) for name, value in slots.items()]
 
 
 class ActionAskLocatie(Action):

@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
-from actions.forms import CaseForm, ask_confirmation, contact_tekst, locatie_tekst, prefill
+from actions.forms import (
+    CaseForm,
+    FormStart,
+    ask_confirmation,
+    contact_tekst,
+    locatie_tekst,
+)
 from actions.submit import submit_case
 from bot.cases.categories import load_categories, propose
 
@@ -35,16 +41,12 @@ def summary_values(tracker: Tracker) -> dict[str, Any]:
     }
 
 
-class ActionMeldingStarten(Action):
+class ActionMeldingStarten(FormStart):
+    with_time = True
+    response = "utter_melding_start"
+
     def name(self) -> str:
         return "action_melding_starten"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        slots = prefill(tracker, with_time=True)
-        dispatcher.utter_message(response="utter_melding_start")
-        return [SlotSet(name, value) for name, value in slots.items()]
 
 
 class ValidateMeldingForm(CaseForm):

@@ -5,11 +5,17 @@ from __future__ import annotations
 import re
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import CaseForm, ask_confirmation, contact_tekst, locatie_tekst, prefill
+from actions.forms import (
+    CaseForm,
+    FormStart,
+    ask_confirmation,
+    contact_tekst,
+    locatie_tekst,
+)
 from actions.submit import submit_case
 
 ONDERWERP_MAX = 80
@@ -23,16 +29,11 @@ def onderwerp(omschrijving: str) -> str:
     return first if len(first) <= ONDERWERP_MAX else first[: ONDERWERP_MAX - 1].rstrip() + "…"
 
 
-class ActionVerzoekStarten(Action):
+class ActionVerzoekStarten(FormStart):
+    response = "utter_verzoek_start"
+
     def name(self) -> str:
         return "action_verzoek_starten"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        slots = prefill(tracker, with_time=False)
-        dispatcher.utter_message(response="utter_verzoek_start")
-        return [SlotSet(name, value) for name, value in slots.items()]
 
 
 class ValidateVerzoekForm(CaseForm):

@@ -24,6 +24,7 @@ import pytest_asyncio
 
 from bot import ROOT, training
 from bot.settings import Settings
+from tests.databases import postgres_database, sqlite_database
 from tests.fakes.proxy import SwitchableProxy
 
 CACHE = ROOT / ".cache" / "tests"
@@ -68,6 +69,14 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "TELEGRAM_WEBHOOK_SECRET": "",
         "TELEGRAM_API_URL": "",
     }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A freshly migrated case-system database: every such test runs on both."""
+    database = sqlite_database(tmp_path) if request.param == "sqlite" else postgres_database()
+    with database as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

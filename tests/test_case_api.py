@@ -9,7 +9,6 @@ from aiohttp import web
 
 from bot.web.app import create_app
 from tests.conftest import make_settings
-from tests.databases import postgres_database, sqlite_database
 from tests.images import jpeg_bytes, png_bytes
 
 TOKEN = "test-token-0123456789"
@@ -21,13 +20,6 @@ MELDING = {
     "locatie": {"straat": "Molenweg", "huisnummer": "3"},
     "kanaal": "rest",
 }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    database = sqlite_database(tmp_path) if request.param == "sqlite" else postgres_database()
-    with database as url:
-        yield url
 
 
 @pytest_asyncio.fixture

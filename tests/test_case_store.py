@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from bot.cases.lifecycle import TransitionError, check_transition
 from bot.cases.schemas import CallbackIn, CaseIn
 from bot.cases.store import CaseStore, Filters
-from tests.databases import postgres_database, sqlite_database
 
 MELDING = {
     "type": "melding",
@@ -21,13 +20,6 @@ MELDING = {
     "locatie": {"straat": "Parklaan", "huisnummer": "12a", "postcode": "1234ab"},
     "kanaal": "web",
 }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    database = sqlite_database(tmp_path) if request.param == "sqlite" else postgres_database()
-    with database as url:
-        yield url
 
 
 @pytest_asyncio.fixture

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from actions.backends.base import NewCase
+from actions.backends.base import CaseStatus, NewCase
 from bot.cases import codes
 from bot.cases.db import create_engine, session_factory
 from bot.cases.models import ExternalCase, utcnow
@@ -150,3 +150,47 @@ class Ledger:
         if row is not None:
             row.aangemaakt_op = aware(row.aangemaakt_op)
         return row
+
+
+class LedgerBackend:
+    """What the Signalen and ZGW adapters share: reading cases through their receipts.
+
+    Subclasses set `name` and `ledger` and implement `_status` (the external system's
+    view of one receipted case).
+    """
+
+    name: str
+    ledger: Ledger
+    # At most this many of a reporter's cases are looked up in the external system.
+    LIST_LIMIT = 20
+
+    async def _status(self, row: ExternalCase) -> CaseStatus:
+        raise NotImplementedError
+
+    def _receipt_status(self, row: ExternalCase, status: str = "gemeld") -> CaseStatus:
+        return CaseStatus(
+            identificatie=row.identificatie,
+            type=row.type,  # type: ignore[arg-type]
+            status=status,
+            aangemaakt_op=row.aangemaakt_op,
+            categorie=row.categorie,
+            onderwerp=row.onderwerp,
+        )
+
+    async def get_case(
+        self, identificatie: str, *, controlecode: str | None = None, melder: str | None = None
+    ) -> CaseStatus | None:
+        row = await self.ledger.authorize(identificatie, controlecode, melder)
+        if row is None or row.backend != self.name:
+            return None
+        return await self._status(row)
+
+    async def list_cases(self, melder: str) -> list[CaseStatus]:
+        rows = (await self.ledger.for_melder(melder, backend=self.name))[: self.LIST_LIMIT]
+        limit = asyncio.Semaphore(4)
+
+        async def one(row: ExternalCase) -> CaseStatus:
+            async with limit:
+                return await self._status(row)
+
+        return list(await asyncio.gather(*(one(row) for row in rows)))

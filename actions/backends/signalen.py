@@ -76,7 +76,7 @@ from actions.backends.base import (
     CaseStatus,
     NewCase,
 )
-from actions.backends.ledger import Ledger
+from actions.backends.ledger import Ledger, LedgerBackend
 from bot.cases.categories import TAXONOMY_FILE
 from bot.cases.categories import load_categories as load_taxonomy
 from bot.cases.db import database_url
@@ -89,7 +89,6 @@ API = "/signals/v1/public"
 TEXT_MAX = 3000
 TEXT_EXTRA_MAX = 10000
 PHONE_MAX = 17
-LIST_LIMIT = 20
 
 # Signalen's workflow states (signals/apps/signals/workflow.py) and the public ones.
 STATE_MAP: dict[str, str] = {
@@ -199,7 +198,7 @@ def _to_jpeg(data: bytes) -> bytes:
     return out.getvalue()
 
 
-class SignalenBackend:
+class SignalenBackend(LedgerBackend):
     name = "signalen"
 
     def __init__(
@@ -391,16 +390,6 @@ class SignalenBackend:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _receipt_status(self, row: ExternalCase, status: str = "gemeld") -> CaseStatus:
-        return CaseStatus(
-            identificatie=row.identificatie,
-            type=row.type,  # type: ignore[arg-type]
-            status=status,
-            aangemaakt_op=row.aangemaakt_op,
-            categorie=row.categorie,
-            onderwerp=row.onderwerp,
-        )
-
     async def _status(self, row: ExternalCase) -> CaseStatus:
         status, body = await self._request("GET", f"{API}/signals/{row.external_id}")
         if status == 404:
@@ -417,24 +406,6 @@ class SignalenBackend:
             if updated
             else None,
         )
-
-    async def get_case(
-        self, identificatie: str, *, controlecode: str | None = None, melder: str | None = None
-    ) -> CaseStatus | None:
-        row = await self.ledger.authorize(identificatie, controlecode, melder)
-        if row is None or row.backend != self.name:
-            return None
-        return await self._status(row)
-
-    async def list_cases(self, melder: str) -> list[CaseStatus]:
-        rows = (await self.ledger.for_melder(melder, backend=self.name))[:LIST_LIMIT]
-        limit = asyncio.Semaphore(4)
-
-        async def one(row: ExternalCase) -> CaseStatus:
-            async with limit:
-                return await self._status(row)
-
-        return list(await asyncio.gather(*(one(row) for row in rows)))
 
     # -- photos -----------------------------------------------------------------------------
 

@@ -75,7 +75,7 @@ from actions.backends.base import (
     CaseStatus,
     NewCase,
 )
-from actions.backends.ledger import Ledger
+from actions.backends.ledger import Ledger, LedgerBackend
 from bot.cases.db import database_url
 from bot.cases.models import ExternalCase
 from bot.settings import Settings
@@ -86,7 +86,6 @@ CRS = "EPSG:4326"
 NL = ZoneInfo("Europe/Amsterdam")
 OMSCHRIJVING_MAX = 80
 TOELICHTING_MAX = 1000
-LIST_LIMIT = 20
 
 
 def elfproef(rsin: str) -> bool:
@@ -175,7 +174,7 @@ class ZgwConfig:
         )
 
 
-class ZgwBackend:
+class ZgwBackend(LedgerBackend):
     name = "zgw"
 
     def __init__(self, config: ZgwConfig, ledger: Ledger) -> None:
@@ -343,16 +342,6 @@ class ZgwBackend:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _receipt_status(self, row: ExternalCase, status: str = "gemeld") -> CaseStatus:
-        return CaseStatus(
-            identificatie=row.identificatie,
-            type=row.type,  # type: ignore[arg-type]
-            status=status,
-            aangemaakt_op=row.aangemaakt_op,
-            categorie=row.categorie,
-            onderwerp=row.onderwerp,
-        )
-
     def map_statustype(self, statustype: str | None, case_type: str) -> str:
         if statustype is None:
             return "gemeld"
@@ -389,24 +378,6 @@ class ZgwBackend:
             if gewijzigd
             else None,
         )
-
-    async def get_case(
-        self, identificatie: str, *, controlecode: str | None = None, melder: str | None = None
-    ) -> CaseStatus | None:
-        row = await self.ledger.authorize(identificatie, controlecode, melder)
-        if row is None or row.backend != self.name:
-            return None
-        return await self._status(row)
-
-    async def list_cases(self, melder: str) -> list[CaseStatus]:
-        rows = (await self.ledger.for_melder(melder, backend=self.name))[:LIST_LIMIT]
-        limit = asyncio.Semaphore(4)
-
-        async def one(row: ExternalCase) -> CaseStatus:
-            async with limit:
-                return await self._status(row)
-
-        return list(await asyncio.gather(*(one(row) for row in rows)))
 
     # -- documents --------------------------------------------------------------------------
 
