@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.staff import masking, trainingdata
+from bot.privacy import masking
+from bot.staff import trainingdata
 from bot.staff.jobs import DONE, FAILED, RUNNING, TRAIN, Busy, Jobs
 from bot.staff.passwords import policy_error
 from bot.staff.progress import TrainProgress

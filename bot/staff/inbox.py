@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.cases.models import InboxReview
-from bot.staff import masking
+from bot.privacy import masking
 from bot.staff.tracker import FALLBACK, TrackerReader, UserMessage
 from bot.staff.trainingdata import normalise
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from bot import training
-from bot.staff import masking
+from bot.privacy import masking
 from bot.staff.config import DEFAULT_STAFF_DATA
 
 HEADER = """\

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.privacy.masking import mask
 from bot.staff import audit
 from bot.staff.console.context import console
 from bot.staff.console.render import flash, redirect, render
 from bot.staff.console.security import current_user, requires
 from bot.staff.inbox import CONFIRMED, CORRECTED, DISCARDED, Inbox
-from bot.staff.masking import mask
 from bot.staff.trainingdata import DataError
 from bot.staff.users import TRAINER
 

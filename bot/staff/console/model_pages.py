@@ -7,12 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.privacy.masking import mask
 from bot.staff import audit, evaluation
 from bot.staff.console.context import console
 from bot.staff.console.render import duur, flash, redirect, render
 from bot.staff.console.security import current_user, requires
 from bot.staff.jobs import EVALUATE, RUNNING, TRAIN, Busy
-from bot.staff.masking import mask
 from bot.staff.promotion import PromotionRefused, judge, promote
 from bot.staff.registry import RegistryError
 from bot.staff.users import BEHEERDER, TRAINER, has_role

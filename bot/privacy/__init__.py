@@ -1,0 +1,1 @@
+"""Residents' personal data: masking, retention and forgetting (AVG)."""
