@@ -1,7 +1,8 @@
 """A durable outbox: a submission is written here first and delivered from here.
 
-If the case system is down or slow, the resident's report waits in a local SQLite
-file and a background worker delivers it later. Every entry carries the
+If the case system is down or slow, the resident's report waits in the outbox (a
+local SQLite file, or BALIE_OUTBOX_URL's database shared by every action server of a
+cluster) and a background worker delivers it later. Every entry carries the
 submission's idempotency key, so delivering twice (a retry racing the worker)
 still makes one case.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cases.db import create_engine
@@ -85,15 +87,24 @@ class Outbox:
 
     @classmethod
     def from_env(cls) -> Outbox:
-        default = Settings.from_env().data_dir / "outbox.sqlite"
-        path = Path(os.environ.get("BALIE_OUTBOX_PATH", default))
-        return cls(create_engine(f"sqlite:///{path}"))
+        """BALIE_OUTBOX_URL (any SQLAlchemy URL), else the file BALIE_OUTBOX_PATH."""
+        url = os.environ.get("BALIE_OUTBOX_URL")
+        if not url:
+            default = Settings.from_env().data_dir / "outbox.sqlite"
+            url = f"sqlite:///{Path(os.environ.get('BALIE_OUTBOX_PATH', default))}"
+        return cls(create_engine(url))
 
     async def _setup(self) -> None:
-        if not self._ready:
+        if self._ready:
+            return
+        try:
             async with self.engine.begin() as conn:
                 await conn.run_sync(metadata.create_all)
-            self._ready = True
+        except DBAPIError:
+            # Another action server created the table at the same moment: it is there now.
+            async with self.engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+        self._ready = True
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -146,6 +157,22 @@ class Outbox:
                 .limit(limit)
             )
             return [Entry.from_row(r) for r in rows]
+
+    async def claim(self, key: str) -> bool:
+        """Lease a due entry to this worker; False when another worker (or the action
+        delivering it right now) holds it. Several action servers share one outbox."""
+        now = _now()
+        async with self.engine.begin() as conn:
+            claimed = await conn.execute(
+                entries.update()
+                .where(
+                    entries.c.key == key,
+                    entries.c.state == "pending",
+                    entries.c.next_attempt <= now,
+                )
+                .values(next_attempt=now + LEASE)
+            )
+        return claimed.rowcount == 1
 
     async def delivered(self, key: str, result: dict[str, Any]) -> None:
         async with self.engine.begin() as conn:
@@ -201,6 +228,8 @@ async def run_worker(
 
     while True:
         for entry in await outbox.due():
+            if not await outbox.claim(entry.key):
+                continue
             try:
                 result = await deliver(entry)
             except BackendError as exc:

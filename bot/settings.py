@@ -24,6 +24,9 @@ class Settings:
     root: Path = ROOT
     models_dir: Path = field(default=ROOT / "models")
     data_dir: Path = field(default=ROOT / "data")
+    # Where the other processes reach Rasa when it is not this host's port: a load
+    # balancer in front of several Rasa servers (BALIE_RASA_URL).
+    rasa_base: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,11 +37,12 @@ class Settings:
             web_port=_env_int("BALIE_WEB_PORT", 8000),
             models_dir=Path(os.environ.get("BALIE_MODELS_DIR", ROOT / "models")),
             data_dir=Path(os.environ.get("BALIE_DATA_DIR", ROOT / "data")),
+            rasa_base=os.environ.get("BALIE_RASA_URL", "").rstrip("/"),
         )
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{self.host}:{self.rasa_port}"
+        return self.rasa_base or f"http://{self.host}:{self.rasa_port}"
 
     @property
     def action_url(self) -> str:

@@ -73,3 +73,41 @@ async def test_the_worker_retries_until_delivered_then_stops(outbox, monkeypatch
     assert calls.count("k1") == 3 and calls.count("k2") == 1
     assert notified == ["k1"]
     assert (await outbox.get("k1")).result == {"identificatie": "M-2026-000001"}
+
+
+async def test_action_servers_sharing_one_outbox_deliver_each_entry_once(
+    db_url, monkeypatch
+) -> None:
+    """A cluster's action servers run a worker each on the same table (BALIE_OUTBOX_URL)."""
+    monkeypatch.setattr(outbox_module, "LEASE", 0.5)
+    boxes = [Outbox(create_engine(db_url)) for _ in range(2)]
+    keys = [f"k{i}" for i in range(12)]
+    for key in keys:
+        await boxes[0].put(key, "case", {"key": key}, "s")
+    await asyncio.sleep(0.6)  # the submitting actions' leases run out: all due now
+    delivered: list[str] = []
+    notified: list[str] = []
+
+    async def deliver(entry: Entry) -> dict:
+        delivered.append(entry.key)
+        await asyncio.sleep(0.05)  # a slow case system: the other worker looks meanwhile
+        return {"identificatie": entry.key}
+
+    async def notify(entry: Entry, result: dict) -> None:
+        notified.append(entry.key)
+
+    workers = [
+        asyncio.ensure_future(run_worker(box, deliver, notify, interval=0.01)) for box in boxes
+    ]
+    for _ in range(300):
+        if len(notified) >= len(keys):
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.3)
+    for worker in workers:
+        worker.cancel()
+    await asyncio.gather(*workers, return_exceptions=True)
+    assert sorted(delivered) == sorted(keys) and sorted(notified) == sorted(keys)
+    assert await boxes[1].counts() == {"delivered": len(keys)}
+    for box in boxes:
+        await box.close()
