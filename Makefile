@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproje
 # Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 (.python-version) or any python3.10 on PATH.
 PYTHON310 := $(shell command -v pyenv >/dev/null && pyenv which python3.10 2>/dev/null || command -v python3.10)
 
-.PHONY: install services browser run test bench lint train compare-pipelines lock clean
+.PHONY: install services cluster-services browser run run-cluster test bench soak lint train compare-pipelines lock clean
 
 install: $(STAMP)
 
@@ -24,9 +24,19 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 run: install
 	$(PY) -m bot run
 
-# Tests use a real PostgreSQL next to SQLite: start (or install) it when absent.
-services:
+# Tests use a real PostgreSQL next to SQLite, and the cluster's Redis and HAProxy:
+# start (or install from Debian) what is absent. The embedded default needs none of it.
+services: cluster-services
+
+cluster-services:
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-redis.sh
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y haproxy; }
+
+# Production topology on one machine: PostgreSQL, Redis, 2 Rasa, 2 action servers,
+# 2 web apps behind HAProxy (docs/cluster.md).
+run-cluster: install cluster-services
+	$(PY) -m bot run-cluster
 
 # The widget's browser tests: Debian's chromium (driven by Playwright) and axe-core from npm.
 AXE := tests/axe/node_modules/axe-core/axe.min.js

@@ -26,6 +26,13 @@ def _run(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def _run_cluster(args: argparse.Namespace) -> int:
+    from bot.cluster import topology
+
+    cluster = topology.Cluster.from_env(rasa=args.rasa, actions=args.actions, web=args.web)
+    return asyncio.run(topology.run(cluster, args.model))
+
+
 def _web(args: argparse.Namespace) -> int:
     from bot.web.app import serve
 
@@ -65,6 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", type=Path, help="use this model instead of the current one")
     p.set_defaults(func=_run)
 
+    p = sub.add_parser(
+        "run-cluster",
+        help="the production topology on one machine: PostgreSQL, Redis, HAProxy, replicas",
+    )
+    p.add_argument("--model", type=Path, help="use this model instead of the current one")
+    for kind in ("rasa", "actions", "web"):
+        p.add_argument(f"--{kind}", type=int, default=2, help=f"{kind} replicas (default 2)")
+    p.set_defaults(func=_run_cluster)
+
     sub.add_parser("web", help="run only the web app").set_defaults(func=_web)
     sub.add_parser(
         "telegram-poll", help="fetch Telegram updates by long polling and pass them to Rasa"
@@ -73,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     from bot.staff.cli import add_commands
 
     add_commands(sub)
+    # purge, forget: retention and forgetting residents (bot/privacy/cli.py)
+    from bot.privacy.cli import add_commands as add_privacy_commands
+
+    add_privacy_commands(sub)
 
     p = sub.add_parser("bench", help="latency, throughput and memory under simulated residents")
     p.add_argument("--users", type=int, default=20, help="concurrent simulated residents")

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,10 +46,33 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     process: asyncio.subprocess.Process | None = None
     needs: tuple[str, ...] = ()  # services that must answer before this one starts
+    # A replica of several: when it dies, start it again instead of stopping everything.
+    restart: bool = False
+    log_name: str = ""  # default: the service's name
 
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
+
+
+def rasa_argv(model: Path, host: str, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "rasa",
+        "run",
+        "--enable-api",
+        "--model",
+        str(model),
+        "--interface",
+        host,
+        "--port",
+        str(port),
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        "credentials.yml",
+    ]
 
 
 def services(settings: Settings, model: Path) -> list[Service]:
@@ -68,23 +92,7 @@ def services(settings: Settings, model: Path) -> list[Service]:
         ),
         Service(
             "rasa",
-            [
-                py,
-                "-m",
-                "rasa",
-                "run",
-                "--enable-api",
-                "--model",
-                str(model),
-                "--interface",
-                settings.host,
-                "--port",
-                str(settings.rasa_port),
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-            ],
+            rasa_argv(model, settings.host, settings.rasa_port),
             f"{settings.rasa_url}/status",  # 200 only once the model is loaded
             env,
             # Rasa pulls the live model from the web app (endpoints.yml `models:`) at start.
@@ -98,13 +106,24 @@ def services(settings: Settings, model: Path) -> list[Service]:
 
 
 class Supervisor:
-    """Keeps a set of services running; one failing stops them all."""
+    """Keeps a set of services running; one failing stops them all, unless it is a
+    replica (`restart`), which is started again."""
 
-    def __init__(self, settings: Settings, model: Path, log_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        model: Path,
+        log_dir: Path | None = None,
+        *,
+        started: list[Service] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.settings = settings
         self.model = model
-        self.services = services(settings, model)
+        self.services = started if started is not None else services(settings, model)
         self.log_dir = log_dir or settings.data_dir / "logs"
+        self.extra_env = env or {}
+        self.env: dict[str, str] = {}
 
     def pid(self, name: str) -> int | None:
         return next((s.pid for s in self.services if s.name == name), None)
@@ -115,7 +134,7 @@ class Supervisor:
         await asyncio.to_thread(migrate, self.settings.database_url)
         # The web app serves the live model to Rasa: make sure it is this one.
         await live_model(self.settings, self.model)
-        env = {
+        self.env = {
             **os.environ,
             "BALIE_API_TOKEN": self.settings.api_token(),
             "BALIE_DATA_DIR": str(self.settings.data_dir),
@@ -126,23 +145,39 @@ class Supervisor:
             "BALIE_WEB_PORT": str(self.settings.web_port),
             "PYTHONUNBUFFERED": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            **self.extra_env,
         }
         try:
             for service in self.services:
                 await self._wait_healthy([s for s in self.services if s.name in service.needs])
-                with open(self.log_dir / f"{service.name}.log", "ab") as out:
-                    service.process = await asyncio.create_subprocess_exec(
-                        *service.argv,
-                        cwd=ROOT,
-                        env={**env, **service.env},
-                        stdout=out,
-                        stderr=asyncio.subprocess.STDOUT,
-                        preexec_fn=_die_with_parent,
-                    )
+                await self._spawn(service)
             await self._wait_healthy()
         except BaseException:
             await self.stop()
             raise
+
+    async def _spawn(self, service: Service) -> None:
+        with open(self.log_dir / f"{service.log_name or service.name}.log", "ab") as out:
+            service.process = await asyncio.create_subprocess_exec(
+                *service.argv,
+                cwd=ROOT,
+                env={**self.env, **service.env},
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+
+    async def watch(self) -> str:
+        """Start replicas again when they die; return the name of any other service that exits."""
+        while True:
+            name = await self.wait()
+            service = next(s for s in self.services if s.name == name)
+            if not service.restart:
+                return name
+            code = service.process.returncode if service.process else None
+            log.warning("%s exited with code %s; starting it again", name, code)
+            await asyncio.sleep(1.0)
+            await self._spawn(service)
 
     async def _wait_healthy(self, services: list[Service] | None = None) -> None:
         loop = asyncio.get_running_loop()
@@ -225,16 +260,19 @@ def print_urls(settings: Settings) -> None:
 
 async def run(settings: Settings, model: Path) -> int:
     """Start everything, print the URLs, run until Ctrl-C/SIGTERM or a service dies."""
-    supervisor = Supervisor(settings, model)
+    print(f"Starting Rasa server, action server and web app (model {model.name})...", flush=True)
+    return await run_until_stopped(Supervisor(settings, model), lambda: print_urls(settings))
+
+
+async def run_until_stopped(supervisor: Supervisor, started: Callable[[], None]) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(f"Starting Rasa server, action server and web app (model {model.name})...", flush=True)
     await supervisor.start()
-    print_urls(settings)
+    started()
     stopped = asyncio.ensure_future(stop.wait())
-    died = asyncio.ensure_future(supervisor.wait())
+    died = asyncio.ensure_future(supervisor.watch())
     await asyncio.wait({stopped, died}, return_when=asyncio.FIRST_COMPLETED)
     code = 0
     if died.done():
