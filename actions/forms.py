@@ -393,10 +393,34 @@ class _Marker:
 _STOP, _DIGRESSION = _Marker(), _Marker()
 
 
+# "mijn naam is Jan de Vries, jan@example.nl": a name said with the contact details.
+NAAM_RE = re.compile(r"\b(?:mijn naam is|ik heet|naam is|naam:|ik ben)\s+([^\d@,;:.!?\n]+)", re.I)
+NAAM_STOP = set(
+    "en mijn mail e-mail email e-mailadres emailadres telefoon tel nummer of op via bel".split()
+)
+
+
+def naam_from(text: str) -> str | None:
+    """The name in "mijn naam is Jan de Vries" or "ik ben Jan de Vries" (capitalised)."""
+    for m in NAAM_RE.finditer(text):
+        words = []
+        for word in m.group(1).split():
+            if word.lower() in NAAM_STOP or len(words) == 6:
+                break
+            words.append(word)
+        if not words or (m.group(0).lower().startswith("ik ben") and not words[0][0].isupper()):
+            continue
+        return " ".join(words)[:120]
+    return None
+
+
 def contact_from(text: str) -> dict[str, str] | None:
     emails = find_emails(text)
     phones = find_telefoonnummers(text)
     contact = {}
+    naam = naam_from(text) if emails or phones else None
+    if naam:
+        contact["naam"] = naam
     if emails:
         contact["email"] = emails[0].value
     if phones:

@@ -58,6 +58,52 @@ def test_kinds_name_what_was_found_in_dutch() -> None:
     assert masking.kinds("a@b.nl en 111222333") == ["BSN", "e-mailadres"]
 
 
+def test_names_the_caller_knows_are_masked_whole_and_in_parts() -> None:
+    names = ["Pieter-Jan van den Berg"]
+    assert (
+        masking.mask("ik ben pieter-jan van den berg, groet Pieter-Jan", names=names)
+        == "ik ben [naam], groet [naam]"
+    )
+    assert masking.mask("de heer Berg belde", names=names) == "de heer [naam] belde"
+    # Words within other words and the bare tussenvoegsels stay.
+    assert masking.mask("van den Bergweg naar de bergen", names=names) == (
+        "van den Bergweg naar de bergen"
+    )
+    # An e-mail address containing the name is one e-mail address.
+    assert masking.mask("mail berg@example.nl", names=names) == "mail [e-mailadres]"
+    assert masking.name_variants(" ") == [] and masking.name_variants("12") == []
+
+
+def test_public_texts_are_left_alone() -> None:
+    public = ["14 0123", "info@lindewaard.example", "Raadhuisplein 1, 4321 AB Lindewaard"]
+    text = (
+        "Bel 14 0123, mail info@lindewaard.example of kom naar Raadhuisplein 1, 4321 AB Lindewaard"
+    )
+    assert masking.mask(text, public=public) == text
+    assert masking.mask("bel mij op 020-7654321", public=public) == "bel mij op [telefoonnummer]"
+
+
+def test_stand_ins_replace_the_mask_labels_too() -> None:
+    masked = "ik ben [naam], bel [telefoonnummer] of mail [e-mailadres] ([postcode en huisnummer])"
+    assert masking.stand_in(masked) == (
+        "ik ben Jan Jansen, bel 0612345678 of mail naam@voorbeeld.nl (1234 AB 1)"
+    )
+    assert masking.stand_in("iban [IBAN], bsn [BSN], [postcode]") == (
+        "iban NL00BANK0123456789, bsn 123456789, 1234 AB"
+    )
+    # Masked text is masked already: masking it again changes nothing.
+    assert masking.mask(masked) == masked
+
+
+def test_encrypted_values_are_never_shown() -> None:
+    assert masking.mask("contact: enc:v1:gAAAAABm_x-1Y2=") == "contact: [versleuteld]"
+
+
+def test_a_message_of_only_masked_data() -> None:
+    assert masking.only_masked("[naam]") and masking.only_masked("[e-mailadres], [telefoonnummer]")
+    assert not masking.only_masked("ik ben [naam]") and not masking.only_masked("ja")
+
+
 # --- the staff data file ------------------------------------------------------------------
 
 

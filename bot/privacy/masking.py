@@ -1,13 +1,17 @@
-"""Personal data in free text: find it, and mask it before staff see or train on it.
+"""Personal data in free text: find it, and mask it before it is stored, shown or trained on.
 
 Finds e-mail addresses, phone numbers, postcodes (with the house number after them),
-BSNs (nine digits passing the elfproef) and IBANs (valid check digits). Case numbers
-such as M-2026-000042 are not personal data and are left alone.
+BSNs (nine digits passing the elfproef) and IBANs (valid check digits). Names cannot be
+found by a pattern: callers that know them (the tracker store knows the names residents
+typed into a form) pass them in. Case numbers such as M-2026-000042 are not personal
+data and are left alone, and so is whatever lies within a `public` text (the
+municipality's own phone number, e-mail address and visiting address).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.nlu import patterns
@@ -20,7 +24,12 @@ LABELS = {
     "postcode": "[postcode]",
     "bsn": "[BSN]",
     "iban": "[IBAN]",
+    "naam": "[naam]",
 }
+# An encrypted value in the tracker store (bot/privacy/tracker_store.py): never shown.
+ENCRYPTED_PREFIX = "enc:v1:"
+ENCRYPTED_LABEL = "[versleuteld]"
+ENCRYPTED_RE = re.compile(re.escape(ENCRYPTED_PREFIX) + r"[A-Za-z0-9_\-=]*")
 # Neutral stand-ins of the same shape, for training examples: the classifier still
 # sees "an e-mail address here", nobody's real one.
 STAND_INS = {
@@ -30,6 +39,7 @@ STAND_INS = {
     "postcode": "1234 AB",
     "bsn": "123456789",  # fails the elfproef on purpose
     "iban": "NL00BANK0123456789",  # fails the check digits on purpose
+    "naam": "Jan Jansen",
 }
 NAMES = {
     "email": "e-mailadres",
@@ -38,7 +48,17 @@ NAMES = {
     "postcode": "postcode",
     "bsn": "BSN",
     "iban": "IBAN",
+    "naam": "naam",
 }
+_LABEL_RE = re.compile("|".join(re.escape(label) for label in LABELS.values()))
+_KIND_OF_LABEL = {label: kind for kind, label in LABELS.items()}
+# Parts of a name that say nothing about who it is: not masked on their own.
+_NOT_A_NAME = {
+    "de", "den", "der", "van", "von", "het", "ter", "ten", "te", "la", "le", "du", "da",
+    "di", "del", "al", "el", "op", "in", "'t", "en", "dhr", "mevr", "mw", "meneer",
+    "mevrouw", "heer", "familie", "fam",
+}  # fmt: skip
+_MAX_NAME_WORDS = 6
 
 BSN_RE = re.compile(r"(?<![\d\-/])(\d{4})[ .]?(\d{2})[ .]?(\d{3})(?![\d\-/])")
 IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)\b", re.I)
@@ -95,8 +115,48 @@ def _simple(kind: str, matches: list[patterns.Match]) -> list[Found]:
     return [Found(kind, m.start, m.end) for m in matches]
 
 
-def find(text: str) -> list[Found]:
-    """Every piece of personal data in text, without overlaps, in order."""
+def name_variants(name: str) -> list[str]:
+    """What of a name to look for: all of it and, for a name of a few words, each part
+    that identifies ('Linda de Vries' -> 'Linda de Vries', 'Linda', 'Vries')."""
+    full = " ".join(str(name).split())
+    if len(full) < 2 or not any(c.isalpha() for c in full):
+        return []
+    variants = [full]
+    words = full.split(" ")
+    if 1 < len(words) <= _MAX_NAME_WORDS:
+        for word in words:
+            word = word.strip('.,;:!?()"')
+            if len(word) >= 3 and word.lower() not in _NOT_A_NAME and word not in variants:
+                variants.append(word)
+    return variants
+
+
+def _names(text: str, names: Iterable[str]) -> list[Found]:
+    variants = {v for name in names for v in name_variants(name)}
+    found = []
+    for variant in sorted(variants, key=len, reverse=True):  # the whole name first
+        pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, variant.split(" "))) + r"(?!\w)"
+        found += [Found("naam", m.start(), m.end()) for m in re.finditer(pattern, text, re.I)]
+    return found
+
+
+def _public_spans(text: str, public: Iterable[str]) -> list[tuple[int, int]]:
+    spans = []
+    for value in public:
+        value = str(value).strip()
+        start = text.find(value) if value else -1
+        while start >= 0:
+            spans.append((start, start + len(value)))
+            start = text.find(value, start + 1)
+    return spans
+
+
+def find(text: str, names: Iterable[str] = (), public: Iterable[str] = ()) -> list[Found]:
+    """Every piece of personal data in text, without overlaps, in order.
+
+    names: the names (of residents) to find as well; public: texts that are nobody's
+    personal data (the municipality's own phone number): nothing within them is found.
+    """
     # Case numbers first, only to keep their digits from looking like phone numbers.
     taken: list[Found] = _simple("zaaknummer", patterns.find_zaaknummers(text))
     for candidates in (
@@ -105,6 +165,7 @@ def find(text: str) -> list[Found]:
         _bsns(text),
         _simple("telefoonnummer", patterns.find_telefoonnummers(text)),
         _addresses(text),
+        _names(text, names) if names else [],
     ):
         for item in candidates:
             if not any(item.start < t.end and t.start < item.end for t in taken):
@@ -112,6 +173,9 @@ def find(text: str) -> list[Found]:
     personal = [f for f in taken if f.kind != "zaaknummer"]
     # The stand-ins are not anybody's data: masked text stays acceptable.
     personal = [f for f in personal if text[f.start : f.end] != STAND_INS.get(f.kind)]
+    if public:
+        spans = _public_spans(text, public)
+        personal = [f for f in personal if not any(s <= f.start and f.end <= e for s, e in spans)]
     return sorted(personal, key=lambda f: f.start)
 
 
@@ -120,9 +184,11 @@ def kinds(text: str) -> list[str]:
     return sorted({NAMES[f.kind] for f in find(text)})
 
 
-def _replace(text: str, replacements: dict[str, str]) -> str:
+def _replace(
+    text: str, replacements: dict[str, str], names: Iterable[str], public: Iterable[str]
+) -> str:
     out, last = [], 0
-    for item in find(text):
+    for item in find(text, names, public):
         out.append(text[last : item.start])
         out.append(replacements[item.kind])
         last = item.end
@@ -130,11 +196,27 @@ def _replace(text: str, replacements: dict[str, str]) -> str:
     return "".join(out)
 
 
-def mask(text: str) -> str:
-    """For display: 'mail jan@x.nl' -> 'mail [e-mailadres]'."""
-    return _replace(text, LABELS)
+def mask(text: str, *, names: Iterable[str] = (), public: Iterable[str] = ()) -> str:
+    """For storing and display: 'mail jan@x.nl' -> 'mail [e-mailadres]'.
+
+    Encrypted values ('enc:v1:...') become '[versleuteld]'. Masking masked text changes
+    nothing.
+    """
+    if ENCRYPTED_PREFIX in text:
+        text = ENCRYPTED_RE.sub(ENCRYPTED_LABEL, text)
+    return _replace(text, LABELS, names, public)
 
 
-def stand_in(text: str) -> str:
-    """For training: 'mail jan@x.nl' -> 'mail naam@voorbeeld.nl'."""
-    return _replace(text, STAND_INS)
+def stand_in(text: str, *, names: Iterable[str] = (), public: Iterable[str] = ()) -> str:
+    """For training: 'mail jan@x.nl' -> 'mail naam@voorbeeld.nl'.
+
+    Masked text works too: 'mail [e-mailadres]' -> 'mail naam@voorbeeld.nl'.
+    """
+    text = _replace(text, STAND_INS, names, public)
+    return _LABEL_RE.sub(lambda m: STAND_INS[_KIND_OF_LABEL[m[0]]], text)
+
+
+def only_masked(text: str) -> bool:
+    """True when nothing but masked data is left ('[naam]', '[e-mailadres], [telefoonnummer]')."""
+    rest = _LABEL_RE.sub("", ENCRYPTED_RE.sub("", text))
+    return bool(rest != text) and not any(c.isalnum() for c in rest)

@@ -2,7 +2,10 @@
 
 A message is "unsure" when it became nlu_fallback or its intent confidence is below
 BALIE_INBOX_THRESHOLD. The same text asked again is one item (with a count), and a
-decision on it (confirm, correct, discard) is kept by its normalised text.
+decision on it (confirm, correct, discard) is kept by its normalised text. Texts come
+masked from the tracker store ("mail me op [e-mailadres]"), so the same question with
+different personal data is one item; a message that is nothing but masked data is no
+item at all. An example made from a message gets neutral stand-ins for the labels.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.cases.models import InboxReview
 from bot.privacy import masking
-from bot.staff.tracker import FALLBACK, TrackerReader, UserMessage
+from bot.staff.tracker import FALLBACK, TrackerReader, UserMessage, shown
 from bot.staff.trainingdata import normalise
 
 CONFIRMED, CORRECTED, DISCARDED = "bevestigd", "gecorrigeerd", "verworpen"
@@ -41,6 +44,8 @@ class Inbox:
     def unsure(self, message: UserMessage) -> bool:
         if message.is_payload or message.intent.startswith("EXTERNAL_"):
             return False
+        if masking.only_masked(message.text):
+            return False  # "[naam]", "[e-mailadres]": a form's answer, nothing to learn from
         return message.intent == FALLBACK or message.confidence < self.threshold
 
     async def items(self, limit: int = 50, scan: int = 5000) -> list[InboxItem]:
@@ -58,7 +63,7 @@ class Inbox:
                     groups.setdefault(text_key(message.text), []).append(message)
         reviewed = await self._reviewed(list(groups))
         items = [
-            InboxItem(found[0], masking.mask(found[0].text), len(found))
+            InboxItem(found[0], shown(found[0].text), len(found))
             for key, found in groups.items()
             if key not in reviewed
         ]

@@ -1,8 +1,11 @@
 """Reading conversations from Rasa's SQL tracker store (its `events` table).
 
-Rasa writes the table (endpoints.yml `tracker_store: type: SQL`); the console only
-reads it. A conversation is addressed by the id of its first event, so sender ids
-(a Telegram chat id, for one) never appear in URLs.
+Rasa writes the table through Balie's MaskingTrackerStore (endpoints.yml
+`tracker_store`, bot/privacy/tracker_store.py), which masks personal data before it
+is written and encrypts personal slot values; the console only reads it, and masks
+again what it shows (`shown`), for rows written before masking existed. Slot values
+are never shown. A conversation is addressed by the id of its first event, so sender
+ids (a Telegram chat id, for one) never appear in URLs.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.privacy import masking
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,21 @@ _EVENT_ROWS = sa.select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.timestamp, EVE
 FALLBACK = "nlu_fallback"
 # Rasa's channel names -> Balie's.
 CHANNELS = {"balie_web": "web", "telegram": "telegram", "rest": "rest"}
+
+
+def public_values() -> list[str]:
+    """The municipality's own phone number, e-mail and address: not personal data."""
+    try:
+        from bot.content import gemeente_settings
+
+        return list(gemeente_settings().values())
+    except Exception:  # no content file: mask everything that looks personal
+        return []
+
+
+def shown(text: str) -> str:
+    """Text as staff may read it: personal data masked, the municipality's own left alone."""
+    return masking.mask(text, public=public_values())
 
 
 @dataclass(frozen=True)
@@ -57,7 +77,7 @@ class UserMessage:
 
 @dataclass(frozen=True)
 class Turn:
-    """One line of a conversation as staff read it."""
+    """One line of a conversation as staff read it (text masked)."""
 
     id: int
     timestamp: float
@@ -92,7 +112,7 @@ def user_message(row: Any) -> UserMessage | None:
     except (TypeError, ValueError):
         return None
     text = data.get("text") or ""
-    if not text:
+    if not isinstance(text, str) or not text:
         return None
     parse = data.get("parse_data") or {}
     intent, confidence = _full_intent(parse)
@@ -235,12 +255,12 @@ def _turn(row: Any) -> Turn | None:
             row.id,
             row.timestamp or 0.0,
             "inwoner",
-            message.text,
+            shown(message.text),
             message.intent,
             message.confidence,
         )
     text = data.get("text") or ""
-    if not text:
+    if not isinstance(text, str) or not text:
         return None
     action = (data.get("metadata") or {}).get("utter_action")
-    return Turn(row.id, row.timestamp or 0.0, "balie", text, action=action)
+    return Turn(row.id, row.timestamp or 0.0, "balie", shown(text), action=action)
