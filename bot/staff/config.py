@@ -50,4 +50,15 @@ def tracker_database_url(settings: Settings) -> str:
 
 
 def jobs_dir(settings: Settings) -> Path:
+    """Training and evaluation jobs: their state, progress and logs.
+
+    BALIE_JOBS_DIR if set; with several web-app instances (BALIE_REDIS_URL set) next to
+    the models in the shared models directory, so every instance shows every job;
+    otherwise in the data directory, as a single instance always kept them.
+    """
+    configured = os.environ.get("BALIE_JOBS_DIR")
+    if configured:
+        return Path(configured)
+    if os.environ.get("BALIE_REDIS_URL"):
+        return settings.models_dir / "jobs"
     return settings.data_dir / "staff" / "jobs"

@@ -3,7 +3,15 @@
 The job itself runs in its own process (`python -m bot.staff.worker`); the web app
 starts it and reads its state, so a job never blocks the web app's event loop. One
 job at a time, across the web app and the command line: a file lock in the models
-directory.
+directory. The worker holds it while it runs; a web app holds it just long enough to
+see that no job is running and to create the new one (`Jobs.claim`), so two web-app
+instances clicking "train" at once start one job, not two.
+
+With several web-app instances the jobs directory is shared (see
+`bot.staff.config.jobs_dir`), so every instance shows every job's progress. A worker
+on another machine cannot be asked whether it still lives by its process id; it
+writes a heartbeat into its state instead, and a job whose heartbeat is a minute old
+counts as failed.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import fcntl
 import json
 import os
 import secrets
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +31,9 @@ from typing import IO, Any
 TRAIN, EVALUATE = "train", "evalueren"
 RUNNING, DONE, FAILED = "bezig", "klaar", "mislukt"
 JOB_ID_CHARS = set("0123456789abcdef-")
+HOST = socket.gethostname()
+HEARTBEAT_SECONDS = 10  # a running worker writes its heartbeat this often
+STALE_SECONDS = 60  # a job without a sign of life for this long has died
 
 
 class Busy(RuntimeError):
@@ -44,6 +56,9 @@ class JobState:
     model: str | None = None  # the model trained, or to evaluate
     fout: str | None = None
     melding: str | None = None  # a note for staff, e.g. "same data as model X"
+    host: str | None = None  # the machine the worker runs on (pid is only valid there)
+    beat: float | None = None  # the worker's last heartbeat
+    worker: str | None = None  # "host:pid" of the worker that took the job
 
     @property
     def elapsed(self) -> float:
@@ -79,21 +94,24 @@ class Job:
 
     def state(self) -> JobState:
         state = JobState.from_dict(json.loads((self.dir / "state.json").read_text()))
-        if state.status == RUNNING and state.pid and not _alive(state.pid):
+        if state.status == RUNNING and _dead(state):
             # The worker died without a word (killed, machine restarted).
             state.status, state.fout = FAILED, "Het trainingsproces is onverwacht gestopt."
         return state
 
     def save(self, state: JobState) -> None:
-        tmp = self.dir / "state.tmp"
+        tmp = self.dir / f"state.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(asdict(state), ensure_ascii=False))
         os.replace(tmp, self.dir / "state.json")
 
     def update(self, **changes: Any) -> JobState:
-        state = self.state()
-        for key, value in changes.items():
-            setattr(state, key, value)
-        self.save(state)
+        # The web app (pid) and the worker (progress) both write: one at a time.
+        with open(self.dir / ".state.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = self.state()
+            for key, value in changes.items():
+                setattr(state, key, value)
+            self.save(state)
         return state
 
     def note(self, line: str) -> None:
@@ -111,6 +129,13 @@ class Job:
         except FileNotFoundError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+def _dead(state: JobState) -> bool:
+    if state.pid and state.host in (None, HOST):
+        return not _alive(state.pid)
+    # Another machine's worker, or one not started yet: its last sign of life.
+    return time.time() - max(state.beat or 0.0, state.gestart) > STALE_SECONDS
 
 
 def _alive(pid: int) -> bool:
@@ -137,8 +162,20 @@ class Jobs:
         self.root.mkdir(parents=True, exist_ok=True)
         job = Job(self.root / new_job_id())
         job.dir.mkdir()
-        job.save(JobState(id=job.id, soort=soort, door=door, model=model))
+        job.save(JobState(id=job.id, soort=soort, door=door, model=model, host=HOST))
         return job
+
+    def claim(self, soort: str, door: str, model: str | None = None) -> Job:
+        """Create a job to run now, or raise Busy: atomic across processes and instances.
+
+        Under the lock, no worker runs (it would hold the lock) and no other job was
+        created and not yet picked up by its worker (running() shows it); the new job's
+        RUNNING state is then the claim until its worker takes the lock.
+        """
+        with self.exclusive():
+            if self.running():
+                raise Busy("Er loopt al een training of evaluatie.")
+            return self.create(soort, door, model)
 
     def get(self, job_id: str) -> Job | None:
         if not job_id or not set(job_id) <= JOB_ID_CHARS:
@@ -166,14 +203,19 @@ class Jobs:
         return None
 
     @contextmanager
-    def exclusive(self) -> Iterator[IO[str]]:
-        """Hold the one-job-at-a-time lock, or raise Busy."""
+    def exclusive(self, wait: float = 0.0) -> Iterator[IO[str]]:
+        """Hold the one-job-at-a-time lock, or raise Busy (after trying for wait seconds)."""
         self.lock_file.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + wait
         with open(self.lock_file, "w") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise Busy("Er loopt al een training of evaluatie.") from None
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise Busy("Er loopt al een training of evaluatie.") from None
+                    time.sleep(0.1)
             yield lock
 
     def is_busy(self) -> bool:

@@ -1,7 +1,10 @@
 """The model registry: which models exist, which one is live, and the ones before it.
 
 Kept as `registry.json` next to the models (BALIE_MODELS_DIR), written atomically
-under a file lock, so the web app, training jobs and the command line can share it.
+under a file lock, so the web app, training jobs and the command line can share it,
+and so can several web-app instances on one shared models directory: every read looks
+at the file itself (a promotion through one instance is what the others serve next),
+and a model's ETag is its content's hash, the same on every instance.
 `live` is a stack: promoting pushes, rolling back pops; `history` records every change
 of the live model with who, when, and whether a beheerder overruled the scores.
 """
@@ -71,19 +74,22 @@ class Registry:
     def __init__(self, models_dir: Path) -> None:
         self.dir = models_dir
         self.file = models_dir / "registry.json"
-        self._cache: tuple[int, dict[str, Any]] | None = None
+        self._cache: tuple[bytes, dict[str, Any]] | None = None
 
     # --- storage -----------------------------------------------------------------------
 
     def _read(self) -> dict[str, Any]:
+        # Read every time, not by modification time: two writes within the file
+        # system's clock tick, or a network file system's cached attributes, would
+        # otherwise keep another process's change hidden. Parsing is what is cached.
         try:
-            stamp = self.file.stat().st_mtime_ns
+            raw = self.file.read_bytes()
         except FileNotFoundError:
             return {"models": {}, "live": [], "history": []}
-        if self._cache and self._cache[0] == stamp:
+        if self._cache and self._cache[0] == raw:
             return self._cache[1]
-        data = json.loads(self.file.read_text(encoding="utf-8"))
-        self._cache = (stamp, data)
+        data = json.loads(raw.decode("utf-8"))
+        self._cache = (raw, data)
         return data
 
     @contextmanager
@@ -98,7 +104,7 @@ class Registry:
             self._cache = None
             data = json.loads(json.dumps(self._read()))  # a private copy to change
             result = change(data)
-            tmp = self.file.with_suffix(".tmp")
+            tmp = self.file.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
             os.replace(tmp, self.file)
             self._cache = None

@@ -9,8 +9,12 @@ itself is never edited by the console and stays valid.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import json
+import os
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,7 +102,7 @@ def render(data: StaffData) -> str:
 
 def write(path: Path, data: StaffData) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(render(data), encoding="utf-8")
     tmp.replace(path)
 
@@ -149,17 +153,46 @@ class Added:
 
 
 class StaffDataFile:
-    """Adds to the staff file; one writer at a time within the web app."""
+    """Adds to the staff file; one writer at a time, across processes and web-app instances.
 
-    def __init__(self, path: Path) -> None:
+    Every change reads the file, changes it and writes it back under a file lock
+    (lock_file; the console keeps it in the shared models directory), so two instances
+    adding examples at once lose neither.
+    """
+
+    def __init__(self, path: Path, lock_file: Path | None = None) -> None:
         self.path = path
+        self.lock_file = lock_file or path.with_name(f".{path.name}.lock")
         self._lock = asyncio.Lock()
         self._index: dict[str, str] | None = None
         self._index_stamp: tuple = ()
 
+    @contextlib.asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        async with self._lock:
+            self.lock_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_file, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                while True:  # without blocking the event loop (another process has it)
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        await asyncio.sleep(0.05)
+                yield
+            finally:
+                os.close(fd)
+
     def _stamp(self) -> tuple:
         files = [*training.NLU_DIR.rglob("*.yml"), self.path]
-        return tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
+        stamps = []
+        for f in files:
+            try:
+                st = f.stat()
+            except FileNotFoundError:
+                continue
+            stamps.append((str(f), st.st_mtime_ns, st.st_size, st.st_ino))
+        return tuple(stamps)
 
     async def index(self) -> dict[str, str]:
         stamp = await asyncio.to_thread(self._stamp)
@@ -196,7 +229,7 @@ class StaffDataFile:
                 )
         if intent not in await self.choices():
             raise DataError(f"Onbekende intent: {intent}.")
-        async with self._lock:
+        async with self._locked():
             existing = (await self.index()).get(normalise(text))
             if existing == intent:
                 return Added("bestaat_al", text, existing)
@@ -239,7 +272,7 @@ class StaffDataFile:
                 f"Deze vraag staat al in de trainingsgegevens: '{clashes[0]}' "
                 f"({index[normalise(clashes[0])]})."
             )
-        async with self._lock:
+        async with self._locked():
             data = await self.data()
             data.responses[f"utter_faq/{key}"] = [{"text": answer}]
             examples = data.examples.setdefault(f"faq/{key}", [])
@@ -252,7 +285,7 @@ class StaffDataFile:
         return added
 
     async def remove_example(self, intent: str, text: str) -> bool:
-        async with self._lock:
+        async with self._locked():
             data = await self.data()
             texts = data.examples.get(intent, [])
             if text not in texts:

@@ -9,6 +9,7 @@ Nothing live changes here: only a promotion does that. The command line
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import sys
@@ -19,7 +20,17 @@ from bot import ROOT, training
 from bot.settings import Settings
 from bot.staff import evaluation, heldout
 from bot.staff.config import StaffConfig
-from bot.staff.jobs import DONE, EVALUATE, FAILED, TRAIN, Job, Jobs
+from bot.staff.jobs import (
+    DONE,
+    EVALUATE,
+    FAILED,
+    HEARTBEAT_SECONDS,
+    HOST,
+    RUNNING,
+    TRAIN,
+    Job,
+    Jobs,
+)
 from bot.staff.process import failure_reason, run_rasa_streamed
 from bot.staff.progress import LABELS, TrainProgress
 from bot.staff.registry import ModelEntry, Registry
@@ -151,24 +162,57 @@ class Worker:
             )
 
 
+async def _heartbeat(job: Job) -> None:
+    """Signs of life for web-app instances on other machines (see jobs.py)."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        job.update(beat=time.time())
+
+
 async def run(
-    settings: Settings, config: StaffConfig, job: Job, jobs: Jobs, *, evaluate: bool = True
+    settings: Settings,
+    config: StaffConfig,
+    job: Job,
+    jobs: Jobs,
+    *,
+    evaluate: bool = True,
+    wait: float = 10.0,
 ) -> int:
-    """Run the job in job's directory under the one-job lock; its state says how it went."""
+    """Run the job in job's directory under the one-job lock; its state says how it went.
+
+    wait: seconds to wait for the lock, which a web app claiming a job holds briefly.
+    A job runs once: a second worker for the same job leaves it alone.
+    """
     state = job.state()
+    me = f"{HOST}:{os.getpid()}"
     try:
-        with jobs.exclusive():
-            job.update(pid=os.getpid(), verwacht=jobs.last_duration(state.soort))
-            worker = Worker(settings, config, job)
-            if state.soort == TRAIN:
-                await worker.train(evaluate=evaluate)
-            elif state.soort == EVALUATE:
-                entry = worker.registry.get(state.model or "")
-                if entry is None:
-                    raise JobFailed(f"Onbekend model: {state.model}.")
-                await worker.evaluate(entry)
-            else:
-                raise JobFailed(f"Onbekend soort taak: {state.soort}.")
+        with jobs.exclusive(wait):
+            state = job.state()
+            if state.status != RUNNING or (state.worker and state.worker != me):
+                return 1
+            job.update(
+                pid=os.getpid(),
+                host=HOST,
+                worker=me,
+                beat=time.time(),
+                verwacht=jobs.last_duration(state.soort),
+            )
+            beat = asyncio.ensure_future(_heartbeat(job))
+            try:
+                worker = Worker(settings, config, job)
+                if state.soort == TRAIN:
+                    await worker.train(evaluate=evaluate)
+                elif state.soort == EVALUATE:
+                    entry = worker.registry.get(state.model or "")
+                    if entry is None:
+                        raise JobFailed(f"Onbekend model: {state.model}.")
+                    await worker.evaluate(entry)
+                else:
+                    raise JobFailed(f"Onbekend soort taak: {state.soort}.")
+            finally:
+                beat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beat
     except Exception as exc:  # the job's page shows why; nothing live has changed
         job.update(status=FAILED, fout=str(exc) or exc.__class__.__name__, klaar_op=time.time())
         return 1
@@ -180,7 +224,8 @@ def main(argv: list[str]) -> int:
     from bot.staff.config import jobs_dir
 
     settings, config = Settings.from_env(), StaffConfig.from_env()
-    jobs = Jobs(jobs_dir(settings), settings.models_dir)
+    root = Path(argv[0]).parent if argv else jobs_dir(settings)
+    jobs = Jobs(root, settings.models_dir)
     job = jobs.get(Path(argv[0]).name) if argv else None
     if job is None:
         print("usage: python -m bot.staff.worker <job directory>", file=sys.stderr)

@@ -4,6 +4,11 @@ When staff change a case's status, the web app asks Rasa to run the resident's
 conversation on (`trigger_intent` with `EXTERNAL_status_gewijzigd`), with that
 conversation's own output channel: a Telegram chat gets a Telegram message, an
 open web widget gets it pushed, a REST conversation has it in its tracker.
+
+With several web-app instances, the one that handled the status change pushes it, once:
+nothing here polls for changes, so no other instance pushes it again. Rasa's answer for
+a widget comes back through `/chat/callback` on any instance, which stores it and tells
+the instance holding the resident's WebSocket (bot.web.bus).
 """
 
 from __future__ import annotations

@@ -49,7 +49,8 @@ def create_console(
         store=store,
         users=Users(store.sessions),
         tracker=TrackerReader(tracker_engine),
-        staff_data=StaffDataFile(config.data_file),
+        # The lock in the (shared, untracked) models directory: every instance takes it.
+        staff_data=StaffDataFile(config.data_file, settings.models_dir / ".staff-data.lock"),
         registry=Registry(settings.models_dir),
         jobs=jobs,
         runner=JobRunner(settings, config, jobs),

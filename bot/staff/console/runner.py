@@ -1,4 +1,9 @@
-"""Starting training and evaluation jobs from the console, each in its own process."""
+"""Starting training and evaluation jobs from the console, each in its own process.
+
+The job is claimed under the models directory's job lock (`Jobs.claim`), so of two
+web-app instances asked at the same moment one starts it and the other says a job is
+running; the worker runs on the instance that claimed it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import sys
 from bot import ROOT
 from bot.settings import Settings
 from bot.staff.config import StaffConfig
-from bot.staff.jobs import RUNNING, Busy, Job, Jobs
+from bot.staff.jobs import FAILED, HOST, RUNNING, Job, Jobs
 
 
 class JobRunner:
@@ -26,6 +31,7 @@ class JobRunner:
             **os.environ,
             "BALIE_MODELS_DIR": str(self.settings.models_dir),
             "BALIE_DATA_DIR": str(self.settings.data_dir),
+            "BALIE_JOBS_DIR": str(self.jobs.root),
             "BALIE_STAFF_DATA": str(self.config.data_file),
             "BALIE_TRAIN_CONFIG": str(self.config.train_config),
             "RASA_TELEMETRY_ENABLED": "false",
@@ -35,10 +41,7 @@ class JobRunner:
     async def start(self, soort: str, door: str, model: str | None = None) -> Job:
         """Start a job, or raise Busy when one is running (here or from the command line)."""
         async with self._lock:
-            running = await asyncio.to_thread(self.jobs.running)
-            if running or await asyncio.to_thread(self.jobs.is_busy):
-                raise Busy("Er loopt al een training of evaluatie.")
-            job = await asyncio.to_thread(self.jobs.create, soort, door, model)
+            job = await asyncio.to_thread(self.jobs.claim, soort, door, model)  # or Busy
             errors = await asyncio.to_thread(open, job.dir / "worker.log", "wb")
             try:
                 proc = await asyncio.create_subprocess_exec(
@@ -53,9 +56,14 @@ class JobRunner:
                     # Its own process group: stopping the job stops `rasa` under it too.
                     start_new_session=True,
                 )
+            except OSError as exc:
+                await asyncio.to_thread(
+                    job.update, status=FAILED, fout=f"De taak kon niet starten: {exc}"
+                )
+                raise
             finally:
                 errors.close()
-            await asyncio.to_thread(job.update, pid=proc.pid)
+            await asyncio.to_thread(job.update, pid=proc.pid, host=HOST)
             self._running[job.id] = proc
             task = asyncio.ensure_future(proc.wait())  # reap it, so it leaves no zombie
             task.add_done_callback(lambda _: self._running.pop(job.id, None))

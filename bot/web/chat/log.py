@@ -30,6 +30,10 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class RateLimited(Exception):
+    """Too many messages from this sender in the window (ChatLog.append)."""
+
+
 @dataclass(frozen=True)
 class Conversation:
     id: str
@@ -92,13 +96,20 @@ class ChatLog:
         return Conversation(row.id, row.sender), row.gewist_op is not None
 
     async def append(
-        self, session_id: str, afzender: str, bericht: dict[str, Any], bericht_id: str | None
+        self,
+        session_id: str,
+        afzender: str,
+        bericht: dict[str, Any],
+        bericht_id: str | None,
+        rate: tuple[int, timedelta] | None = None,
     ) -> tuple[int, bool] | None:
         """Add a message; (seq, added). The same bericht_id again returns the first seq.
 
         None when the conversation was wiped. The UPDATE locks the session row until
         commit, so concurrent appends (a status push during a turn) get consecutive
-        numbers and become visible in that order.
+        numbers and become visible in that order. rate = (limit, window): raise
+        RateLimited when the sender already stored `limit` messages in the window,
+        counted under that lock, so tabs on several instances cannot slip past it.
         """
         if bericht_id:
             seq = await self.seq_of(session_id, bericht_id)
@@ -113,6 +124,17 @@ class ChatLog:
                 )
                 if updated.rowcount == 0:
                     return None
+                if rate is not None:
+                    limit, window = rate
+                    recent = await session.execute(
+                        sa.select(sa.func.count(ChatEntry.id)).where(
+                            ChatEntry.session_id == session_id,
+                            ChatEntry.afzender == afzender,
+                            ChatEntry.aangemaakt_op >= utcnow() - window,
+                        )
+                    )
+                    if recent.scalar_one() >= limit:
+                        raise RateLimited
                 seq = (
                     await session.execute(
                         sa.select(ChatSession.laatste_seq).where(ChatSession.id == session_id)
@@ -181,16 +203,20 @@ class ChatLog:
         return entries[::-1]
 
     async def last_seqs(self, session_ids: Iterable[str]) -> dict[str, int]:
+        return {sid: seq for sid, (seq, _) in (await self.heads(session_ids)).items()}
+
+    async def heads(self, session_ids: Iterable[str]) -> dict[str, tuple[int, bool]]:
+        """(last sequence number, wiped) of each conversation that exists."""
         ids = list(session_ids)
-        found: dict[str, int] = {}
+        found: dict[str, tuple[int, bool]] = {}
         async with self.sessions() as session:
             for start in range(0, len(ids), 500):
                 rows = await session.execute(
-                    sa.select(ChatSession.id, ChatSession.laatste_seq).where(
+                    sa.select(ChatSession.id, ChatSession.laatste_seq, ChatSession.gewist_op).where(
                         ChatSession.id.in_(ids[start : start + 500])
                     )
                 )
-                found.update({row.id: row.laatste_seq for row in rows})
+                found.update({row.id: (row.laatste_seq, row.gewist_op is not None) for row in rows})
         return found
 
     async def sent_since(self, session_id: str, since: datetime) -> int:

@@ -27,8 +27,9 @@ from bot.cases.models import utcnow
 from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
 from bot.settings import Settings
+from bot.web import bus as instance_bus
 from bot.web.chat.hub import Connection, Hub
-from bot.web.chat.log import BOT, RESIDENT, ChatLog, Conversation
+from bot.web.chat.log import BOT, RESIDENT, ChatLog, Conversation, RateLimited
 from bot.web.chat.protocol import (
     CALLBACK_PATH,
     MAX_LENGTH,
@@ -147,12 +148,19 @@ def bot_message(body: dict[str, Any]) -> dict[str, Any]:
 
 
 class ChatServer:
-    def __init__(self, settings: Settings, store: CaseStore, allowed_origins: set[str]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: CaseStore,
+        allowed_origins: set[str],
+        bus: instance_bus.Bus | None = None,
+    ) -> None:
         secret = channel_secret(settings.api_token())
         self.secret = secret
         self.log = ChatLog(store.sessions)
         self.store = store
-        self.hub = Hub(self.log, float(os.environ.get("BALIE_CHAT_POLL_SECONDS", "1.0")))
+        poll = float(os.environ.get("BALIE_CHAT_POLL_SECONDS", "1.0"))
+        self.hub = Hub(self.log, poll, bus)  # bus: other instances' news through Redis
         self.relay = RasaRelay(settings.rasa_url, secret)
         self.allowed_origins = allowed_origins
         self.retention = timedelta(days=float(os.environ.get("BALIE_CHAT_RETENTION_DAYS", "30")))
@@ -232,7 +240,7 @@ class ChatServer:
                 "type": "welcome",
                 "session": token,
                 "new": new,
-                "typing": self.hub.busy(conversation.id),
+                "typing": await self.hub.typing(conversation.id),
                 "max_length": MAX_LENGTH,
             }
         )
@@ -278,7 +286,7 @@ class ChatServer:
             self.hub.notify(conn.session_id)
             return
         if await self.log.sent_since(conn.session_id, utcnow() - RATE_WINDOW) >= RATE_LIMIT:
-            raise BadFrame("te_snel")
+            raise BadFrame("te_snel")  # early, before checking buttons; append checks again
         if frame.get("button") is True:
             # A button's payload goes to Rasa only if Balie offered it (payloads can
             # name any intent, including the EXTERNAL_ ones Balie's own services send).
@@ -286,9 +294,16 @@ class ChatServer:
                 raise BadFrame
         else:
             text = text.lstrip("/") or text  # typed text is never an intent payload
-        stored = await self.log.append(
-            conn.session_id, RESIDENT, {"text": label or frame["text"].strip()}, message_id
-        )
+        try:
+            stored = await self.log.append(
+                conn.session_id,
+                RESIDENT,
+                {"text": label or frame["text"].strip()},
+                message_id,
+                rate=(RATE_LIMIT, RATE_WINDOW),
+            )
+        except RateLimited:  # tabs on several instances sending at once
+            raise BadFrame("te_snel") from None
         if stored is None:  # wiped by another tab meanwhile
             raise BadFrame("geen_sessie")
         self.hub.notify(conn.session_id)
@@ -309,7 +324,7 @@ class ChatServer:
         """Gesprek wissen: forget this conversation here and in Rasa; start a new one."""
         self.hub.remove(conn)
         await self.log.wipe(conn.session_id)
-        await self.hub.broadcast(conn.session_id, {"type": "wiped"})  # other tabs
+        await self.hub.wiped(conn.session_id)  # other tabs, here and on other instances
         self.hub.spawn(self._restart(conn.sender))
         conversation, token, _ = await self.log.open(None)
         return await self._attach(conn.ws, conversation, token, 0, new=True)
@@ -434,7 +449,7 @@ def setup(
     app: web.Application, settings: Settings, store: CaseStore, templates: jinja2.Environment
 ) -> None:
     origins = {o.strip().rstrip("/") for o in os.environ.get("BALIE_WIDGET_ORIGINS", "").split(",")}
-    server = ChatServer(settings, store, {o for o in origins if o})
+    server = ChatServer(settings, store, {o for o in origins if o}, instance_bus.setup(app))
     app[SERVER_KEY] = server
     app[TEMPLATES_KEY] = templates
     app.cleanup_ctx.append(server.lifecycle)
