@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from rasa_sdk.endpoint import create_app
 
 from actions.delivery import delivery
+from bot.observability.action_server import instrument
+from bot.observability.logs import configure_logging
 from bot.settings import Settings
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging("actions")
     settings = Settings.from_env()
     app = create_app("actions", cors_origins=None)
+    # GET /metrics, action timing; the outbox is counted when Prometheus asks.
+    instrument(app, lambda: delivery().outbox.counts())
 
     @app.listener("after_server_start")
     async def start_worker(app, loop) -> None:  # type: ignore[no-untyped-def]

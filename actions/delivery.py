@@ -18,7 +18,9 @@ import aiohttp
 from actions.backends import backend_from_env
 from actions.backends.base import BackendError, CaseBackend, Contact, Locatie, NewCase
 from actions.backends.builtin import BuiltinBackend
+from actions.backends.metered import metered
 from actions.outbox import Entry, Outbox, run_worker
+from bot.observability import metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,8 @@ class Delivery:
 
     @classmethod
     def from_env(cls) -> Delivery:
-        return cls(backend_from_env(), BuiltinBackend.from_env(), Outbox.from_env())
+        backends = metered(backend_from_env()), metered(BuiltinBackend.from_env())
+        return cls(*backends, Outbox.from_env())
 
     async def deliver(self, entry: Entry) -> dict[str, Any]:
         if entry.kind == "case":
@@ -66,15 +69,25 @@ class Delivery:
                 photo = await self.balie.upload(upload_id)
                 if photo:
                     await self.backend.add_attachment(created.identificatie, photo)
+            metrics.CASES_CREATED.labels(case.type, self.backend.name).inc()
             return {"identificatie": created.identificatie}
         if entry.kind == "callback":
-            return {"id": await self.balie.create_callback(entry.payload, entry.key)}
+            callback_id = await self.balie.create_callback(entry.payload, entry.key)
+            metrics.CALLBACKS_CREATED.inc()
+            return {"id": callback_id}
         raise ValueError(f"unknown outbox entry kind {entry.kind!r}")
 
     async def submit(
         self, key: str, kind: str, payload: dict[str, Any], sender: str | None
     ) -> Outcome:
         """Keep the submission durably, then try to deliver it now."""
+        outcome = await self._submit(key, kind, payload, sender)
+        metrics.SUBMISSIONS.labels(kind, outcome.state).inc()
+        return outcome
+
+    async def _submit(
+        self, key: str, kind: str, payload: dict[str, Any], sender: str | None
+    ) -> Outcome:
         entry = await self.outbox.put(key, kind, payload, sender)
         if entry.state == "delivered":
             return Outcome("delivered", entry.result)

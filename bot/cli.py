@@ -9,7 +9,11 @@ import logging
 import sys
 import warnings
 
+from bot.observability.logs import configure_logging
 from bot.settings import Settings
+
+# The `service` field of the logs (BALIE_LOG_FORMAT=json): which process wrote a line.
+LOG_SERVICES = {"run": "supervisor", "run-cluster": "supervisor", "telegram-poll": "telegram"}
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -61,7 +65,6 @@ def _compare(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     from pathlib import Path
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # Rasa warns once per FAQ example whenever NLU data is read without the domain.
     warnings.filterwarnings("ignore", message="Your training data contains an example")
@@ -106,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_compare)
 
     args = parser.parse_args(argv)
+    configure_logging(LOG_SERVICES.get(args.command, args.command))
     return args.func(args)
 
 

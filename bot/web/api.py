@@ -21,6 +21,7 @@ from bot.cases.models import Attachment, Callback, Case, Upload
 from bot.cases.schemas import CallbackIn, CaseIn, InzageIn, StatusIn
 from bot.cases.store import CaseStore, Filters, aware
 from bot.nlu.patterns import normalize_zaaknummer
+from bot.observability import metrics
 from bot.web import openapi, push
 
 STORE_KEY = web.AppKey("store", CaseStore)
@@ -183,6 +184,8 @@ async def create_case(request: web.Request) -> web.Response:
     case, code, created = await request.app[STORE_KEY].create(
         data, idempotency_key=_idempotency_key(request)
     )
+    if created:
+        metrics.WEB_CASES_CREATED.labels(case.type, case.kanaal).inc()
     body = case_json(case, detail=True)
     if code:
         body["controlecode"] = code  # shown once: only its hash is stored

@@ -13,6 +13,7 @@ from bot.cases import photos
 from bot.cases.db import migrate
 from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
+from bot.observability import web as observability
 from bot.settings import Settings
 from bot.staff import console as staff
 from bot.web import api, push
@@ -93,7 +94,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
     # Room for one photo upload; JSON bodies have their own, much smaller limit.
     app = web.Application(
-        middlewares=[json_errors, security_headers], client_max_size=photos.MAX_BYTES + 1024
+        # observe_requests first: it times every request and sees the final status.
+        middlewares=[observability.observe_requests, json_errors, security_headers],
+        client_max_size=photos.MAX_BYTES + 1024,
     )
     app[SETTINGS_KEY] = settings
     app.cleanup_ctx.append(_http_session)
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.on_cleanup.append(_close_store)
     app.router.add_get("/", index)
     app.router.add_get("/health", health)
+    observability.setup(app, settings.api_token())  # GET /metrics (Prometheus)
     app.router.add_static("/static", Path(__file__).parent / "static")
     return app
 

@@ -26,6 +26,7 @@ from bot.cases import photos
 from bot.cases.models import utcnow
 from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
+from bot.observability import metrics
 from bot.settings import Settings
 from bot.web import bus as instance_bus
 from bot.web.chat.hub import Connection, Hub
@@ -264,6 +265,7 @@ class ChatServer:
                 raise BadFrame
         except (ValueError, BadFrame) as exc:
             code = exc.code if isinstance(exc, BadFrame) else "onleesbaar"
+            metrics.WEB_CHAT_ERRORS.labels(code).inc()
             message_id = frame.get("id") if isinstance(frame, dict) else None
             await conn.send(error_frame(code, message_id if isinstance(message_id, str) else None))
         return conn
@@ -308,6 +310,7 @@ class ChatServer:
             raise BadFrame("geen_sessie")
         self.hub.notify(conn.session_id)
         if stored[1]:
+            metrics.WEB_CHAT_MESSAGES.labels("in").inc()
             conversation = Conversation(conn.session_id, conn.sender)
             self.hub.spawn(self._turn(conversation, text, metadata))
 
@@ -318,6 +321,7 @@ class ChatServer:
             try:
                 await self.relay.send(conversation.sender, text, metadata)
             except RasaUnavailable:
+                metrics.WEB_CHAT_ERRORS.labels("niet_bereikbaar").inc()
                 await self.hub.broadcast(conversation.id, error_frame("niet_bereikbaar"))
 
     async def _reset(self, conn: Connection) -> Connection:
@@ -358,6 +362,8 @@ class ChatServer:
         )
         if stored is None:
             return web.json_response({"stored": False}, status=202)
+        if stored[1]:
+            metrics.WEB_CHAT_MESSAGES.labels("out").inc()
         self.hub.notify(conversation.id)
         return web.json_response({"stored": True, "seq": stored[0]})
 
