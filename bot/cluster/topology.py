@@ -13,6 +13,7 @@ can die without anyone holding its address.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -334,4 +335,29 @@ async def run(cluster: Cluster, model: Path | None) -> int:
         + "...",
         flush=True,
     )
-    return await run_until_stopped(supervisor, lambda: print_urls(cluster, log_dir))
+
+    def started() -> None:
+        write_addresses(cluster, supervisor, log_dir / "cluster.json")
+        print_urls(cluster, log_dir)
+
+    return await run_until_stopped(supervisor, started)
+
+
+def write_addresses(cluster: Cluster, supervisor: Supervisor, path: Path) -> None:
+    """Where everything listens, for tools (the bench, the tests) rather than people."""
+    data = {
+        "public": cluster.public_url,
+        "fronts": {
+            "rasa": cluster.rasa_url,
+            "actions": cluster.url(cluster.actions_front),
+            "web": cluster.url(cluster.web_front),
+        },
+        "replicas": {
+            r.name: {"kind": r.kind, "url": cluster.url(r.port), "pid": supervisor.pid(r.name)}
+            for r in cluster.replicas
+        },
+        "supervisor_pid": os.getpid(),
+        "database_url": cluster.database_url,
+        "redis_url": cluster.redis_url,
+    }
+    path.write_text(json.dumps(data, indent=2))
