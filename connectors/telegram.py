@@ -10,7 +10,9 @@ keep their order) and concurrently across chats.
 The chat id is Rasa's sender id; text, button clicks, a shared location (metadata
 `locatie`) and photos (staged with the Case API, metadata `foto`) go to Rasa, and
 everything else gets a short Dutch answer or is ignored. `/start` greets and turns
-status messages back on; `/stop` turns them off.
+status messages back on; `/stop` turns them off. `/vergeet` asks, with two buttons,
+whether Balie should forget the resident (bot/privacy/selfservice.py); the answer
+goes to the Case API (`POST /vergeten`), not to Rasa.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sanic.response import HTTPResponse
 
 from bot.cases.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.cases.photos import TYPES as PHOTO_TYPES
+from bot.privacy import selfservice
 from connectors.telegram_bot import ALLOWED_UPDATES, SECRET_HEADER, TelegramConfig, call
 from connectors.telegram_cases import CaseApiClient
 from connectors.telegram_output import CallbackKeys, TelegramOutput
@@ -408,6 +411,9 @@ class TelegramInput(InputChannel):
                 stopped = await self._cases.opt_out(f"telegram:{chat_id}")
                 await self.reply(chat_id, STOPPED if stopped else STOP_FAILED)
                 return
+            if command in selfservice.COMMANDS:
+                await self._forget_ask(chat_id)
+                return
             if command in ("help", "hulp"):
                 await self.forward(chat_id, "/hulp", update_id, on_new)
                 return
@@ -415,6 +421,20 @@ class TelegramInput(InputChannel):
             text = text.lstrip("/").strip()
         if text:
             await self.forward(chat_id, text, update_id, on_new)
+
+    async def _forget_ask(self, chat_id: str) -> None:
+        """What forgetting removes and keeps, with a button to confirm and one to cancel."""
+        assert self._output is not None
+        keyboard = self._output.keyboard(selfservice.buttons())
+        await self._output.send(chat_id, selfservice.ASK + selfservice.TELEGRAM_NOTE, keyboard)
+
+    async def _forget(self, chat_id: str, confirmed: bool) -> None:
+        if not confirmed:
+            await self.reply(chat_id, selfservice.CANCELLED)
+            return
+        assert self._cases is not None
+        removed = await self._cases.forget("telegram", chat_id)
+        await self.reply(chat_id, selfservice.DONE if removed is not None else selfservice.FAILED)
 
     async def _status_messages_on(self, chat_id: str) -> None:
         assert self._cases is not None
@@ -479,6 +499,9 @@ class TelegramInput(InputChannel):
             await call(lambda: message.edit_reply_markup(None), "editMessageReplyMarkup")
         if not payload:
             await self.reply(chat_id, STALE_BUTTON)
+            return
+        if payload in (selfservice.YES, selfservice.NO):  # our own buttons, not Rasa's
+            await self._forget(chat_id, payload == selfservice.YES)
             return
         await self.forward(chat_id, payload, update_id, on_new)
 

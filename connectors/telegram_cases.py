@@ -2,7 +2,8 @@
 
 Photos are staged (`POST /uploads`) before the melding exists; the form attaches
 them by id when the case is made. `/stop` and `/start` switch status messages off
-and on for the chat (`PUT`/`DELETE /afmeldingen/{melder}`). The HTTP plumbing is
+and on for the chat (`PUT`/`DELETE /afmeldingen/{melder}`); `/vergeet` forgets the
+resident (`POST /vergeten`). The HTTP plumbing is
 the built-in backend's, so both reach the same Case API the same way.
 """
 
@@ -46,6 +47,20 @@ class CaseApiClient(BuiltinBackend):
             log.warning("opt-in of %s not recorded: %s", melder, exc)
             return None
         return status != 404
+
+    async def forget(self, kanaal: str, identity: str) -> dict[str, int] | None:
+        """Forget this resident; what was removed per kind, or None when it failed."""
+        try:
+            status, body = await self._request(
+                "POST", "/vergeten", ok=(200,), json={"kanaal": kanaal, "id": identity}
+            )
+        except BackendError as exc:
+            log.warning("forgetting a %s resident failed: %s", kanaal, exc)
+            return None
+        if status != 200 or not isinstance(body, dict):
+            log.warning("forgetting a %s resident failed: HTTP %s", kanaal, status)
+            return None
+        return body.get("verwijderd") or {}
 
     @staticmethod
     def _afmelding(melder: str) -> str:

@@ -22,6 +22,7 @@ from bot.cases.schemas import CallbackIn, CaseIn, InzageIn, StatusIn
 from bot.cases.store import CaseStore, Filters, aware
 from bot.nlu.patterns import normalize_zaaknummer
 from bot.observability import metrics
+from bot.privacy.retention import RETENTION_KEY, ForgetIn
 from bot.web import openapi, push
 
 STORE_KEY = web.AppKey("store", CaseStore)
@@ -399,6 +400,15 @@ async def opt_in(request: web.Request) -> web.Response:
     if not await request.app[STORE_KEY].opt_in(_melder(request)):
         raise ApiError(404, "no opt-out for this melder")
     return web.Response(status=204)
+
+
+@routes.post("/api/v1/vergeten")
+async def forget(request: web.Request) -> web.Response:
+    """Forget a resident by channel identity: conversations and contact details go, the
+    cases stay without the link to them. Answers how many of each kind were removed."""
+    data = await parse(request, ForgetIn)
+    removed = await request.app[RETENTION_KEY].forget(data.kanaal, data.id)
+    return web.json_response({"kanaal": data.kanaal, "verwijderd": removed})
 
 
 @routes.get("/api/v1/openapi.json")

@@ -14,6 +14,7 @@ from bot.cases.db import migrate
 from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
 from bot.observability import web as observability
+from bot.privacy import retention
 from bot.settings import Settings
 from bot.staff import console as staff
 from bot.web import api, push
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     push.setup(app, settings.rasa_url)
     chat.setup(app, settings, store, TEMPLATES)  # the website chat widget and /demo
     staff.setup(app, settings, store, TEMPLATES)  # /staff console, /models model server
+    # Forgetting residents; the purge every BALIE_PURGE_INTERVAL_MINUTES.
+    retention.setup(app, settings, store)
 
     async def _close_store(app: web.Application) -> None:
         await store.close()

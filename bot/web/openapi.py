@@ -6,11 +6,12 @@ from functools import cache
 from typing import Any
 
 from bot.cases.schemas import CallbackIn, CaseIn, InzageIn, StatusIn
+from bot.privacy.retention import ForgetIn
 
 
 def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
-    for model in (CaseIn, StatusIn, InzageIn, CallbackIn):
+    for model in (CaseIn, StatusIn, InzageIn, CallbackIn, ForgetIn):
         schema = model.schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("definitions", {}))
         schemas[model.__name__] = schema
@@ -226,6 +227,34 @@ def document() -> dict[str, Any]:
                         {"204": {"description": "on"}},
                     ),
                 )
+            },
+            "/vergeten": {
+                "post": {
+                    "summary": "Forget a resident by channel identity (AVG): their "
+                    "conversations, contact details, call-back requests and opt-out are "
+                    "removed; their cases stay, no longer linked to them",
+                    "requestBody": {"required": True, "content": _json("ForgetIn")},
+                    "responses": {
+                        "200": {
+                            "description": "what was removed, per kind",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "kanaal": {"type": "string"},
+                                            "verwijderd": {
+                                                "type": "object",
+                                                "additionalProperties": {"type": "integer"},
+                                            },
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        **_errors(400, 401, 413, 415, 422),
+                    },
+                }
             },
             "/terugbelverzoeken": {
                 "post": {

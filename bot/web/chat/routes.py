@@ -4,6 +4,8 @@
 - `POST /chat/callback`: Rasa's `balie_web` channel delivers bot messages here.
 - `POST /chat/upload`: a photo for a melding, staged in the case store.
 - `GET /demo`, `/demo/{pagina}`: a fictional gemeente's pages with the widget on them.
+
+A resident who types `/vergeet` can have Balie forget them (forget.py).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from bot.cases.models import utcnow
 from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
 from bot.observability import metrics
+from bot.privacy import selfservice
 from bot.settings import Settings
 from bot.web import bus as instance_bus
+from bot.web.chat import forget
 from bot.web.chat.hub import Connection, Hub
 from bot.web.chat.log import BOT, RESIDENT, ChatLog, Conversation, RateLimited
 from bot.web.chat.protocol import (
@@ -164,7 +168,9 @@ class ChatServer:
         self.hub = Hub(self.log, poll, bus)  # bus: other instances' news through Redis
         self.relay = RasaRelay(settings.rasa_url, secret)
         self.allowed_origins = allowed_origins
-        self.retention = timedelta(days=float(os.environ.get("BALIE_CHAT_RETENTION_DAYS", "30")))
+        # Set by setup; forgetting uses the app's Retention. Old conversations are
+        # deleted by its periodic purge (bot/privacy/retention.py).
+        self.app: web.Application | None = None
 
     # --- origins -----------------------------------------------------------------------
 
@@ -258,7 +264,7 @@ class ChatServer:
                 raise BadFrame
             kind = frame.get("type")
             if kind == "message":
-                await self._message(conn, frame)
+                return await self._message(conn, frame) or conn
             elif kind == "reset":
                 return await self._reset(conn)
             else:
@@ -270,7 +276,8 @@ class ChatServer:
             await conn.send(error_frame(code, message_id if isinstance(message_id, str) else None))
         return conn
 
-    async def _message(self, conn: Connection, frame: dict[str, Any]) -> None:
+    async def _message(self, conn: Connection, frame: dict[str, Any]) -> Connection | None:
+        """Store and relay a resident's message; a new connection if it was moved."""
         message_id, text = frame.get("id"), frame.get("text")
         if not (isinstance(message_id, str) and ID_RE.match(message_id)):
             raise BadFrame
@@ -294,7 +301,14 @@ class ChatServer:
             # name any intent, including the EXTERNAL_ ones Balie's own services send).
             if not await self.log.offered(conn.session_id, text):
                 raise BadFrame
+            if text in (selfservice.YES, selfservice.NO):  # answered here, not by Rasa
+                return await forget.answer(
+                    self, conn, message_id, label or text, text == selfservice.YES
+                )
         else:
+            if selfservice.is_command(text):
+                await forget.ask(self, conn, message_id, text)
+                return None
             text = text.lstrip("/") or text  # typed text is never an intent payload
         try:
             stored = await self.log.append(
@@ -409,23 +423,9 @@ class ChatServer:
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
         await self.relay.start()
         await self.hub.start()
-        purge = asyncio.ensure_future(self._purge_hourly())
         yield
-        purge.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await purge
         await self.hub.close()
         await self.relay.close()
-
-    async def _purge_hourly(self) -> None:
-        while True:
-            try:
-                gone = await self.log.purge(self.retention)
-                if gone:
-                    log.info("purged %d widget conversations", gone)
-            except Exception:
-                log.exception("purging widget conversations failed")
-            await asyncio.sleep(3600)
 
 
 async def demo(request: web.Request) -> web.Response:
@@ -458,6 +458,7 @@ def setup(
     server = ChatServer(settings, store, {o for o in origins if o}, instance_bus.setup(app))
     app[SERVER_KEY] = server
     app[TEMPLATES_KEY] = templates
+    server.app = app
     app.cleanup_ctx.append(server.lifecycle)
     app.router.add_get("/chat/ws", server.websocket)
     app.router.add_post(CALLBACK_PATH, server.callback)
