@@ -16,6 +16,7 @@ import aiohttp
 
 from bot import ROOT
 from bot.cases.db import migrate
+from bot.observability.logs import rasa_logging_args
 from bot.settings import Settings
 from bot.staff.cli import live_model
 from bot.staff.endpoints import rasa_env
@@ -72,6 +73,7 @@ def rasa_argv(model: Path, host: str, port: int) -> list[str]:
         "endpoints.yml",
         "--credentials",
         "credentials.yml",
+        *rasa_logging_args(),  # JSON lines like every Balie process, when so configured
     ]
 
 

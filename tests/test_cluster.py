@@ -2,9 +2,9 @@
 
 One cluster per module on a throwaway PostgreSQL database and its own Redis database:
 conversations keep their state when their turns alternate between the Rasa servers
-or arrive at both at once, a Rasa server killed mid-conversation is carried by the
-other (and started again), a promoted model reaches both replicas, and the whole
-product (REST, widget, Case API) works through the load balancer.
+or arrive at both at once, a Rasa server or action server killed mid-conversation is
+carried by the other (and started again), a promoted model reaches both replicas, and
+the whole product (REST, widget, Case API) works through the load balancer.
 """
 
 from __future__ import annotations
@@ -228,6 +228,43 @@ async def test_the_public_front_serves_the_product_and_hides_the_insides(
     number = case_number(replies)
     async with http.get(f"{public}/api/v1/cases/{number}", headers=token) as resp:
         assert resp.status == 200 and (await resp.json())["categorie"] == "grofvuil"
+    # Every replica is scraped on its own address; together they saw every message.
+    metrics = {name: await scrape(http, r["metrics"]) for name, r in replicas(cluster)}
+    messages = sum(
+        value("balie_rasa_user_messages_total", metrics[name], channel="rest")
+        for name in ("rasa-1", "rasa-2")
+    )
+    assert messages >= len(MELDING) + 1
+    cases = sum(
+        value("balie_cases_created_total", metrics[name], type="melding", backend="builtin")
+        for name in ("actions-1", "actions-2")
+    )
+    assert cases >= 1
+    # Structured logs: one JSON object per line, service named.
+    for line in (cluster.data_dir / "cluster" / "web-1.log").read_text().splitlines():
+        if line.startswith("{"):
+            assert json.loads(line)["service"] == "web"
+
+
+def replicas(cluster: RunningCluster) -> list[tuple[str, dict[str, Any]]]:
+    return list(cluster.addresses["replicas"].items())
+
+
+async def scrape(http: aiohttp.ClientSession, url: str) -> str:
+    async with http.get(url) as resp:
+        assert resp.status == 200, url
+        return await resp.text()
+
+
+def value(name: str, exposition: str, **labels: str) -> float:
+    """One sample's value from Prometheus text (0 when absent)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return 0.0
 
 
 async def test_the_widget_works_through_the_load_balancer(cluster: RunningCluster) -> None:
@@ -274,6 +311,19 @@ async def test_a_killed_rasa_server_is_carried_by_the_other(
             pass
         assert time.monotonic() < deadline, "rasa-1 was not started again"
         await asyncio.sleep(2)
+
+
+async def test_a_killed_action_server_loses_nothing(
+    cluster: RunningCluster, http: aiohttp.ClientSession
+) -> None:
+    """Action servers keep nothing in memory: the other one finishes the form."""
+    sender = f"actieserver-{uuid.uuid4().hex[:8]}"
+    for text in MELDING[:4]:
+        await say(http, cluster.front, sender, text)
+    os.kill(cluster.addresses["replicas"]["actions-1"]["pid"], signal.SIGKILL)
+    for text in [*MELDING[4:], "ja"]:
+        replies = await say(http, cluster.front, sender, text)
+    assert await cases_with(cluster, case_number(replies)) == 1
 
 
 async def test_a_promoted_model_reaches_both_replicas(

@@ -45,6 +45,7 @@ class Replica:
     kind: str  # "web" | "actions" | "rasa"
     index: int
     port: int
+    metrics_port: int = 0  # Rasa's Prometheus listener (the others serve /metrics themselves)
 
     @property
     def name(self) -> str:
@@ -70,7 +71,7 @@ class Cluster:
         host = settings.host
         port = int(os.environ.get("BALIE_CLUSTER_PORT", "8080")) or free_port(host)
         replicas = [
-            Replica(kind, i + 1, free_port(host))
+            Replica(kind, i + 1, free_port(host), free_port(host) if kind == "rasa" else 0)
             for kind, count in (("web", web), ("actions", actions), ("rasa", rasa))
             for i in range(count)
         ]
@@ -147,6 +148,9 @@ defaults
     retries 3
     retry-on conn-failure
     option redispatch 1
+    # A fresh connection per request: an idle pooled connection to a replica that just
+    # died would fail the request instead of being retried elsewhere (loopback: cheap).
+    http-reuse never
 
 frontend public
     bind {host}:{cluster.public_port}
@@ -219,7 +223,11 @@ def services(cluster: Cluster, model: Path, log_dir: Path) -> list[Service]:
                 r.name,
                 rasa_argv(model, cluster.settings.host, r.port),
                 f"{cluster.url(r.port)}/status",
-                {**telegram, **rasa_env(cluster.settings)},
+                {
+                    **telegram,
+                    **rasa_env(cluster.settings),
+                    "BALIE_RASA_METRICS_PORT": str(r.metrics_port),
+                },
                 needs=("haproxy",),  # the live model comes from the web app through it
                 restart=True,
             )
@@ -279,13 +287,15 @@ async def ensure_redis(url: str) -> None:
         await client.close()
 
 
+def metrics_url(cluster: Cluster, replica: Replica) -> str:
+    return f"{cluster.url(replica.metrics_port or replica.port)}/metrics"
+
+
 def print_urls(cluster: Cluster, log_dir: Path) -> None:
     public = cluster.public_url
     counts = ", ".join(f"{len(cluster.of(k))} {k}" for k in ("rasa", "actions", "web"))
     replicas = "\n".join(
-        f"    {r.name:<10} {cluster.url(r.port)}  (metrics: {cluster.url(r.port)}/metrics)"
-        if r.kind != "rasa"
-        else f"    {r.name:<10} {cluster.url(r.port)}"
+        f"    {r.name:<10} {cluster.url(r.port)}  (metrics: {metrics_url(cluster, r)})"
         for r in cluster.replicas
     )
     telegram = TelegramConfig.from_env()
@@ -353,7 +363,12 @@ def write_addresses(cluster: Cluster, supervisor: Supervisor, path: Path) -> Non
             "web": cluster.url(cluster.web_front),
         },
         "replicas": {
-            r.name: {"kind": r.kind, "url": cluster.url(r.port), "pid": supervisor.pid(r.name)}
+            r.name: {
+                "kind": r.kind,
+                "url": cluster.url(r.port),
+                "metrics": metrics_url(cluster, r),
+                "pid": supervisor.pid(r.name),
+            }
             for r in cluster.replicas
         },
         "supervisor_pid": os.getpid(),
