@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproje
 # Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 (.python-version) or any python3.10 on PATH.
 PYTHON310 := $(shell command -v pyenv >/dev/null && pyenv which python3.10 2>/dev/null || command -v python3.10)
 
-.PHONY: install services cluster-services browser run run-cluster test bench soak lint train compare-pipelines lock clean
+.PHONY: install services cluster-services browser run run-cluster test deploy-check bench soak lint train compare-pipelines lock clean
 
 install: $(STAMP)
 
@@ -48,7 +48,12 @@ $(AXE): tests/axe/package.json tests/axe/package-lock.json
 	npm ci --prefix tests/axe --no-audit --no-fund
 	touch $@
 
-test: install services browser
+# The Kubernetes manifests (deploy/) against the API schemas, in a venv of their own
+# (kubernetes-validate needs a newer jsonschema than Rasa allows).
+deploy-check:
+	bash scripts/validate-deploy.sh
+
+test: install services browser deploy-check
 	$(PY) -m ruff check .
 	$(PY) -m pytest -ra
 
@@ -71,4 +76,4 @@ lock:
 	 $(PY) -m pip freeze --exclude-editable) > constraints.txt
 
 clean:
-	rm -rf $(VENV) models .rasa results .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-deploy models .rasa results .pytest_cache .ruff_cache
