@@ -108,6 +108,18 @@ async def test_guessing_codes_locks_the_case_for_a_while(store) -> None:
     assert await store.inzage(ident, melder="web:me")  # the reporter's own chat still works
 
 
+async def test_naming_a_case_without_a_code_never_locks_it(store) -> None:
+    """Asking about a number from another chat is not a guess: nobody locks others' cases."""
+    from bot.cases.store import LOCK_AFTER
+
+    case, code, _ = await store.create(CaseIn(**MELDING, melder="web:me"))
+    ident = case.identificatie
+    for _ in range(LOCK_AFTER * 2):
+        assert await store.inzage(ident, melder="web:someone-else") is None
+        assert await store.inzage(ident, controlecode="hallo", melder="web:x") is None
+    assert await store.inzage(ident, controlecode=code)
+
+
 async def test_attachments_are_stored_once(store, tmp_path) -> None:
     from tests.images import png_bytes
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -144,8 +145,6 @@ def texts(replies: list[dict[str, Any]]) -> str:
 
 
 def case_number(replies: list[dict[str, Any]]) -> str:
-    import re
-
     found = re.search(r"M-\d{4}-\d{6}", texts(replies))
     assert found, texts(replies)
     return found.group(0)
@@ -228,6 +227,26 @@ async def test_the_public_front_serves_the_product_and_hides_the_insides(
     number = case_number(replies)
     async with http.get(f"{public}/api/v1/cases/{number}", headers=token) as resp:
         assert resp.status == 200 and (await resp.json())["categorie"] == "grofvuil"
+    code = re.search(r"controlecode is ([A-Z0-9]{6})", texts(replies))
+    assert code, texts(replies)
+    # Staff change the status (through either web app): the push goes through the Rasa
+    # front to the resident's conversation, whichever Rasa server takes it.
+    body = {"status": "in_behandeling", "toelichting": "De ophaaldienst komt morgen."}
+    async with http.patch(f"{public}/api/v1/cases/{number}", json=body, headers=token) as resp:
+        assert resp.status == 200, await resp.text()
+    deadline = time.monotonic() + 30
+    while not any(
+        "ophaaldienst" in (e.get("text") or "")
+        for e in await events(http, cluster.replica("rasa-2"), sender)
+        if e["event"] == "bot"
+    ):
+        assert time.monotonic() < deadline, "the status change did not reach the conversation"
+        await asyncio.sleep(0.5)
+    # And a lookup from another conversation, with the controlecode.
+    other = f"opvragen-{uuid.uuid4().hex[:8]}"
+    await say(http, cluster.front, other, f"wat is de status van melding {number}")
+    answer = texts(await say(http, cluster.front, other, code.group(1)))
+    assert "in behandeling" in answer and "ophaaldienst" in answer
     # Every replica is scraped on its own address; together they saw every message.
     metrics = {name: await scrape(http, r["metrics"]) for name, r in replicas(cluster)}
     messages = sum(
@@ -294,7 +313,7 @@ async def test_a_killed_rasa_server_is_carried_by_the_other(
     for text in MELDING[:3]:
         await say(http, cluster.front, sender, text)
     victim = cluster.addresses["replicas"]["rasa-1"]
-    os.kill(victim["pid"], signal.SIGKILL)
+    os.killpg(victim["pid"], signal.SIGKILL)  # the server and any child: a pod dying
     for text in [*MELDING[3:], "ja"]:
         replies = await say(http, cluster.front, sender, text)
     number = case_number(replies)
@@ -320,7 +339,7 @@ async def test_a_killed_action_server_loses_nothing(
     sender = f"actieserver-{uuid.uuid4().hex[:8]}"
     for text in MELDING[:4]:
         await say(http, cluster.front, sender, text)
-    os.kill(cluster.addresses["replicas"]["actions-1"]["pid"], signal.SIGKILL)
+    os.killpg(cluster.addresses["replicas"]["actions-1"]["pid"], signal.SIGKILL)
     for text in [*MELDING[4:], "ja"]:
         replies = await say(http, cluster.front, sender, text)
     assert await cases_with(cluster, case_number(replies)) == 1

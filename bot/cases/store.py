@@ -235,11 +235,13 @@ class CaseStore:
         now = utcnow()
         since = aware(case.inzage_fout_sinds)
         in_window = since is not None and now - since < LOCK_WINDOW
-        if in_window and case.inzage_fouten >= LOCK_AFTER:
+        code = codes.normalize_code(controlecode or "")
+        if not code or (in_window and case.inzage_fouten >= LOCK_AFTER):
+            # No code at all (asking whether it is one's own case) is not a guess: only
+            # wrong codes count, or anyone could lock any case by naming its number.
             await codes.verify_code(codes.DUMMY_HASH, controlecode or "")
             return None
-        code = codes.normalize_code(controlecode or "")
-        ok = bool(code) and await codes.verify_code(case.controlecode_hash, code)
+        ok = await codes.verify_code(case.controlecode_hash, code)
         async with self.sessions() as session, session.begin():
             values = (
                 {"inzage_fouten": 0, "inzage_fout_sinds": None}
