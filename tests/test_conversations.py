@@ -269,16 +269,16 @@ async def test_case_system_down_the_report_is_delivered_later_exactly_once(
         assert "niet bereikbaar" in reply and "veilig bewaard" in reply
         assert CODE_RE.search(reply)
         await asyncio.sleep(3)
-        assert await api.find("fietswrak tegen het hek") == []
+        assert await api.find("fietswrak tegen het hek van de speeltuin") == []
     finally:
         case_system.mode = "up"
     for _ in range(60):
-        found = await api.find("fietswrak tegen het hek")
+        found = await api.find("fietswrak tegen het hek van de speeltuin")
         if found:
             break
         await asyncio.sleep(1)
     await asyncio.sleep(8)  # let any further retries happen: still one case
-    found = await api.find("fietswrak tegen het hek")
+    found = await api.find("fietswrak tegen het hek van de speeltuin")
     assert len(found) == 1, found
     # The resident's own channel sees it, and the code it was given works.
     status = await inwoner.says("wat is de status van mijn melding?")
