@@ -101,6 +101,11 @@ class ValidateStatusForm(BaseForm):
     async def extract_controlecode(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
         if common.entity(tracker, "zaaknummer"):
             return {}  # a new number: extract_zaaknummer takes it
+        text = common.text(tracker)
+        if tracker.get_slot("requested_slot") == "controlecode" and normalize_code(text):
+            # Six code characters are the answer, whatever NLU reads into them: "PGB7XK"
+            # looked like a question about the pgb (found by the soak).
+            return {"controlecode": text}
         return await self._extract("controlecode", dispatcher, tracker)
 
     async def validate_zaaknummer(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
