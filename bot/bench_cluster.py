@@ -19,16 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import re
 import secrets
 import shutil
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -47,6 +43,7 @@ from yarl import URL
 
 from bot import ROOT
 from bot.bench import percentile
+from bot.cluster.launch import cluster_process
 
 MiB = 2**20
 # What one request may take before it counts as an error (a resident gives up).
@@ -690,49 +687,18 @@ def bench_redis() -> Iterator[str]:
 
 @contextmanager
 def running_cluster(replicas: int, model: Path, work: Path) -> Iterator[dict[str, Any]]:
-    """`python -m bot run-cluster --rasa N` in a subprocess; yields cluster.json (+ token)."""
+    """`python -m bot run-cluster --rasa N` on a database and Redis of its own; yields
+    cluster.json (+ token)."""
     token = secrets.token_urlsafe(24)
     with bench_database() as database_url, bench_redis() as redis_url:
         env = {
-            **os.environ,
-            "BALIE_DATA_DIR": str(work / "data"),
-            "BALIE_MODELS_DIR": str(work / "models"),
             "BALIE_DATABASE_URL": database_url,
             "BALIE_REDIS_URL": redis_url,
-            "BALIE_CLUSTER_PORT": "0",
             "BALIE_API_TOKEN": token,
-            "BALIE_TRACKER_DATABASE_URL": "",
-            "BALIE_OUTBOX_PATH": "",
-            "TELEGRAM_TOKEN": "",
-            "TELEGRAM_WEBHOOK_URL": "",
-            "TELEGRAM_WEBHOOK_SECRET": "",
-            "TELEGRAM_API_URL": "",
         }
-        log = work / "run-cluster.log"
-        argv = [sys.executable, "-m", "bot", "run-cluster", "--model", str(model)]
-        argv += ["--rasa", str(replicas), "--actions", "2", "--web", "2"]
-        with open(log, "wb") as out:
-            process = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        addresses = work / "data" / "cluster" / "cluster.json"
-        try:
-            deadline = time.monotonic() + 900
-            while "cluster is running" not in log.read_text(errors="replace"):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"the cluster did not start:\n{log.read_text(errors='replace')[-3000:]}"
-                    )
-                time.sleep(1)
-            yield {**json.loads(addresses.read_text()), "token": token, "log": str(log)}
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(90)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        argv = ("--rasa", str(replicas), "--actions", "2", "--web", "2")
+        with cluster_process(work, model, env, argv) as addresses:
+            yield {**addresses, "token": token}
 
 
 async def profile(

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from playwright.async_api import async_playwright
 
 from bot import ROOT
+from bot.cluster.launch import cluster_process
 from bot.settings import Settings
 from bot.staff.registry import Registry
 from tests.browser import Widget, launch
@@ -54,7 +55,6 @@ MELDING = [
 
 @dataclass
 class RunningCluster:
-    process: subprocess.Popen
     addresses: dict[str, Any]
     data_dir: Path
     models_dir: Path
@@ -86,52 +86,14 @@ def cluster(
     redis.Redis.from_url(redis_url).flushdb()
     with postgres_database() as database_url:
         env = {
-            **os.environ,
-            "BALIE_DATA_DIR": str(tmp / "data"),
-            "BALIE_MODELS_DIR": str(tmp / "models"),
             "BALIE_DATABASE_URL": database_url,
             "BALIE_REDIS_URL": redis_url,
-            "BALIE_CLUSTER_PORT": "0",
             "BALIE_MODEL_PULL_SECONDS": "2",
-            "BALIE_TRACKER_DATABASE_URL": "",
-            "BALIE_OUTBOX_PATH": "",
-            "TELEGRAM_TOKEN": "",
-            "TELEGRAM_WEBHOOK_URL": "",
-            "TELEGRAM_WEBHOOK_SECRET": "",
-            "TELEGRAM_API_URL": "",
         }
-        log = tmp / "run.log"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run-cluster", "--model", str(test_model.path)],
-            cwd=ROOT,
-            env=env,
-            stdout=open(log, "wb"),
-            stderr=subprocess.STDOUT,
-        )
-        addresses = tmp / "data" / "cluster" / "cluster.json"
-        deadline = time.monotonic() + 400
-        while "cluster is running" not in log.read_text(errors="replace"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"cluster did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        running = RunningCluster(
-            process,
-            json.loads(addresses.read_text()),
-            tmp / "data",
-            tmp / "models",
-            env,
-            database_url,
-        )
-        try:
-            yield running
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        with cluster_process(tmp, test_model.path, env) as addresses:
+            yield RunningCluster(
+                addresses, tmp / "data", tmp / "models", addresses["env"], database_url
+            )
 
 
 @pytest.fixture
