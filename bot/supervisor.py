@@ -119,12 +119,15 @@ class Supervisor:
         *,
         started: list[Service] | None = None,
         env: dict[str, str] | None = None,
+        ready: tuple[str, ...] = (),
     ) -> None:
         self.settings = settings
         self.model = model
         self.services = started if started is not None else services(settings, model)
         self.log_dir = log_dir or settings.data_dir / "logs"
         self.extra_env = env or {}
+        # URLs that must answer too before the whole is ready (a load balancer's view).
+        self.ready = ready
         self.env: dict[str, str] = {}
 
     def pid(self, name: str) -> int | None:
@@ -154,6 +157,7 @@ class Supervisor:
                 await self._wait_healthy([s for s in self.services if s.name in service.needs])
                 await self._spawn(service)
             await self._wait_healthy()
+            await self._wait_healthy([Service(url, [], url) for url in self.ready])
         except BaseException:
             await self.stop()
             raise

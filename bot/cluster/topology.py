@@ -366,7 +366,13 @@ async def run(cluster: Cluster, model: Path | None) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     live = await live_model(settings, model)
     supervisor = Supervisor(
-        settings, live, log_dir, started=services(cluster, live, log_dir), env=cluster.env()
+        settings,
+        live,
+        log_dir,
+        started=services(cluster, live, log_dir),
+        env=cluster.env(),
+        # HAProxy checks every second: ready once it sends turns to a Rasa server.
+        ready=(f"{cluster.rasa_url}/status",),
     )
     print(
         f"Starting the cluster (model {live.name}): "
