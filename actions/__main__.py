@@ -6,6 +6,7 @@ import asyncio
 
 from rasa_sdk.endpoint import create_app
 
+from actions.auth import require_token
 from actions.delivery import delivery
 from bot.observability.action_server import instrument
 from bot.observability.logs import configure_logging
@@ -16,6 +17,7 @@ def main() -> None:
     configure_logging("actions")
     settings = Settings.from_env()
     app = create_app("actions", cors_origins=None)
+    require_token(app, settings.rasa_token())
     # GET /metrics, action timing; the outbox is counted when Prometheus asks.
     instrument(app, lambda: delivery().outbox.counts())
 

@@ -115,10 +115,12 @@ class Delivery:
         """Tell the resident's conversation that a queued submission went through."""
         if not entry.sender:
             return
-        url = f"{Settings.from_env().rasa_url}/conversations/{entry.sender}/trigger_intent"
+        settings = Settings.from_env()
+        url = f"{settings.rasa_url}/conversations/{entry.sender}/trigger_intent"
         body = {"name": "EXTERNAL_afgeleverd", "entities": {"sleutel": entry.key}}
+        params = {**settings.rasa_auth(), "output_channel": "latest"}
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-            async with http.post(url, json=body, params={"output_channel": "latest"}) as resp:
+            async with http.post(url, json=body, params=params) as resp:
                 if resp.status >= 400:
                     log.warning("trigger_intent for %s: HTTP %s", entry.sender, resp.status)
 

@@ -76,7 +76,12 @@ class MemorySampler:
 
 
 async def _resident(
-    http: aiohttp.ClientSession, rasa_url: str, kind: str, until: float, samples: Samples
+    http: aiohttp.ClientSession,
+    rasa_url: str,
+    kind: str,
+    until: float,
+    samples: Samples,
+    auth: dict[str, str],
 ) -> None:
     rng = random.Random()
     while time.monotonic() < until:
@@ -84,13 +89,14 @@ async def _resident(
         for text in rng.choice(CONVERSATIONS):
             if time.monotonic() >= until:
                 return
+            params: dict[str, str] = {}
             if kind == "rest":
                 url, body = f"{rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text}
-            else:
-                url, body = f"{rasa_url}/model/parse", {"text": text}
+            else:  # Rasa's HTTP API: only with the token
+                url, body, params = f"{rasa_url}/model/parse", {"text": text}, auth
             start = time.perf_counter()
             try:
-                async with http.post(url, json=body) as resp:
+                async with http.post(url, json=body, params=params) as resp:
                     await resp.read()
                     ok = resp.status == 200
             except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -154,7 +160,9 @@ async def _reporter(
                 samples.cases.append(sender)
 
 
-async def phase(rasa_url: str, kind: str, users: int, duration: float) -> tuple[Samples, float]:
+async def phase(
+    rasa_url: str, kind: str, users: int, duration: float, auth: dict[str, str]
+) -> tuple[Samples, float]:
     samples = Samples()
     timeout = aiohttp.ClientTimeout(total=60)
     connector = aiohttp.TCPConnector(limit=users)
@@ -164,7 +172,7 @@ async def phase(rasa_url: str, kind: str, users: int, duration: float) -> tuple[
         if kind == "melding":
             runs = [_reporter(http, rasa_url, until, samples) for _ in range(users)]
         else:
-            runs = [_resident(http, rasa_url, kind, until, samples) for _ in range(users)]
+            runs = [_resident(http, rasa_url, kind, until, samples, auth) for _ in range(users)]
         await asyncio.gather(*runs)
         return samples, time.monotonic() - start
 
@@ -224,7 +232,9 @@ async def main(args: argparse.Namespace) -> int:
                 ("parse", "/model/parse"),
                 ("melding", "melding turns"),
             ):
-                samples, elapsed = await phase(rasa_url, kind, args.users, args.duration)
+                samples, elapsed = await phase(
+                    rasa_url, kind, args.users, args.duration, settings.rasa_auth()
+                )
                 print(report(label, samples, elapsed), flush=True)
                 if kind == "melding":
                     stored = await count_cases(settings, RUN) if supervisor else None

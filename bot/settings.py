@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,13 +61,30 @@ class Settings:
 
     def api_token(self) -> str:
         """BALIE_API_TOKEN, or a random token kept in the data directory (embedded default)."""
-        token = os.environ.get("BALIE_API_TOKEN")
-        if token:
-            return token
-        path = self.data_dir / "api-token"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+        return os.environ.get("BALIE_API_TOKEN") or kept_secret(self.data_dir / "api-token")
+
+    def rasa_token(self) -> str:
+        """BALIE_RASA_TOKEN: Rasa's HTTP API and the action server answer only callers with it."""
+        return os.environ.get("BALIE_RASA_TOKEN") or kept_secret(self.data_dir / "rasa-token")
+
+    def rasa_auth(self) -> dict[str, str]:
+        """Query parameters for Rasa's HTTP API (`rasa run --auth-token` reads `?token=`)."""
+        return {"token": self.rasa_token()}
+
+
+def kept_secret(path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> str:
+    """A secret kept in a file only its owner reads (0600), made on first use.
+
+    Processes started together may race for it: the first to create the file wins and
+    the others read what it wrote.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
             with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(32))
-        return path.read_text().strip()
+                out.write(make())
+    return path.read_text().strip()

@@ -20,6 +20,7 @@ from bot.observability.logs import rasa_logging_args
 from bot.settings import Settings
 from bot.staff.cli import live_model
 from bot.staff.endpoints import rasa_env
+from bot.web.chat.protocol import RASA_READY_PATH
 from connectors.telegram_bot import WEBHOOK_PATH, TelegramConfig
 from connectors.telegram_bot import process_env as telegram_env
 
@@ -60,7 +61,7 @@ def rasa_argv(model: Path, host: str, port: int) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "rasa",
+        "bot.rasa_server",  # `rasa run` with the API token (BALIE_RASA_TOKEN)
         "run",
         "--enable-api",
         "--model",
@@ -95,7 +96,7 @@ def services(settings: Settings, model: Path) -> list[Service]:
         Service(
             "rasa",
             rasa_argv(model, settings.host, settings.rasa_port),
-            f"{settings.rasa_url}/status",  # 200 only once the model is loaded
+            f"{settings.rasa_url}{RASA_READY_PATH}",  # 200 only once the model is loaded
             env,
             # Rasa pulls the live model from the web app (endpoints.yml `models:`) at start.
             needs=("web",),
@@ -142,6 +143,8 @@ class Supervisor:
         self.env = {
             **os.environ,
             "BALIE_API_TOKEN": self.settings.api_token(),
+            # One token for Rasa's API and the action server, shared by every process.
+            "BALIE_RASA_TOKEN": self.settings.rasa_token(),
             "BALIE_DATA_DIR": str(self.settings.data_dir),
             "BALIE_MODELS_DIR": str(self.settings.models_dir),
             "BALIE_HOST": self.settings.host,

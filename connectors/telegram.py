@@ -18,7 +18,6 @@ goes to the Case API (`POST /vergeten`), not to Rasa.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from collections import OrderedDict
@@ -30,9 +29,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.bearer import same_secret
 from bot.cases.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.cases.photos import TYPES as PHOTO_TYPES
 from bot.privacy import selfservice
+from bot.resident_input import MAX_LENGTH, NOT_OFFERED, TOO_LONG
+from connectors import guard
+from connectors.ready import agent_ready
 from connectors.telegram_bot import ALLOWED_UPDATES, SECRET_HEADER, TelegramConfig, call
 from connectors.telegram_cases import CaseApiClient
 from connectors.telegram_output import CallbackKeys, TelegramOutput
@@ -44,15 +47,10 @@ log = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 MAX_UPDATE_BYTES = 256 * 1024  # a real update is a few kB
-MAX_TEXT = 3000  # longer than any reasonable message; Signalen refuses longer descriptions
 MAX_PENDING_PER_CHAT = 20
 SEEN_UPDATES = 4096
 
 # What residents read; formal "u", as everywhere in Balie.
-TOO_LONG = (
-    f"Uw bericht is te lang voor mij (meer dan {MAX_TEXT} tekens). Wilt u het korter "
-    "opschrijven, of in een paar losse berichten sturen?"
-)
 EDITED = (
     "U heeft een bericht aangepast, maar aanpassingen kan ik helaas niet lezen. "
     "Wilt u de nieuwe tekst als nieuw bericht sturen?"
@@ -83,7 +81,7 @@ GROUP = (
 )
 PHOTO_FAILED = "Het lukte niet om uw foto op te slaan. Wilt u het nog een keer proberen?"
 PHOTO_TOO_BIG = "Deze foto is te groot (meer dan 8 MB). Kunt u een kleinere foto sturen?"
-STALE_BUTTON = "Deze knop werkt niet meer. Wilt u uw antwoord typen?"
+STALE_BUTTON = NOT_OFFERED.text
 STOPPED = (
     "U krijgt van mij geen berichten meer over de status van uw meldingen en verzoeken. "
     "Wilt u die later toch weer ontvangen? Stuur dan /start. U kunt mij gewoon vragen "
@@ -156,6 +154,7 @@ class TelegramInput(InputChannel):
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._clicked: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._background: set[asyncio.Task[Any]] = set()
+        self._app: Any = None  # the Sanic app, whose `ctx.agent` holds the tracker store
 
     @classmethod
     def name(cls) -> str:
@@ -247,6 +246,7 @@ class TelegramInput(InputChannel):
 
         @telegram.listener("after_server_start")
         async def started(app, loop) -> None:  # type: ignore[no-untyped-def]
+            self._app = app
             await self.start()
 
         @telegram.listener("before_server_stop")
@@ -255,7 +255,7 @@ class TelegramInput(InputChannel):
 
         @telegram.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
-            ready = _agent_ready(request)
+            ready = agent_ready(request)
             body = {"status": "ok" if ready else "starting", "enabled": self.config.enabled}
             return response.json(body, status=200 if ready else 503)
 
@@ -266,10 +266,7 @@ class TelegramInput(InputChannel):
         return telegram
 
     def _authorized(self, request: Request) -> bool:
-        given = request.headers.get(SECRET_HEADER, "")
-        expected = self.config.secret
-        # Constant time, on bytes (compare_digest refuses non-ASCII str).
-        return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+        return same_secret(request.headers.get(SECRET_HEADER), self.config.secret)
 
     def receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
         """Check, parse and queue one update; the reply to Telegram never waits for Rasa."""
@@ -282,7 +279,7 @@ class TelegramInput(InputChannel):
                 "wrong" if request.headers.get(SECRET_HEADER) else "no",
             )
             return response.json({"error": "forbidden"}, status=403)
-        if not _agent_ready(request):  # Telegram and the poller retry until the model is loaded
+        if not agent_ready(request):  # Telegram and the poller retry until the model is loaded
             return response.json({"error": "starting"}, status=503)
         body = request.body or b""
         if len(body) > MAX_UPDATE_BYTES:
@@ -385,7 +382,7 @@ class TelegramInput(InputChannel):
         elif message.photo or _is_image(message):
             upload_id = await self._stage_photo(chat_id, message)
             if upload_id:
-                text = (message.caption or "").strip()[:MAX_TEXT] or "[foto]"
+                text = (message.caption or "").strip()[:MAX_LENGTH] or "[foto]"
                 meta = {"foto": {"upload_id": upload_id}}
                 await self.forward(chat_id, text, update_id, on_new, meta)
         else:
@@ -397,8 +394,8 @@ class TelegramInput(InputChannel):
 
     async def _on_text(self, chat_id: str, text: str, update_id: int, on_new: OnNewMessage) -> None:
         text = text.strip()
-        if len(text) > MAX_TEXT:
-            await self.reply(chat_id, TOO_LONG)
+        if len(text) > MAX_LENGTH:  # before NLU ever sees it (bot/resident_input.py)
+            await self.reply(chat_id, TOO_LONG.text)
             return
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
@@ -503,18 +500,18 @@ class TelegramInput(InputChannel):
         if payload in (selfservice.YES, selfservice.NO):  # our own buttons, not Rasa's
             await self._forget(chat_id, payload == selfservice.YES)
             return
+        # Only a button Balie offered in this chat, and never an internal intent: an
+        # update can carry any callback data and any keyboard (bot/resident_input.py).
+        refused = await guard.check(self._app.ctx.agent, chat_id, payload)
+        if refused:
+            await self.reply(chat_id, refused.text)
+            return
         await self.forward(chat_id, payload, update_id, on_new)
 
     async def _on_edit(self, message: Message) -> None:
         # Live locations arrive as a stream of edits: those are not the resident's doing.
         if message.chat.type == "private" and message.location is None:
             await self.reply(str(message.chat.id), EDITED)
-
-
-def _agent_ready(request: Request) -> bool:
-    """Rasa drops messages while the model is still loading: do not accept them yet."""
-    agent = getattr(request.app.ctx, "agent", None)
-    return agent is not None and agent.is_ready()
 
 
 def _is_image(message: Message) -> bool:

@@ -29,15 +29,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.bearer import same_secret
+from bot.resident_input import MAX_LENGTH, TOO_LONG
 from bot.settings import Settings
-from bot.web.chat.protocol import (
-    CALLBACK_PATH,
-    CHANNEL,
-    MAX_LENGTH,
-    SECRET_HEADER,
-    channel_secret,
-    secret_ok,
-)
+from bot.web.chat.protocol import CALLBACK_PATH, CHANNEL, SECRET_HEADER, channel_secret
+from connectors.ready import agent_ready
 
 log = logging.getLogger(__name__)
 # A web app restarting or a load balancer switching over: a couple of quick retries.
@@ -94,21 +90,27 @@ class BalieWebInput(CallbackInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("balie_web_webhook", __name__)
 
+        # Public, unlike Rasa's /status (which needs the API token): 200 once the model is
+        # loaded. The supervisor, HAProxy and Kubernetes ask here whether Rasa is ready.
         @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
+        async def health(request: Request) -> HTTPResponse:
+            if not agent_ready(request):
+                return response.json({"status": "starting"}, status=503)
             return response.json({"status": "ok"})
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if not secret_ok(request.headers.get(SECRET_HEADER), self.secret):
+            if not same_secret(request.headers.get(SECRET_HEADER), self.secret):
                 return response.json({"error": "missing or wrong channel secret"}, status=401)
             body = request.json if isinstance(request.json, dict) else {}
             sender, text = body.get("sender"), body.get("message")
             metadata = body.get("metadata")
             if not (isinstance(sender, str) and 0 < len(sender) <= 64):
                 return response.json({"error": "sender must be a short string"}, status=400)
-            if not (isinstance(text, str) and 0 < len(text) <= MAX_LENGTH * 2):
+            if not (isinstance(text, str) and text):
                 return response.json({"error": "message must be a non-empty string"}, status=400)
+            if len(text) > MAX_LENGTH:  # the relay refuses these already; never NLU on them
+                return response.json({"error": TOO_LONG.code, "text": TOO_LONG.text}, status=413)
             # The turn runs to its end before we answer: the web app then knows that
             # every reply has been through the callback.
             await on_new_message(

@@ -22,7 +22,8 @@ def full_intent(parse_data: dict[str, Any]) -> str:
 
 
 async def parse(http: aiohttp.ClientSession, settings: Settings, text: str) -> dict[str, Any]:
-    async with http.post(f"{settings.rasa_url}/model/parse", json={"text": text}) as resp:
+    url, auth = f"{settings.rasa_url}/model/parse", settings.rasa_auth()
+    async with http.post(url, json={"text": text}, params=auth) as resp:
         assert resp.status == 200, await resp.text()
         return await resp.json()
 
@@ -43,6 +44,7 @@ async def say(
 
 
 async def events(http: aiohttp.ClientSession, settings: Settings, sender: str) -> list[dict]:
-    async with http.get(f"{settings.rasa_url}/conversations/{sender}/tracker") as resp:
+    url, auth = f"{settings.rasa_url}/conversations/{sender}/tracker", settings.rasa_auth()
+    async with http.get(url, params=auth) as resp:
         assert resp.status == 200, await resp.text()
         return (await resp.json())["events"]

@@ -33,6 +33,7 @@ from bot import ROOT
 from bot.cluster.launch import cluster_process
 from bot.settings import Settings
 from bot.staff.registry import Registry
+from bot.web.chat.protocol import RASA_READY_PATH
 from tests.browser import Widget, launch
 from tests.client import events, say
 from tests.conftest import TrainedModel
@@ -67,11 +68,11 @@ class RunningCluster:
 
     def replica(self, name: str) -> Settings:
         """Settings whose rasa_url is that one replica (for tests.client)."""
-        return Settings(rasa_base=self.addresses["replicas"][name]["url"])
+        return Settings(rasa_base=self.addresses["replicas"][name]["url"], data_dir=self.data_dir)
 
     @property
     def front(self) -> Settings:
-        return Settings(rasa_base=self.public)
+        return Settings(rasa_base=self.public, data_dir=self.data_dir)
 
     def token(self) -> str:
         return (self.data_dir / "api-token").read_text().strip()
@@ -285,7 +286,7 @@ async def test_a_killed_rasa_server_is_carried_by_the_other(
     deadline = time.monotonic() + 300
     while True:
         try:
-            async with http.get(f"{victim['url']}/status") as resp:
+            async with http.get(f"{victim['url']}{RASA_READY_PATH}") as resp:
                 if resp.status == 200:
                     break
         except aiohttp.ClientError:
@@ -329,7 +330,7 @@ async def test_a_promoted_model_reaches_both_replicas(
     while time.monotonic() < deadline:
         loaded = []
         for replica in replicas:
-            async with http.get(f"{replica.rasa_url}/status") as resp:
+            async with http.get(f"{replica.rasa_url}/status", params=replica.rasa_auth()) as resp:
                 loaded.append((await resp.json())["model_file"])
         if loaded == [f"{entry.name}.tar.gz"] * 2:
             break

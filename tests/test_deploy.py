@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bot import ROOT
+from bot.web.chat.protocol import RASA_READY_PATH
 
 _spec = importlib.util.spec_from_file_location("deploy_manifests", ROOT / "deploy" / "manifests.py")
 assert _spec and _spec.loader
@@ -98,6 +99,7 @@ def test_every_variable_of_endpoints_and_credentials_reaches_rasa(directory: Pat
         "BALIE_REDIS_URL",
         "BALIE_SECRET_KEY",
         "BALIE_API_TOKEN",
+        "BALIE_RASA_TOKEN",
         "BALIE_WEB_CALLBACK_URL",
     ):
         assert name in env.sources, name
@@ -117,7 +119,8 @@ def test_rasa_configuration_values() -> None:
     assert env["BALIE_WEB_CALLBACK_URL"] == "http://balie-web:8000/chat/callback"
     assert env["BALIE_HOST"] == "0.0.0.0"
     command = rasa_container(docs)["command"]
-    assert command[:4] == ["python", "-m", "rasa", "run"]
+    assert command[:4] == ["python", "-m", "bot.rasa_server", "run"]
+    assert "--auth-token" not in command  # the wrapper adds BALIE_RASA_TOKEN in-process
     assert "--enable-api" in command
     for option, value in (("--port", "5005"), ("--endpoints", "endpoints.yml")):
         assert command[command.index(option) + 1] == value
@@ -242,7 +245,11 @@ def test_ingress_publishes_every_web_route_but_the_internal_ones(
 
 def test_probes_use_the_health_endpoints() -> None:
     docs = rendered(BASE)
-    expected = {"balie-web": "/health", "balie-actions": "/health", "balie-rasa": "/status"}
+    expected = {
+        "balie-web": "/health",
+        "balie-actions": "/health",
+        "balie-rasa": RASA_READY_PATH,  # Rasa's /status needs the API token
+    }
     for name, path in expected.items():
         (container,) = manifests.pod_template(manifests.find(docs, "Deployment", name))["spec"][
             "containers"
@@ -266,3 +273,14 @@ def test_references_between_objects_resolve(directory: Path) -> None:
 def test_every_manifest_names_its_namespace() -> None:
     for path in manifests.manifest_files():
         assert manifests.namespace_errors(manifests.load(path)) == [], path
+
+
+@pytest.mark.parametrize("directory", KUSTOMIZATIONS, ids=lambda d: d.name)
+def test_rasa_and_every_caller_of_its_api_share_the_token(directory: Path) -> None:
+    """Rasa's API, the action server and their callers all read BALIE_RASA_TOKEN."""
+    docs = rendered(directory)
+    for name in ("balie-rasa", "balie-actions", "balie-web"):
+        (container,) = manifests.pod_template(manifests.find(docs, "Deployment", name))["spec"][
+            "containers"
+        ]
+        assert "BALIE_RASA_TOKEN" in manifests.environment(docs, container).sources, name

@@ -31,6 +31,7 @@ from bot import ROOT
 from bot.observability import logs, metrics
 from bot.observability.rasa_broker import MetricsBroker
 from bot.web.app import create_app
+from bot.web.chat.protocol import RASA_READY_PATH
 from tests.conftest import TrainedModel, free_port, make_settings, settings_env
 from tests.databases import sqlite_database
 
@@ -319,12 +320,13 @@ class Processes:
             "BALIE_TRACKER_URL": f"sqlite:///{data / 'tracker.sqlite'}",
             "BALIE_OUTBOX_PATH": str(data / "outbox.sqlite"),
             "BALIE_API_TOKEN": TOKEN,
+            "BALIE_RASA_TOKEN": TOKEN,
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONUNBUFFERED": "1",
         }
         rasa = [
-            *("-m", "rasa", "run", "--enable-api", "--model", str(model)),
+            *("-m", "bot.rasa_server", "run", "--enable-api", "--model", str(model)),
             *("--interface", "127.0.0.1", "--port", str(self.settings.rasa_port)),
             *("--endpoints", str(tmp / "endpoints.yml"), "--credentials", "credentials.yml"),
         ]
@@ -343,7 +345,8 @@ class Processes:
         import urllib.request
 
         deadline = time.monotonic() + timeout
-        for url in (f"{self.settings.action_url}/health", f"{self.settings.rasa_url}/status"):
+        ready = f"{self.settings.rasa_url}{RASA_READY_PATH}"
+        for url in (f"{self.settings.action_url}/health", ready):
             while True:
                 if any(p.poll() is not None for p in self.processes) or time.monotonic() > deadline:
                     self.stop()

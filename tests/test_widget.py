@@ -24,9 +24,10 @@ from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute, 
 
 from bot import ROOT
 from bot.cases.db import create_engine, session_factory
+from bot.resident_input import MAX_LENGTH
 from bot.settings import Settings
 from bot.web.chat.log import BOT, RESIDENT, ChatLog
-from bot.web.chat.protocol import MAX_LENGTH, SECRET_HEADER, channel_secret
+from bot.web.chat.protocol import SECRET_HEADER, channel_secret
 from tests.browser import Widget, axe_violations, describe, launch
 from tests.databases import postgres_database, sqlite_database
 from tests.images import jpeg_bytes

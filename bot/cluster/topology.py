@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.staff.endpoints import rasa_env
 from bot.staff.modelserver import PATH as MODEL_PATH
 from bot.supervisor import Service, Supervisor, rasa_argv, run_until_stopped
+from bot.web.chat.protocol import RASA_READY_PATH
 from connectors.telegram_bot import WEBHOOK_PATH, TelegramConfig
 from connectors.telegram_bot import process_env as telegram_env
 
@@ -251,7 +252,7 @@ def services(cluster: Cluster, model: Path, log_dir: Path) -> list[Service]:
             Service(
                 r.name,
                 rasa_argv(model, cluster.settings.host, r.port),
-                f"{cluster.url(r.port)}/status",
+                f"{cluster.url(r.port)}{RASA_READY_PATH}",
                 {
                     **telegram,
                     **rasa_env(cluster.settings),
@@ -372,7 +373,7 @@ async def run(cluster: Cluster, model: Path | None) -> int:
         started=services(cluster, live, log_dir),
         env=cluster.env(),
         # HAProxy checks every second: ready once it sends turns to a Rasa server.
-        ready=(f"{cluster.rasa_url}/status",),
+        ready=(f"{cluster.rasa_url}{RASA_READY_PATH}",),
     )
     print(
         f"Starting the cluster (model {live.name}): "

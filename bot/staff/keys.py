@@ -9,6 +9,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from bot.settings import kept_secret
+
 
 def session_key(data_dir: Path) -> bytes:
     """A Fernet key: from BALIE_SECRET_KEY, or random and kept in the data directory.
@@ -19,13 +21,4 @@ def session_key(data_dir: Path) -> bytes:
     if configured:
         # Any string works: hashing turns it into the 32 bytes Fernet needs.
         return base64.urlsafe_b64encode(hashlib.sha256(configured.encode()).digest())
-    path = data_dir / "secret-key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return path.read_bytes().strip()
-        with os.fdopen(fd, "wb") as out:
-            out.write(Fernet.generate_key())
-    return path.read_bytes().strip()
+    return kept_secret(data_dir / "secret-key", lambda: Fernet.generate_key().decode()).encode()

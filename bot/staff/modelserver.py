@@ -10,10 +10,10 @@ is the Case API's (BALIE_API_TOKEN): a model contains all training data.
 from __future__ import annotations
 
 import asyncio
-import hmac
 
 from aiohttp import web
 
+from bot.bearer import CHALLENGE, bearer_ok
 from bot.staff.registry import Registry
 
 PATH = "/models/live.tar.gz"
@@ -27,12 +27,11 @@ def _matches(header: str, etag: str) -> bool:
 
 def handler(registry: Registry, token: str):  # type: ignore[no-untyped-def]
     async def live_model(request: web.Request) -> web.StreamResponse:
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+        if not bearer_ok(request.headers.get("Authorization"), token):
             return web.json_response(
                 {"error": "missing or invalid bearer token", "status": 401},
                 status=401,
-                headers={"WWW-Authenticate": 'Bearer realm="balie"'},
+                headers={"WWW-Authenticate": CHALLENGE},
             )
         entry = await asyncio.to_thread(registry.live)
         if entry is None or not entry.file.exists():

@@ -6,7 +6,6 @@ document. Errors are JSON with a 4xx status; nothing a client sends yields a 500
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
 from datetime import datetime
@@ -15,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from bot.bearer import CHALLENGE, bearer_ok
 from bot.cases import photos
 from bot.cases.lifecycle import STATUSES, TransitionError
 from bot.cases.models import Attachment, Callback, Case, Upload
@@ -52,10 +52,9 @@ async def api_guard(request: web.Request, handler):  # type: ignore[no-untyped-d
         return await handler(request)
     if request.path != "/api/v1/openapi.json":
         expected = request.app[TOKEN_KEY]
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+        if not bearer_ok(request.headers.get("Authorization"), expected):
             response = error(401, "missing or invalid bearer token")
-            response.headers["WWW-Authenticate"] = 'Bearer realm="balie"'
+            response.headers["WWW-Authenticate"] = CHALLENGE
             return response
     try:
         return await handler(request)

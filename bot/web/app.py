@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(_http_session)
     store = CaseStore.from_url(settings.database_url)
     api.setup(app, store, settings.api_token())
-    push.setup(app, settings.rasa_url)
+    push.setup(app, settings)
     chat.setup(app, settings, store, TEMPLATES)  # the website chat widget and /demo
     staff.setup(app, settings, store, TEMPLATES)  # /staff console, /models model server
     # Forgetting residents; the purge every BALIE_PURGE_INTERVAL_MINUTES.

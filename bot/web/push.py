@@ -19,6 +19,8 @@ import logging
 import aiohttp
 from aiohttp import web
 
+from bot.settings import Settings
+
 log = logging.getLogger(__name__)
 
 # Balie's channel name (as in a case's `melder`) -> Rasa's output channel name. A REST
@@ -27,8 +29,9 @@ OUTPUT_CHANNELS: dict[str, str | None] = {"web": "balie_web", "telegram": "teleg
 
 
 class StatusPusher:
-    def __init__(self, rasa_url: str) -> None:
-        self.rasa_url = rasa_url.rstrip("/")
+    def __init__(self, settings: Settings) -> None:
+        self.rasa_url = settings.rasa_url
+        self.auth = settings.rasa_auth()  # Rasa's API answers nobody anonymous
         self._tasks: set[asyncio.Task[bool]] = set()
         self._http: aiohttp.ClientSession | None = None
 
@@ -54,7 +57,7 @@ class StatusPusher:
         if kanaal not in OUTPUT_CHANNELS or self._http is None:
             return False
         channel = OUTPUT_CHANNELS[kanaal]
-        params = {"output_channel": channel} if channel else {}
+        params = {**self.auth, **({"output_channel": channel} if channel else {})}
         url = f"{self.rasa_url}/conversations/{sender}/trigger_intent"
         body = {"name": "EXTERNAL_status_gewijzigd", "entities": {"zaaknummer": identificatie}}
         try:
@@ -70,8 +73,8 @@ class StatusPusher:
 PUSHER_KEY = web.AppKey("status_pusher", StatusPusher)
 
 
-def setup(app: web.Application, rasa_url: str) -> None:
-    pusher = StatusPusher(rasa_url)
+def setup(app: web.Application, settings: Settings) -> None:
+    pusher = StatusPusher(settings)
     app[PUSHER_KEY] = pusher
 
     async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]

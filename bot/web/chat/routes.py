@@ -24,24 +24,21 @@ from urllib.parse import urlsplit
 import jinja2
 from aiohttp import WSMsgType, web
 
+from bot import resident_input
+from bot.bearer import same_secret
 from bot.cases import photos
 from bot.cases.models import utcnow
 from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
 from bot.observability import metrics
 from bot.privacy import selfservice
+from bot.resident_input import MAX_LENGTH
 from bot.settings import Settings
 from bot.web import bus as instance_bus
 from bot.web.chat import forget
 from bot.web.chat.hub import Connection, Hub
 from bot.web.chat.log import BOT, RESIDENT, ChatLog, Conversation, RateLimited
-from bot.web.chat.protocol import (
-    CALLBACK_PATH,
-    MAX_LENGTH,
-    SECRET_HEADER,
-    channel_secret,
-    secret_ok,
-)
+from bot.web.chat.protocol import CALLBACK_PATH, SECRET_HEADER, channel_secret
 from bot.web.chat.relay import RasaRelay, RasaUnavailable
 
 log = logging.getLogger(__name__)
@@ -73,10 +70,8 @@ def notice(code: str) -> str:
     """The Dutch text of an error the widget shows."""
     telefoon = gemeente_settings().get("telefoon", "14 0123")
     return {
-        "te_lang": (
-            f"Uw bericht is te lang. Gebruikt u maximaal {MAX_LENGTH} tekens? "
-            "U kunt het ook in twee berichten sturen."
-        ),
+        resident_input.TOO_LONG.code: resident_input.TOO_LONG.text,
+        resident_input.NOT_OFFERED.code: resident_input.NOT_OFFERED.text,
         "te_snel": (
             "U stuurt veel berichten kort na elkaar. "
             "Wacht u even een minuut en probeert u het dan opnieuw."
@@ -284,8 +279,17 @@ class ChatServer:
         if not isinstance(text, str) or not text.strip():
             raise BadFrame
         text = text.strip()
-        if len(text) > MAX_LENGTH:
-            raise BadFrame("te_lang")
+        button = frame.get("button") is True
+        if not button:
+            text = text.lstrip("/") or text  # typed text is never an intent payload
+        # The same rules as on every channel (bot/resident_input.py): the length, and a
+        # button's payload only if Balie offered it (payloads can name any intent,
+        # including the EXTERNAL_ ones Balie's own services send).
+        refused = await resident_input.refusal(
+            text, lambda payload: self.log.offered(conn.session_id, payload)
+        )
+        if refused:
+            raise BadFrame(refused.code)
         label = frame.get("label")
         if label is not None and not (isinstance(label, str) and 0 < len(label) <= 200):
             raise BadFrame
@@ -296,20 +300,14 @@ class ChatServer:
             return
         if await self.log.sent_since(conn.session_id, utcnow() - RATE_WINDOW) >= RATE_LIMIT:
             raise BadFrame("te_snel")  # early, before checking buttons; append checks again
-        if frame.get("button") is True:
-            # A button's payload goes to Rasa only if Balie offered it (payloads can
-            # name any intent, including the EXTERNAL_ ones Balie's own services send).
-            if not await self.log.offered(conn.session_id, text):
-                raise BadFrame
+        if button:
             if text in (selfservice.YES, selfservice.NO):  # answered here, not by Rasa
                 return await forget.answer(
                     self, conn, message_id, label or text, text == selfservice.YES
                 )
-        else:
-            if selfservice.is_command(text):
-                await forget.ask(self, conn, message_id, text)
-                return None
-            text = text.lstrip("/") or text  # typed text is never an intent payload
+        elif selfservice.is_command(frame["text"].strip()):
+            await forget.ask(self, conn, message_id, frame["text"].strip())
+            return None
         try:
             stored = await self.log.append(
                 conn.session_id,
@@ -354,7 +352,7 @@ class ChatServer:
     # --- Rasa's callback -------------------------------------------------------------------
 
     async def callback(self, request: web.Request) -> web.Response:
-        if not secret_ok(request.headers.get(SECRET_HEADER), self.secret):
+        if not same_secret(request.headers.get(SECRET_HEADER), self.secret):
             return web.json_response({"error": "missing or wrong channel secret"}, status=401)
         raw = await request.content.read(MAX_CALLBACK + 1)
         try:
