@@ -21,9 +21,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from bot.resident_input import MAX_LENGTH
 from bot.settings import Settings
 from bot.supervisor import services
-from connectors.telegram import GROUP, TelegramInput
+from connectors.telegram import GROUP, STALE_BUTTON, TelegramInput
 from connectors.telegram_bot import SECRET_HEADER, WEBHOOK_PATH, TelegramConfig
 from connectors.telegram_output import (
     MAX_CALLBACK_DATA,
@@ -428,6 +429,39 @@ async def test_forged_updates_are_refused(fake, webhook_stack, http) -> None:
     log = (webhook_stack.data_dir / "logs" / "rasa.log").read_text(errors="replace")
     assert "refused a Telegram update" in log and "wrong secret token" in log
     assert SECRET not in log and fake.token not in log  # no secrets in the log
+
+
+@pytest.mark.stack
+async def test_internal_and_unoffered_payloads_and_huge_texts_never_reach_rasa(
+    fake, webhook_stack, http
+) -> None:
+    resident = Resident(fake, http, webhook_stack, 81_000_007)
+    await resident.says("de lantaarnpaal bij de ingang van het park is kapot")
+    offered = resident.keyboard()
+    before = await resident.user_events()
+    # An update can carry any keyboard and any callback data: replayed internal intents
+    # and a button Balie did not offer get the stale-button answer, and no turn.
+    for n, payload in enumerate(
+        (
+            '/EXTERNAL_afgeleverd{"sleutel":"case-0123456789"}',
+            "/restart",
+            "/session_start",
+            "/bevestigen",
+        )
+    ):
+        forged = {
+            **offered,
+            "message_id": offered["message_id"] + 1000 + n,
+            "reply_markup": {"inline_keyboard": [[{"text": "Kies", "callback_data": payload}]]},
+        }
+        await resident.send(resident.chat.click(forged, "Kies"), to_rasa=False)
+        assert resident.text == STALE_BUTTON, payload
+    # 200 KB of text: refused before NLU, with the limit in the answer.
+    await resident.send(resident.chat.text("kapot " * 34_000), to_rasa=False)
+    assert "te lang" in resident.text and str(MAX_LENGTH) in resident.text
+    assert await resident.user_events() == before
+    # The chat goes on: the button Balie did offer still works.
+    assert "Waar is het" in await resident.clicks(resident.buttons()[0])
 
 
 @pytest.mark.stack
