@@ -29,9 +29,12 @@ def offered_payloads(tracker: DialogueStateTracker | None) -> set[str]:
 
 
 async def check(agent: Any, sender: str, text: str) -> Refusal | None:
-    """Why this message from `sender` must not reach Rasa, or None."""
+    """Why this message from `sender` must not reach Rasa, or None. Without an agent
+    (Rasa still starting) nothing counts as offered."""
 
     async def offered(payload: str) -> bool:
+        if agent is None:
+            return False
         tracker = await agent.tracker_store.retrieve(sender)
         return payload in offered_payloads(tracker)
 

@@ -101,11 +101,12 @@ class BalieRestInput(RestInput):
         if TELEGRAM_SENDER.match(sender):
             return _error(403, OTHER_CHANNEL.code, OTHER_CHANNEL.text)
         rasa = agent(request)
-        if rasa is None or not rasa.is_ready():
-            return _error(503, "Rasa is starting; try again shortly")
         refused = await guard.check(rasa, sender, text)
-        if refused is None and await guard.channels_of(rasa, sender) - {self.name(), ""}:
-            refused = OTHER_CHANNEL
+        if refused is None:
+            if rasa is None or not rasa.is_ready():
+                return _error(503, "Rasa is starting; try again shortly")
+            if await guard.channels_of(rasa, sender) - {self.name(), ""}:
+                refused = OTHER_CHANNEL
         if refused:
             return _error(STATUS.get(refused.code, 403), refused.code, refused.text)
         return None

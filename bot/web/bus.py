@@ -271,6 +271,7 @@ def _warn_unshared_secrets() -> None:
     for name, what in (
         ("BALIE_API_TOKEN", "the Case API token and the widget channel secret"),
         ("BALIE_SECRET_KEY", "the key of the staff console's session cookies"),
+        ("BALIE_RASA_TOKEN", "the token of Rasa's HTTP API and the action server"),
     ):
         if not os.environ.get(name):
             log.warning(
