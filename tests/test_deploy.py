@@ -184,11 +184,15 @@ def test_rasa_is_public_only_under_webhooks(directory: Path) -> None:
         assert reaches_rasa == (path in PUBLIC_RASA_PATHS), path
     for service in (d for d in docs if d["kind"] == "Service"):
         assert service["spec"].get("type", "ClusterIP") == "ClusterIP", service["metadata"]
-    # Inside the cluster only the web app, the ingress controller and Prometheus get in.
+    # Inside the cluster only the web app, the action servers (delivery notices), the
+    # ingress controller and Prometheus get in.
     policy = manifests.find(docs, "NetworkPolicy", "balie-rasa")
     peers = [peer for rule in policy["spec"]["ingress"] for peer in rule["from"]]
     pods = [p["podSelector"]["matchLabels"] for p in peers if "podSelector" in p]
-    assert pods == [{"app.kubernetes.io/name": "balie", "app.kubernetes.io/component": "web"}]
+    assert pods == [
+        {"app.kubernetes.io/name": "balie", "app.kubernetes.io/component": component}
+        for component in ("web", "actions")
+    ]
     assert manifests.find(docs, "NetworkPolicy", "balie-default-deny-ingress") is not None
 
 
