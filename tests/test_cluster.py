@@ -46,7 +46,7 @@ REDIS_DB = 7  # the tests' own Redis database, emptied before the cluster starts
 MELDING = [
     "ik wil een melding doen",
     "er ligt een grote berg grofvuil naast de container",
-    '/kies_categorie{"categorie":"grofvuil"}',
+    '/informeren{"categorie":"grofvuil"}',  # the button Balie offers for it
     "Marktplein 3",
     "vanochtend rond 8 uur",
     "nee",  # no photo
