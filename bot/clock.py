@@ -53,5 +53,21 @@ def local_iso(value: datetime | None) -> str | None:
 
 
 def local_text(value: datetime) -> str:
-    """'21-11-2026 23:00', local time as Dutch readers expect it."""
-    return local(value).strftime("%d-%m-%Y %H:%M")
+    """'21-11-2026 23:00', local time as Dutch readers expect it.
+
+    In the autumn hour that happens twice the clock time alone is ambiguous, so it says
+    which one: '25-10-2026 02:30 (zomertijd)' came an hour before '... 02:30 (wintertijd)'.
+    """
+    moment = local(value)
+    text = moment.strftime("%d-%m-%Y %H:%M")
+    if _repeated(moment):
+        text += " (zomertijd)" if moment.dst() else " (wintertijd)"
+    return text
+
+
+def _repeated(moment: datetime) -> bool:
+    """Does this wall-clock time happen twice (the hour the clocks go back)?"""
+    other = moment.replace(fold=1 - moment.fold)
+    return other.utcoffset() != moment.utcoffset() and (
+        as_utc(other).astimezone(moment.tzinfo).replace(tzinfo=None) == moment.replace(tzinfo=None)
+    )

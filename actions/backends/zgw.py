@@ -59,7 +59,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -267,7 +267,7 @@ class ZgwBackend(LedgerBackend):
                 parts.append(f"Locatie volgens melder: {loc.omschrijving}")
         if case.tijdstip:
             # The Zaken API has no field for when it happened: staff read it here, local time.
-            parts.append(f"Tijdstip: {clock.local_text(case.tijdstip)}")
+            parts.append(f"Tijdstip volgens melder: {clock.local_text(case.tijdstip)}")
         if case.categorie:
             parts.append(f"Categorie: {case.categorie}")
         parts.append(f"Via Balie ({case.kanaal}).")
@@ -298,8 +298,8 @@ class ZgwBackend(LedgerBackend):
             existing = await self.ledger.by_key(case.idempotency_key)
             if existing is not None:
                 return self._receipt_status(existing)
-            now = datetime.now(timezone.utc)
-            today = clock.local(now).date().isoformat()  # ZGW dates are Dutch dates
+            now = clock.now()
+            today = now.date().isoformat()  # ZGW dates are the gemeente's local dates
             payload = self.zaak_payload(case, today)
             _, zaak = await self._request(
                 "POST", f"{self.zaken_url}/zaken", json_body=payload, ok=(201,)
