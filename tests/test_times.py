@@ -32,18 +32,10 @@ from bot.cases.db import alembic_config, sync_url
 from bot.cases.store import CaseStore
 from tests.conftest import free_port
 from tests.staff_helpers import Client, create_users, settings_in, web_app
+from tests.test_case_api import AUTH, MELDING, TOKEN
 
 AMS = ZoneInfo("Europe/Amsterdam")
 UTC = timezone.utc
-TOKEN = "test-token-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-MELDING = {
-    "type": "melding",
-    "omschrijving": "De lantaarnpaal bij de speeltuin brandt niet meer.",
-    "categorie": "straatverlichting-openbare-klok",
-    "locatie": {"straat": "Parklaan", "huisnummer": "12"},
-    "kanaal": "rest",
-}
 
 
 class Web:
