@@ -12,7 +12,6 @@ import re
 from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -21,11 +20,11 @@ from rasa_sdk.types import DomainDict
 
 from actions import common
 from actions.announce import ANNOUNCEMENTS
+from bot import clock
 from bot.nlu.adres import parse_adres
 from bot.nlu.patterns import find_emails, find_telefoonnummers
 from bot.nlu.tijdstip import is_terugkerend, parse_tijdstip, weet_niet
 
-TZ = ZoneInfo("Europe/Amsterdam")
 # Words that say "I want to report/request" without saying what.
 GENERIC = set(
     """ik wij we wil wilde willen wou zou graag een de het iets melding melden
@@ -82,8 +81,9 @@ def locatie_from(tracker: Tracker, text: str) -> dict[str, Any] | None:
     return {k: v for k, v in vars(adres).items() if v}
 
 
-def tijdstip_from(text: str) -> dict[str, Any] | None:
-    found = parse_tijdstip(text, datetime.now(TZ))
+def tijdstip_from(text: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """The slot value: the moment with its local offset, and how the resident is told it."""
+    found = parse_tijdstip(text, now or clock.now(), clock.zone())
     if found:
         return {"iso": found.start.isoformat(), "tekst": found.tekst}
     return None

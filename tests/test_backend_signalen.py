@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any
 
 import aiohttp
@@ -339,3 +340,21 @@ async def test_point_outside_the_box_is_sent_once(fake, backend) -> None:
     with pytest.raises(BackendRejected, match="bounding box"):
         await backend.create_case(melding(locatie=replace(UTRECHT, lat=48.8566, lon=2.3522)))
     assert len(fake[0].received) == 1
+
+
+async def test_incident_time_is_sent_with_the_local_offset(fake, backend) -> None:
+    """incident_date_start is ISO 8601 with an offset: the gemeente's, on both sides of DST."""
+    signalen, _ = fake
+    for utc in (
+        (2026, 11, 21, 22, 0),
+        (2026, 7, 1, 9, 15),
+        (2026, 10, 25, 0, 30),
+        (2026, 10, 25, 1, 30),
+    ):
+        await backend.create_case(melding(tijdstip=datetime(*utc, tzinfo=timezone.utc)))
+    assert [s["incident_date_start"] for s in signalen.signals.values()] == [
+        "2026-11-21T23:00:00+01:00",
+        "2026-07-01T11:15:00+02:00",
+        "2026-10-25T02:30:00+02:00",  # the autumn hour twice: told apart by the offset
+        "2026-10-25T02:30:00+01:00",
+    ]

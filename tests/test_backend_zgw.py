@@ -9,7 +9,9 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import jwt
@@ -26,6 +28,7 @@ from actions.backends.base import (
 )
 from actions.backends.ledger import Ledger
 from actions.backends.zgw import ZgwBackend, ZgwConfig, elfproef
+from bot import clock
 from bot.cases.db import migrate
 from tests.fakes import LoopbackServer, serve
 from tests.fakes.zgw import FakeZgw
@@ -305,3 +308,26 @@ async def test_the_fake_enforces_the_real_rules(fake, backend) -> None:
             headers=auth(),
         ) as resp:
             assert resp.status == 400 and "taal" in await resp.text()
+
+
+async def test_dates_are_dutch_dates_and_the_incident_time_is_local(
+    fake, db_url, monkeypatch
+) -> None:
+    """At 23:30 UTC on 21 November it is already the 22nd in the gemeente (clock injected)."""
+    zgw, _ = fake
+    moment = datetime(2026, 11, 21, 23, 30, tzinfo=timezone.utc)
+    monkeypatch.setattr(clock, "now", lambda: moment.astimezone(ZoneInfo("Europe/Amsterdam")))
+    backend = ZgwBackend(config(zgw), Ledger.from_url(db_url))
+    try:
+        created = await backend.create_case(
+            case(tijdstip=datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc))
+        )
+        receipt = await backend.ledger.find(created.identificatie)
+    finally:
+        await backend.close()
+    [zaak] = zgw.zaken.values()
+    assert zaak["startdatum"] == zaak["registratiedatum"] == "2026-11-22"
+    assert "Tijdstip volgens melder: 21-11-2026 23:00" in zaak["toelichting"]
+    [status] = zgw.statussen.values()
+    assert datetime.fromisoformat(status["datumStatusGezet"]) == moment
+    assert receipt.aangemaakt_op == moment and created.aangemaakt_op == moment

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
@@ -150,6 +151,20 @@ async def test_filters_and_paging(store) -> None:
     assert all(c.kanaal == "web" for c in page)
     found, total = await store.list(Filters(zoek="BANKJE"))
     assert total == 1 and found[0].type == "verzoek"
+
+
+async def test_moments_are_kept_as_instants_and_read_back_in_utc(store) -> None:
+    """SQLite dropped the offset: 23:00+01:00 was read back as 23:00 UTC."""
+    case, _, _ = await store.create(CaseIn(**MELDING | {"tijdstip": "2026-11-21T23:00:00+01:00"}))
+    case = await store.get(case.identificatie)
+    assert case.tijdstip == datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc)
+    moments = [case.tijdstip, case.aangemaakt_op, case.gewijzigd_op, case.history[0].op]
+    assert all(m.utcoffset() == timedelta(0) for m in moments)
+    # Filters compare instants, whatever offset they are given in.
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    earlier = (case.aangemaakt_op - timedelta(minutes=30)).astimezone(amsterdam)
+    assert (await store.list(Filters(since=earlier)))[1] == 1
+    assert (await store.list(Filters(since=earlier + timedelta(hours=1))))[1] == 0
 
 
 @pytest.mark.parametrize(

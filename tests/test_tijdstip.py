@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,6 +22,10 @@ def at(text: str, now: datetime = NOW) -> Tijdstip:
 
 def moment(result: Tijdstip) -> str:
     return result.start.strftime("%Y-%m-%d %H:%M")
+
+
+def utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)
 
 
 # (text, expected start, expected precisie)
@@ -244,7 +248,8 @@ def test_never_in_the_future_at_any_hour() -> None:
     for now in nows:
         for text, _, _ in CASES:
             result = parse_tijdstip(text, now)
-            assert result is None or result.start <= now, (text, now, result)
+            # In UTC: datetimes of one zone compare by their digits, blind to clock changes.
+            assert result is None or utc(result.start) <= utc(now), (text, now, result)
 
 
 @pytest.mark.parametrize(
@@ -355,6 +360,53 @@ def test_timezone_and_dst() -> None:
     result = at("gisteravond om 23:00", now)
     assert result.start.utcoffset().total_seconds() == 2 * 3600
     assert at("vanochtend om 9 uur", now).start.utcoffset().total_seconds() == 3600
+
+
+def test_nu_at_a_fixed_moment_keeps_the_local_offset() -> None:
+    result = at("nu net", datetime(2026, 11, 21, 16, 4, 31, tzinfo=AMS))
+    assert result.start.isoformat() == "2026-11-21T16:04:00+01:00"
+    assert result.tekst == "vandaag om 16:04"
+
+
+def test_now_in_another_zone_is_read_in_the_municipality_s() -> None:
+    """A server clock in UTC must not move "gisteravond" or "om 23 uur" by an hour."""
+    now = datetime(2026, 11, 21, 23, 30, tzinfo=timezone.utc)  # 00:30 on the 22nd in NL
+    assert at("nu", now).start.isoformat() == "2026-11-22T00:30:00+01:00"
+    assert at("gisteravond om 23 uur", now).start.isoformat() == "2026-11-21T23:00:00+01:00"
+
+
+def test_spring_forward() -> None:
+    """Summer time starts on 29 March 2026: 02:00 winter time becomes 03:00 summer time."""
+    morning = datetime(2026, 3, 29, 9, 0, tzinfo=AMS)
+    assert at("gisteravond om 23 uur", morning).start.isoformat() == "2026-03-28T23:00:00+01:00"
+    assert at("vanochtend om 8 uur", morning).start.isoformat() == "2026-03-29T08:00:00+02:00"
+    # 02:30 never showed on a clock that day: it is read on the clock before the change.
+    skipped = at("vannacht om half 3", morning)
+    assert skipped.start.isoformat() == "2026-03-29T03:30:00+02:00"
+    assert utc(skipped.start) == datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc)
+    # Ten real minutes before 03:05 summer time is 01:55 winter time.
+    just_after = datetime(2026, 3, 29, 3, 5, tzinfo=AMS)
+    assert at("10 minuten geleden", just_after).start.isoformat() == "2026-03-29T01:55:00+01:00"
+
+
+def test_fall_back_the_hour_that_happens_twice() -> None:
+    """Summer time ends on 25 October 2026: 02:00-03:00 happens first at +02:00, then at +01:00.
+
+    The rule is the parser's rule for every clock time: its most recent past occurrence.
+    """
+    morning = datetime(2026, 10, 25, 9, 0, tzinfo=AMS)
+    assert at("vannacht om half 3", morning).start.isoformat() == "2026-10-25T02:30:00+01:00"
+    # Asked during the first 02:45 (summer time): only the first 02:30 has happened.
+    first_pass = datetime(2026, 10, 25, 2, 45, tzinfo=AMS)
+    assert at("om half 3", first_pass).start.isoformat() == "2026-10-25T02:30:00+02:00"
+    # Asked at the second 02:10 (winter time): the second 02:30 is still to come.
+    second_pass = datetime(2026, 10, 25, 2, 10, fold=1, tzinfo=AMS)
+    assert at("om half 3", second_pass).start.isoformat() == "2026-10-25T02:30:00+02:00"
+    assert at("om 2 uur", second_pass).start.isoformat() == "2026-10-25T02:00:00+01:00"
+    assert at("gisteravond om 23 uur", morning).start.isoformat() == "2026-10-24T23:00:00+02:00"
+    # Ten real minutes before 02:05 winter time is 02:55 summer time.
+    after = datetime(2026, 10, 25, 2, 5, fold=1, tzinfo=AMS)
+    assert at("10 minuten geleden", after).start.isoformat() == "2026-10-25T02:55:00+02:00"
 
 
 def test_naive_now_is_taken_as_amsterdam() -> None:

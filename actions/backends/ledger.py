@@ -30,7 +30,7 @@ from actions.backends.base import CaseStatus, NewCase
 from bot.cases import codes
 from bot.cases.db import create_engine, session_factory
 from bot.cases.models import ExternalCase, utcnow
-from bot.cases.store import PREFIX, allocate, aware
+from bot.cases.store import PREFIX, allocate
 
 log = logging.getLogger(__name__)
 
@@ -137,19 +137,13 @@ class Ledger:
             query = query.where(ExternalCase.backend == backend)
         query = query.order_by(ExternalCase.aangemaakt_op.desc(), ExternalCase.id.desc())
         async with self.sessions() as session:
-            rows = list((await session.execute(query)).scalars())
-        for row in rows:
-            row.aangemaakt_op = aware(row.aangemaakt_op)
-        return rows
+            return list((await session.execute(query)).scalars())
 
     async def _one(self, condition: sa.sql.ColumnElement) -> ExternalCase | None:
         async with self.sessions() as session:
-            row = (
+            return (
                 await session.execute(sa.select(ExternalCase).where(condition))
             ).scalar_one_or_none()
-        if row is not None:
-            row.aangemaakt_op = aware(row.aangemaakt_op)
-        return row
 
 
 class LedgerBackend:

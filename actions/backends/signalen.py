@@ -77,6 +77,7 @@ from actions.backends.base import (
     NewCase,
 )
 from actions.backends.ledger import Ledger, LedgerBackend
+from bot import clock
 from bot.cases.categories import TAXONOMY_FILE
 from bot.cases.categories import load_categories as load_taxonomy
 from bot.cases.db import database_url
@@ -341,9 +342,8 @@ class SignalenBackend(LedgerBackend):
             reporter["email"] = case.contact.email
         if case.contact and case.contact.telefoon and len(case.contact.telefoon) <= PHONE_MAX:
             reporter["phone"] = case.contact.telefoon
-        when = case.tijdstip or datetime.now(timezone.utc)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+        # Signalen takes ISO 8601 with an offset; the local one reads as the resident said it.
+        when = clock.local(case.tijdstip or clock.now())
         return {
             "source": self.source,
             "text": text,

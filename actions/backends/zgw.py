@@ -59,9 +59,8 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import jwt
@@ -76,6 +75,7 @@ from actions.backends.base import (
     NewCase,
 )
 from actions.backends.ledger import Ledger, LedgerBackend
+from bot import clock
 from bot.cases.db import database_url
 from bot.cases.models import ExternalCase
 from bot.settings import Settings
@@ -83,7 +83,6 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 CRS = "EPSG:4326"
-NL = ZoneInfo("Europe/Amsterdam")
 OMSCHRIJVING_MAX = 80
 TOELICHTING_MAX = 1000
 
@@ -266,6 +265,9 @@ class ZgwBackend(LedgerBackend):
                 parts.append(f"Adres: {adres}")
             if loc.omschrijving:
                 parts.append(f"Locatie volgens melder: {loc.omschrijving}")
+        if case.tijdstip:
+            # The Zaken API has no field for when it happened: staff read it here, local time.
+            parts.append(f"Tijdstip volgens melder: {clock.local_text(case.tijdstip)}")
         if case.categorie:
             parts.append(f"Categorie: {case.categorie}")
         parts.append(f"Via Balie ({case.kanaal}).")
@@ -296,8 +298,8 @@ class ZgwBackend(LedgerBackend):
             existing = await self.ledger.by_key(case.idempotency_key)
             if existing is not None:
                 return self._receipt_status(existing)
-            now = datetime.now(timezone.utc)
-            today = now.astimezone(NL).date().isoformat()
+            now = clock.now()
+            today = now.date().isoformat()  # ZGW dates are the gemeente's local dates
             payload = self.zaak_payload(case, today)
             _, zaak = await self._request(
                 "POST", f"{self.zaken_url}/zaken", json_body=payload, ok=(201,)
@@ -436,5 +438,5 @@ class ZgwBackend(LedgerBackend):
             bestandsnaam=name,
             formaat=attachment.content_type,
             data=attachment.data,
-            today=datetime.now(NL).date().isoformat(),
+            today=clock.now().date().isoformat(),
         )

@@ -7,15 +7,41 @@ so the case itself can be shown, exported or kept longer without personal data.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declarative_base, relationship
+
+from bot.clock import as_utc
 
 Base = declarative_base()
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """A moment, stored as UTC on SQLite and PostgreSQL alike, read back as aware UTC.
+
+    SQLite has no time zones: SQLAlchemy writes a datetime's digits and drops its offset,
+    so 23:00+01:00 came back as 23:00 UTC. Converting to UTC before writing makes the
+    stored text the same instant PostgreSQL's timestamptz keeps, and makes comparisons
+    in SQL (filters, retention) compare instants on both.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = as_utc(value)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
 
 
 class Counter(Base):
@@ -43,18 +69,16 @@ class Case(Base):
     lat = sa.Column(sa.Float)
     lon = sa.Column(sa.Float)
     locatie_omschrijving = sa.Column(sa.String(300))
-    tijdstip = sa.Column(sa.DateTime(timezone=True))
+    tijdstip = sa.Column(UtcDateTime)
     kanaal = sa.Column(sa.String(10), nullable=False, index=True)
     melder = sa.Column(sa.String(120), index=True)  # channel identity, e.g. "telegram:12345"
     controlecode_hash = sa.Column(sa.String(200), nullable=False)
     idempotency_key = sa.Column(sa.String(100), unique=True)
-    aangemaakt_op = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True
-    )
-    gewijzigd_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+    gewijzigd_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
     # Wrong controlecodes for this case in the current window: guessing locks it for a while.
     inzage_fouten = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
-    inzage_fout_sinds = sa.Column(sa.DateTime(timezone=True))
+    inzage_fout_sinds = sa.Column(UtcDateTime)
 
     history = relationship(
         "StatusChange", order_by="StatusChange.id", back_populates="case", lazy="selectin"
@@ -72,7 +96,7 @@ class StatusChange(Base):
     status = sa.Column(sa.String(20), nullable=False)
     toelichting = sa.Column(sa.Text)  # note for the resident
     door = sa.Column(sa.String(120), nullable=False)  # who: "melder", a staff user, "api"
-    op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
     case = relationship("Case", back_populates="history")
 
 
@@ -83,7 +107,7 @@ class Contact(Base):
     naam = sa.Column(sa.String(120))
     email = sa.Column(sa.String(254))
     telefoon = sa.Column(sa.String(20))
-    toestemming_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    toestemming_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
     case = relationship("Case", back_populates="contact")
 
 
@@ -96,7 +120,7 @@ class Attachment(Base):
     grootte = sa.Column(sa.Integer, nullable=False)
     sha256 = sa.Column(sa.String(64), nullable=False)
     data = sa.Column(sa.LargeBinary, nullable=False)
-    aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
     case = relationship("Case", back_populates="attachments")
 
 
@@ -113,9 +137,7 @@ class Callback(Base):
     melder = sa.Column(sa.String(120))
     status = sa.Column(sa.String(20), nullable=False, default="open")
     idempotency_key = sa.Column(sa.String(100), unique=True)
-    aangemaakt_op = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True
-    )
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
 
 
 class ExternalCase(Base):
@@ -137,7 +159,7 @@ class ExternalCase(Base):
     melder = sa.Column(sa.String(120), index=True)
     controlecode_hash = sa.Column(sa.String(200), nullable=False)
     idempotency_key = sa.Column(sa.String(100), unique=True)
-    aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
 
 
 class Upload(Base):
@@ -153,9 +175,7 @@ class Upload(Base):
     content_type = sa.Column(sa.String(40), nullable=False)
     grootte = sa.Column(sa.Integer, nullable=False)
     data = sa.Column(sa.LargeBinary, nullable=False)
-    aangemaakt_op = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True
-    )
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
 
 
 class ChatSession(Base):
@@ -170,10 +190,10 @@ class ChatSession(Base):
     sender = sa.Column(sa.String(40), nullable=False, unique=True)
     # Last sequence number handed out: the row lock on it orders concurrent appends.
     laatste_seq = sa.Column(sa.Integer, nullable=False, default=0)
-    aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
-    actief_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
-    gewist_op = sa.Column(sa.DateTime(timezone=True))  # "gesprek wissen": late replies are dropped
-    uploads_sinds = sa.Column(sa.DateTime(timezone=True))
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    actief_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+    gewist_op = sa.Column(UtcDateTime)  # "gesprek wissen": late replies are dropped
+    uploads_sinds = sa.Column(UtcDateTime)
     uploads = sa.Column(sa.Integer, nullable=False, default=0)
 
 
@@ -197,7 +217,7 @@ class ChatEntry(Base):
     afzender = sa.Column(sa.String(10), nullable=False)  # "inwoner" or "balie"
     bericht = sa.Column(sa.Text, nullable=False)  # JSON: text, buttons, ...
     bericht_id = sa.Column(sa.String(64))
-    aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
 
 
 class StatusOptOut(Base):
@@ -208,7 +228,7 @@ class StatusOptOut(Base):
 
     __tablename__ = "status_opt_outs"
     melder = sa.Column(sa.String(120), primary_key=True)
-    aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
 
 
 class StaffUser(Base):
@@ -225,10 +245,10 @@ class StaffUser(Base):
     rollen = sa.Column(sa.String(100), nullable=False)  # comma-separated
     actief = sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
     mislukte_pogingen = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
-    geblokkeerd_tot = sa.Column(sa.DateTime(timezone=True))
+    geblokkeerd_tot = sa.Column(UtcDateTime)
     sessie_versie = sa.Column(sa.Integer, nullable=False, default=1, server_default="1")
-    aangemaakt_op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
-    laatst_ingelogd_op = sa.Column(sa.DateTime(timezone=True))
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    laatst_ingelogd_op = sa.Column(UtcDateTime)
 
 
 class InboxReview(Base):
@@ -243,7 +263,7 @@ class InboxReview(Base):
     besluit = sa.Column(sa.String(20), nullable=False)  # bevestigd, gecorrigeerd, verworpen
     intent = sa.Column(sa.String(120))
     door = sa.Column(sa.String(64), nullable=False)
-    op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
 
 
 class StaffLogEntry(Base):
@@ -251,7 +271,7 @@ class StaffLogEntry(Base):
 
     __tablename__ = "staff_log"
     id = sa.Column(sa.Integer, primary_key=True)
-    op = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
     door = sa.Column(sa.String(64), nullable=False)
     actie = sa.Column(sa.String(40), nullable=False, index=True)
     onderwerp = sa.Column(sa.String(200))

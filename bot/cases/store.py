@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -34,13 +34,6 @@ LOCK_AFTER = 10
 LOCK_WINDOW = timedelta(hours=1)
 # A photo waits this long for its case (a resident may take a while to finish the form).
 UPLOAD_TTL = timedelta(hours=24)
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything in Balie is stored as UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 @dataclass(frozen=True)
@@ -233,7 +226,7 @@ class CaseStore:
         if melder and case.melder == melder:
             return case
         now = utcnow()
-        since = aware(case.inzage_fout_sinds)
+        since = case.inzage_fout_sinds
         in_window = since is not None and now - since < LOCK_WINDOW
         code = codes.normalize_code(controlecode or "")
         if not code or (in_window and case.inzage_fouten >= LOCK_AFTER):

@@ -6,6 +6,12 @@ recent past occurrence, a weekday the most recent such day, a date without a yea
 recent past occurrence. An expression that can only mean the future ("vanavond" at 14:30,
 "morgen") gives None.
 
+Clock changes: a clock time in the autumn hour that happens twice is its most recent past
+occurrence like any other ("vannacht om half 3" on 25 October 2026 at 09:00 is 02:30 winter
+time, +01:00; asked at 02:45 summer time it is 02:30 summer time); a time in the skipped
+spring hour is read on the clock before the change (02:30 on 29 March 2026 is 03:30 summer
+time). "10 minuten geleden" counts real minutes.
+
 Recurring nuisance ("elke avond", "al weken") is not one moment: `is_terugkerend` tells the
 form to keep it as free text, and `parse_tijdstip` returns None for it unless the text also
 names a specific day ("al weken, gisteravond weer om 11 uur"). `weet_niet` recognises "I don't
@@ -19,7 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from difflib import get_close_matches
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -698,8 +704,35 @@ def _nachtelijke_avond(anker: _Dag, klok: _Klok | None) -> _Dag:
     return _Dag(tuple(d + timedelta(days=1) for d in anker.dagen), None, anker.expliciet)
 
 
+def _echt(moment: datetime) -> datetime:
+    """The moment as the zone's clocks really showed it (a time in the spring gap moves on)."""
+    return moment.astimezone(timezone.utc).astimezone(moment.tzinfo)
+
+
+def _utc(moment: datetime) -> datetime:
+    # Datetimes in one zone compare by their digits, ignoring `fold`: compare in UTC.
+    return moment.astimezone(timezone.utc)
+
+
+def _echte_momenten(dag: date, tijd: time, zone: tzinfo | None) -> list[datetime]:
+    """The moments a clock time on a day names, latest first.
+
+    In the autumn hour that happens twice (02:30 on 25 October 2026) that is two moments;
+    a time in the skipped spring hour (02:30 on 29 March 2026) is read on the clock as it
+    was before the change, so 03:30 summer time.
+    """
+    muur = datetime.combine(dag, tijd)
+    eerste = _echt(muur.replace(tzinfo=zone))
+    tweede = _echt(muur.replace(tzinfo=zone, fold=1))
+    dubbel = eerste.replace(tzinfo=None) == muur == tweede.replace(tzinfo=None)
+    if dubbel and eerste.utcoffset() != tweede.utcoffset():
+        return [tweede, eerste]
+    return [eerste]
+
+
 def _dt(dag: date, tijd: time, now: datetime) -> datetime:
-    return datetime.combine(dag, tijd, tzinfo=now.tzinfo)
+    """The (earliest) moment of a clock time on a day, in the zone of `now`."""
+    return _echte_momenten(dag, tijd, now.tzinfo)[-1]
 
 
 def _op_dag(anker: _Dag, dagdeel: str | None, klok: _Klok | None, now: datetime) -> datetime | None:
@@ -711,8 +744,9 @@ def _op_dag(anker: _Dag, dagdeel: str | None, klok: _Klok | None, now: datetime)
         else:
             kandidaten = _momenten(dag, dagdeel, klok)
         for kandidaat in kandidaten:
-            if (moment := _dt(*kandidaat, now)) <= now:
-                return moment
+            for moment in _echte_momenten(*kandidaat, now.tzinfo):
+                if _utc(moment) <= _utc(now):
+                    return moment
     return None
 
 
@@ -724,9 +758,10 @@ def _meest_recent(dagdeel: str | None, klok: _Klok | None, now: datetime) -> dat
         if klok is None and dagdeel:
             kandidaten.append(_dt(dag, time(DAGDEEL_START[dagdeel]), now))
         elif klok is not None:
-            kandidaten.extend(_dt(d, t, now) for d, t in _momenten(dag, dagdeel, klok))
-    verleden = [k for k in kandidaten if k <= now]
-    return max(verleden) if verleden else None
+            for d, t in _momenten(dag, dagdeel, klok):
+                kandidaten.extend(_echte_momenten(d, t, now.tzinfo))
+    verleden = [k for k in kandidaten if _utc(k) <= _utc(now)]
+    return max(verleden, key=_utc) if verleden else None
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -821,8 +856,10 @@ def _geleden(s: str, now: datetime) -> Tijdstip | None:
     aantal, eenheid = _aantal(m), m.group(2)
     vandaag = now.date()
     if eenheid in _EENHEID_MINUTEN:
-        moment = now.replace(second=0, microsecond=0)
+        # Counted back in UTC: "10 minuten geleden" just after a clock change is 10 minutes.
+        moment = _utc(now.replace(second=0, microsecond=0))
         moment -= timedelta(minutes=round(aantal * _EENHEID_MINUTEN[eenheid]))
+        moment = moment.astimezone(now.tzinfo)
         precisie: Precisie = "uur" if eenheid in ("uur", "uren") and aantal >= 1 else "minuut"
         benaderd = precisie == "uur"
         return Tijdstip(moment, precisie, _tekst(moment, precisie, None, benaderd, vandaag))
@@ -839,13 +876,13 @@ def _nu(now: datetime) -> Tijdstip:
 # --- entry points --------------------------------------------------------------------------
 
 
-def parse_tijdstip(text: str, now: datetime) -> Tijdstip | None:
+def parse_tijdstip(text: str, now: datetime, zone: ZoneInfo = AMSTERDAM) -> Tijdstip | None:
     """When the incident in `text` happened, never after `now`; None if the text names no time.
 
-    `now` should be timezone-aware (Europe/Amsterdam); a naive `now` is taken as Amsterdam time.
+    Days and clock times are those of `zone` (the municipality's), whatever zone `now` is
+    given in; a naive `now` is taken as that zone's local time. The result is in `zone`.
     """
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=AMSTERDAM)
+    now = (now if now.tzinfo else now.replace(tzinfo=zone)).astimezone(zone)
     s = normalize(text)
     if not s:
         return None

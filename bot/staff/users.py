@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.cases.models import StaffUser, utcnow
-from bot.cases.store import aware
 from bot.staff import passwords
 
 log = logging.getLogger(__name__)
@@ -116,7 +115,7 @@ class Users:
         if user is None or not user.actief:
             await passwords.verify_password(None, password)  # same time as a real check
             return Login(None)
-        locked_until = aware(user.geblokkeerd_tot)
+        locked_until = user.geblokkeerd_tot
         if locked_until and now < locked_until:
             await passwords.verify_password(None, password)
             return Login(None, locked=True)

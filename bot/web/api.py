@@ -19,7 +19,8 @@ from bot.cases import photos
 from bot.cases.lifecycle import STATUSES, TransitionError
 from bot.cases.models import Attachment, Callback, Case, Upload
 from bot.cases.schemas import CallbackIn, CaseIn, InzageIn, StatusIn
-from bot.cases.store import CaseStore, Filters, aware
+from bot.cases.store import CaseStore, Filters
+from bot.clock import as_utc, local_iso, zone
 from bot.nlu.patterns import normalize_zaaknummer
 from bot.observability import metrics
 from bot.privacy.retention import RETENTION_KEY, ForgetIn
@@ -93,10 +94,6 @@ def identificatie_of(request: web.Request) -> str:
     return value
 
 
-def _iso(value: datetime | None) -> str | None:
-    return aware(value).isoformat() if value else None  # type: ignore[union-attr]
-
-
 def attachment_json(case: str, attachment: Attachment) -> dict[str, Any]:
     return {
         "id": attachment.id,
@@ -124,12 +121,17 @@ def case_json(case: Case, *, detail: bool = False) -> dict[str, Any]:
             "lon": case.lon,
             "omschrijving": case.locatie_omschrijving,
         },
-        "tijdstip": _iso(case.tijdstip),
+        "tijdstip": local_iso(case.tijdstip),
         "kanaal": case.kanaal,
-        "aangemaakt_op": _iso(case.aangemaakt_op),
-        "gewijzigd_op": _iso(case.gewijzigd_op),
+        "aangemaakt_op": local_iso(case.aangemaakt_op),
+        "gewijzigd_op": local_iso(case.gewijzigd_op),
         "statusgeschiedenis": [
-            {"status": h.status, "toelichting": h.toelichting, "door": h.door, "op": _iso(h.op)}
+            {
+                "status": h.status,
+                "toelichting": h.toelichting,
+                "door": h.door,
+                "op": local_iso(h.op),
+            }
             for h in case.history
         ],
     }
@@ -153,8 +155,8 @@ def resident_json(case: Case) -> dict[str, Any]:
         "categorie": case.categorie,
         "onderwerp": case.onderwerp,
         "toelichting": notes[-1] if notes else None,
-        "aangemaakt_op": _iso(case.aangemaakt_op),
-        "gewijzigd_op": _iso(case.gewijzigd_op),
+        "aangemaakt_op": local_iso(case.aangemaakt_op),
+        "gewijzigd_op": local_iso(case.gewijzigd_op),
     }
 
 
@@ -167,7 +169,7 @@ def callback_json(callback: Callback) -> dict[str, Any]:
         "onderwerp": callback.onderwerp,
         "kanaal": callback.kanaal,
         "status": callback.status,
-        "aangemaakt_op": _iso(callback.aangemaakt_op),
+        "aangemaakt_op": local_iso(callback.aangemaakt_op),
     }
 
 
@@ -223,11 +225,15 @@ def _since(request: web.Request) -> datetime | None:
     raw = request.query.get("since")
     if raw is None:
         return None
+    if " " in raw[11:]:
+        # An unencoded "+01:00" arrives as " 01:00": the offset was meant.
+        raw = raw[:11] + raw[11:].replace(" ", "+")
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, "'since' must be an ISO date or date-time") from None
-    return aware(value)
+    # Without an offset it is the municipality's local time, as staff would mean it.
+    return as_utc(value if value.tzinfo else value.replace(tzinfo=zone()))
 
 
 @routes.get("/api/v1/cases")

@@ -37,9 +37,19 @@ def _schemas() -> dict[str, Any]:
             "onderwerp": {"type": "string", "nullable": True},
             "omschrijving": {"type": "string"},
             "locatie": {"$ref": "#/components/schemas/LocatieIn"},
-            "tijdstip": {"type": "string", "format": "date-time", "nullable": True},
+            "tijdstip": {
+                "type": "string",
+                "format": "date-time",
+                "nullable": True,
+                "description": "when it happened; sent with an offset, answered in the "
+                "municipality's time zone (the same instant)",
+            },
             "kanaal": {"type": "string", "enum": ["web", "telegram", "rest"]},
-            "aangemaakt_op": {"type": "string", "format": "date-time"},
+            "aangemaakt_op": {
+                "type": "string",
+                "format": "date-time",
+                "description": "every date-time is answered in the municipality's time zone",
+            },
             "gewijzigd_op": {"type": "string", "format": "date-time"},
             "statusgeschiedenis": {"type": "array", "items": {"type": "object"}},
             "contact": {"$ref": "#/components/schemas/ContactIn"},
@@ -88,13 +98,25 @@ PHOTO_BODY = {
 
 @cache
 def document() -> dict[str, Any]:
-    query = [
-        {"name": n, "in": "query", "schema": {"type": "string"}}
-        for n in ("type", "status", "categorie", "kanaal", "melder", "since", "zoek")
-    ] + [
-        {"name": n, "in": "query", "schema": {"type": "integer", "minimum": 1}}
-        for n in ("page", "per_page")
-    ]
+    query = (
+        [
+            {"name": n, "in": "query", "schema": {"type": "string"}}
+            for n in ("type", "status", "categorie", "kanaal", "melder", "zoek")
+        ]
+        + [
+            {
+                "name": "since",
+                "in": "query",
+                "schema": {"type": "string"},
+                "description": "cases made at or after this ISO date or date-time; without an "
+                "offset it is the municipality's local time",
+            }
+        ]
+        + [
+            {"name": n, "in": "query", "schema": {"type": "integer", "minimum": 1}}
+            for n in ("page", "per_page")
+        ]
+    )
     case_ok = {"description": "the case", "content": _json("Case")}
     return {
         "openapi": "3.0.3",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import datetime, time
 from functools import cache
 
 import sqlalchemy as sa
@@ -12,9 +12,10 @@ from bot.cases.categories import Taxonomy, load_categories
 from bot.cases.lifecycle import LABELS, STATUSES, TRANSITIONS, TransitionError
 from bot.cases.models import Callback
 from bot.cases.store import Filters
+from bot.clock import as_utc, zone
 from bot.nlu.patterns import normalize_zaaknummer
 from bot.staff.console.context import console
-from bot.staff.console.render import AMSTERDAM, flash, redirect, render
+from bot.staff.console.render import flash, redirect, render
 from bot.staff.console.security import current_user, requires
 from bot.staff.users import MEDEWERKER
 from bot.web import push
@@ -37,12 +38,12 @@ def _pick(value: str | None, allowed: tuple[str, ...]) -> str | None:
 
 
 def _date(value: str | None) -> datetime | None:
-    """A date from <input type=date>, as the start of that day in Dutch time."""
+    """A date from <input type=date>, as the start of that day in local time."""
     try:
         day = datetime.strptime(value or "", "%Y-%m-%d").date()
     except ValueError:
         return None
-    return datetime.combine(day, time.min, AMSTERDAM).astimezone(timezone.utc)
+    return as_utc(datetime.combine(day, time.min, zone()))
 
 
 def _page(value: str | None) -> int:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp_session import get_session
 
+from bot.clock import local_text
 from bot.staff.console.context import console
 from bot.staff.console.security import USER_KEY, csrf_token, url_for
 from bot.staff.users import BEHEERDER, MEDEWERKER, TRAINER, has_role
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # (title, route name, role) of the menu.
 MENU = [
     ("Zaken", "zaken", MEDEWERKER),
@@ -28,16 +27,14 @@ MENU = [
 
 
 def tijd(value: datetime | float | int | str | None) -> str:
-    """'22-11-2026 14:51' in Dutch time, from a datetime, epoch seconds or ISO text."""
+    """'22-11-2026 14:51' in local time, from a datetime, epoch seconds or ISO text."""
     if value is None or value == "":
         return ""
     if isinstance(value, int | float):
         value = datetime.fromtimestamp(value, timezone.utc)
     elif isinstance(value, str):
         value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
+    return local_text(value)
 
 
 def duur(seconds: float | None) -> str:

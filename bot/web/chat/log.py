@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.cases.models import ChatEntry, ChatSession, utcnow
-from bot.cases.store import aware
 
 RESIDENT, BOT = "inwoner", "balie"
 HISTORY = 200  # messages a freshly loaded page gets at most
@@ -54,7 +53,7 @@ class Entry:
             "type": "message",
             "seq": self.seq,
             "from": "user" if self.afzender == RESIDENT else "bot",
-            "time": aware(self.op).isoformat(),  # type: ignore[union-attr]
+            "time": self.op.isoformat(),
             **self.bericht,
         }
         if self.afzender == RESIDENT and self.bericht_id:
@@ -239,7 +238,7 @@ class ChatLog:
             row = await session.get(ChatSession, session_id, with_for_update=True)
             if row is None:
                 return False
-            since = aware(row.uploads_sinds)
+            since = row.uploads_sinds
             if since is None or now - since > window:
                 row.uploads_sinds, row.uploads = now, 0
             if row.uploads >= limit:
