@@ -36,8 +36,8 @@ from bot.web.chat.protocol import (
     MAX_LENGTH,
     SECRET_HEADER,
     channel_secret,
-    secret_ok,
 )
+from bot.web.inputs import secret_ok
 
 log = logging.getLogger(__name__)
 # A web app restarting or a load balancer switching over: a couple of quick retries.

@@ -7,6 +7,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from bot.cases import photos
 from bot.web.app import create_app
 from tests.conftest import make_settings
 from tests.images import jpeg_bytes, png_bytes
@@ -127,7 +128,7 @@ async def test_photos(api) -> None:
         assert resp.status == 415
     async with api.post(url, data=b"GIF89a....", headers={"Content-Type": "image/gif"}) as resp:
         assert resp.status == 415
-    async with api.post(url, data=b"\xff" * (9 * 1024**2), headers=headers) as resp:
+    async with api.post(url, data=b"\xff" * (photos.MAX_BYTES + 1), headers=headers) as resp:
         assert resp.status == 413
     async with api.post(
         "/api/v1/cases/M-2026-999999/bijlagen", data=png_bytes(), headers=headers

@@ -10,11 +10,11 @@ is the Case API's (BALIE_API_TOKEN): a model contains all training data.
 from __future__ import annotations
 
 import asyncio
-import hmac
 
 from aiohttp import web
 
 from bot.staff.registry import Registry
+from bot.web.inputs import bearer_ok
 
 PATH = "/models/live.tar.gz"
 CHUNK = 1 << 20
@@ -27,8 +27,7 @@ def _matches(header: str, etag: str) -> bool:
 
 def handler(registry: Registry, token: str):  # type: ignore[no-untyped-def]
     async def live_model(request: web.Request) -> web.StreamResponse:
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+        if not bearer_ok(request, token):
             return web.json_response(
                 {"error": "missing or invalid bearer token", "status": 401},
                 status=401,

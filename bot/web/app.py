@@ -17,7 +17,7 @@ from bot.observability import web as observability
 from bot.privacy import retention
 from bot.settings import Settings
 from bot.staff import console as staff
-from bot.web import api, push
+from bot.web import api, errors, push
 from bot.web.chat import routes as chat
 
 TEMPLATES = jinja2.Environment(
@@ -73,17 +73,6 @@ async def security_headers(request: web.Request, handler):  # type: ignore[no-un
     return response
 
 
-@web.middleware
-async def json_errors(request: web.Request, handler):  # type: ignore[no-untyped-def]
-    """Unknown paths and wrong methods answer with JSON under /api and /health."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400 or not request.path.startswith(("/api", "/health")):
-            raise
-        return web.json_response({"error": exc.reason, "status": exc.status}, status=exc.status)
-
-
 async def _http_session(app: web.Application):  # type: ignore[no-untyped-def]
     app[HTTP_KEY] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
     yield
@@ -96,7 +85,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     # Room for one photo upload; JSON bodies have their own, much smaller limit.
     app = web.Application(
         # observe_requests first: it times every request and sees the final status.
-        middlewares=[observability.observe_requests, json_errors, security_headers],
+        middlewares=[observability.observe_requests, errors.guard, security_headers],
         client_max_size=photos.MAX_BYTES + 1024,
     )
     app[SETTINGS_KEY] = settings

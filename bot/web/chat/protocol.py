@@ -16,7 +16,3 @@ MAX_LENGTH = 1000  # characters in one resident's message
 def channel_secret(api_token: str) -> str:
     """A secret for the relay derived from the API token, so the token itself never travels."""
     return hmac.new(api_token.encode(), b"balie-web-channel", hashlib.sha256).hexdigest()
-
-
-def secret_ok(given: str | None, expected: str) -> bool:
-    return hmac.compare_digest((given or "").encode(), expected.encode())
