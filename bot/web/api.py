@@ -341,7 +341,7 @@ async def list_callbacks(request: web.Request) -> web.Response:
 
 
 # Status-message opt-outs (`afmeldingen`) of a resident's chat, e.g. Telegram's /stop.
-MELDER_RE = re.compile(r"[a-z_]{1,20}:[\w.\-]{1,99}")
+MELDER_RE = re.compile(r"[a-z_]{1,20}:[\w.\-]{1,99}", re.ASCII)  # as in the OpenAPI pattern
 
 
 def _melder(request: web.Request) -> str:
