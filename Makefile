@@ -53,9 +53,10 @@ $(AXE): tests/axe/package.json tests/axe/package-lock.json
 deploy-check:
 	bash scripts/validate-deploy.sh
 
-# schemathesis for tests/test_api_fuzz.py, in a venv of its own (.venv-fuzz).
+# schemathesis for tests/test_api_fuzz.py, in a venv of its own: it brings hypothesis
+# and pytest plugins that would load into every run of the main suite.
 fuzz-env:
-	bash scripts/fuzz-env.sh
+	bash scripts/tool-venv.sh .venv-fuzz tests/fuzz/requirements.txt
 
 test: install services browser deploy-check fuzz-env
 	$(PY) -m ruff check .

@@ -1,7 +1,7 @@
 """Property-based fuzzing of the Case API from its own OpenAPI document (schemathesis).
 
 The real web app runs on loopback with a token, on SQLite and PostgreSQL; schemathesis
-(its own venv, .venv-fuzz, made by scripts/fuzz-env.sh) generates valid and invalid
+(its own venv, .venv-fuzz, made by `make fuzz-env`) generates valid and invalid
 requests for every operation in `/api/v1/openapi.json`, with and without the token,
 and fails on any 5xx and on any answer the document does not describe.
 """
@@ -33,7 +33,7 @@ async def test_case_api_survives_fuzzing_from_its_openapi_document(
     db_url, tmp_path, monkeypatch
 ) -> None:
     if not SCHEMATHESIS.exists():
-        pytest.fail("schemathesis is missing: run scripts/fuzz-env.sh (make test does)")
+        pytest.fail("schemathesis is missing: run `make fuzz-env` (make test does)")
     async with serve(db_url, tmp_path, monkeypatch) as (_, settings):
         fuzz = await asyncio.create_subprocess_exec(
             str(SCHEMATHESIS),
