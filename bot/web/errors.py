@@ -2,9 +2,9 @@
 
 Handlers raise `ApiError` for input they refuse. `guard`, the outermost error
 middleware, turns it (and aiohttp's own 4xx under /api and /health) into a JSON body,
-refuses URLs with text no handler can store, answers input that fails to encode or
-decode with a 400 instead of a traceback, and logs whatever else goes wrong as the
-server bug it is (a JSON 500 without details).
+refuses URLs and form fields with text no database can store (NUL, lone surrogates),
+answers input that fails to encode or decode with a 400 instead of a traceback, and
+logs whatever else goes wrong as the server bug it is (a JSON 500 without details).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 JSON_PATHS = ("/api", "/health", "/chat")
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class ApiError(Exception):
@@ -50,11 +51,24 @@ def _url_is_clean(request: web.Request) -> bool:
     )
 
 
+async def _form_is_clean(request: web.Request) -> bool:
+    """A form's fields (the staff console's): read once here, cached for the handler."""
+    if request.method not in ("POST", "PUT", "PATCH") or request.content_type not in FORMS:
+        return True
+    form = await request.post()
+    return all(
+        clean_text(key) and (not isinstance(value, str) or clean_text(value))
+        for key, value in form.items()
+    )
+
+
 @web.middleware
 async def guard(request: web.Request, handler):  # type: ignore[no-untyped-def]
-    if not _url_is_clean(request):
-        return error(400, "the URL contains a NUL character or bytes that are not UTF-8")
     try:
+        if not _url_is_clean(request):
+            return error(400, "the URL contains a NUL character or bytes that are not UTF-8")
+        if not await _form_is_clean(request):
+            return error(400, "a form field contains a NUL character")
         return await handler(request)
     except ApiError as exc:
         return error(exc.status, exc.message, exc.details)
