@@ -9,7 +9,6 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
-from bot.cases import photos
 from bot.cases.db import migrate
 from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
@@ -82,11 +81,12 @@ async def _http_session(app: web.Application):  # type: ignore[no-untyped-def]
 def create_app(settings: Settings | None = None) -> web.Application:
     """The web app on an already migrated database."""
     settings = settings or Settings.from_env()
-    # Room for one photo upload; JSON bodies have their own, much smaller limit.
+    # client_max_size bounds the forms aiohttp parses (the staff console's); JSON and
+    # photos are read by bot.web.bodies.read_body with limits of their own.
     app = web.Application(
         # observe_requests first: it times every request and sees the final status.
         middlewares=[observability.observe_requests, errors.guard, security_headers],
-        client_max_size=photos.MAX_BYTES + 1024,
+        client_max_size=1024**2,
     )
     app[SETTINGS_KEY] = settings
     app.cleanup_ctx.append(_http_session)

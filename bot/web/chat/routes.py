@@ -88,8 +88,7 @@ def notice(code: str) -> str:
         "onleesbaar": "Dit bericht kon niet worden verstuurd. Probeert u het opnieuw.",
         "geen_sessie": "Het gesprek is verlopen. Laadt u de pagina opnieuw.",
         "te_veel_fotos": "U heeft al veel foto's gestuurd. Probeert u het over een uur opnieuw.",
-        "foto_te_groot": f"De foto is te groot. Een foto mag maximaal "
-        f"{photos.MAX_BYTES // 1024**2} MB zijn.",
+        "foto_te_groot": f"De foto is te groot. Een foto mag maximaal {photos.limit_text()} zijn.",
         "geen_foto": "Dit bestand kan niet worden gebruikt. Stuurt u een foto (JPEG, PNG of WebP).",
         "foto_kapot": "Deze foto kan niet worden geopend: het bestand is beschadigd of niet "
         "helemaal verstuurd. Probeert u het opnieuw, of kiest u een andere foto.",
