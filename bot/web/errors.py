@@ -55,7 +55,12 @@ async def _form_is_clean(request: web.Request) -> bool:
     """A form's fields (the staff console's): read once here, cached for the handler."""
     if request.method not in ("POST", "PUT", "PATCH") or request.content_type not in FORMS:
         return True
-    form = await request.post()
+    if request.path.startswith(JSON_PATHS):  # these read raw bodies and refuse forms
+        return True
+    try:
+        form = await request.post()
+    except ValueError:  # e.g. multipart without a boundary
+        return False
     return all(
         clean_text(key) and (not isinstance(value, str) or clean_text(value))
         for key, value in form.items()
@@ -68,7 +73,7 @@ async def guard(request: web.Request, handler):  # type: ignore[no-untyped-def]
         if not _url_is_clean(request):
             return error(400, "the URL contains a NUL character or bytes that are not UTF-8")
         if not await _form_is_clean(request):
-            return error(400, "a form field contains a NUL character")
+            return error(400, "the form cannot be read or a field contains a NUL character")
         return await handler(request)
     except ApiError as exc:
         return error(exc.status, exc.message, exc.details)
