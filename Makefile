@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproje
 # Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 (.python-version) or any python3.10 on PATH.
 PYTHON310 := $(shell command -v pyenv >/dev/null && pyenv which python3.10 2>/dev/null || command -v python3.10)
 
-.PHONY: install services cluster-services browser run run-cluster test deploy-check bench soak lint train compare-pipelines lock clean
+.PHONY: install services cluster-services browser run run-cluster test deploy-check fuzz-env bench soak lint train compare-pipelines lock clean
 
 install: $(STAMP)
 
@@ -53,7 +53,12 @@ $(AXE): tests/axe/package.json tests/axe/package-lock.json
 deploy-check:
 	bash scripts/validate-deploy.sh
 
-test: install services browser deploy-check
+# schemathesis for tests/test_api_fuzz.py, in a venv of its own: it brings hypothesis
+# and pytest plugins that would load into every run of the main suite.
+fuzz-env:
+	bash scripts/tool-venv.sh .venv-fuzz tests/fuzz/requirements.txt
+
+test: install services browser deploy-check fuzz-env
 	$(PY) -m ruff check .
 	$(PY) -m pytest -ra
 
@@ -83,4 +88,4 @@ lock:
 	 $(PY) -m pip freeze --exclude-editable) > constraints.txt
 
 clean:
-	rm -rf $(VENV) .venv-deploy models .rasa results .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-deploy .venv-fuzz models .rasa results .pytest_cache .ruff_cache

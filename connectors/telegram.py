@@ -18,7 +18,6 @@ goes to the Case API (`POST /vergeten`), not to Rasa.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -32,12 +31,14 @@ from sanic.response import HTTPResponse
 from bot.bearer import same_secret
 from bot.cases.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.cases.photos import TYPES as PHOTO_TYPES
+from bot.cases.photos import limit_text
 from bot.privacy import selfservice
 from bot.resident_input import MAX_LENGTH, NOT_OFFERED, TOO_LONG
+from bot.web.bodies import loads
 from connectors import guard
 from connectors.ready import agent_ready
 from connectors.telegram_bot import ALLOWED_UPDATES, SECRET_HEADER, TelegramConfig, call
-from connectors.telegram_cases import CaseApiClient
+from connectors.telegram_cases import CaseApiClient, PhotoRefused
 from connectors.telegram_output import CallbackKeys, TelegramOutput
 
 if TYPE_CHECKING:
@@ -80,7 +81,11 @@ GROUP = (
     "Ik werk alleen in een privégesprek. Stuur mij een persoonlijk bericht, dan help ik u graag."
 )
 PHOTO_FAILED = "Het lukte niet om uw foto op te slaan. Wilt u het nog een keer proberen?"
-PHOTO_TOO_BIG = "Deze foto is te groot (meer dan 8 MB). Kunt u een kleinere foto sturen?"
+PHOTO_TOO_BIG = f"Deze foto is te groot (meer dan {limit_text()}). Kunt u een kleinere foto sturen?"
+PHOTO_BROKEN = (
+    "Deze foto kan ik niet openen: het bestand is beschadigd of niet helemaal verstuurd. "
+    "Wilt u de foto nog een keer sturen?"
+)
 STALE_BUTTON = NOT_OFFERED.text
 STOPPED = (
     "U krijgt van mij geen berichten meer over de status van uw meldingen en verzoeken. "
@@ -285,8 +290,8 @@ class TelegramInput(InputChannel):
         if len(body) > MAX_UPDATE_BYTES:
             return response.json({"error": "update too large"}, status=413)
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            data = loads(body)
+        except ValueError:
             log.warning("Telegram update is not JSON")
             return response.json({"error": "not JSON"}, status=400)
         if not isinstance(data, dict):
@@ -461,7 +466,11 @@ class TelegramInput(InputChannel):
         data = None
         if file is not None and file.file_path:
             data = await call(file.download_as_bytearray, "file download")
-        upload_id = await self._cases.stage_photo(bytes(data), content_type) if data else None
+        try:
+            upload_id = await self._cases.stage_photo(bytes(data), content_type) if data else None
+        except PhotoRefused as exc:
+            await self.reply(chat_id, PHOTO_TOO_BIG if exc.status == 413 else PHOTO_BROKEN)
+            return None
         if not upload_id:
             await self.reply(chat_id, PHOTO_FAILED)
         return upload_id

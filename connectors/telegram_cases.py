@@ -18,16 +18,35 @@ from actions.backends.builtin import BuiltinBackend
 log = logging.getLogger(__name__)
 
 
+# What the Case API says about a photo it will not store (bot/cases/photos.py).
+PHOTO_REFUSALS = (413, 415, 422)
+
+
+class PhotoRefused(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"photo refused with HTTP {status}")
+        self.status = status
+
+
 class CaseApiClient(BuiltinBackend):
     async def stage_photo(self, data: bytes, content_type: str = "image/jpeg") -> str | None:
-        """The upload id of a checked photo; None when the Case API refused or is away."""
+        """The upload id of a checked photo; None when the Case API is away.
+
+        PhotoRefused when the photo itself is the problem (too large, not an image, corrupt).
+        """
         try:
-            _, body = await self._request(
-                "POST", "/uploads", ok=(201,), data=data, headers={"Content-Type": content_type}
+            status, body = await self._request(
+                "POST",
+                "/uploads",
+                ok=(201, *PHOTO_REFUSALS),
+                data=data,
+                headers={"Content-Type": content_type},
             )
         except BackendError as exc:
             log.warning("photo not staged: %s", exc)
             return None
+        if status in PHOTO_REFUSALS:
+            raise PhotoRefused(status)
         return str(body["upload_id"]) if isinstance(body, dict) and "upload_id" in body else None
 
     async def opt_out(self, melder: str) -> bool:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
-from bot.web.app import create_app
-from tests.conftest import make_settings
+from bot.cases import photos
 from tests.images import jpeg_bytes, png_bytes
+from tests.webapp import AUTH, serve
 
-TOKEN = "test-token-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 MELDING = {
     "type": "melding",
     "omschrijving": "Er ligt al een week een berg grofvuil naast de container.",
@@ -24,15 +21,9 @@ MELDING = {
 
 @pytest_asyncio.fixture
 async def api(db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("BALIE_DATABASE_URL", db_url)
-    monkeypatch.setenv("BALIE_API_TOKEN", TOKEN)
-    settings = make_settings(tmp_path)
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.web_port).start()
-    async with aiohttp.ClientSession(f"{settings.web_url}", headers=AUTH) as http:
-        yield http
-    await runner.cleanup()
+    async with serve(db_url, tmp_path, monkeypatch) as (_, settings):
+        async with aiohttp.ClientSession(f"{settings.web_url}", headers=AUTH) as http:
+            yield http
 
 
 async def test_create_get_patch_and_history(api) -> None:
@@ -127,7 +118,7 @@ async def test_photos(api) -> None:
         assert resp.status == 415
     async with api.post(url, data=b"GIF89a....", headers={"Content-Type": "image/gif"}) as resp:
         assert resp.status == 415
-    async with api.post(url, data=b"\xff" * (9 * 1024**2), headers=headers) as resp:
+    async with api.post(url, data=b"\xff" * (photos.MAX_BYTES + 1), headers=headers) as resp:
         assert resp.status == 413
     async with api.post(
         "/api/v1/cases/M-2026-999999/bijlagen", data=png_bytes(), headers=headers

@@ -20,11 +20,13 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from telegram import Update
 
+from bot.cases.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from bot.resident_input import MAX_LENGTH
 from bot.settings import Settings
 from bot.supervisor import services
-from connectors.telegram import GROUP, STALE_BUTTON, TelegramInput
+from connectors.telegram import GROUP, PHOTO_BROKEN, PHOTO_TOO_BIG, STALE_BUTTON, TelegramInput
 from connectors.telegram_bot import SECRET_HEADER, WEBHOOK_PATH, TelegramConfig
 from connectors.telegram_output import (
     MAX_CALLBACK_DATA,
@@ -35,7 +37,8 @@ from connectors.telegram_output import (
 )
 from tests.conftest import RunningStack, TrainedModel, make_settings
 from tests.fakes.telegram import FakeTelegram, TelegramChat
-from tests.images import jpeg_bytes
+from tests.images import corrupt_png, jpeg_bytes, photo_bytes
+from tests.webapp import AUTH, serve
 
 IDENT_RE = re.compile(r"\b(M-\d{4}-\d{6})\b")
 CODE_RE = re.compile(r"controlecode is ([A-Z0-9]{6})")
@@ -249,6 +252,49 @@ async def test_odd_updates_never_reach_rasa_or_crash(fake, channel, caplog) -> N
     assert [m.text for m in received] == ["hallo"] and received[0].sender_id == "5003"
     assert received[0].input_channel == "telegram"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def channel_to_cases(fake, db_url, tmp_path, monkeypatch):
+    """The input channel with the real web app's Case API behind it, on both databases."""
+    async with serve(db_url, tmp_path, monkeypatch) as (_, settings):
+        monkeypatch.setenv("BALIE_CASE_API_URL", f"{settings.web_url}/api/v1")
+        telegram = TelegramInput(TelegramConfig(fake.token, SECRET, "", fake.url))
+        await telegram.start()
+        async with aiohttp.ClientSession(settings.web_url, headers=AUTH) as api:
+            yield telegram, api
+        await telegram.stop()
+
+
+async def test_photos_reach_the_case_system_byte_for_byte(fake, channel_to_cases) -> None:
+    """1, 4 and 7 MB photos: getFile, a chunked download, the Case API, stored unchanged."""
+    telegram, api = channel_to_cases
+    received: list[Any] = []
+
+    async def on_new(message) -> None:
+        received.append(message)
+
+    chat = TelegramChat(fake, 5010)
+    fake._chats[chat.chat_id] = chat.chat
+    before = len(fake.sent(chat.chat_id))  # the same chat on both databases
+    for kind, megabytes in [("JPEG", 1), ("JPEG", 4), ("JPEG", 7), ("PNG", 7)]:
+        data = photo_bytes(kind, megabytes)
+        update = chat.photo(data) if kind == "JPEG" else chat.document(data, "image/png")
+        await telegram.handle(Update.de_json(update, telegram._bot), on_new)
+        upload_id = received[-1].metadata["foto"]["upload_id"]
+        async with api.get(f"/api/v1/uploads/{upload_id}") as resp:
+            assert resp.status == 200 and await resp.read() == data
+    assert len(received) == 4 and len(fake.sent(chat.chat_id)) == before
+    # A cut-off or corrupt photo, and one over the limit: a Dutch answer, nothing for Rasa.
+    for update in (
+        chat.photo(photo_bytes("JPEG", 1)[:300_000]),
+        chat.document(corrupt_png(), "image/png"),
+        chat.document(b"\xff" * (MAX_PHOTO_BYTES + 1), "image/png"),
+    ):
+        await telegram.handle(Update.de_json(update, telegram._bot), on_new)
+    answers = [m["text"] for m in fake.sent(chat.chat_id)[before:]]
+    assert answers == [PHOTO_BROKEN, PHOTO_BROKEN, PHOTO_TOO_BIG] and len(received) == 4
+    assert "10 MB" in PHOTO_TOO_BIG
 
 
 # -- the real stack ---------------------------------------------------------------

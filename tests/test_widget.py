@@ -30,7 +30,7 @@ from bot.web.chat.log import BOT, RESIDENT, ChatLog
 from bot.web.chat.protocol import SECRET_HEADER, channel_secret
 from tests.browser import Widget, axe_violations, describe, launch
 from tests.databases import postgres_database, sqlite_database
-from tests.images import jpeg_bytes
+from tests.images import jpeg_bytes, photo_bytes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 IDENT_RE = re.compile(r"\b(M-\d{4}-\d{6})\b")
@@ -118,6 +118,13 @@ class CaseApi:
             assert resp.status == 200, await resp.text()
             return await resp.json()
 
+    async def read(self, url: str) -> bytes:
+        async with self.http.get(
+            f"{self.base}{url.removeprefix('/api/v1')}", headers=self.headers
+        ) as resp:
+            assert resp.status == 200
+            return await resp.read()
+
     async def patch(self, ident: str, status: str, toelichting: str) -> None:
         body = {"status": status, "toelichting": toelichting}
         url = f"{self.base}/cases/{ident}"
@@ -167,7 +174,8 @@ async def test_melding_with_photo_and_status_push(
     assert "Wanneer" in when
     photo = await widget.click("Weet ik niet")
     assert "foto" in photo.lower()
-    consent = await widget.upload("lantaarnpaal.jpg", jpeg_bytes())
+    photo = photo_bytes("JPEG", 4)  # a phone's photo: many packets to the server
+    consent = await widget.upload("lantaarnpaal.jpg", photo)
     assert "Foto: lantaarnpaal.jpg" in await widget.user_texts()
     assert "contact" in consent.lower()
     summary = await widget.click("Nee, liever niet")
@@ -190,6 +198,7 @@ async def test_melding_with_photo_and_status_push(
     assert case["categorie"] == "straatverlichting-openbare-klok"
     assert case["locatie"]["straat"] == "Parkweg" and case["locatie"]["huisnummer"] == "1"
     assert [b["content_type"] for b in case["bijlagen"]] == ["image/jpeg"]
+    assert await api.read(case["bijlagen"][0]["url"]) == photo  # byte for byte
 
     # Staff take it on: the widget hears it without the resident asking, even closed
     # (a badge on the launcher, and screen readers announce it).

@@ -7,7 +7,7 @@ house number `12A`, phone E.164), and every limit is explicit.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Extra, Field, root_validator, validator
 
@@ -39,6 +39,24 @@ class Strict(BaseModel):
     class Config:
         extra = Extra.forbid
         anystr_strip_whitespace = True
+
+    @root_validator(pre=True)
+    def _no_coercion(cls, values: Any) -> Any:
+        """Text fields take only JSON strings and numbers no booleans: pydantic 1 would
+        store `false` as the text "False" and `true` as the number 1."""
+        if not isinstance(values, dict):
+            return values
+        for name, field in cls.__fields__.items():
+            value = values.get(field.alias)
+            if value is None:
+                continue
+            kind = field.type_ if isinstance(field.type_, type) else object  # Literal: not a type
+            if issubclass(kind, str) and not isinstance(value, str):
+                raise ValueError(f"'{name}' must be text")
+            if issubclass(kind, int | float) and not issubclass(kind, bool):
+                if isinstance(value, bool):
+                    raise ValueError(f"'{name}' must be a number")
+        return values
 
 
 class LocatieIn(Strict):

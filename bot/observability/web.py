@@ -11,12 +11,12 @@ with `BALIE_METRICS_REQUIRE_TOKEN=1` it wants the Case API's bearer token too.
 
 from __future__ import annotations
 
-import hmac
 import os
 import time
 
 from aiohttp import web
 
+from bot.bearer import bearer_ok
 from bot.observability import metrics
 
 REQUIRE_TOKEN_ENV = "BALIE_METRICS_REQUIRE_TOKEN"
@@ -56,8 +56,7 @@ async def observe_requests(request: web.Request, handler):  # type: ignore[no-un
 async def metrics_route(request: web.Request) -> web.Response:
     token = request.app.get(TOKEN_KEY)
     if token:
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+        if not bearer_ok(request.headers.get("Authorization"), token):
             raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Bearer realm="balie"'})
     return web.Response(
         body=metrics.exposition(metrics.WEB), headers={"Content-Type": metrics.CONTENT_TYPE}

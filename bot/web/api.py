@@ -6,7 +6,6 @@ document. Errors are JSON with a 4xx status; nothing a client sends yields a 500
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,9 @@ from bot.nlu.patterns import normalize_zaaknummer
 from bot.observability import metrics
 from bot.privacy.retention import RETENTION_KEY, ForgetIn
 from bot.web import openapi, push
+from bot.web.bodies import InvalidJson, loads, read_body
+from bot.web.errors import ApiError, error
+from bot.web.inputs import header_text, row_id, whole_number
 
 STORE_KEY = web.AppKey("store", CaseStore)
 TOKEN_KEY = web.AppKey("api_token", str)
@@ -33,48 +35,25 @@ MAX_PER_PAGE = 200
 routes = web.RouteTableDef()
 
 
-def error(status: int, message: str, details: list[dict[str, Any]] | None = None) -> web.Response:
-    body: dict[str, Any] = {"error": message, "status": status}
-    if details:
-        body["details"] = details
-    return web.json_response(body, status=status)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, details: list[dict[str, Any]] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.details = status, message, details
-
-
 @web.middleware
 async def api_guard(request: web.Request, handler):  # type: ignore[no-untyped-def]
-    """Bearer-token check and uniform JSON errors for everything under /api/v1."""
-    if not request.path.startswith("/api/"):
+    """Bearer-token check for everything under /api/v1 (errors become JSON in errors.guard)."""
+    if not request.path.startswith("/api/") or request.path == "/api/v1/openapi.json":
         return await handler(request)
-    if request.path != "/api/v1/openapi.json":
-        expected = request.app[TOKEN_KEY]
-        if not bearer_ok(request.headers.get("Authorization"), expected):
-            response = error(401, "missing or invalid bearer token")
-            response.headers["WWW-Authenticate"] = CHALLENGE
-            return response
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        return error(exc.status, exc.message, exc.details)
+    if not bearer_ok(request.headers.get("Authorization"), request.app[TOKEN_KEY]):
+        response = error(401, "missing or invalid bearer token")
+        response.headers["WWW-Authenticate"] = CHALLENGE
+        return response
+    return await handler(request)
 
 
 async def parse(request: web.Request, model: type[BaseModel]) -> Any:
     if request.content_type != "application/json":
         raise ApiError(415, "send JSON with Content-Type: application/json")
-    if (request.content_length or 0) > MAX_JSON:
-        raise ApiError(413, f"JSON body larger than {MAX_JSON} bytes")
-    raw = await request.content.read(MAX_JSON + 1)
-    if len(raw) > MAX_JSON:
-        raise ApiError(413, f"JSON body larger than {MAX_JSON} bytes")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "body is not valid JSON") from None
+        data = loads(await read_body(request, MAX_JSON))
+    except InvalidJson as exc:
+        raise ApiError(400, str(exc)) from None
     if not isinstance(data, dict):
         raise ApiError(400, "body must be a JSON object")
     try:
@@ -215,10 +194,10 @@ def _choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | 
 
 
 def _positive(request: web.Request, name: str, default: int, maximum: int) -> int:
-    raw = request.query.get(name, str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    value = whole_number(request.query.get(name, str(default)), 1, maximum)
+    if value is None:
         raise ApiError(400, f"'{name}' must be a whole number from 1 to {maximum}")
-    return int(raw)
+    return value
 
 
 def _since(request: web.Request) -> datetime | None:
@@ -270,7 +249,7 @@ async def list_cases(request: web.Request) -> web.Response:
 async def patch_case(request: web.Request) -> web.Response:
     identificatie = identificatie_of(request)
     data = await parse(request, StatusIn)
-    door = request.headers.get("X-Balie-Door", "api")[:120]
+    door = (header_text(request, "X-Balie-Door") or "api")[:120]
     try:
         case = await request.app[STORE_KEY].change_status(
             identificatie, data.status, data.toelichting, door
@@ -299,9 +278,7 @@ async def inzage(request: web.Request) -> web.Response:
 
 async def read_photo(request: web.Request) -> tuple[str, str, bytes]:
     """A checked photo from a raw request body: (file name, real content type, bytes)."""
-    if (request.content_length or 0) > photos.MAX_BYTES:
-        raise ApiError(413, f"photo larger than {photos.MAX_BYTES // 1024**2} MB")
-    data = await request.content.read(photos.MAX_BYTES + 1)
+    data = await read_body(request, photos.MAX_BYTES)
     try:
         content_type = await photos.check(data, request.content_type)
     except photos.PhotoError as exc:
@@ -348,9 +325,7 @@ async def get_upload(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/cases/{identificatie}/bijlagen/{id:\\d+}")
 async def get_attachment(request: web.Request) -> web.Response:
-    attachment = await request.app[STORE_KEY].attachment(
-        identificatie_of(request), int(request.match_info["id"])
-    )
+    attachment = await request.app[STORE_KEY].attachment(identificatie_of(request), row_id(request))
     if attachment is None:
         raise ApiError(404, "attachment not found")
     return image_response(attachment)
@@ -373,7 +348,7 @@ async def list_callbacks(request: web.Request) -> web.Response:
 
 
 # Status-message opt-outs (`afmeldingen`) of a resident's chat, e.g. Telegram's /stop.
-MELDER_RE = re.compile(r"[a-z_]{1,20}:[\w.\-]{1,99}")
+MELDER_RE = re.compile(r"[a-z_]{1,20}:[\w.\-]{1,99}", re.ASCII)  # as in the OpenAPI pattern
 
 
 def _melder(request: web.Request) -> str:

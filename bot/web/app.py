@@ -9,7 +9,6 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
-from bot.cases import photos
 from bot.cases.db import migrate
 from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
@@ -17,7 +16,7 @@ from bot.observability import web as observability
 from bot.privacy import retention
 from bot.settings import Settings
 from bot.staff import console as staff
-from bot.web import api, push
+from bot.web import api, errors, push
 from bot.web.chat import routes as chat
 
 TEMPLATES = jinja2.Environment(
@@ -73,17 +72,6 @@ async def security_headers(request: web.Request, handler):  # type: ignore[no-un
     return response
 
 
-@web.middleware
-async def json_errors(request: web.Request, handler):  # type: ignore[no-untyped-def]
-    """Unknown paths and wrong methods answer with JSON under /api and /health."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400 or not request.path.startswith(("/api", "/health")):
-            raise
-        return web.json_response({"error": exc.reason, "status": exc.status}, status=exc.status)
-
-
 async def _http_session(app: web.Application):  # type: ignore[no-untyped-def]
     app[HTTP_KEY] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
     yield
@@ -93,11 +81,12 @@ async def _http_session(app: web.Application):  # type: ignore[no-untyped-def]
 def create_app(settings: Settings | None = None) -> web.Application:
     """The web app on an already migrated database."""
     settings = settings or Settings.from_env()
-    # Room for one photo upload; JSON bodies have their own, much smaller limit.
+    # client_max_size bounds the forms aiohttp parses (the staff console's); JSON and
+    # photos are read by bot.web.bodies.read_body with limits of their own.
     app = web.Application(
         # observe_requests first: it times every request and sees the final status.
-        middlewares=[observability.observe_requests, json_errors, security_headers],
-        client_max_size=photos.MAX_BYTES + 1024,
+        middlewares=[observability.observe_requests, errors.guard, security_headers],
+        client_max_size=1024**2,
     )
     app[SETTINGS_KEY] = settings
     app.cleanup_ctx.append(_http_session)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from bot.cases import photos
 from bot.cases.schemas import CallbackIn, CaseIn, InzageIn, StatusIn
 from bot.privacy.retention import ForgetIn
 
@@ -36,7 +37,7 @@ def _schemas() -> dict[str, Any]:
             "categorie": {"type": "string", "nullable": True},
             "onderwerp": {"type": "string", "nullable": True},
             "omschrijving": {"type": "string"},
-            "locatie": {"$ref": "#/components/schemas/LocatieIn"},
+            "locatie": _nullable_fields(schemas["LocatieIn"]),
             "tijdstip": {
                 "type": "string",
                 "format": "date-time",
@@ -52,7 +53,8 @@ def _schemas() -> dict[str, Any]:
             },
             "gewijzigd_op": {"type": "string", "format": "date-time"},
             "statusgeschiedenis": {"type": "array", "items": {"type": "object"}},
-            "contact": {"$ref": "#/components/schemas/ContactIn"},
+            "contact": {**_nullable_fields(schemas["ContactIn"]), "nullable": True},
+            "bijlagen": {"type": "array", "items": {"type": "object"}},
             "controlecode": {
                 "type": "string",
                 "description": "only in the response that created the case",
@@ -62,15 +64,46 @@ def _schemas() -> dict[str, Any]:
     return schemas
 
 
+def _nullable_fields(schema: dict[str, Any]) -> dict[str, Any]:
+    """An input model's shape as Balie answers it: every field present, null when unset."""
+    properties = {
+        name: {"type": field["type"], "nullable": True}
+        for name, field in schema["properties"].items()
+    }
+    return {"type": "object", "properties": properties}
+
+
 def _json(schema: str) -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): {"description": "error", "content": _json("Error")} for code in codes}
+    """Every operation may answer 400 (a URL with NUL or text that is not UTF-8) and 401."""
+    every = sorted({400, 401, *codes})
+    return {str(code): {"description": "error", "content": _json("Error")} for code in every}
 
+
+BODY_ERRORS = (413, 415, 422)  # too large, not JSON (or not a photo), invalid
 
 IDENT = {"name": "identificatie", "in": "path", "required": True, "schema": {"type": "string"}}
+CASE_LINKS = {
+    name: {
+        "operationId": operation,
+        "parameters": {"identificatie": "$response.body#/identificatie"},
+    }
+    for name, operation in (
+        ("GetCase", "getCase"),
+        ("PatchCase", "patchCase"),
+        ("Inzage", "inzage"),
+        ("AddAttachment", "addAttachment"),
+    )
+}
+DOOR = {
+    "name": "X-Balie-Door",
+    "in": "header",
+    "schema": {"type": "string"},
+    "description": "who changed the status (a staff member's name); 'api' when absent",
+}
 IDEMPOTENCY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -89,9 +122,11 @@ MELDER = {
 BESTANDSNAAM = {"name": "bestandsnaam", "in": "query", "schema": {"type": "string"}}
 PHOTO_BODY = {
     "required": True,
+    "description": f"the photo's bytes, at most {photos.limit_text()}; the bytes decide the "
+    "type, and the photo must decode in full",
     "content": {
         t: {"schema": {"type": "string", "format": "binary"}}
-        for t in ("image/jpeg", "image/png", "image/webp")
+        for t in ("application/octet-stream", "image/jpeg", "image/png", "image/webp")
     },
 }
 
@@ -113,8 +148,8 @@ def document() -> dict[str, Any]:
             }
         ]
         + [
-            {"name": n, "in": "query", "schema": {"type": "integer", "minimum": 1}}
-            for n in ("page", "per_page")
+            {"name": n, "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": top}}
+            for n, top in (("page", 1_000_000), ("per_page", 200))
         ]
     )
     case_ok = {"description": "the case", "content": _json("Case")}
@@ -130,64 +165,80 @@ def document() -> dict[str, Any]:
         "paths": {
             "/cases": {
                 "post": {
+                    "operationId": "createCase",
                     "summary": "Create a melding or verzoek",
                     "parameters": [IDEMPOTENCY],
                     "requestBody": {"required": True, "content": _json("CaseIn")},
                     "responses": {
-                        "201": case_ok,
+                        "201": {**case_ok, "links": CASE_LINKS},
                         "200": {
                             "description": "replayed idempotent request",
                             "content": _json("Case"),
+                            "links": CASE_LINKS,
                         },
-                        **_errors(400, 401, 413, 415, 422),
+                        **_errors(*BODY_ERRORS),
                     },
                 },
                 "get": {
+                    "operationId": "listCases",
                     "summary": "List cases, newest first, paged",
                     "parameters": query,
-                    "responses": {"200": {"description": "a page of cases"}, **_errors(400, 401)},
+                    "responses": {"200": {"description": "a page of cases"}, **_errors()},
                 },
             },
             "/cases/{identificatie}": {
                 "get": {
+                    "operationId": "getCase",
                     "summary": "One case with history, contact and photos",
                     "parameters": [IDENT],
-                    "responses": {"200": case_ok, **_errors(401, 404)},
+                    "responses": {"200": case_ok, **_errors(404)},
                 },
                 "patch": {
+                    "operationId": "patchCase",
                     "summary": "Change the status, with a note for the resident",
-                    "parameters": [IDENT],
+                    "parameters": [IDENT, DOOR],
                     "requestBody": {"required": True, "content": _json("StatusIn")},
-                    "responses": {"200": case_ok, **_errors(400, 401, 404, 409, 415, 422)},
+                    "responses": {"200": case_ok, **_errors(404, 409, *BODY_ERRORS)},
                 },
             },
             "/cases/{identificatie}/inzage": {
                 "post": {
+                    "operationId": "inzage",
                     "summary": "What a resident may see, given the controlecode or reporter",
                     "parameters": [IDENT],
                     "requestBody": {"required": True, "content": _json("InzageIn")},
                     "responses": {
                         "200": {"description": "status and latest note"},
-                        **_errors(401, 404, 422),
+                        **_errors(404, *BODY_ERRORS),
                     },
                 }
             },
             "/cases/{identificatie}/bijlagen": {
                 "post": {
+                    "operationId": "addAttachment",
                     "summary": "Attach a photo (raw JPEG, PNG or WebP body)",
-                    "parameters": [
-                        IDENT,
-                        BESTANDSNAAM,
-                    ],
+                    "parameters": [IDENT, BESTANDSNAAM],
                     "requestBody": PHOTO_BODY,
                     "responses": {
-                        "201": {"description": "stored"},
-                        **_errors(400, 401, 404, 413, 415),
+                        "201": {
+                            "description": "stored",
+                            "links": {
+                                "GetAttachment": {
+                                    "operationId": "getAttachment",
+                                    "parameters": {
+                                        "identificatie": "$request.path.identificatie",
+                                        "id": "$response.body#/id",
+                                    },
+                                }
+                            },
+                        },
+                        **_errors(404, *BODY_ERRORS),
                     },
                 }
             },
             "/cases/{identificatie}/bijlagen/{id}": {
                 "get": {
+                    "operationId": "getAttachment",
                     "summary": "The photo itself",
                     "parameters": [
                         IDENT,
@@ -198,22 +249,32 @@ def document() -> dict[str, Any]:
                             "schema": {"type": "integer"},
                         },
                     ],
-                    "responses": {"200": {"description": "image bytes"}, **_errors(401, 404)},
+                    "responses": {"200": {"description": "image bytes"}, **_errors(404)},
                 }
             },
             "/uploads": {
                 "post": {
+                    "operationId": "stageUpload",
                     "summary": "Stage a photo before its case exists (channels); returns upload_id",
                     "parameters": [BESTANDSNAAM],
                     "requestBody": PHOTO_BODY,
                     "responses": {
-                        "201": {"description": "staged for 24 hours"},
-                        **_errors(400, 401, 413, 415),
+                        "201": {
+                            "description": "staged for 24 hours",
+                            "links": {
+                                "GetUpload": {
+                                    "operationId": "getUpload",
+                                    "parameters": {"upload_id": "$response.body#/upload_id"},
+                                }
+                            },
+                        },
+                        **_errors(*BODY_ERRORS),
                     },
                 }
             },
             "/uploads/{upload_id}": {
                 "get": {
+                    "operationId": "getUpload",
                     "summary": "A staged photo",
                     "parameters": [
                         {
@@ -223,14 +284,14 @@ def document() -> dict[str, Any]:
                             "schema": {"type": "string"},
                         }
                     ],
-                    "responses": {"200": {"description": "image bytes"}, **_errors(401, 404)},
+                    "responses": {"200": {"description": "image bytes"}, **_errors(404)},
                 }
             },
             "/afmeldingen/{melder}": {
                 method: {
                     "summary": summary,
                     "parameters": [MELDER],
-                    "responses": {**codes, **_errors(400, 401, 404)},
+                    "responses": {**codes, **_errors(404)},
                 }
                 for method, summary, codes in (
                     (
@@ -274,7 +335,7 @@ def document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_errors(400, 401, 413, 415, 422),
+                        **_errors(*BODY_ERRORS),
                     },
                 }
             },
@@ -285,12 +346,20 @@ def document() -> dict[str, Any]:
                     "requestBody": {"required": True, "content": _json("CallbackIn")},
                     "responses": {
                         "201": {"description": "registered"},
-                        **_errors(400, 401, 415, 422),
+                        "200": {"description": "replayed idempotent request"},
+                        **_errors(*BODY_ERRORS),
                     },
                 },
                 "get": {
                     "summary": "Call-back requests, newest first",
-                    "responses": {"200": {"description": "list"}, **_errors(400, 401)},
+                    "parameters": [
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["open", "gebeld", "gesloten"]},
+                        }
+                    ],
+                    "responses": {"200": {"description": "list"}, **_errors()},
                 },
             },
         },

@@ -5,7 +5,8 @@ Speaks the subset Balie uses, as https://core.telegram.org/bots/api describes it
 polling with offsets; 409 while a webhook is set), `sendMessage` (text 1..4096
 UTF-16 units, `callback_data` 1..64 bytes, known chats only), `answerCallbackQuery`,
 `editMessageReplyMarkup` ("message is not modified" when nothing changes),
-`getFile` and the file download path `/file/bot<token>/<file_path>`. Parameters
+`getFile` (files over 20 MB refused, as Telegram does) and the file download path
+`/file/bot<token>/<file_path>` (sent chunked, in small pieces). Parameters
 arrive as python-telegram-bot sends them (form fields, objects JSON-encoded) or as JSON.
 
 The Telegram side: `send_update` delivers an update the way Telegram does, to the
@@ -32,6 +33,7 @@ from aiohttp import web
 
 TOKEN = "123456789:AAHfakeTokenForBalieTests_0123456789ab"
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MAX_DOWNLOAD = 20 * 1024**2  # the Bot API hands out files up to 20 MB
 JSON_PARAMS = {"reply_markup", "allowed_updates", "link_preview_options", "reply_parameters"}
 INT_PARAMS = {"chat_id", "message_id", "offset", "limit", "timeout", "max_connections"}
 
@@ -240,7 +242,14 @@ class FakeTelegram:
             self.downloads.append(path)
         if found is None:
             return web.Response(status=404)
-        return web.Response(body=found, content_type="application/octet-stream")
+        # In pieces, without Content-Length: a client must read until the end.
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(found), 64 * 1024):
+            await response.write(found[start : start + 64 * 1024])
+        await response.write_eof()
+        return response
 
     async def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.me
@@ -380,6 +389,8 @@ class FakeTelegram:
         if found is None:
             raise ApiError(400, "Bad Request: invalid file_id")
         path, data = found
+        if len(data) > MAX_DOWNLOAD:
+            raise ApiError(400, "Bad Request: file is too big")
         return {
             "file_id": file_id,
             "file_unique_id": "AQAD" + file_id[-10:],
@@ -435,6 +446,12 @@ class TelegramChat:
         if caption:
             content["caption"] = caption
         return self.message(**content)
+
+    def document(self, data: bytes, mime_type: str) -> dict[str, Any]:
+        """A file sent "as file" (not recompressed by Telegram)."""
+        n = next(self._message_ids)
+        file = self.fake.add_file(data, f"documents/file_{n}")
+        return self.message(document={**file, "file_name": f"file_{n}", "mime_type": mime_type})
 
     def click(self, bot_message: dict[str, Any], title: str) -> dict[str, Any]:
         """The callback query of tapping the inline button `title` under `bot_message`."""

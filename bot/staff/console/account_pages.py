@@ -9,6 +9,7 @@ from bot.staff.console.context import console
 from bot.staff.console.render import flash, redirect, render
 from bot.staff.console.security import current_user, requires
 from bot.staff.users import BEHEERDER, ROLE_LABELS, ROLES, UserError, roles_of
+from bot.web.inputs import row_id
 
 routes = web.RouteTableDef()
 
@@ -62,7 +63,7 @@ async def create(request: web.Request) -> web.StreamResponse:
 @requires(BEHEERDER)
 async def change(request: web.Request) -> web.StreamResponse:
     ctx, me = console(request), current_user(request)
-    user = await ctx.users.get(int(request.match_info["id"]))
+    user = await ctx.users.get(row_id(request))
     if user is None:
         raise web.HTTPNotFound()
     form = await request.post()

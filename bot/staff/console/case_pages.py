@@ -19,6 +19,7 @@ from bot.staff.console.render import flash, redirect, render
 from bot.staff.console.security import current_user, requires
 from bot.staff.users import MEDEWERKER
 from bot.web import push
+from bot.web.inputs import row_id, whole_number
 
 routes = web.RouteTableDef()
 PER_PAGE = 25
@@ -47,7 +48,7 @@ def _date(value: str | None) -> datetime | None:
 
 
 def _page(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and 0 < int(value) < 100_000 else 1
+    return whole_number(value, 1, 99_999) or 1
 
 
 @routes.get("/zaken", name="zaken")
@@ -145,7 +146,7 @@ async def change_status(request: web.Request) -> web.StreamResponse:
 @requires(MEDEWERKER)
 async def photo(request: web.Request) -> web.Response:
     found = await console(request).store.attachment(
-        _identificatie(request), int(request.match_info["foto"])
+        _identificatie(request), row_id(request, "foto")
     )
     if found is None:
         raise web.HTTPNotFound()
@@ -179,9 +180,7 @@ async def handle_callback(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest()
     async with console(request).store.sessions() as session, session.begin():
         result = await session.execute(
-            sa.update(Callback)
-            .where(Callback.id == int(request.match_info["id"]))
-            .values(status=status)
+            sa.update(Callback).where(Callback.id == row_id(request)).values(status=status)
         )
     if not result.rowcount:
         raise web.HTTPNotFound()

@@ -11,6 +11,7 @@ from bot.staff.console.security import current_user, requires
 from bot.staff.inbox import CONFIRMED, CORRECTED, DISCARDED, Inbox
 from bot.staff.trainingdata import DataError
 from bot.staff.users import TRAINER
+from bot.web.inputs import row_id, whole_number
 
 routes = web.RouteTableDef()
 PER_PAGE = 25
@@ -24,8 +25,7 @@ def _inbox(request: web.Request) -> Inbox:
 @routes.get("/gesprekken", name="gesprekken")
 @requires(TRAINER)
 async def conversations(request: web.Request) -> web.Response:
-    raw = request.query.get("pagina", "1")
-    page = int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    page = whole_number(request.query.get("pagina"), 1, 99_999) or 1
     found, total = await console(request).tracker.conversations(page, PER_PAGE)
     return await render(
         request,
@@ -40,7 +40,7 @@ async def conversations(request: web.Request) -> web.Response:
 @routes.get("/gesprekken/{id:\\d+}", name="gesprek")
 @requires(TRAINER)
 async def conversation(request: web.Request) -> web.Response:
-    turns = await console(request).tracker.conversation(int(request.match_info["id"]))
+    turns = await console(request).tracker.conversation(row_id(request))
     if turns is None:
         raise web.HTTPNotFound()
     return await render(
@@ -69,7 +69,7 @@ async def inbox(request: web.Request) -> web.Response:
 @requires(TRAINER)
 async def decide(request: web.Request) -> web.StreamResponse:
     ctx, user, box = console(request), current_user(request), _inbox(request)
-    message = await ctx.tracker.user_message(int(request.match_info["id"]))
+    message = await ctx.tracker.user_message(row_id(request))
     if message is None:
         raise web.HTTPNotFound()
     form = await request.post()

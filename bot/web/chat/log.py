@@ -26,7 +26,8 @@ HISTORY = 200  # messages a freshly loaded page gets at most
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # Any text hashes: a token with a lone surrogate (JSON \udXXX) is just unknown.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class RateLimited(Exception):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import re
@@ -35,6 +34,7 @@ from bot.privacy import selfservice
 from bot.resident_input import MAX_LENGTH
 from bot.settings import Settings
 from bot.web import bus as instance_bus
+from bot.web.bodies import BodyTooLarge, loads, read_body
 from bot.web.chat import forget
 from bot.web.chat.hub import Connection, Hub
 from bot.web.chat.log import BOT, RESIDENT, ChatLog, Conversation, RateLimited
@@ -83,9 +83,10 @@ def notice(code: str) -> str:
         "onleesbaar": "Dit bericht kon niet worden verstuurd. Probeert u het opnieuw.",
         "geen_sessie": "Het gesprek is verlopen. Laadt u de pagina opnieuw.",
         "te_veel_fotos": "U heeft al veel foto's gestuurd. Probeert u het over een uur opnieuw.",
-        "foto_te_groot": f"De foto is te groot. Een foto mag maximaal "
-        f"{photos.MAX_BYTES // 1024**2} MB zijn.",
+        "foto_te_groot": f"De foto is te groot. Een foto mag maximaal {photos.limit_text()} zijn.",
         "geen_foto": "Dit bestand kan niet worden gebruikt. Stuurt u een foto (JPEG, PNG of WebP).",
+        "foto_kapot": "Deze foto kan niet worden geopend: het bestand is beschadigd of niet "
+        "helemaal verstuurd. Probeert u het opnieuw, of kiest u een andere foto.",
     }[code]
 
 
@@ -210,7 +211,7 @@ class ChatServer:
 
     async def _hello(self, ws: web.WebSocketResponse, msg: Any) -> Connection | None:
         try:
-            frame = msg.json() if msg.type == WSMsgType.TEXT else None
+            frame = loads(msg.data) if msg.type == WSMsgType.TEXT else None
         except ValueError:
             frame = None
         if not isinstance(frame, dict) or frame.get("type") != "hello":
@@ -244,6 +245,7 @@ class ChatServer:
                 "new": new,
                 "typing": await self.hub.typing(conversation.id),
                 "max_length": MAX_LENGTH,
+                "max_photo_bytes": photos.MAX_BYTES,
             }
         )
         self.hub.add(conn)
@@ -254,7 +256,7 @@ class ChatServer:
     async def _frame(self, conn: Connection, data: str) -> Connection:
         frame: Any = None
         try:
-            frame = json.loads(data)
+            frame = loads(data)
             if not isinstance(frame, dict):
                 raise BadFrame
             kind = frame.get("type")
@@ -354,9 +356,8 @@ class ChatServer:
     async def callback(self, request: web.Request) -> web.Response:
         if not same_secret(request.headers.get(SECRET_HEADER), self.secret):
             return web.json_response({"error": "missing or wrong channel secret"}, status=401)
-        raw = await request.content.read(MAX_CALLBACK + 1)
         try:
-            body = json.loads(raw) if len(raw) <= MAX_CALLBACK else None
+            body = loads(await read_body(request, MAX_CALLBACK))
         except ValueError:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("recipient_id"), str):
@@ -402,13 +403,14 @@ class ChatServer:
         conversation = await self.log.find(request.headers.get(SESSION_HEADER, "")[:100])
         if conversation is None:
             return fail("geen_sessie", 401)
-        if (request.content_length or 0) > photos.MAX_BYTES:
-            return fail("foto_te_groot", 413)
-        data = await request.content.read(photos.MAX_BYTES + 1)
         try:
+            data = await read_body(request, photos.MAX_BYTES)
             content_type = await photos.check(data, request.content_type)
+        except BodyTooLarge:
+            return fail("foto_te_groot", 413)
         except photos.PhotoError as exc:
-            return fail("foto_te_groot" if exc.status == 413 else "geen_foto", exc.status)
+            code = {413: "foto_te_groot", 422: "foto_kapot"}.get(exc.status, "geen_foto")
+            return fail(code, exc.status)
         if not await self.log.allow_upload(conversation.id, UPLOAD_LIMIT, UPLOAD_WINDOW):
             return fail("te_veel_fotos", 429)
         name = photos.safe_name(request.query.get("bestandsnaam"), content_type)

@@ -24,7 +24,7 @@
   const startOpen = data.open === "true";
 
   const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
-  const PHOTO_MAX = 8 * 1024 * 1024;
+  let photoMax = 10 * 1024 * 1024; // the server's limit arrives in the welcome frame
   let maxLength = 1000;
 
   const T = {
@@ -61,7 +61,8 @@
     photoLabel: (name) => `Foto: ${name}`,
     photoBusy: "De foto wordt verstuurd…",
     photoType: "Dit bestand kan niet worden gebruikt. Kiest u een foto (JPEG, PNG of WebP).",
-    photoSize: "De foto is te groot. Een foto mag maximaal 8 MB zijn.",
+    photoSize: () =>
+      `De foto is te groot. Een foto mag maximaal ${Math.floor(photoMax / 1048576)} MB zijn.`,
     photoFailed: "De foto kon niet worden verstuurd. Probeert u het opnieuw.",
     locationLabel: "Mijn locatie (gedeeld via de browser)",
     locationBusy: "Uw locatie wordt opgevraagd…",
@@ -418,6 +419,7 @@
         token = msg.session;
         store.set(token);
         maxLength = msg.max_length || maxLength;
+        photoMax = msg.max_photo_bytes || photoMax;
         typing.hidden = !msg.typing;
         attempt = 0;
         if (everConnected) setStatus(T.online, 4000);
@@ -511,7 +513,7 @@
     fileInput.value = "";
     if (!file) return;
     if (!PHOTO_TYPES.includes(file.type)) return showError(T.photoType);
-    if (file.size > PHOTO_MAX) return showError(T.photoSize);
+    if (file.size > photoMax) return showError(T.photoSize());
     if (!token || !synced) return showError(T.notConnected);
     setStatus(T.photoBusy);
     try {

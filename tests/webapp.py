@@ -1,0 +1,34 @@
+"""The web app on a free loopback port, on a given database, with a known API token."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.settings import Settings
+from bot.web.app import create_app
+from tests.conftest import make_settings
+
+TOKEN = "test-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@asynccontextmanager
+async def serve(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[web.Application, Settings]]:
+    monkeypatch.setenv("BALIE_DATABASE_URL", db_url)
+    monkeypatch.setenv("BALIE_API_TOKEN", TOKEN)
+    settings = make_settings(tmp_path)
+    app = create_app(settings)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.web_port).start()
+    try:
+        yield app, settings
+    finally:
+        await runner.cleanup()
