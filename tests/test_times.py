@@ -32,7 +32,8 @@ from bot.cases.db import alembic_config, sync_url
 from bot.cases.store import CaseStore
 from tests.conftest import free_port
 from tests.staff_helpers import Client, create_users, settings_in, web_app
-from tests.test_case_api import AUTH, MELDING, TOKEN
+from tests.test_case_api import MELDING
+from tests.webapp import AUTH, TOKEN
 
 AMS = ZoneInfo("Europe/Amsterdam")
 UTC = timezone.utc
