@@ -118,9 +118,11 @@ class Delivery:
         settings = Settings.from_env()
         url = f"{settings.rasa_url}/conversations/{entry.sender}/trigger_intent"
         body = {"name": "EXTERNAL_afgeleverd", "entities": {"sleutel": entry.key}}
-        params = {**settings.rasa_auth(), "output_channel": "latest"}
+        params = {"output_channel": "latest"}
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-            async with http.post(url, json=body, params=params) as resp:
+            async with http.post(
+                url, json=body, params=params, headers=settings.rasa_auth()
+            ) as resp:
                 if resp.status >= 400:
                     log.warning("trigger_intent for %s: HTTP %s", entry.sender, resp.status)
 

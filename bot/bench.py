@@ -89,14 +89,14 @@ async def _resident(
         for text in rng.choice(CONVERSATIONS):
             if time.monotonic() >= until:
                 return
-            params: dict[str, str] = {}
+            headers: dict[str, str] = {}
             if kind == "rest":
                 url, body = f"{rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text}
             else:  # Rasa's HTTP API: only with the token
-                url, body, params = f"{rasa_url}/model/parse", {"text": text}, auth
+                url, body, headers = f"{rasa_url}/model/parse", {"text": text}, auth
             start = time.perf_counter()
             try:
-                async with http.post(url, json=body, params=params) as resp:
+                async with http.post(url, json=body, headers=headers) as resp:
                     await resp.read()
                     ok = resp.status == 200
             except (aiohttp.ClientError, asyncio.TimeoutError):

@@ -257,7 +257,7 @@ def print_urls(settings: Settings) -> None:
         f"  demo page + widget {settings.web_url}/demo\n"
         f"  chat (REST)        POST {settings.rasa_url}/webhooks/rest/webhook\n"
         f"  Rasa server (API)  {settings.rasa_url}/ "
-        f"(?token=: BALIE_RASA_TOKEN or {settings.data_dir / 'rasa-token'})\n"
+        f"(a JWT signed with BALIE_RASA_TOKEN or {settings.data_dir / 'rasa-token'})\n"
         f"  action server      {settings.action_url}/health\n"
         f"{telegram_line}"
         f"  staff console      {settings.web_url}/staff/ (accounts: python -m bot create-user)\n"

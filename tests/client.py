@@ -23,7 +23,7 @@ def full_intent(parse_data: dict[str, Any]) -> str:
 
 async def parse(http: aiohttp.ClientSession, settings: Settings, text: str) -> dict[str, Any]:
     url, auth = f"{settings.rasa_url}/model/parse", settings.rasa_auth()
-    async with http.post(url, json={"text": text}, params=auth) as resp:
+    async with http.post(url, json={"text": text}, headers=auth) as resp:
         assert resp.status == 200, await resp.text()
         return await resp.json()
 
@@ -45,6 +45,6 @@ async def say(
 
 async def events(http: aiohttp.ClientSession, settings: Settings, sender: str) -> list[dict]:
     url, auth = f"{settings.rasa_url}/conversations/{sender}/tracker", settings.rasa_auth()
-    async with http.get(url, params=auth) as resp:
+    async with http.get(url, headers=auth) as resp:
         assert resp.status == 200, await resp.text()
         return (await resp.json())["events"]

@@ -330,7 +330,7 @@ async def test_a_promoted_model_reaches_both_replicas(
     while time.monotonic() < deadline:
         loaded = []
         for replica in replicas:
-            async with http.get(f"{replica.rasa_url}/status", params=replica.rasa_auth()) as resp:
+            async with http.get(f"{replica.rasa_url}/status", headers=replica.rasa_auth()) as resp:
                 loaded.append((await resp.json())["model_file"])
         if loaded == [f"{entry.name}.tar.gz"] * 2:
             break

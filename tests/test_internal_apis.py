@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import aiohttp
+import jwt
 import pytest
 
 from bot.resident_input import MAX_LENGTH
@@ -21,6 +22,23 @@ pytestmark = [pytest.mark.stack, pytest.mark.asyncio(loop_scope="session")]
 REST = "/webhooks/rest/webhook"
 PUBLIC_ROUTES = {"/", "/version"}  # Rasa's own: a greeting and the version, nothing else
 SAFE = "GET"  # routes the right token may call on the shared stack without changing it
+
+
+def wrong_credentials(stack: Settings) -> list[dict[str, Any]]:
+    """Every way in but the right one, including the real secret in Rasa's `?token=`."""
+    secret = stack.rasa_token()
+    admin = {"user": {"username": "balie", "role": "admin"}}
+    resident = {"user": {"username": "someone-else", "role": "user"}}
+    return [
+        {},
+        {"params": {"token": secret}},
+        {"params": {"token": ""}},
+        {"headers": {"Authorization": f"Bearer {secret}"}},
+        {"headers": {"Authorization": "Bearer wrong"}},
+        {"headers": {"Authorization": f"Bearer {jwt.encode(admin, 'wrong-secret')}"}},
+        {"headers": {"Authorization": f"Bearer {jwt.encode(admin, None, 'none')}"}},
+        {"headers": {"Authorization": f"Bearer {jwt.encode(resident, secret)}"}},
+    ]
 
 
 def rasa_api_routes() -> list[tuple[str, str]]:
@@ -62,18 +80,18 @@ async def test_every_rasa_api_route_answers_only_the_token(
         if path in PUBLIC_ROUTES:
             assert (await call(http, method, url))[0] == 200, path
             continue
-        for params in ({}, {"token": "wrong"}, {"token": ""}):
-            status, body = await call(http, method, url, params=params, json={})
-            assert status in (401, 403), f"{method} {path} {params}: {status} {body[:200]}"
+        for wrong in wrong_credentials(stack):
+            status, body = await call(http, method, url, json={}, **wrong)
+            assert status in (401, 403), f"{method} {path} {wrong}: {status} {body[:200]}"
         if method == SAFE:
-            status, body = await call(http, method, url, params=stack.rasa_auth())
+            status, body = await call(http, method, url, headers=stack.rasa_auth())
             assert status not in (401, 403), f"{method} {path}: {status} {body[:200]}"
     # The calls Balie makes itself work with the token.
     auth = stack.rasa_auth()
     status, _ = await call(http, "POST", f"{stack.rasa_url}/model/parse", json={"text": "hoi"})
     assert status == 401
     url = f"{stack.rasa_url}/model/parse"
-    assert (await call(http, "POST", url, json={"text": "hoi"}, params=auth))[0] == 200
+    assert (await call(http, "POST", url, json={"text": "hoi"}, headers=auth))[0] == 200
 
 
 async def test_nobody_reads_or_writes_a_conversation_without_the_token(

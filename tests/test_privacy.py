@@ -473,7 +473,7 @@ async def test_resident_gives_contact_details_the_case_gets_them_the_tracker_not
     ]
     assert {"naam": naam, "email": email, "telefoon": "+31624681357"} in contact_values
     tracker_url = f"{stack.rasa_url}/conversations/{sender}/tracker"
-    async with http.get(tracker_url, params=stack.rasa_auth()) as resp:
+    async with http.get(tracker_url, headers=stack.rasa_auth()) as resp:
         tracker = await resp.json()
     assert {"event": "slot", "name": "zaaknummer", "value": ident} in [
         {k: e.get(k) for k in ("event", "name", "value")} for e in tracker["events"]

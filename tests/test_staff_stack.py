@@ -89,7 +89,7 @@ def staff_stack(tmp_path_factory: pytest.TempPathFactory):
 
 
 async def rasa_model(http: aiohttp.ClientSession, settings: Settings) -> str:
-    async with http.get(f"{settings.rasa_url}/status", params=settings.rasa_auth()) as resp:
+    async with http.get(f"{settings.rasa_url}/status", headers=settings.rasa_auth()) as resp:
         return (await resp.json())["model_file"]
 
 
@@ -117,7 +117,7 @@ class ParseStream:
                 async with self.http.post(
                     f"{self.settings.rasa_url}/model/parse",
                     json={"text": "wanneer is het gemeentehuis open"},
-                    params=self.settings.rasa_auth(),
+                    headers=self.settings.rasa_auth(),
                 ) as resp:
                     await resp.read()
                     self.statuses.append(resp.status)

@@ -29,7 +29,7 @@ def test_run_starts_everything_and_ctrl_c_stops_it(test_model: TrainedModel, tmp
     stack.wait_ready()
     children = _descendants(stack.process.pid)
     assert len(children) >= 3
-    status = requests.get(f"{settings.rasa_url}/status", params=settings.rasa_auth(), timeout=5)
+    status = requests.get(f"{settings.rasa_url}/status", headers=settings.rasa_auth(), timeout=5)
     assert status.json()["model_file"]
     assert requests.get(f"{settings.action_url}/health", timeout=5).ok
     health = requests.get(f"{settings.web_url}/health", timeout=5)

@@ -315,7 +315,7 @@ class Resident:
 
     async def user_events(self) -> list[dict[str, Any]]:
         url = f"{self.stack.rasa_url}/conversations/{self.chat_id}/tracker"
-        async with self.http.get(url, params=self.stack.rasa_auth()) as resp:
+        async with self.http.get(url, headers=self.stack.rasa_auth()) as resp:
             assert resp.status == 200, await resp.text()
             return [e for e in (await resp.json())["events"] if e["event"] == "user"]
 

@@ -57,11 +57,11 @@ class StatusPusher:
         if kanaal not in OUTPUT_CHANNELS or self._http is None:
             return False
         channel = OUTPUT_CHANNELS[kanaal]
-        params = {**self.auth, **({"output_channel": channel} if channel else {})}
+        params = {"output_channel": channel} if channel else {}
         url = f"{self.rasa_url}/conversations/{sender}/trigger_intent"
         body = {"name": "EXTERNAL_status_gewijzigd", "entities": {"zaaknummer": identificatie}}
         try:
-            async with self._http.post(url, json=body, params=params) as resp:
+            async with self._http.post(url, json=body, params=params, headers=self.auth) as resp:
                 if resp.status == 200:
                     return True
                 log.warning("status push for %s: Rasa answered %s", identificatie, resp.status)
