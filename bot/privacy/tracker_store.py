@@ -34,6 +34,7 @@ from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 
 from bot.privacy import masking
+from bot.privacy.permissions import restrict_umask
 from bot.privacy.sealing import Sealer, is_sealed, personal_data_key
 
 log = logging.getLogger(__name__)
@@ -238,6 +239,9 @@ class MaskingTrackerStore(SQLTrackerStore):
         secret: str | None = None,  # tests; BALIE_SECRET_KEY (or its key file) otherwise
         **kwargs: Any,
     ) -> None:
+        # Balie's first code in a Rasa server however it was started (supervisor, a
+        # container): a SQLite tracker file and whatever Rasa writes next are owner-only.
+        restrict_umask()
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
         self.sealer = Sealer(personal_data_key(secret))
 
