@@ -30,7 +30,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cases.db import create_engine
-from bot.privacy.sealing import Sealer, is_sealed, sealer
+from bot.privacy.sealing import Sealer, is_sealed
+from bot.privacy.sealing import sealer as personal_data_sealer
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -104,14 +105,9 @@ def kept(payload: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
 class Outbox:
     def __init__(self, engine: AsyncEngine, sealer: Sealer | None = None) -> None:
         self.engine = engine
-        self._sealer = sealer
+        # BALIE_SECRET_KEY, or the key file in the data directory (as the web app's).
+        self.sealer = sealer or personal_data_sealer()
         self._ready = False
-
-    @property
-    def sealer(self) -> Sealer:
-        if self._sealer is None:
-            self._sealer = sealer()  # BALIE_SECRET_KEY, or the key file in the data dir
-        return self._sealer
 
     def _row(self, row: Any) -> Entry:
         return Entry.from_row(row, self.sealer)

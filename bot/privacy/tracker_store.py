@@ -10,10 +10,15 @@ the event broker):
   bot message's metadata) have e-mail addresses, phone numbers, BSNs, IBANs and
   postcodes masked (bot/privacy/masking.py), and the names residents typed into the
   contact and call-back forms too: the store knows them from the conversation's slots;
-- slot values with personal data (those of PERSONAL_SLOTS always, any other whose value
-  masking would change) are encrypted: "enc:v1:<Fernet token>". They are decrypted when
-  Rasa reads the conversation back, so the next turn (on this or another Rasa server)
-  has the real values for the summary, the case and the status lookup.
+- controlecodes are masked where the conversation says they are one: the code Balie
+  announced (its response's `controlecode`), the `controlecode` slot, and what the
+  resident typed while the status form asked for it; a shared point ({"lat", "lon"})
+  is rounded to about 100 m;
+- slot values with personal data (those of PERSONAL_SLOTS and `controlecode` always, any
+  other whose value masking would change) are encrypted: "enc:v1:<Fernet token>"
+  (bot/privacy/sealing.py). They are decrypted when Rasa reads the conversation back,
+  so the next turn (on this or another Rasa server) has the real values for the
+  summary, the case and the status lookup.
 
 The key is derived from BALIE_SECRET_KEY (or the key file in BALIE_DATA_DIR, as the web
 app's session key), so every Rasa server with the same secret reads every conversation.

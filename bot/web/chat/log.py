@@ -26,7 +26,8 @@ from sqlalchemy.orm import sessionmaker
 from bot.cases.models import ChatEntry, ChatSession, utcnow
 from bot.cases.store import aware
 from bot.privacy.masking import ENCRYPTED_LABEL, ENCRYPTED_PREFIX
-from bot.privacy.sealing import Sealer, is_sealed, sealer
+from bot.privacy.sealing import Sealer, is_sealed
+from bot.privacy.sealing import sealer as personal_data_sealer
 
 RESIDENT, BOT = "inwoner", "balie"
 HISTORY = 200  # messages a freshly loaded page gets at most
@@ -71,13 +72,8 @@ class Entry:
 class ChatLog:
     def __init__(self, sessions: sessionmaker, sealer: Sealer | None = None) -> None:
         self.sessions = sessions
-        self._sealer = sealer
-
-    @property
-    def sealer(self) -> Sealer:
-        if self._sealer is None:
-            self._sealer = sealer()  # BALIE_SECRET_KEY, or the key file in the data dir
-        return self._sealer
+        # BALIE_SECRET_KEY, or the key file in the data directory (as the web app's).
+        self.sealer = sealer or personal_data_sealer()
 
     def _open(self, stored: str) -> dict[str, Any]:
         bericht = self.sealer.open_json(stored)
