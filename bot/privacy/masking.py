@@ -178,20 +178,28 @@ def _codes(text: str, codes: Iterable[str]) -> list[Found]:
         for m in code_pattern(code).finditer(text)
     ]
     for m in CODE_TOKEN_RE.finditer(text):
-        token = m[0]
         announced = _CODE_CONTEXT_RE.search(text[max(0, m.start() - 40) : m.start()])
-        # Lower-case letters only after "code" is still an ordinary word ("code is net weg").
-        if announced and (any(c.isdigit() for c in token) or token.upper() == token):
+        if announced and _looks_typed_as_code(m[0]):
             found.append(Found("controlecode", m.start(), m.end()))
     return found
 
 
+def _looks_typed_as_code(token: str) -> bool:
+    # Lower-case letters only are still ordinary words ("code is net weg", "ben hem").
+    return any(c.isdigit() for c in token) or token.upper() == token
+
+
 def code_tokens(text: str) -> list[str]:
-    """The codes in a text known to be an answer to "what is your code?"."""
+    """The codes in a text known to be an answer to "what is your code?": all of it
+    ("hx4 t9b"), or a code in it written as one ("de code is HX4T9B")."""
     whole = normalize_code(text)
     if whole:
         return [whole]
-    return [code for m in CODE_TOKEN_RE.finditer(text) if (code := normalize_code(m[0]))]
+    return [
+        code
+        for m in CODE_TOKEN_RE.finditer(text)
+        if _looks_typed_as_code(m[0]) and (code := normalize_code(m[0]))
+    ]
 
 
 def coarsen(value: float) -> float:
