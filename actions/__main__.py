@@ -10,12 +10,14 @@ from actions.auth import require_token
 from actions.delivery import delivery
 from bot.observability.action_server import instrument
 from bot.observability.logs import configure_logging
+from bot.privacy.permissions import secure_process
 from bot.settings import Settings
 
 
 def main() -> None:
-    configure_logging("actions")
     settings = Settings.from_env()
+    secure_process(settings.data_dir)  # the outbox file, the key file: owner only
+    configure_logging("actions")
     app = create_app("actions", cors_origins=None)
     require_token(app, settings.rasa_token())
     # GET /metrics, action timing; the outbox is counted when Prometheus asks.

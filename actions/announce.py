@@ -26,6 +26,7 @@ async def announce_delivery(dispatcher: CollectingDispatcher, tracker: Tracker) 
         identificatie=entry.result.get("identificatie"),
         controlecode=entry.payload.get("controlecode"),
     )
+    await delivery().outbox.announced(entry)
 
 
 async def announce_status_change(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

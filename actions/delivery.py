@@ -102,7 +102,7 @@ class Delivery:
                 return Outcome("queued", error=str(exc))
             await self.outbox.rejected(key, str(exc))
             return Outcome("rejected", error=str(exc))
-        await self.outbox.delivered(key, result)
+        await self.outbox.delivered(entry, result)  # announced by the action right now
         return Outcome("delivered", result)
 
     async def submit_case(

@@ -5,6 +5,12 @@ local SQLite file, or BALIE_OUTBOX_URL's database shared by every action server 
 cluster) and a background worker delivers it later. Every entry carries the
 submission's idempotency key, so delivering twice (a retry racing the worker)
 still makes one case.
+
+The payload holds the resident's contact details and the case's controlecode: it is
+stored encrypted (bot/privacy/sealing.py, the tracker store's key), and once the case
+system has it, only what the resident's announcement needs stays (the kind of case and,
+until it is announced, the code). Rows written before encryption are sealed or
+stripped the first time an action server opens the outbox.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cases.db import create_engine
+from bot.privacy.sealing import Sealer, is_sealed
+from bot.privacy.sealing import sealer as personal_data_sealer
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,6 +55,10 @@ entries = sa.Table(
 FIRST_RETRY, MAX_RETRY = 5.0, 300.0
 # While the action delivers an entry itself, the worker leaves it alone.
 LEASE = 30.0
+# What of a case's payload stays after delivery: the resident is told the kind of case
+# and (when it went through later, from the queue) its controlecode.
+KEPT_AFTER_DELIVERY = ("type",)
+KEPT_UNTIL_ANNOUNCED = ("type", "controlecode")
 
 
 def _now() -> float:
@@ -66,12 +78,12 @@ class Entry:
     created: datetime
 
     @classmethod
-    def from_row(cls, row: Any) -> Entry:
+    def from_row(cls, row: Any, sealer: Sealer) -> Entry:
         return cls(
             key=row.key,
             kind=row.kind,
             sender=row.sender,
-            payload=json.loads(row.payload),
+            payload=open_payload(row.payload, sealer),
             state=row.state,
             attempts=row.attempts,
             result=json.loads(row.result) if row.result else None,
@@ -80,10 +92,25 @@ class Entry:
         )
 
 
+def open_payload(stored: str, sealer: Sealer) -> dict[str, Any]:
+    """A stored payload: encrypted, or plain JSON from before; {} with another key."""
+    payload = sealer.open_json(stored)
+    return payload if isinstance(payload, dict) else {}
+
+
+def kept(payload: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: payload[k] for k in keys if payload.get(k) is not None}
+
+
 class Outbox:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: Sealer | None = None) -> None:
         self.engine = engine
+        # BALIE_SECRET_KEY, or the key file in the data directory (as the web app's).
+        self.sealer = sealer or personal_data_sealer()
         self._ready = False
+
+    def _row(self, row: Any) -> Entry:
+        return Entry.from_row(row, self.sealer)
 
     @classmethod
     def from_env(cls) -> Outbox:
@@ -104,7 +131,32 @@ class Outbox:
             # Another action server created the table at the same moment: it is there now.
             async with self.engine.begin() as conn:
                 await conn.run_sync(metadata.create_all)
+        await self._seal_plain_rows()
         self._ready = True
+
+    async def _seal_plain_rows(self) -> None:
+        """Rows from before encryption: pending and rejected ones encrypted (nothing of a
+        waiting report is lost), delivered ones keep only what the announcement needs."""
+        async with self.engine.begin() as conn:
+            rows = list(
+                await conn.execute(
+                    sa.select(entries.c.key, entries.c.state, entries.c.payload).where(
+                        entries.c.payload.not_like("enc:v1:%")
+                    )
+                )
+            )
+            for row in rows:
+                if is_sealed(row.payload):
+                    continue
+                payload = open_payload(row.payload, self.sealer)
+                if row.state == "delivered":
+                    payload = kept(payload, KEPT_AFTER_DELIVERY)
+                # Only if nobody changed it meanwhile (another action server upgrading too).
+                await conn.execute(
+                    entries.update()
+                    .where(entries.c.key == row.key, entries.c.payload == row.payload)
+                    .values(payload=self.sealer.seal(payload))
+                )
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -121,7 +173,7 @@ class Outbox:
                         key=key,
                         kind=kind,
                         sender=sender,
-                        payload=json.dumps(payload),
+                        payload=self.sealer.seal(payload),
                         state="pending",
                         attempts=0,
                         next_attempt=now + LEASE,
@@ -129,13 +181,13 @@ class Outbox:
                     )
                 )
                 row = (await conn.execute(entries.select().where(entries.c.key == key))).first()
-        return Entry.from_row(row)
+        return self._row(row)
 
     async def get(self, key: str) -> Entry | None:
         await self._setup()
         async with self.engine.connect() as conn:
             row = (await conn.execute(entries.select().where(entries.c.key == key))).first()
-        return Entry.from_row(row) if row else None
+        return self._row(row) if row else None
 
     async def pending_for(self, sender: str) -> list[Entry]:
         await self._setup()
@@ -145,7 +197,7 @@ class Outbox:
                 .where(entries.c.sender == sender, entries.c.state == "pending")
                 .order_by(entries.c.created)
             )
-            return [Entry.from_row(r) for r in rows]
+            return [self._row(r) for r in rows]
 
     async def due(self, limit: int = 20) -> list[Entry]:
         await self._setup()
@@ -156,7 +208,7 @@ class Outbox:
                 .order_by(entries.c.next_attempt)
                 .limit(limit)
             )
-            return [Entry.from_row(r) for r in rows]
+            return [self._row(r) for r in rows]
 
     async def claim(self, key: str) -> bool:
         """Lease a due entry to this worker; False when another worker (or the action
@@ -174,12 +226,31 @@ class Outbox:
             )
         return claimed.rowcount == 1
 
-    async def delivered(self, key: str, result: dict[str, Any]) -> None:
+    async def delivered(
+        self, entry: Entry, result: dict[str, Any], *, announce: bool = False
+    ) -> None:
+        """The case system has it: the personal parts of the payload go. announce: the
+        resident still has to hear the code (a queued report), so it stays until then."""
+        keep = kept(entry.payload, KEPT_UNTIL_ANNOUNCED if announce else KEPT_AFTER_DELIVERY)
         async with self.engine.begin() as conn:
             await conn.execute(
                 entries.update()
-                .where(entries.c.key == key)
-                .values(state="delivered", result=json.dumps(result), last_error=None)
+                .where(entries.c.key == entry.key)
+                .values(
+                    state="delivered",
+                    result=json.dumps(result),
+                    last_error=None,
+                    payload=self.sealer.seal(keep),
+                )
+            )
+
+    async def announced(self, entry: Entry) -> None:
+        """The resident has been told the code of a queued report: it goes from here too."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                entries.update()
+                .where(entries.c.key == entry.key, entries.c.state == "delivered")
+                .values(payload=self.sealer.seal(kept(entry.payload, KEPT_AFTER_DELIVERY)))
             )
 
     async def failed(self, key: str, error: str, *, retry_after: float | None = None) -> None:
@@ -243,7 +314,7 @@ async def run_worker(
                 log.exception("outbox entry %s failed", entry.key)
                 await outbox.failed(entry.key, "unexpected error")
                 continue
-            await outbox.delivered(entry.key, result)
+            await outbox.delivered(entry, result, announce=True)
             log.info("outbox delivered %s -> %s", entry.key, result)
             try:
                 await notify(entry, result)

@@ -10,6 +10,7 @@ import sys
 import warnings
 
 from bot.observability.logs import configure_logging
+from bot.privacy.permissions import restrict_umask
 from bot.settings import Settings
 
 # The `service` field of the logs (BALIE_LOG_FORMAT=json): which process wrote a line.
@@ -145,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_compare)
 
     args = parser.parse_args(argv)
+    # Whatever this command creates (and its children: Rasa, the action server, the web
+    # app, training) is readable by the owner only: databases, keys, logs, models.
+    restrict_umask()
     configure_logging(LOG_SERVICES.get(args.command, args.command))
     return args.func(args)
 

@@ -17,6 +17,7 @@ import aiohttp
 from bot import ROOT
 from bot.cases.db import migrate
 from bot.observability.logs import rasa_logging_args
+from bot.privacy.permissions import secure_process
 from bot.settings import Settings
 from bot.staff.cli import live_model
 from bot.staff.endpoints import rasa_env
@@ -135,6 +136,8 @@ class Supervisor:
         return next((s.pid for s in self.services if s.name == name), None)
 
     async def start(self) -> None:
+        # The services inherit the umask (Rasa too); what an older version left is tightened.
+        secure_process(self.settings.data_dir, self.settings.models_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         # Migrate once here, before any service touches the database.
         await asyncio.to_thread(migrate, self.settings.database_url)

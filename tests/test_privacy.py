@@ -73,7 +73,7 @@ PERSONAL = [
 # Not personal data: stored exactly as typed.
 HARMLESS = [
     "Wat is de status van M-2026-000042?",
-    "mijn zaaknummer is m2026000042 en de code AB3D7K",
+    "mijn zaaknummer is m2026000042, ik wacht nog steeds",
     "Het gebeurde op 12-03-2026 om 14.30 uur",
     "gisteren rond 22:15 bij het speeltuintje",
     "De lantaarnpaal voor Kerkstraat 12 is al een week kapot",

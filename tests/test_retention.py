@@ -322,7 +322,7 @@ async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
     ):
         await outbox.put(key, "case", {"omschrijving": "x", "contact": contact}, "s1")
         if state == "delivered":
-            await outbox.delivered(key, {"identificatie": "M-2026-000001"})
+            await outbox.delivered(await outbox.get(key), {"identificatie": "M-2026-000001"})
         elif state == "rejected":
             await outbox.rejected(key, "refused")
         async with outbox.engine.begin() as conn:
@@ -476,7 +476,9 @@ async def residents(db_url: str, store: CaseStore, outbox: Outbox) -> dict[str, 
         body = payload | {"melder": f"telegram:{sender}"}
         await outbox.put(key, kind, body, sender)
         if state == "delivered":
-            await outbox.delivered(key, {"identificatie": made[f"telegram:{sender}"]})
+            await outbox.delivered(
+                await outbox.get(key), {"identificatie": made[f"telegram:{sender}"]}
+            )
     return made
 
 

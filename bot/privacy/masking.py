@@ -3,9 +3,14 @@
 Finds e-mail addresses, phone numbers, postcodes (with the house number after them),
 BSNs (nine digits passing the elfproef) and IBANs (valid check digits). Names cannot be
 found by a pattern: callers that know them (the tracker store knows the names residents
-typed into a form) pass them in. Case numbers such as M-2026-000042 are not personal
-data and are left alone, and so is whatever lies within a `public` text (the
-municipality's own phone number, e-mail address and visiting address).
+typed into a form) pass them in. Controlecodes neither: six letters and digits are also
+an ordinary Dutch word ("STRAAT"), so a code is masked where it is known to be one (the
+caller passes the codes it knows: the bot announced it, the status form asked for it)
+or where the text itself says so ("controlecode is K7P2QX", "de code AB3D7K" with a
+digit or in capitals). Case numbers such as M-2026-000042 are not personal data and are
+left alone, and so is whatever lies within a `public` text (the municipality's own phone
+number, e-mail address and visiting address). A point the resident shared is not
+hidden but coarsened to about 100 m in the summary's "gedeelde locatie (lat, lon)".
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.cases.codes import ALPHABET as CODE_ALPHABET
+from bot.cases.codes import LENGTH as CODE_LENGTH
+from bot.cases.codes import normalize_code
 from bot.nlu import patterns
 
 # What staff see in place of the data.
@@ -25,6 +33,7 @@ LABELS = {
     "bsn": "[BSN]",
     "iban": "[IBAN]",
     "naam": "[naam]",
+    "controlecode": "[controlecode]",
 }
 # An encrypted value in the tracker store (bot/privacy/tracker_store.py): never shown.
 ENCRYPTED_PREFIX = "enc:v1:"
@@ -40,6 +49,7 @@ STAND_INS = {
     "bsn": "123456789",  # fails the elfproef on purpose
     "iban": "NL00BANK0123456789",  # fails the check digits on purpose
     "naam": "Jan Jansen",
+    "controlecode": "AB12CD",  # never a code: codes have no 1
 }
 NAMES = {
     "email": "e-mailadres",
@@ -49,6 +59,7 @@ NAMES = {
     "bsn": "BSN",
     "iban": "IBAN",
     "naam": "naam",
+    "controlecode": "controlecode",
 }
 _LABEL_RE = re.compile("|".join(re.escape(label) for label in LABELS.values()))
 _KIND_OF_LABEL = {label: kind for kind, label in LABELS.items()}
@@ -59,6 +70,20 @@ _NOT_A_NAME = {
     "mevrouw", "heer", "familie", "fam",
 }  # fmt: skip
 _MAX_NAME_WORDS = 6
+
+# A code as typed: six code characters, maybe in two groups ("ab3 d7k", "AB3-D7K").
+_HALF = CODE_LENGTH // 2
+_CODE_CHARS = f"[{CODE_ALPHABET}{CODE_ALPHABET.lower()}]"
+CODE_TOKEN_RE = re.compile(
+    rf"(?<![\w-]){_CODE_CHARS}{{{_HALF}}}[ \-.]?{_CODE_CHARS}{{{CODE_LENGTH - _HALF}}}(?![\w-])"
+)
+# The text says a code follows: "controlecode is K7P2QX", "de code: AB3D7K".
+_CODE_CONTEXT_RE = re.compile(
+    r"\b(?:controle)?code\b(?:\s+(?:is|was|luidt|wordt|nummer))?\s*[:=]?\s*$", re.I
+)
+# "gedeelde locatie (52.37403, 4.88969)": the summary of a shared point.
+_SHARED_POINT_RE = re.compile(r"(gedeelde locatie \()(-?\d{1,3}\.\d+), (-?\d{1,3}\.\d+)(\))")
+COARSE_DECIMALS = 3  # about 100 m
 
 BSN_RE = re.compile(r"(?<![\d\-/])(\d{4})[ .]?(\d{2})[ .]?(\d{3})(?![\d\-/])")
 IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)\b", re.I)
@@ -140,6 +165,56 @@ def _names(text: str, names: Iterable[str]) -> list[Found]:
     return found
 
 
+def code_pattern(code: str) -> re.Pattern[str]:
+    """A known code as a resident may type it: any case, a space or dash inside."""
+    sep = r"[ \-.]?"
+    return re.compile(r"(?<![\w-])" + sep.join(map(re.escape, code)) + r"(?![\w-])", re.IGNORECASE)
+
+
+def _codes(text: str, codes: Iterable[str]) -> list[Found]:
+    found = [
+        Found("controlecode", m.start(), m.end())
+        for code in codes
+        for m in code_pattern(code).finditer(text)
+    ]
+    for m in CODE_TOKEN_RE.finditer(text):
+        announced = _CODE_CONTEXT_RE.search(text[max(0, m.start() - 40) : m.start()])
+        if announced and _looks_typed_as_code(m[0]):
+            found.append(Found("controlecode", m.start(), m.end()))
+    return found
+
+
+def _looks_typed_as_code(token: str) -> bool:
+    # Lower-case letters only are still ordinary words ("code is net weg", "ben hem").
+    return any(c.isdigit() for c in token) or token.upper() == token
+
+
+def code_tokens(text: str) -> list[str]:
+    """The codes in a text known to be an answer to "what is your code?": all of it
+    ("hx4 t9b"), or a code in it written as one ("de code is HX4T9B")."""
+    whole = normalize_code(text)
+    if whole:
+        return [whole]
+    return [
+        code
+        for m in CODE_TOKEN_RE.finditer(text)
+        if _looks_typed_as_code(m[0]) and (code := normalize_code(m[0]))
+    ]
+
+
+def coarsen(value: float) -> float:
+    return round(float(value), COARSE_DECIMALS)
+
+
+def coarsen_points(text: str) -> str:
+    """'gedeelde locatie (52.37403, 4.88969)' -> 'gedeelde locatie (52.374, 4.890)'."""
+    if "gedeelde locatie (" not in text:
+        return text
+    return _SHARED_POINT_RE.sub(
+        lambda m: f"{m[1]}{coarsen(float(m[2])):.3f}, {coarsen(float(m[3])):.3f}{m[4]}", text
+    )
+
+
 def _public_spans(text: str, public: Iterable[str]) -> list[tuple[int, int]]:
     spans = []
     for value in public:
@@ -151,11 +226,17 @@ def _public_spans(text: str, public: Iterable[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def find(text: str, names: Iterable[str] = (), public: Iterable[str] = ()) -> list[Found]:
+def find(
+    text: str,
+    names: Iterable[str] = (),
+    public: Iterable[str] = (),
+    codes: Iterable[str] = (),
+) -> list[Found]:
     """Every piece of personal data in text, without overlaps, in order.
 
-    names: the names (of residents) to find as well; public: texts that are nobody's
-    personal data (the municipality's own phone number): nothing within them is found.
+    names: the names (of residents) to find as well; codes: the controlecodes known in
+    this conversation; public: texts that are nobody's personal data (the
+    municipality's own phone number): nothing within them is found.
     """
     # Case numbers first, only to keep their digits from looking like phone numbers.
     taken: list[Found] = _simple("zaaknummer", patterns.find_zaaknummers(text))
@@ -166,6 +247,7 @@ def find(text: str, names: Iterable[str] = (), public: Iterable[str] = ()) -> li
         _simple("telefoonnummer", patterns.find_telefoonnummers(text)),
         _addresses(text),
         _names(text, names) if names else [],
+        _codes(text, codes),
     ):
         for item in candidates:
             if not any(item.start < t.end and t.start < item.end for t in taken):
@@ -185,10 +267,14 @@ def kinds(text: str) -> list[str]:
 
 
 def _replace(
-    text: str, replacements: dict[str, str], names: Iterable[str], public: Iterable[str]
+    text: str,
+    replacements: dict[str, str],
+    names: Iterable[str],
+    public: Iterable[str],
+    codes: Iterable[str] = (),
 ) -> str:
     out, last = [], 0
-    for item in find(text, names, public):
+    for item in find(text, names, public, codes):
         out.append(text[last : item.start])
         out.append(replacements[item.kind])
         last = item.end
@@ -196,15 +282,21 @@ def _replace(
     return "".join(out)
 
 
-def mask(text: str, *, names: Iterable[str] = (), public: Iterable[str] = ()) -> str:
+def mask(
+    text: str,
+    *,
+    names: Iterable[str] = (),
+    public: Iterable[str] = (),
+    codes: Iterable[str] = (),
+) -> str:
     """For storing and display: 'mail jan@x.nl' -> 'mail [e-mailadres]'.
 
-    Encrypted values ('enc:v1:...') become '[versleuteld]'. Masking masked text changes
-    nothing.
+    Encrypted values ('enc:v1:...') become '[versleuteld]', a shared point is coarsened.
+    Masking masked text changes nothing.
     """
     if ENCRYPTED_PREFIX in text:
         text = ENCRYPTED_RE.sub(ENCRYPTED_LABEL, text)
-    return _replace(text, LABELS, names, public)
+    return coarsen_points(_replace(text, LABELS, names, public, codes))
 
 
 def stand_in(text: str, *, names: Iterable[str] = (), public: Iterable[str] = ()) -> str:
@@ -217,6 +309,11 @@ def stand_in(text: str, *, names: Iterable[str] = (), public: Iterable[str] = ()
 
 
 def only_masked(text: str) -> bool:
-    """True when nothing but masked data is left ('[naam]', '[e-mailadres], [telefoonnummer]')."""
+    """True when nothing but masked data is left ('[naam]', '[e-mailadres], [telefoonnummer]',
+    'M-2026-000042 [controlecode]': case numbers count as data next to a label)."""
     rest = _LABEL_RE.sub("", ENCRYPTED_RE.sub("", text))
-    return bool(rest != text) and not any(c.isalnum() for c in rest)
+    if rest == text:
+        return False
+    for found in reversed(patterns.find_zaaknummers(rest)):
+        rest = rest[: found.start] + rest[found.end :]
+    return not any(c.isalnum() for c in rest)

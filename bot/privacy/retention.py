@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import random
@@ -646,9 +645,13 @@ class Retention:
                     .with_for_update()
                 )
             )
+            from actions.outbox import open_payload
+            from bot.privacy.sealing import sealer
+
+            box_sealer = sealer()  # the action servers' key: the same secret
             for row in rows:
                 try:
-                    payload = json.loads(row.payload)
+                    payload = open_payload(row.payload, box_sealer)
                 except ValueError:
                     payload = {}
                 if payload.get("melder") not in (None, melder):
@@ -669,7 +672,7 @@ class Retention:
                         await conn.execute(
                             sa.update(entries)
                             .where(entries.c.key == row.key, entries.c.state == "pending")
-                            .values(payload=json.dumps(payload))
+                            .values(payload=box_sealer.seal(payload))
                         )
                 elif row.kind != "case":
                     # A call-back request on its way: delivered as asked, then it follows

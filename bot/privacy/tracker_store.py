@@ -10,10 +10,15 @@ the event broker):
   bot message's metadata) have e-mail addresses, phone numbers, BSNs, IBANs and
   postcodes masked (bot/privacy/masking.py), and the names residents typed into the
   contact and call-back forms too: the store knows them from the conversation's slots;
-- slot values with personal data (those of PERSONAL_SLOTS always, any other whose value
-  masking would change) are encrypted: "enc:v1:<Fernet token>". They are decrypted when
-  Rasa reads the conversation back, so the next turn (on this or another Rasa server)
-  has the real values for the summary, the case and the status lookup.
+- controlecodes are masked where the conversation says they are one: the code Balie
+  announced (its response's `controlecode`), the `controlecode` slot, and what the
+  resident typed while the status form asked for it; a shared point ({"lat", "lon"})
+  is rounded to about 100 m;
+- slot values with personal data (those of PERSONAL_SLOTS and `controlecode` always, any
+  other whose value masking would change) are encrypted: "enc:v1:<Fernet token>"
+  (bot/privacy/sealing.py). They are decrypted when Rasa reads the conversation back,
+  so the next turn (on this or another Rasa server) has the real values for the
+  summary, the case and the status lookup.
 
 The key is derived from BALIE_SECRET_KEY (or the key file in BALIE_DATA_DIR, as the web
 app's session key), so every Rasa server with the same secret reads every conversation.
@@ -22,28 +27,29 @@ There is no second table: deleting a conversation's events deletes all of it.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 from collections.abc import Iterable
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event, SlotSet
+from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 
 from bot.privacy import masking
+from bot.privacy.permissions import restrict_umask
+from bot.privacy.sealing import Sealer, is_sealed, personal_data_key
 
 log = logging.getLogger(__name__)
 
 # Slots of the contact (melding, verzoek) and call-back forms: stored encrypted whenever
 # they have a value, and the names in them are masked wherever they appear.
 PERSONAL_SLOTS = ("naam", "telefoon", "contact")
+# The status form's answer: a case's controlecode, stored encrypted and masked wherever
+# it appears (also "eigen", which is no code: encrypting it costs nothing).
+CODE_SLOT = "controlecode"
 # The municipality's own settings (content/gemeente.yml): public, never masked.
 PUBLIC_SLOT_PREFIX = "gemeente_"
 # NLU entities that are personal data whatever their value looks like.
@@ -54,52 +60,28 @@ ENTITY_LABELS = {
 }
 # Keys whose values are names of things or identifiers, never a resident's words.
 _STRUCTURAL_KEYS = {"utter_action", "intent", "intent_ranking", "response_selector", "entity"}
-_KEY_CONTEXT = b"balie: personal data in stored conversations"
 
 
-def tracker_key(secret: str | None = None) -> bytes:
-    """The Fernet key for slot values: derived from the web app's secret (never the same key)."""
-    if secret is None:
-        from bot.settings import Settings
-        from bot.staff.keys import session_key
-
-        base = session_key(Settings.from_env().data_dir)
-    else:
-        base = secret.encode()
-    return base64.urlsafe_b64encode(hmac.new(base, _KEY_CONTEXT, hashlib.sha256).digest())
-
-
-def is_sealed(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(masking.ENCRYPTED_PREFIX)
-
-
-class Sealer:
-    """Encrypts a slot value (any JSON) into one string, and back."""
-
-    def __init__(self, key: bytes) -> None:
-        self.fernet = Fernet(key)
-
-    def seal(self, value: Any) -> str:
-        token = self.fernet.encrypt(json.dumps(value, ensure_ascii=False).encode())
-        return masking.ENCRYPTED_PREFIX + token.decode("ascii")
-
-    def open(self, value: Any) -> Any:
-        """The real value; None when it was encrypted with another key (the slot is empty)."""
-        if not is_sealed(value):
-            return value
-        try:
-            return json.loads(self.fernet.decrypt(value[len(masking.ENCRYPTED_PREFIX) :]))
-        except (InvalidToken, ValueError):
-            log.warning("a stored slot value cannot be decrypted (another BALIE_SECRET_KEY?)")
-            return None
+def _facts(events: Iterable[Event | dict[str, Any]]) -> Iterable[tuple[str, str, Any]]:
+    """(kind, slot name or "", value) of the events the masker learns from: slots set,
+    what the resident typed, and the values Balie filled into a response."""
+    for event in events:
+        if isinstance(event, SlotSet):
+            yield "slot", event.key, event.value
+        elif isinstance(event, UserUttered):
+            yield "user", "", event.text
+        elif isinstance(event, BotUttered):
+            yield "bot", "", event.metadata
+        elif isinstance(event, dict):
+            kind = event.get("event")
+            if kind == SlotSet.type_name:
+                yield "slot", str(event.get("name")), event.get("value")
+            elif kind in ("user", "bot"):
+                yield str(kind), "", event.get("text" if kind == "user" else "metadata")
 
 
 def _slot_events(events: Iterable[Event | dict[str, Any]]) -> Iterable[tuple[str, Any]]:
-    for event in events:
-        if isinstance(event, SlotSet):
-            yield event.key, event.value
-        elif isinstance(event, dict) and event.get("event") == SlotSet.type_name:
-            yield str(event.get("name")), event.get("value")
+    return ((name, value) for kind, name, value in _facts(events) if kind == "slot")
 
 
 def _content_values() -> list[str]:
@@ -112,41 +94,67 @@ def _content_values() -> list[str]:
 
 
 class Masker:
-    """Masks one conversation's events: knows the names in it and what is public."""
+    """Masks one conversation's events: knows the names and codes in it and what is public."""
 
-    def __init__(self, names: Iterable[str] = (), public: Iterable[str] = ()) -> None:
+    def __init__(
+        self, names: Iterable[str] = (), public: Iterable[str] = (), codes: Iterable[str] = ()
+    ) -> None:
         self.names = sorted({n for n in names if masking.name_variants(n)})
         self.public = sorted({p for p in public if p})
+        self.codes = sorted(set(codes))
 
     @classmethod
     def for_events(
         cls, events: Iterable[Event | dict[str, Any]], sealer: Sealer | None = None
     ) -> Masker:
-        """Names from every value the personal slots had in these events (decrypted)."""
-        names, public = [], _content_values()
-        for slot, value in _slot_events(events):
+        """Names from every value the personal slots had in these events (decrypted);
+        controlecodes from where the conversation says they are one: the value of the
+        `controlecode` slot, a code Balie announced (the `controlecode` of its response),
+        and what the resident typed while the status form asked for the code."""
+        names, public, codes = [], _content_values(), []
+        requested = None
+        for kind, slot, value in _facts(events):
+            if kind == "user":
+                if requested == CODE_SLOT and isinstance(value, str):
+                    codes += masking.code_tokens(value)
+                continue
+            if kind == "bot":
+                announced = value.get(CODE_SLOT) if isinstance(value, dict) else None
+                codes += masking.code_tokens(announced) if isinstance(announced, str) else []
+                continue
             if sealer is not None:
                 value = sealer.open(value)
-            if slot == "naam" and isinstance(value, str):
+            if slot == "requested_slot":
+                requested = value
+            elif slot == "naam" and isinstance(value, str):
                 names.append(value)
             elif slot == "contact" and isinstance(value, dict) and value.get("naam"):
                 names.append(str(value["naam"]))
+            elif slot == CODE_SLOT and isinstance(value, str):
+                codes += masking.code_tokens(value)
             elif slot.startswith(PUBLIC_SLOT_PREFIX) and isinstance(value, str):
                 public.append(value)
-        return cls(names, public)
+        return cls(names, public, codes)
 
     def text(self, text: Any) -> Any:
         if not isinstance(text, str) or not text:
             return text
-        return masking.mask(text, names=self.names, public=self.public)
+        return masking.mask(text, names=self.names, public=self.public, codes=self.codes)
 
     def tree(self, value: Any) -> Any:
-        """Every string in a JSON value masked, except identifiers and names of things."""
+        """Every string in a JSON value masked, except identifiers and names of things;
+        a shared point ({"lat", "lon"}) coarsened to about 100 m."""
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, list):
             return [self.tree(v) for v in value]
         if isinstance(value, dict):
+            if _is_point(value):
+                return {
+                    **value,
+                    "lat": masking.coarsen(value["lat"]),
+                    "lon": masking.coarsen(value["lon"]),
+                }
             return {k: v if _structural(k) else self.tree(v) for k, v in value.items()}
         return value
 
@@ -172,7 +180,7 @@ class Masker:
     def slot_value(self, name: str, value: Any, sealer: Sealer) -> Any:
         if value is None or is_sealed(value) or name.startswith(PUBLIC_SLOT_PREFIX):
             return value
-        if name in PERSONAL_SLOTS or self.tree(value) != value:
+        if name in PERSONAL_SLOTS or name == CODE_SLOT or self.tree(value) != value:
             return sealer.seal(value)
         return value
 
@@ -198,6 +206,13 @@ class Masker:
         if "metadata" in data:
             data["metadata"] = self.tree(data["metadata"])
         return data
+
+
+def _is_point(value: dict[str, Any]) -> bool:
+    return all(
+        isinstance(value.get(k), int | float) and not isinstance(value.get(k), bool)
+        for k in ("lat", "lon")
+    )
 
 
 def _structural(key: str) -> bool:
@@ -229,8 +244,11 @@ class MaskingTrackerStore(SQLTrackerStore):
         secret: str | None = None,  # tests; BALIE_SECRET_KEY (or its key file) otherwise
         **kwargs: Any,
     ) -> None:
+        # Balie's first code in a Rasa server however it was started (supervisor, a
+        # container): a SQLite tracker file and whatever Rasa writes next are owner-only.
+        restrict_umask()
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
-        self.sealer = Sealer(tracker_key(secret))
+        self.sealer = Sealer(personal_data_key(secret))
 
     def masker(self, tracker: DialogueStateTracker) -> Masker:
         return Masker.for_events(tracker.events, self.sealer)
@@ -293,13 +311,22 @@ class MaskingTrackerStore(SQLTrackerStore):
                         data=json.dumps(data),
                     )
                 )
-            if masker.names and Masker.for_events(new_events).names:
+            if self._learned(tracker, len(new_events), masker):
                 self._mask_earlier(session, tracker.sender_id, masker)
             session.commit()
         log.debug("tracker %s stored, masked", tracker.sender_id)
 
+    def _learned(self, tracker: DialogueStateTracker, new: int, masker: Masker) -> bool:
+        """Did the new events make a name or a code known? Then earlier messages may hold it."""
+        if masker.names and Masker.for_events(list(tracker.events)[-new:] if new else []).names:
+            return True
+        if not masker.codes or not new:
+            return False
+        before = Masker.for_events(list(tracker.events)[:-new], self.sealer)
+        return set(masker.codes) != set(before.codes)
+
     def _mask_earlier(self, session: Any, sender_id: str, masker: Masker) -> None:
-        """A name became known: the messages already stored may hold it too."""
+        """A name or code became known: the messages already stored may hold it too."""
         rows = (
             session.query(self.SQLEvent)
             .filter(

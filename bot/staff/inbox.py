@@ -4,8 +4,9 @@ A message is "unsure" when it became nlu_fallback or its intent confidence is be
 BALIE_INBOX_THRESHOLD. The same text asked again is one item (with a count), and a
 decision on it (confirm, correct, discard) is kept by its normalised text. Texts come
 masked from the tracker store ("mail me op [e-mailadres]"), so the same question with
-different personal data is one item; a message that is nothing but masked data is no
-item at all. An example made from a message gets neutral stand-ins for the labels.
+different personal data is one item; a message that is nothing but masked data (a
+controlecode, a case number with its code) is no item at all. An example made from a
+message gets neutral stand-ins for the labels.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ class Inbox:
     def unsure(self, message: UserMessage) -> bool:
         if message.is_payload or message.intent.startswith("EXTERNAL_"):
             return False
-        if masking.only_masked(message.text):
-            return False  # "[naam]", "[e-mailadres]": a form's answer, nothing to learn from
+        if masking.only_masked(shown(message.text)):
+            # "[naam]", "M-2026-000042 [controlecode]": a form's answer, nothing to learn
+            # from (shown: a code in a row stored before codes were masked counts too).
+            return False
         return message.intent == FALLBACK or message.confidence < self.threshold
 
     async def items(self, limit: int = 50, scan: int = 5000) -> list[InboxItem]:

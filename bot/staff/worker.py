@@ -221,8 +221,10 @@ async def run(
 
 
 def main(argv: list[str]) -> int:
+    from bot.privacy.permissions import restrict_umask
     from bot.staff.config import jobs_dir
 
+    restrict_umask()  # the job's files and the model it trains: owner only
     settings, config = Settings.from_env(), StaffConfig.from_env()
     root = Path(argv[0]).parent if argv else jobs_dir(settings)
     jobs = Jobs(root, settings.models_dir)

@@ -14,6 +14,7 @@ from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
 from bot.observability import web as observability
 from bot.privacy import retention
+from bot.privacy.permissions import secure_process
 from bot.settings import Settings
 from bot.staff import console as staff
 from bot.web import api, errors, push
@@ -110,5 +111,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
 
 def serve(settings: Settings) -> None:
+    secure_process(settings.data_dir, settings.models_dir)
     migrate(settings.database_url)
     web.run_app(create_app(settings), host=settings.host, port=settings.web_port, print=None)

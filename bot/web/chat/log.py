@@ -3,12 +3,16 @@
 The database, not a web-app process, is the source of truth: any instance behind a
 load balancer can take the callback for a bot message, and the instance holding the
 resident's WebSocket finds it by sequence number (see hub.py).
+
+A message is stored encrypted (bot/privacy/sealing.py, the tracker store's key): the
+widget shows the resident their own words, case number and controlecode again after a
+reload, so they are kept, but nobody reading the database sees them. Messages stored
+before encryption are read as they are and encrypted when the web app starts.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.cases.models import ChatEntry, ChatSession, utcnow
+from bot.privacy.masking import ENCRYPTED_LABEL, ENCRYPTED_PREFIX
+from bot.privacy.sealing import Sealer, is_sealed
+from bot.privacy.sealing import sealer as personal_data_sealer
 
 RESIDENT, BOT = "inwoner", "balie"
 HISTORY = 200  # messages a freshly loaded page gets at most
@@ -63,8 +70,38 @@ class Entry:
 
 
 class ChatLog:
-    def __init__(self, sessions: sessionmaker) -> None:
+    def __init__(self, sessions: sessionmaker, sealer: Sealer | None = None) -> None:
         self.sessions = sessions
+        # BALIE_SECRET_KEY, or the key file in the data directory (as the web app's).
+        self.sealer = sealer or personal_data_sealer()
+
+    def _open(self, stored: str) -> dict[str, Any]:
+        bericht = self.sealer.open_json(stored)
+        # Written with another secret: the resident sees that something was there.
+        return bericht if isinstance(bericht, dict) else {"text": ENCRYPTED_LABEL}
+
+    async def seal_plain_rows(self, batch: int = 500) -> int:
+        """Encrypt messages stored before encryption; returns how many."""
+        done = 0
+        while True:
+            async with self.sessions() as session, session.begin():
+                rows = (
+                    await session.execute(
+                        sa.select(ChatEntry.id, ChatEntry.bericht)
+                        .where(ChatEntry.bericht.not_like(f"{ENCRYPTED_PREFIX}%"))
+                        .limit(batch)
+                    )
+                ).all()
+                for row in rows:
+                    if not is_sealed(row.bericht):
+                        await session.execute(
+                            sa.update(ChatEntry)
+                            .where(ChatEntry.id == row.id, ChatEntry.bericht == row.bericht)
+                            .values(bericht=self.sealer.seal(self._open(row.bericht)))
+                        )
+            done += len(rows)
+            if len(rows) < batch:
+                return done
 
     async def open(self, token: str | None) -> tuple[Conversation, str, bool]:
         """The conversation of a browser's token, or a new one: (conversation, token, new)."""
@@ -145,7 +182,7 @@ class ChatLog:
                         session_id=session_id,
                         seq=seq,
                         afzender=afzender,
-                        bericht=json.dumps(bericht, ensure_ascii=False),
+                        bericht=self.sealer.seal(bericht),
                         bericht_id=bericht_id,
                     )
                 )
@@ -171,7 +208,7 @@ class ChatLog:
             return any(
                 button.get("payload") == payload
                 for bericht in rows
-                for button in json.loads(bericht).get("buttons", [])
+                for button in self._open(bericht).get("buttons", [])
             )
 
     async def seq_of(self, session_id: str, bericht_id: str) -> int | None:
@@ -197,7 +234,7 @@ class ChatLog:
                 )
             ).scalars()
             entries = [
-                Entry(r.seq, r.afzender, json.loads(r.bericht), r.bericht_id, r.aangemaakt_op)
+                Entry(r.seq, r.afzender, self._open(r.bericht), r.bericht_id, r.aangemaakt_op)
                 for r in rows
             ]
         return entries[::-1]

@@ -31,6 +31,7 @@ from bot.cases.store import CaseStore
 from bot.content import gemeente_settings
 from bot.observability import metrics
 from bot.privacy import selfservice
+from bot.privacy.sealing import sealer
 from bot.resident_input import MAX_LENGTH
 from bot.settings import Settings
 from bot.web import bus as instance_bus
@@ -158,7 +159,7 @@ class ChatServer:
     ) -> None:
         secret = channel_secret(settings.api_token())
         self.secret = secret
-        self.log = ChatLog(store.sessions)
+        self.log = ChatLog(store.sessions, sealer(settings.data_dir))
         self.store = store
         poll = float(os.environ.get("BALIE_CHAT_POLL_SECONDS", "1.0"))
         self.hub = Hub(self.log, poll, bus)  # bus: other instances' news through Redis
@@ -421,6 +422,9 @@ class ChatServer:
     # --- lifecycle -----------------------------------------------------------------------
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        sealed = await self.log.seal_plain_rows()  # transcripts from before encryption
+        if sealed:
+            log.info("widget transcripts: %d messages encrypted", sealed)
         await self.relay.start()
         await self.hub.start()
         yield
