@@ -33,6 +33,10 @@ class Outcome:
     state: Literal["delivered", "queued", "rejected"]
     result: dict[str, Any] | None = None
     error: str | None = None
+    # The code kept with the submission: a repeated submission (same key) must announce
+    # the code the case system has, not the one a new attempt made up. None once a
+    # delivered report's code was told and dropped.
+    controlecode: str | None = None
 
 
 def case_payload(case: NewCase) -> dict[str, Any]:
@@ -89,21 +93,22 @@ class Delivery:
         self, key: str, kind: str, payload: dict[str, Any], sender: str | None
     ) -> Outcome:
         entry = await self.outbox.put(key, kind, payload, sender)
+        code = entry.payload.get("controlecode")
         if entry.state == "delivered":
-            return Outcome("delivered", entry.result)
+            return Outcome("delivered", entry.result, controlecode=code)
         try:
             result = await asyncio.wait_for(self.deliver(entry), SUBMIT_TIMEOUT)
         except asyncio.TimeoutError:
             await self.outbox.failed(key, "timeout")
-            return Outcome("queued", error="timeout")
+            return Outcome("queued", error="timeout", controlecode=code)
         except BackendError as exc:
             if exc.retryable:
                 await self.outbox.failed(key, str(exc), retry_after=exc.retry_after)
-                return Outcome("queued", error=str(exc))
+                return Outcome("queued", error=str(exc), controlecode=code)
             await self.outbox.rejected(key, str(exc))
             return Outcome("rejected", error=str(exc))
         await self.outbox.delivered(entry, result)  # announced by the action right now
-        return Outcome("delivered", result)
+        return Outcome("delivered", result, controlecode=code)
 
     async def submit_case(
         self, case: NewCase, sender: str | None, fotos: list[str] | None = None

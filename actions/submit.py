@@ -51,16 +51,22 @@ async def submit_case(
     outcome = await delivery().submit_case(case, tracker.sender_id, tracker.get_slot("fotos"))
     soort = "melding" if case_type == "melding" else "verzoek"
     if outcome.state == "delivered":
-        dispatcher.utter_message(
-            response="utter_zaak_aangemaakt",
-            soort=soort,
-            identificatie=outcome.result["identificatie"],  # type: ignore[index]
-            controlecode=case.controlecode,
-        )
-        events.append(SlotSet("zaaknummer", outcome.result["identificatie"]))  # type: ignore[index]
+        identificatie = outcome.result["identificatie"]  # type: ignore[index]
+        if outcome.controlecode:
+            dispatcher.utter_message(
+                response="utter_zaak_aangemaakt",
+                soort=soort,
+                identificatie=identificatie,
+                controlecode=outcome.controlecode,
+            )
+        else:  # the same submission again, long after its code was told
+            dispatcher.utter_message(
+                response="utter_zaak_al_aangemaakt", soort=soort, identificatie=identificatie
+            )
+        events.append(SlotSet("zaaknummer", identificatie))
     elif outcome.state == "queued":
         dispatcher.utter_message(
-            response="utter_zaak_in_wachtrij", soort=soort, controlecode=case.controlecode
+            response="utter_zaak_in_wachtrij", soort=soort, controlecode=outcome.controlecode
         )
     else:
         dispatcher.utter_message(response="utter_zaak_geweigerd", soort=soort)

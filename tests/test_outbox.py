@@ -8,8 +8,10 @@ from datetime import datetime, timezone
 import pytest
 
 from actions import outbox as outbox_module
-from actions.backends.base import BackendRejected, BackendUnavailable
+from actions.backends.base import BackendRejected, BackendUnavailable, CaseStatus, NewCase
+from actions.delivery import Delivery
 from actions.outbox import Entry, Outbox, run_worker
+from bot.cases.codes import new_code
 from bot.cases.db import create_engine
 
 
@@ -111,3 +113,50 @@ async def test_action_servers_sharing_one_outbox_deliver_each_entry_once(
     assert await boxes[1].counts() == {"delivered": len(keys)}
     for box in boxes:
         await box.close()
+
+
+class OneCaseSystem:
+    """A case system that keeps the code of the first submission, as Balie's own does."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.codes: dict[str, str] = {}
+        self.down = False
+
+    async def create_case(self, case):  # type: ignore[no-untyped-def]
+        if self.down:
+            raise BackendUnavailable("down")
+        self.codes.setdefault(case.idempotency_key, case.controlecode)
+        return CaseStatus("M-2026-000042", "melding", "gemeld", None)
+
+
+@pytest.mark.parametrize("first_down", [False, True])
+async def test_a_repeated_submission_announces_the_code_the_case_has(
+    outbox, first_down: bool
+) -> None:
+    """Rasa retries an action, or a resident confirms twice: same key, a new random code
+    in the retry's case. The resident must never hear a code the case does not have."""
+    cases = OneCaseSystem()
+    delivery = Delivery(cases, None, outbox)  # type: ignore[arg-type]
+
+    def case() -> NewCase:
+        return NewCase(
+            type="melding",
+            omschrijving="Lantaarnpaal bij de school is kapot.",
+            kanaal="web",
+            controlecode=new_code(),
+            idempotency_key="melding-same",
+        )
+
+    cases.down = first_down
+    first = await delivery.submit_case(case(), "sender-1")
+    assert first.state == ("queued" if first_down else "delivered")
+    cases.down = False
+    again = await delivery.submit_case(case(), "sender-1")
+    assert again.state == "delivered"
+    assert first.controlecode == cases.codes["melding-same"]
+    if first_down:  # queued, never told with a number: the stored code
+        assert again.controlecode == first.controlecode
+    else:  # told already and dropped from the outbox: no code rather than a wrong one
+        assert again.controlecode is None
