@@ -26,10 +26,13 @@ from bot.cases.throttle import Blocked, Key, Policy, Throttle, key
 from bot.client_address import METADATA_KEY, bucket
 from bot.settings import Settings
 
-# A chat: five tries, then one minute, doubling up to a day.
-CHAT = Policy(free=5, base=timedelta(minutes=1), cap=timedelta(days=1))
-# An address may be shared (a household, an office, a mobile network): more tries first.
-ADDRESS = Policy(free=20, base=timedelta(minutes=1), cap=timedelta(days=1))
+# A chat: five tries, then one minute, doubling up to a day; one try forgiven an hour.
+CHAT = Policy(free=5, base=timedelta(minutes=1), cap=timedelta(days=1), leak=timedelta(hours=1))
+# An address may be shared (a household, an office, a mobile network): more tries first,
+# and one forgiven every ten minutes, so the odd typo of many people never adds up.
+ADDRESS = Policy(
+    free=20, base=timedelta(minutes=1), cap=timedelta(days=1), leak=timedelta(minutes=10)
+)
 SCOPE = "controlecode"
 ADDRESSED_CHANNELS = {"web", "rest"}
 

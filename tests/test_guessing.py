@@ -8,10 +8,13 @@ its client address, waits longer and longer, and cannot lock the owner out.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from aiohttp import web
@@ -25,7 +28,9 @@ from bot.cases.models import Attempts, utcnow
 from bot.cases.schemas import CaseIn
 from bot.cases.store import CaseStore
 from bot.cases.throttle import key
+from bot.client_address import bucket, client_address, stamp
 from bot.web.app import create_app
+from tests.client import events, say
 from tests.conftest import make_settings
 
 TOKEN = "test-token-guessing-0123"
@@ -40,7 +45,7 @@ WRONG = "AAAAAA"
 
 
 @pytest_asyncio.fixture
-async def case_system(db_url, tmp_path, monkeypatch):
+async def case_api(db_url, tmp_path, monkeypatch):
     """The web app with its Case API, and the action server's view of it."""
     settings = make_settings(tmp_path)
     monkeypatch.setenv("BALIE_DATABASE_URL", db_url)
@@ -101,8 +106,8 @@ async def new_case(store: CaseStore) -> tuple[str, str]:
     return case.identificatie, code
 
 
-async def test_a_guesser_never_locks_the_owner_out(case_system) -> None:
-    number, code = await new_case(case_system)
+async def test_a_guesser_never_locks_the_owner_out(case_api) -> None:
+    number, code = await new_case(case_api)
     for i in range(12):  # more than the old per-case lock allowed; new chats, one address
         slots, _ = await ask(number, WRONG, f"raden-{i // 4}", "203.0.113.7")
         assert not found(slots)
@@ -111,8 +116,8 @@ async def test_a_guesser_never_locks_the_owner_out(case_system) -> None:
     assert slots["zaak_status"]["identificatie"] == number
 
 
-async def test_the_guesser_waits_across_restart_and_new_sender_ids(case_system) -> None:
-    number, code = await new_case(case_system)
+async def test_the_guesser_waits_across_restart_and_new_sender_ids(case_api) -> None:
+    number, code = await new_case(case_api)
     for _ in range(guesser.CHAT.free):
         slots, responses = await ask(number, WRONG, "raden", "203.0.113.8")
         assert not found(slots) and not waits(responses)
@@ -132,8 +137,8 @@ async def test_the_guesser_waits_across_restart_and_new_sender_ids(case_system) 
     assert found(slots)
 
 
-async def test_concurrent_wrong_codes_are_all_counted(case_system) -> None:
-    number, _ = await new_case(case_system)
+async def test_concurrent_wrong_codes_are_all_counted(case_api) -> None:
+    number, _ = await new_case(case_api)
     results = await asyncio.gather(
         *(ask(number, WRONG, f"tegelijk-{i}", "203.0.113.9") for i in range(18))
     )
@@ -147,18 +152,18 @@ async def test_concurrent_wrong_codes_are_all_counted(case_system) -> None:
     assert await guesser.throttle().counted(chat) == guesser.CHAT.free
 
 
-async def test_the_wait_grows_and_a_right_code_works_after_it(case_system) -> None:
-    number, code = await new_case(case_system)
+async def test_the_wait_grows_and_a_right_code_works_after_it(case_api) -> None:
+    number, code = await new_case(case_api)
     chat = key(guesser.SCOPE, "chat", "rest:geduld")
 
     async def wait_left() -> timedelta:
-        async with case_system.sessions() as session:
+        async with case_api.sessions() as session:
             row = await session.get(Attempts, chat)
         until = row.geblokkeerd_tot.replace(tzinfo=utcnow().tzinfo)
         return until - utcnow()
 
     async def wait_over() -> None:  # time passing, without a test that sleeps
-        async with case_system.sessions() as session, session.begin():
+        async with case_api.sessions() as session, session.begin():
             past = utcnow() - timedelta(seconds=1)
             await session.execute(sa.update(Attempts).values(geblokkeerd_tot=past))
 
@@ -177,14 +182,14 @@ async def test_the_wait_grows_and_a_right_code_works_after_it(case_system) -> No
     assert await guesser.throttle().counted(chat) == guesser.CHAT.free + 1
 
 
-async def test_telegram_chats_are_counted_by_chat(case_system) -> None:
+async def test_telegram_chats_are_counted_by_chat(case_api) -> None:
     """Telegram has no client address: the chat id is the identity (an account)."""
     keys = guesser.keys(tracker("12345", "203.0.113.12", channel="telegram"))
     assert [k.sleutel for k in keys] == [key(guesser.SCOPE, "chat", "telegram:12345")]
 
 
-async def test_the_case_api_inzage_has_no_per_case_lock(case_system) -> None:
-    number, code = await new_case(case_system)
+async def test_the_case_api_inzage_has_no_per_case_lock(case_api) -> None:
+    number, code = await new_case(case_api)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     base = delivery_module.delivery().balie.base_url
     async with aiohttp.ClientSession(headers=headers) as http:
@@ -193,3 +198,54 @@ async def test_the_case_api_inzage_has_no_per_case_lock(case_system) -> None:
                 pass
         async with http.post(f"{base}/cases/{number}/inzage", json={"controlecode": code}) as r:
             assert r.status == 200
+
+
+# --- the client address -------------------------------------------------------------------
+
+
+def test_forwarded_for_is_believed_only_from_trusted_proxies() -> None:
+    proxy = (ipaddress.ip_network("10.0.0.0/8"),)
+    assert client_address("203.0.113.5", "198.51.100.1", ()) == "203.0.113.5"
+    assert client_address("203.0.113.5", "198.51.100.1", proxy) == "203.0.113.5"
+    assert client_address("10.1.2.3", "198.51.100.1", proxy) == "198.51.100.1"
+    # A client's own forged entry stays left of what the trusted proxies added.
+    assert client_address("10.1.2.3", "6.6.6.6, 198.51.100.1, 10.9.9.9", proxy) == "198.51.100.1"
+    assert client_address("10.1.2.3", "rubbish", proxy) == "10.1.2.3"
+    assert client_address(None, "198.51.100.1", proxy) is None
+
+
+def test_an_ipv6_client_is_its_64_network() -> None:
+    assert bucket("2001:db8:1:2:aaaa::1") == bucket("2001:db8:1:2:bbbb::2") == "2001:db8:1:2::/64"
+    assert bucket("::ffff:198.51.100.7") == "198.51.100.7"
+    assert bucket("198.51.100.7") == "198.51.100.7"
+
+
+def test_the_channel_sets_the_address_whatever_the_caller_sent() -> None:
+    sent = {"client_address": "6.6.6.6", "foto": {"upload_id": "x"}}
+    assert stamp(sent, "127.0.0.1") == {"client_address": "127.0.0.1", "foto": {"upload_id": "x"}}
+    assert stamp(sent, None) == {"foto": {"upload_id": "x"}}
+    assert stamp(None, None) is None
+
+
+@pytest.mark.stack
+@pytest.mark.asyncio(loop_scope="session")
+async def test_over_rest_restart_does_not_reset_the_count(http, stack) -> None:
+    """The real stack: Rasa's REST channel stamps the address; /restart changes nothing."""
+    headers = {"Authorization": f"Bearer {stack.api_token()}"}
+    async with http.post(f"{stack.web_url}/api/v1/cases", json=MELDING, headers=headers) as r:
+        made = await r.json()
+    number, code = made["identificatie"], made["controlecode"]
+    sender = f"raden-{uuid.uuid4().hex[:8]}"
+
+    async def says(text: str, metadata: dict | None = None) -> str:
+        return "\n".join(r.get("text", "") for r in await say(http, stack, sender, text, metadata))
+
+    await says(f"status van {number}", {"client_address": "6.6.6.6"})
+    user = [e for e in await events(http, stack, sender) if e["event"] == "user"][-1]
+    assert user["metadata"]["client_address"] == "127.0.0.1"  # not what the caller said
+    for guess in ("ZZZZZZ", "YYYYYY", "XXXXXX", "WWWWWW", "VVVVVV"):
+        await says(guess)
+    await says("/restart")
+    await says(f"status van {number}")
+    answer = await says(code)
+    assert "opnieuw proberen" in answer and "gemeld" not in answer

@@ -11,8 +11,9 @@ transaction with the row locked (PostgreSQL's row lock, SQLite's write lock), an
 refuses while a key is blocked; so a burst of concurrent tries gets exactly as many
 checks as the policy allows, and every counted try is counted once. A try that turns
 out right is given back with `release`. After `free` counted tries a key waits `base`,
-and each further counted try doubles the wait, up to `cap`; `forget` after the last
-try the count starts again.
+and each further counted try doubles the wait, up to `cap`. Every `leak` one counted try
+is forgiven, so an address many people share (an office, a mobile network) with the
+odd typo among them never drifts into the waits, while a guesser stays there.
 """
 
 from __future__ import annotations
@@ -46,7 +47,11 @@ class Policy:
     free: int  # counted tries before the first wait
     base: timedelta  # the first wait
     cap: timedelta  # the longest wait
-    forget: timedelta = KEEP  # quiet this long: the count starts again
+    leak: timedelta  # one counted try is forgiven per this much time
+
+    def leaked(self, count: int, last: datetime, now: datetime) -> int:
+        """The count now, after the forgiving since the last try."""
+        return max(0, count - int((now - last) / self.leak))
 
     def wait(self, count: int) -> timedelta:
         if count < self.free:
@@ -81,71 +86,44 @@ class Throttle:
         row = dict(sleutel=sleutel, groep=groep, aantal=0, sinds=now, laatste_op=now)
         await session.execute(insert(Attempts).values(**row).on_conflict_do_nothing())
 
+    async def _locked(self, session: AsyncSession, sleutel: str) -> Attempts | None:
+        """The key's row, locked until commit (PostgreSQL: this row; SQLite: the
+        database), so concurrent tries on one key are counted one after the other."""
+        query = sa.select(Attempts).where(Attempts.sleutel == sleutel).with_for_update()
+        return (await session.execute(query)).scalar_one_or_none()
+
+    async def _store(self, session: AsyncSession, k: Key, count: int, last: datetime) -> None:
+        """The count and the wait it earns, counted from the last try."""
+        wait = k.policy.wait(count)
+        await session.execute(
+            sa.update(Attempts)
+            .where(Attempts.sleutel == k.sleutel)
+            .values(aantal=count, laatste_op=last, geblokkeerd_tot=last + wait if wait else None)
+            .execution_options(synchronize_session=False)
+        )
+
     async def reserve(self, keys: Sequence[Key]) -> None:
         """Count one attempt on every key, or raise Blocked (and count nothing)."""
-        if not keys:
-            return
         now = utcnow()
         async with self.sessions() as session, session.begin():
             # One order for everyone: two requests locking the same keys cannot deadlock.
             for k in sorted(keys, key=lambda k: k.sleutel):
                 await self._ensure(session, k.sleutel, k.groep)
-                fresh = Attempts.laatste_op < now - k.policy.forget
-                counted = await session.execute(
-                    sa.update(Attempts)
-                    .where(
-                        Attempts.sleutel == k.sleutel,
-                        sa.or_(Attempts.geblokkeerd_tot.is_(None), Attempts.geblokkeerd_tot <= now),
-                    )
-                    .values(
-                        aantal=sa.case((fresh, 1), else_=Attempts.aantal + 1),
-                        sinds=sa.case((fresh, now), else_=Attempts.sinds),
-                        laatste_op=now,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                row = (
-                    await session.execute(
-                        sa.select(Attempts.aantal, Attempts.geblokkeerd_tot).where(
-                            Attempts.sleutel == k.sleutel
-                        )
-                    )
-                ).one()
-                if not counted.rowcount:  # leaving the block rolls back the other keys
-                    raise Blocked(_aware(row.geblokkeerd_tot))
-                wait = k.policy.wait(row.aantal)
-                if wait:
-                    await session.execute(
-                        sa.update(Attempts)
-                        .where(Attempts.sleutel == k.sleutel)
-                        .values(geblokkeerd_tot=now + wait)
-                        .execution_options(synchronize_session=False)
-                    )
+                row = await self._locked(session, k.sleutel)
+                assert row is not None  # made just above, in this transaction
+                blocked = aware(row.geblokkeerd_tot)
+                if blocked is not None and blocked > now:
+                    raise Blocked(blocked)  # leaving the block rolls back the other keys
+                count = k.policy.leaked(row.aantal, _aware(row.laatste_op), now) + 1
+                await self._store(session, k, count, now)
 
     async def release(self, keys: Sequence[Key]) -> None:
         """The reserved attempt was right: it does not count, nor does the wait it set."""
         async with self.sessions() as session, session.begin():
             for k in sorted(keys, key=lambda k: k.sleutel):
-                row = (
-                    await session.execute(
-                        sa.select(Attempts.aantal, Attempts.laatste_op)
-                        .where(Attempts.sleutel == k.sleutel)
-                        .with_for_update()
-                    )
-                ).one_or_none()
-                if row is None or row.aantal <= 0:
-                    continue
-                count = row.aantal - 1
-                wait = k.policy.wait(count)
-                await session.execute(
-                    sa.update(Attempts)
-                    .where(Attempts.sleutel == k.sleutel)
-                    .values(
-                        aantal=count,
-                        geblokkeerd_tot=_aware(row.laatste_op) + wait if wait else None,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
+                row = await self._locked(session, k.sleutel)
+                if row is not None and row.aantal > 0:
+                    await self._store(session, k, row.aantal - 1, _aware(row.laatste_op))
 
     async def clear(self, *, sleutels: Sequence[str] = (), groep: str | None = None) -> None:
         """Forget keys (a successful login) or a whole group (a beheerder's unlock)."""
