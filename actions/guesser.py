@@ -17,9 +17,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rasa_sdk import Tracker
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions import common
-from actions.backends.base import CaseStatus
+from actions.backends.base import BackendUnavailable, CaseStatus
 from actions.delivery import delivery
 from bot.cases.db import create_engine, database_url, session_factory
 from bot.cases.throttle import Blocked, Key, Policy, Throttle, key
@@ -68,7 +69,10 @@ async def lookup(tracker: Tracker, number: str, code: str) -> CaseStatus | None:
     case system could not answer.
     """
     guesser = keys(tracker)
-    await throttle().reserve(guesser)
+    try:
+        await throttle().reserve(guesser)
+    except (SQLAlchemyError, OSError) as exc:  # no count, no check: fail closed
+        raise BackendUnavailable(f"attempts database unreachable: {exc!r}") from exc
     try:
         found = await delivery().backend.get_case(number, controlecode=code)
     except BaseException:

@@ -31,7 +31,7 @@ from bot.cases.throttle import key
 from bot.client_address import bucket, client_address, stamp
 from bot.web.app import create_app
 from tests.client import events, say
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings
 
 TOKEN = "test-token-guessing-0123"
 MELDING = {
@@ -249,3 +249,16 @@ async def test_over_rest_restart_does_not_reset_the_count(http, stack) -> None:
     await says(f"status van {number}")
     answer = await says(code)
     assert "opnieuw proberen" in answer and "gemeld" not in answer
+
+
+async def test_without_the_attempts_database_no_code_is_checked(monkeypatch) -> None:
+    """Fail closed: the resident hears the case system is away, nothing is looked up."""
+    monkeypatch.setenv("BALIE_DATABASE_URL", f"postgresql://balie@127.0.0.1:{free_port()}/x")
+    try:
+        slots, responses = await ask("M-2026-000001", WRONG, "weg", "203.0.113.13")
+    finally:
+        for throttle in guesser._throttles.values():
+            await throttle.sessions.kw["bind"].dispose()
+        guesser._throttles.clear()
+    assert responses == ["utter_zaaksysteem_onbereikbaar"]
+    assert slots == {"controlecode": "eigen"}
