@@ -1,7 +1,8 @@
 """Status questions: a case number plus its controlecode, or the reporter's own identity.
 
-An unknown number and a wrong code get the same answer, and a conversation gets
-only a few wrong tries, so nobody can find out which cases exist by guessing.
+An unknown number and a wrong code get the same answer, and a guesser gets only a
+few wrong tries before it has to wait (actions/guesser.py), so nobody can find out
+which cases exist, or read one, by guessing.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common
+from actions import common, guesser
 from actions.announce import announce_status_change
 from actions.backends.base import BackendError, CaseStatus
 from actions.delivery import delivery
 from actions.forms import BaseForm
 from bot.cases.codes import normalize_code
 from bot.cases.lifecycle import LABELS
+from bot.cases.throttle import when
 from bot.nlu.patterns import normalize_zaaknummer
 
-# Wrong number/code combinations per conversation before Balie stops looking up.
+# Wrong number/code combinations per form before Balie stops asking (the throttle in
+# actions/guesser.py is what holds across forms, /restart and new sender ids).
 MAX_FAILURES = 5
 STATUS_SLOTS = ["zaaknummer", "controlecode", "zaak_status"]
 
@@ -87,9 +90,7 @@ class ValidateStatusForm(BaseForm):
             return []
         return ["zaaknummer", "controlecode"]
 
-    async def _lookup(self, tracker: Tracker, number: str, code: str | None) -> CaseStatus | None:
-        if code:
-            return await delivery().backend.get_case(number, controlecode=code)
+    async def _own(self, tracker: Tracker, number: str) -> CaseStatus | None:
         return await delivery().backend.get_case(number, melder=common.melder(tracker))
 
     async def extract_zaaknummer(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
@@ -116,7 +117,7 @@ class ValidateStatusForm(BaseForm):
             dispatcher.utter_message(response="utter_hint_zaaknummer")
             return {"zaaknummer": None}
         try:
-            own = await self._lookup(tracker, number, None)
+            own = await self._own(tracker, number)
         except BackendError:
             dispatcher.utter_message(response="utter_zaaksysteem_onbereikbaar")
             return {"zaaknummer": number, "controlecode": "eigen", "zaak_status": None}
@@ -139,7 +140,10 @@ class ValidateStatusForm(BaseForm):
         case = None
         if number:
             try:
-                case = await self._lookup(tracker, number, code)
+                case = await guesser.lookup(tracker, number, code)
+            except guesser.Blocked as blocked:
+                dispatcher.utter_message(response="utter_status_wacht", tot=when(blocked.until))
+                return {"controlecode": "eigen"}  # ends the form; nothing more to show
             except BackendError:
                 dispatcher.utter_message(response="utter_zaaksysteem_onbereikbaar")
                 return {"controlecode": "eigen"}

@@ -9,6 +9,7 @@ the route and the answer (a JSON list of bot messages) stay Rasa's. What it adds
   text for the resident}` and no turn: longer than the widget's limit (413), a payload
   Balie did not offer or an internal one such as `/restart` or `/EXTERNAL_…` (403)
   (bot/resident_input.py).
+- The caller's client address goes into the message metadata (`client_address`).
 - A REST caller speaks for itself only: the input channel is always `rest` (a body's
   `input_channel` is ignored), a conversation another channel has used is refused
   (403), and so are sender ids that are whole numbers, which are Telegram chat ids.
@@ -27,6 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.bearer import CHALLENGE, bearer_ok
+from bot.client_address import of_request, stamp
 from bot.resident_input import TOO_LONG, Refusal
 from connectors import guard
 from connectors.ready import agent
@@ -67,6 +69,12 @@ class BalieRestInput(RestInput):
 
     def _extract_input_channel(self, req: Request) -> str:
         return self.name()  # never what the caller claims
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        """The caller's metadata with the client address set from the connection (and a
+        trusted proxy's X-Forwarded-For), replacing any the caller claims: the status
+        form throttles controlecode guessing per address (actions/guesser.py)."""
+        return stamp(super().get_metadata(request), of_request(request.ip, request.headers))
 
     def blueprint(self, on_new_message: Any) -> Blueprint:
         webhook = super().blueprint(on_new_message)

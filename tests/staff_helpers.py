@@ -32,11 +32,13 @@ def csrf_of(html: str) -> str:
 class Client:
     """A browser without JavaScript: cookies, forms with the page's CSRF token."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, address: str | None = None) -> None:
         self.base = base
         self.http = aiohttp.ClientSession(
             cookie_jar=aiohttp.CookieJar(unsafe=True),  # cookies from 127.0.0.1
             timeout=aiohttp.ClientTimeout(total=60),
+            # Another client address, as a trusted proxy reports it (BALIE_TRUSTED_PROXIES).
+            headers={"X-Forwarded-For": address} if address else None,
         )
         self.csrf = ""
 

@@ -27,6 +27,7 @@ from bot import ROOT
 from bot.cases.db import create_engine, sync_url
 from bot.cases.models import (
     Attachment,
+    Attempts,
     Callback,
     Case,
     ChatEntry,
@@ -40,6 +41,8 @@ from bot.cases.models import (
 )
 from bot.cases.schemas import CallbackIn, CaseIn
 from bot.cases.store import CaseStore
+from bot.cases.throttle import Throttle
+from bot.cases.throttle import key as attempt_key
 from bot.privacy import selfservice
 from bot.privacy.retention import (
     PURGE_LOCK,
@@ -330,6 +333,19 @@ async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
                 sa.text("UPDATE outbox SET created = :c WHERE key = :k"),
                 {"c": days_ago(age).timestamp(), "k": key},
             )
+    # Attempt counts: quiet for eight days goes, a fresh one (and a blocked one) stays.
+    throttle = Throttle(store.sessions)
+    for name in ("oud", "nieuw", "geblokkeerd"):
+        await throttle.count(attempt_key("test", name), timedelta(hours=1))
+    await set_column(
+        store, Attempts.laatste_op, Attempts.sleutel != attempt_key("test", "nieuw"), days_ago(8)
+    )
+    await set_column(
+        store,
+        Attempts.geblokkeerd_tot,
+        Attempts.sleutel == attempt_key("test", "geblokkeerd"),
+        days_ago(-1),
+    )
     last_before = (await store.get(open_2000)).identificatie
 
     # A dry run counts and changes nothing.
@@ -346,12 +362,16 @@ async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
         "gesprekken": 1,
         "gebeurtenissen": 6,
         "outbox": 2,
+        "pogingen": 1,
     }
     assert await retention.purge(dry_run=True) == expected
     assert len(await event_senders(engine)) == 3
     assert await store.get(cancelled_400) is not None
     assert await retention.purge() == expected
     assert await retention.purge() == dict.fromkeys(expected, 0)  # nothing left to do
+    assert sorted(await rows(store, sa.select(Attempts.sleutel))) == sorted(
+        [attempt_key("test", "nieuw"), attempt_key("test", "geblokkeerd")]
+    )
 
     assert set(await event_senders(engine)) == {"teruggekomen", "nieuw"}
     assert (await event_senders(engine))["teruggekomen"] == 6

@@ -2,7 +2,7 @@
 
 Each role gets exactly its pages: no login means the login page (or 401 for a form),
 the wrong role means 403. Forms need the session's CSRF token. Five wrong passwords
-lock an account for a quarter of an hour.
+make that name wait from that client address; unknown names get the same answers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -20,7 +19,6 @@ import pytest_asyncio
 import sqlalchemy as sa
 
 from bot.cases.db import sync_url
-from bot.cases.models import utcnow
 from bot.cases.schemas import CallbackIn, CaseIn
 from bot.cases.store import CaseStore
 from bot.staff.jobs import TRAIN, Jobs
@@ -69,8 +67,8 @@ class Console:
         self.base, self.settings, self.tmp = base, settings, tmp
         self.clients: list[Client] = []
 
-    async def client(self, user: str | None = None) -> Client:
-        client = Client(self.base)
+    async def client(self, user: str | None = None, address: str | None = None) -> Client:
+        client = Client(self.base, address)
         self.clients.append(client)
         if user:
             status, _ = await client.login(user)
@@ -87,6 +85,8 @@ async def console(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Con
         env.setenv("BALIE_STAFF_DATA", str(tmp / "staff.yml"))
         env.setenv("BALIE_DATABASE_URL", "")
         env.delenv("BALIE_SECRET_KEY", raising=False)
+        # The tests play clients at other addresses through X-Forwarded-For.
+        env.setenv("BALIE_TRUSTED_PROXIES", "127.0.0.1")
         async with web_app(settings, port) as base:
             await create_users(settings.database_url, USERS)
             found = Console(base, settings, tmp)
@@ -197,28 +197,65 @@ async def test_session_cookie_is_httponly_samesite_strict_and_scoped(console: Co
     assert "SameSite=Strict" in cookie and "Path=/staff" in cookie
 
 
-async def test_five_wrong_passwords_lock_the_account_for_a_while(console: Console) -> None:
-    client = await console.client()
-    for attempt in range(4):
-        status, page = await client.login("lot", "verkeerd-wachtwoord")
+async def test_wrong_passwords_make_that_name_wait_from_that_address_only(
+    console: Console,
+) -> None:
+    guesser = await console.client(address="203.0.113.7")
+    for attempt in range(5):
+        status, page = await guesser.login("lot", "verkeerd-wachtwoord")
         assert status == 401 and "Onjuiste gebruikersnaam of wachtwoord" in page, attempt
-    status, page = await client.login("lot", "verkeerd-wachtwoord")
-    assert status == 401 and "tijdelijk geblokkeerd" in page
-    status, page = await client.login("lot")  # the right password: still locked
-    assert status == 401 and "tijdelijk geblokkeerd" in page
-    # An unknown user gets the same answer as a wrong password.
-    status, page = await client.login("niemand")
-    assert status == 401 and "Onjuiste gebruikersnaam of wachtwoord" in page
-
+    status, page = await guesser.login("lot")  # the right password: this address waits
+    assert status == 401 and "Te veel mislukte pogingen" in page
+    # Lot at her own desk is not locked out by someone guessing elsewhere.
+    lot = await console.client(address="198.51.100.20")
+    status, page = await lot.login("lot")
+    assert status == 200 and "Welkom, lot" in page
+    # The accounts page shows the wait; a beheerder lifts it.
+    bea = await console.client("bea")
+    status, page = await bea.get("/staff/accounts")
+    assert "na mislukte pogingen" in page
     store = CaseStore.from_url(console.settings.database_url)
     try:
-        users = Users(store.sessions)
-        user = await users.by_name("lot")
-        await users._update(user.id, geblokkeerd_tot=utcnow() - timedelta(seconds=1))
+        lot_id = (await Users(store.sessions).by_name("lot")).id
     finally:
         await store.close()
-    status, page = await client.login("lot")
+    status, page = await bea.post(f"/staff/accounts/{lot_id}", {"actie": "ontgrendelen"})
+    assert status == 200 and "is ontgrendeld" in page
+    status, page = await guesser.login("lot")
     assert status == 200 and "Welkom, lot" in page
+
+
+async def test_unknown_and_known_names_get_the_same_answers_after_the_same_work(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.staff import passwords
+
+    verified: list[str] = []
+    real = passwords.verify_code
+
+    async def counting(hashed: str, password: str) -> bool:
+        verified.append(hashed)
+        return await real(hashed, password)
+
+    monkeypatch.setattr(passwords, "verify_code", counting)
+
+    def same(page: str, name: str) -> str:
+        page = re.sub(r'name="csrf" value="[^"]+"', "", page).replace(name, "NAAM")
+        return re.sub(r"\d\d:\d\d", "HH:MM", page)  # a minute may turn in between
+
+    known, unknown = (
+        await console.client(address="192.0.2.1"),
+        await console.client(address="192.0.2.1"),
+    )
+    for attempt in range(7):  # wrong passwords, then the waits
+        before = len(verified)
+        status_known, page_known = await known.login("tom", "verkeerd-wachtwoord")
+        assert len(verified) == before + 1, attempt  # one argon2 check
+        status_unknown, page_unknown = await unknown.login("niemand", "verkeerd-wachtwoord")
+        assert len(verified) == before + 2, attempt
+        assert status_known == status_unknown == 401
+        assert same(page_known, "tom") == same(page_unknown, "niemand"), attempt
+    assert "Te veel mislukte pogingen" in page_unknown
 
 
 async def test_logout_ends_the_session_everywhere(console: Console) -> None:
@@ -354,6 +391,13 @@ async def test_medewerker_finds_reads_and_handles_a_case(console: Console) -> No
     assert "Deze statuswijziging kan niet" in page
     status, _ = await mia.get("/staff/zaken/M-2026-999999")
     assert status == 404
+    # The audit log says who changed what, from which status to which.
+    _, page = await (await console.client("bea")).get("/staff/accounts")
+    row = re.search(
+        rf"<tr><td>[^<]+</td><td>mia</td><td>status_gewijzigd</td><td>{identificatie}</td>\s*<td>([^<]+)</td>",
+        page,
+    )
+    assert row and row[1] == "van: gemeld; naar: afgehandeld"
 
 
 async def test_medewerker_handles_call_back_requests(console: Console) -> None:
@@ -482,6 +526,15 @@ async def test_trainer_works_through_the_inbox(console: Console) -> None:
 
     staff_file = (console.tmp / "staff.yml").read_text()
     assert "- Kan ik een dakkapel plaatsen?" in staff_file and "0687654321" not in staff_file
+    # Every decision is in the audit log, with the text as the trainer saw it (masked).
+    _, page = await (await console.client("bea")).get("/staff/accounts")
+    logged = re.findall(r"<td>tom</td><td>(inbox_\w+)</td><td>([^<]*)</td>", page)
+    assert sorted(logged) == [
+        ("inbox_bevestigd", "bel me op [telefoonnummer] over de stoep"),
+        ("inbox_gecorrigeerd", "Kan ik een dakkapel plaatsen?"),
+        ("inbox_verworpen", "wat moet ik hiermee"),
+    ]
+    assert "0687654321" not in page
     from bot.training import load_nlu
 
     examples = {

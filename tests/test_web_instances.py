@@ -95,6 +95,8 @@ def _env(
             "BALIE_SECRET_KEY": "instances-test-secret",
             "BALIE_RASA_URL": f"http://127.0.0.1:{free_port()}",  # no Rasa: turns fail fast
             "BALIE_ACTION_PORT": str(free_port()),
+            # As behind a load balancer: tests name other client addresses in X-Forwarded-For.
+            "BALIE_TRUSTED_PROXIES": "127.0.0.1",
             "RASA_TELEMETRY_ENABLED": "false",
             "PYTHONUNBUFFERED": "1",
             **extra,
@@ -354,6 +356,39 @@ async def test_the_widget_rate_limit_holds_across_instances(cluster: Cluster) ->
     await on_b.ws.close()
 
 
+async def test_new_conversations_per_address_are_limited_across_instances(
+    cluster: Cluster,
+) -> None:
+    """One address may start NEW_CONVERSATIONS an hour, counted in the shared database."""
+    from bot.web.chat.routes import NEW_CONVERSATIONS
+
+    async def hello(instance: Instance, address: str, token: str | None = None) -> dict:
+        ws = await cluster.http.ws_connect(
+            instance.base + "/chat/ws",
+            origin=instance.origin,
+            headers={"X-Forwarded-For": address},
+        )
+        await ws.send_json({"type": "hello", "session": token, "after": 0})
+        frame = await ws.receive_json(timeout=5)
+        await ws.close()
+        return frame
+
+    tokens = []
+    for i in range(NEW_CONVERSATIONS):  # both instances, one count
+        frame = await hello(cluster.a if i % 2 else cluster.b, "203.0.113.60")
+        assert frame["type"] == "welcome" and frame["new"], i
+        tokens.append(frame["session"])
+    for instance in (cluster.a, cluster.b):
+        refused = await hello(instance, "203.0.113.60")
+        assert refused["type"] == "error" and refused["code"] == "te_veel_gesprekken"
+        assert "Probeert u het over een uur opnieuw" in refused["text"]
+    # A conversation that exists goes on; another address starts a new one.
+    again = await hello(cluster.a, "203.0.113.60", tokens[0])
+    assert again["type"] == "welcome" and not again["new"]
+    other = await hello(cluster.b, "203.0.113.61")
+    assert other["type"] == "welcome" and other["new"]
+
+
 # --- the staff console --------------------------------------------------------------------
 
 
@@ -387,7 +422,7 @@ async def test_a_staff_lockout_on_a_holds_on_b(cluster: Cluster) -> None:
             await guesser.login("lot", "fout-wachtwoord-123")
         guesser.base = cluster.b.base
         status, page = await guesser.login("lot")  # the right password, on B
-        assert status == 401 and "tijdelijk geblokkeerd" in page
+        assert status == 401 and "Te veel mislukte pogingen" in page
     finally:
         await guesser.close()
 

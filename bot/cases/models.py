@@ -76,9 +76,6 @@ class Case(Base):
     idempotency_key = sa.Column(sa.String(100), unique=True)
     aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
     gewijzigd_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
-    # Wrong controlecodes for this case in the current window: guessing locks it for a while.
-    inzage_fouten = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
-    inzage_fout_sinds = sa.Column(UtcDateTime)
 
     history = relationship(
         "StatusChange", order_by="StatusChange.id", back_populates="case", lazy="selectin"
@@ -234,8 +231,10 @@ class StatusOptOut(Base):
 class StaffUser(Base):
     """A staff member of the console (/staff): medewerker, trainer and/or beheerder.
 
-    Passwords are argon2 hashes. `sessie_versie` is kept in every session cookie:
-    raising it (logout, password reset, disabling) ends all of the user's sessions.
+    Passwords are argon2 hashes; wrong ones are counted per name and client address
+    (bot.cases.throttle), never on the account, so nobody can lock a colleague out.
+    `sessie_versie` is kept in every session cookie: raising it (logout, password
+    reset, disabling) ends all of the user's sessions.
     """
 
     __tablename__ = "staff_users"
@@ -244,8 +243,6 @@ class StaffUser(Base):
     wachtwoord_hash = sa.Column(sa.String(200), nullable=False)
     rollen = sa.Column(sa.String(100), nullable=False)  # comma-separated
     actief = sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
-    mislukte_pogingen = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
-    geblokkeerd_tot = sa.Column(UtcDateTime)
     sessie_versie = sa.Column(sa.Integer, nullable=False, default=1, server_default="1")
     aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
     laatst_ingelogd_op = sa.Column(UtcDateTime)
@@ -276,3 +273,21 @@ class StaffLogEntry(Base):
     actie = sa.Column(sa.String(40), nullable=False, index=True)
     onderwerp = sa.Column(sa.String(200))
     details = sa.Column(sa.Text)
+
+
+class Attempts(Base):
+    """Attempts per key (bot.cases.throttle): wrong controlecodes or passwords with their
+    back-off, or new widget conversations per client address in a time window.
+
+    `sleutel` is a hash of what it counts (a chat, a client address, a user name with an
+    address), so the table holds no readable identities; `groep` ties the keys of one
+    staff name together, so a beheerder can lift its blocks.
+    """
+
+    __tablename__ = "attempts"
+    sleutel = sa.Column(sa.String(64), primary_key=True)
+    groep = sa.Column(sa.String(64), index=True)
+    aantal = sa.Column(sa.Integer, nullable=False, default=0)
+    sinds = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    laatste_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+    geblokkeerd_tot = sa.Column(UtcDateTime)

@@ -28,10 +28,9 @@ from bot.cases.models import (
     utcnow,
 )
 from bot.cases.schemas import CallbackIn, CaseIn
+from bot.staff import audit
 
 PREFIX = {"melding": "M", "verzoek": "V"}
-LOCK_AFTER = 10
-LOCK_WINDOW = timedelta(hours=1)
 # A photo waits this long for its case (a resident may take a while to finish the form).
 UPLOAD_TTL = timedelta(hours=24)
 
@@ -203,6 +202,9 @@ class CaseStore:
                 return None
             check_transition(case.status, status, toelichting)
             now = utcnow()
+            session.add(
+                audit.entry(door, "status_gewijzigd", identificatie, van=case.status, naar=status)
+            )
             case.status = status
             case.gewijzigd_op = now
             session.add(
@@ -215,8 +217,8 @@ class CaseStore:
     ) -> Case | None:
         """The case for a resident who proves it is theirs; None otherwise, whatever the reason.
 
-        After LOCK_AFTER wrong codes within LOCK_WINDOW, codes are not even checked until
-        the window has passed: guessing a code from many conversations gets nowhere.
+        Guessing is throttled per guesser before this is called (actions/guesser.py), not
+        per case: a lock on the case would let anyone lock every resident out of theirs.
         """
         case = await self.get(identificatie)
         if case is None:
@@ -225,27 +227,11 @@ class CaseStore:
             return None
         if melder and case.melder == melder:
             return case
-        now = utcnow()
-        since = case.inzage_fout_sinds
-        in_window = since is not None and now - since < LOCK_WINDOW
         code = codes.normalize_code(controlecode or "")
-        if not code or (in_window and case.inzage_fouten >= LOCK_AFTER):
-            # No code at all (asking whether it is one's own case) is not a guess: only
-            # wrong codes count, or anyone could lock any case by naming its number.
+        if not code:
             await codes.verify_code(codes.DUMMY_HASH, controlecode or "")
             return None
-        ok = await codes.verify_code(case.controlecode_hash, code)
-        async with self.sessions() as session, session.begin():
-            values = (
-                {"inzage_fouten": 0, "inzage_fout_sinds": None}
-                if ok
-                else {
-                    "inzage_fouten": (case.inzage_fouten if in_window else 0) + 1,
-                    "inzage_fout_sinds": since if in_window else now,
-                }
-            )
-            await session.execute(sa.update(Case).where(Case.id == case.id).values(**values))
-        return case if ok else None
+        return case if await codes.verify_code(case.controlecode_hash, code) else None
 
     async def add_attachment(
         self, identificatie: str, bestandsnaam: str, content_type: str, data: bytes

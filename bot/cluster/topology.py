@@ -135,6 +135,9 @@ class Cluster:
             "BALIE_WEB_CALLBACK_URL": f"{web}/chat/callback",
             "BALIE_MODEL_URL": f"{web}{MODEL_PATH}",
             "BALIE_WIDGET_ORIGINS": self.public_url,
+            # HAProxy forwards the client's address (option forwardfor): believe it only
+            # from HAProxy itself, on this host.
+            "BALIE_TRUSTED_PROXIES": self.settings.host,
             "BALIE_LOG_FORMAT": os.environ.get("BALIE_LOG_FORMAT", "json"),
         }
 
@@ -175,6 +178,8 @@ defaults
     retry-on conn-failure empty-response
     option http-buffer-request
     option redispatch 1
+    # The client's address for the web app and Rasa (BALIE_TRUSTED_PROXIES is this host).
+    option forwardfor
     # A fresh server connection per request (clients keep theirs): a request sent on a
     # kept connection to a replica that just died fails instead of being retried
     # elsewhere; a new connection is refused, and that is retried (loopback: cheap).

@@ -10,6 +10,8 @@ docs/privacy.md):
 - contact details: the `contacts` of cases closed (afgehandeld, geannuleerd) longer
   than the contact term, call-back requests older than the call-back term, rejected
   outbox entries;
+- attempt counts (wrong controlecodes and passwords, new widget conversations per
+  address: bot/cases/throttle.py) quiet for a week and no longer blocking;
 - cases: a cancelled or handled case (with its status history, contact and photos)
   once it has been closed for its term, and receipts of cases in an external system.
   Identifiers are never handed out again: the counters stay.
@@ -47,9 +49,11 @@ from pydantic import Field, root_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.cases import throttle
 from bot.cases.db import create_engine
 from bot.cases.models import (
     Attachment,
+    Attempts,
     Callback,
     Case,
     ChatEntry,
@@ -394,6 +398,11 @@ class Retention:
             ),
         )
         counts["afmeldingen"] = await self._delete(StatusOptOut, StatusOptOut.melder, unused, dry)
+
+        # Counts of wrong codes, passwords and new widget conversations gone quiet.
+        counts["pogingen"] = await self._delete(
+            Attempts, Attempts.sleutel, throttle.stale(now), dry
+        )
         return counts
 
     async def _delete(self, model: type, key: Any, condition: Any, dry: bool) -> int:

@@ -1,4 +1,8 @@
-"""The console's audit log: who did what, when (accounts, training, promotions)."""
+"""The console's audit log: who did what, when.
+
+Accounts, training, promotions, inbox decisions, and every case status change (from the
+console or the Case API, written in the same transaction as the change itself).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,16 @@ from sqlalchemy.orm import sessionmaker
 from bot.cases.models import StaffLogEntry
 
 
+def entry(door: str, actie: str, onderwerp: str | None = None, **details: Any) -> StaffLogEntry:
+    """A log row, for a caller that adds it to its own transaction."""
+    return StaffLogEntry(
+        door=door[:64],
+        actie=actie[:40],
+        onderwerp=(onderwerp or "")[:200] or None,
+        details=json.dumps(details, ensure_ascii=False, default=str) if details else None,
+    )
+
+
 async def record(
     sessions: sessionmaker,
     door: str,
@@ -18,14 +32,8 @@ async def record(
     onderwerp: str | None = None,
     **details: Any,
 ) -> None:
-    entry = StaffLogEntry(
-        door=door[:64],
-        actie=actie[:40],
-        onderwerp=(onderwerp or "")[:200] or None,
-        details=json.dumps(details, ensure_ascii=False, default=str) if details else None,
-    )
     async with sessions() as session, session.begin():
-        session.add(entry)
+        session.add(entry(door, actie, onderwerp, **details))
 
 
 async def recent(

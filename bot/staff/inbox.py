@@ -20,6 +20,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.cases.models import InboxReview
 from bot.privacy import masking
+from bot.staff import audit
 from bot.staff.tracker import FALLBACK, TrackerReader, UserMessage, shown
 from bot.staff.trainingdata import normalise
 
@@ -86,11 +87,19 @@ class Inbox:
     async def record(
         self, message: UserMessage, besluit: str, intent: str | None, door: str
     ) -> None:
+        """Keep the decision, and log it in the audit log (the text masked, as shown)."""
         review = InboxReview(
             tekst_sleutel=text_key(message.text), besluit=besluit, intent=intent, door=door[:64]
         )
+        logged = audit.entry(
+            door,
+            f"inbox_{besluit}",
+            shown(message.text),
+            intent=intent,
+            voorspeld=message.predicted,
+        )
         try:
             async with self.sessions() as session, session.begin():
-                session.add(review)
+                session.add_all([review, logged])
         except IntegrityError:
             pass  # a colleague decided on the same text a moment earlier

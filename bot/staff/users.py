@@ -1,17 +1,25 @@
-"""Staff accounts: roles, login with lockout, ending sessions."""
+"""Staff accounts: roles, login with back-off per name and address, ending sessions.
+
+Wrong passwords are counted per user name *and* client address (bot.cases.throttle),
+the same for names that exist and names that do not: someone elsewhere guessing a
+colleague's password slows down only themselves, and the answer (and the work: one
+argon2 check) never tells whether a name exists.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.cases.models import StaffUser, utcnow
+from bot.cases.throttle import Blocked, Key, Policy, Throttle, key
+from bot.client_address import bucket
 from bot.staff import passwords
 
 log = logging.getLogger(__name__)
@@ -22,8 +30,12 @@ ROLE_LABELS = {
     TRAINER: "trainer (gesprekken en training)",
     BEHEERDER: "beheerder (accounts, alles)",
 }
-MAX_FAILURES = 5
-LOCK_TIME = timedelta(minutes=15)
+# Five tries per name and address, then one minute, doubling up to an hour; one try
+# forgiven every quarter of an hour (a right password forgets them all).
+LOGIN = Policy(
+    free=5, base=timedelta(minutes=1), cap=timedelta(hours=1), leak=timedelta(minutes=15)
+)
+SCOPE = "inloggen"
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
@@ -55,12 +67,23 @@ def _check_roles(roles: list[str] | tuple[str, ...] | set[str]) -> str:
 @dataclass(frozen=True)
 class Login:
     user: StaffUser | None
-    locked: bool = False
+    locked_until: datetime | None = None  # this name from this address must wait
+
+
+def _group(name: str) -> str:
+    return key(SCOPE, normalize_username(name))
+
+
+def login_key(username: str, address: str | None) -> Key:
+    name = normalize_username(username)
+    where = bucket(address) if address else "onbekend"
+    return Key(key(SCOPE, name, where), LOGIN, groep=_group(name))
 
 
 class Users:
     def __init__(self, sessions: sessionmaker) -> None:
         self.sessions = sessions
+        self.throttle = Throttle(sessions)
 
     async def create(self, username: str, password: str, roles: list[str]) -> StaffUser:
         name = normalize_username(username)
@@ -77,7 +100,6 @@ class Users:
             wachtwoord_hash=await passwords.hash_password(password),
             rollen=_check_roles(roles),
             actief=True,
-            mislukte_pogingen=0,
             sessie_versie=1,
         )
         try:
@@ -108,47 +130,24 @@ class Users:
             query = sa.select(sa.func.count()).select_from(StaffUser)
             return (await session.execute(query)).scalar_one()
 
-    async def login(self, username: str, password: str) -> Login:
-        """Check a password; five wrong ones in a row lock the account for 15 minutes."""
-        user = await self.by_name(username[:64])
-        now = utcnow()
-        if user is None or not user.actief:
-            await passwords.verify_password(None, password)  # same time as a real check
+    async def login(self, username: str, password: str, address: str | None) -> Login:
+        """Check a password; unknown, disabled and existing names take the same path."""
+        name = username[:64]
+        attempt = login_key(name, address)
+        try:
+            await self.throttle.reserve([attempt])
+        except Blocked as blocked:
+            log.warning("staff login as %r waits until %s", name, blocked.until.isoformat())
+            await passwords.verify_password(None, password)  # the same work as a check
+            return Login(None, locked_until=blocked.until)
+        user = await self.by_name(name)
+        hashed = user.wachtwoord_hash if user is not None and user.actief else None
+        if not await passwords.verify_password(hashed, password):
             return Login(None)
-        locked_until = user.geblokkeerd_tot
-        if locked_until and now < locked_until:
-            await passwords.verify_password(None, password)
-            return Login(None, locked=True)
-        if await passwords.verify_password(user.wachtwoord_hash, password):
-            await self._update(
-                user.id, mislukte_pogingen=0, geblokkeerd_tot=None, laatst_ingelogd_op=now
-            )
-            return Login(await self.get(user.id))
-        async with self.sessions() as session, session.begin():
-            # Counted in the database, so parallel guesses cannot slip past the limit.
-            await session.execute(
-                sa.update(StaffUser)
-                .where(StaffUser.id == user.id)
-                .values(mislukte_pogingen=StaffUser.mislukte_pogingen + 1)
-            )
-            failures = (
-                await session.execute(
-                    sa.select(StaffUser.mislukte_pogingen).where(StaffUser.id == user.id)
-                )
-            ).scalar_one()
-            if failures >= MAX_FAILURES:
-                log.warning(
-                    "staff account %s locked after %d wrong passwords",
-                    user.gebruikersnaam,
-                    failures,
-                )
-                await session.execute(
-                    sa.update(StaffUser)
-                    .where(StaffUser.id == user.id)
-                    .values(mislukte_pogingen=0, geblokkeerd_tot=now + LOCK_TIME)
-                )
-                return Login(None, locked=True)
-        return Login(None)
+        assert user is not None  # verify_password is never right without a hash
+        await self.throttle.clear(sleutels=[attempt.sleutel])
+        await self._update(user.id, laatst_ingelogd_op=utcnow())
+        return Login(await self.get(user.id))
 
     async def _update(self, user_id: int, **values: object) -> None:
         async with self.sessions() as session, session.begin():
@@ -183,13 +182,22 @@ class Users:
         if problem:
             raise UserError(problem)
         hashed = await passwords.hash_password(password)
-        await self._update(
-            user_id, wachtwoord_hash=hashed, mislukte_pogingen=0, geblokkeerd_tot=None
-        )
+        await self._update(user_id, wachtwoord_hash=hashed)
+        await self.throttle.clear(groep=_group(user.gebruikersnaam))
         await self.end_sessions(user_id)
 
     async def unlock(self, user_id: int) -> None:
-        await self._update(user_id, mislukte_pogingen=0, geblokkeerd_tot=None)
+        """Lift the waits of this name from every address."""
+        user = await self.get(user_id)
+        if user is None:
+            raise UserError("Dit account bestaat niet.")
+        await self.throttle.clear(groep=_group(user.gebruikersnaam))
+
+    async def blocked(self, users: list[StaffUser]) -> dict[int, datetime]:
+        """Until when each user's name waits from some address (the accounts overview)."""
+        groups = {_group(u.gebruikersnaam): u.id for u in users}
+        found = await self.throttle.blocked_groups(list(groups))
+        return {groups[g]: until for g, until in found.items()}
 
     async def other_active_beheerders(self, user_id: int) -> int:
         """Active beheerders besides this one: the last one may not lock itself out."""

@@ -22,6 +22,7 @@ async def _page(request: web.Request, status: int = 200, **extra: object) -> web
         "staff/accounts.html",
         status=status,
         accounts=[(u, roles_of(u)) for u in users],
+        geblokkeerd=await ctx.users.blocked(users),
         rollen=[(r, ROLE_LABELS[r]) for r in ROLES],
         logboek=await audit.recent(ctx.store.sessions, limit=40),
         details=audit.details_of,

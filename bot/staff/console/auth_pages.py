@@ -5,17 +5,25 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp_session import get_session
 
+from bot.cases.throttle import when
+from bot.client_address import of_request
 from bot.staff import audit
 from bot.staff.console.context import console
 from bot.staff.console.render import flash, redirect, render
 from bot.staff.console.security import current_user, public, requires, safe_next, start_session
-from bot.staff.users import LOCK_TIME, UserError, has_role
+from bot.staff.users import Login, UserError, has_role
 
 routes = web.RouteTableDef()
-LOCKED = (
-    "Te veel mislukte pogingen: dit account is tijdelijk geblokkeerd. Probeert u het over "
-    f"{int(LOCK_TIME.total_seconds() // 60)} minuten opnieuw, of vraag een beheerder."
-)
+
+
+def refusal(result: Login, wrong: str) -> str:
+    """The same text for every name, existing or not (Dutch, for the form)."""
+    if result.locked_until is None:
+        return wrong
+    return (
+        "Te veel mislukte pogingen met deze gebruikersnaam vanaf deze verbinding. "
+        f"Probeert u het {when(result.locked_until)} opnieuw, of vraag een beheerder."
+    )
 
 
 @routes.get("/inloggen", name="inloggen")
@@ -30,14 +38,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     username, password = str(form.get("gebruikersnaam", "")), str(form.get("wachtwoord", ""))
     volgende = str(form.get("volgende", ""))
-    result = await console(request).users.login(username, password[:200])
+    address = of_request(request.remote, request.headers)
+    result = await console(request).users.login(username, password[:200], address)
     if result.user is None:
-        message = LOCKED if result.locked else "Onjuiste gebruikersnaam of wachtwoord."
         return await render(
             request,
             "staff/inloggen.html",
             status=401,
-            fout=message,
+            fout=refusal(result, "Onjuiste gebruikersnaam of wachtwoord."),
             gebruikersnaam=username[:64],
             volgende=volgende,
         )
@@ -81,10 +89,11 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     ctx, user = console(request), current_user(request)
     current = str(form.get("huidig", ""))
     new, again = str(form.get("nieuw", "")), str(form.get("herhaling", ""))
-    check = await ctx.users.login(user.gebruikersnaam, current)
+    address = of_request(request.remote, request.headers)
+    check = await ctx.users.login(user.gebruikersnaam, current, address)
     error = None
     if check.user is None:
-        error = LOCKED if check.locked else "Uw huidige wachtwoord klopt niet."
+        error = refusal(check, "Uw huidige wachtwoord klopt niet.")
     elif new != again:
         error = "De twee nieuwe wachtwoorden zijn niet gelijk."
     else:

@@ -56,11 +56,14 @@ async def answer(
         await _reply(server, conn, message_id, label, selfservice.FAILED)
         return None
     await server.hub.wiped(conn.session_id)  # other tabs, here and on other instances
+    if not await server.may_start(conn.address):  # forgotten, but no new conversation yet
+        await server.refuse_new(conn.ws)
+        return None
     conversation, token, _ = await server.log.open(None)
     # The pressed button opens the new conversation (same id: the widget confirms it).
     await server.log.append(conversation.id, RESIDENT, {"text": label}, message_id)
     await server.log.append(conversation.id, BOT, {"text": selfservice.DONE}, None)
-    return await server._attach(conn.ws, conversation, token, 0, new=True)
+    return await server._attach(conn.ws, conversation, token, 0, new=True, address=conn.address)
 
 
 async def _reply(

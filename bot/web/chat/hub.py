@@ -31,10 +31,18 @@ log = logging.getLogger(__name__)
 
 
 class Connection:
-    def __init__(self, ws: web.WebSocketResponse, session_id: str, sender: str, after: int):
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        session_id: str,
+        sender: str,
+        after: int,
+        address: str | None = None,
+    ):
         self.ws = ws
         self.session_id = session_id
         self.sender = sender
+        self.address = address  # the browser's client address (bot/client_address.py)
         self.delivered = after  # the browser has rendered everything up to here
         self.wiped = False  # told that the conversation was wiped
         self._lock = asyncio.Lock()

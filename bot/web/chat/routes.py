@@ -28,6 +28,8 @@ from bot.bearer import same_secret
 from bot.cases import photos
 from bot.cases.models import utcnow
 from bot.cases.store import CaseStore
+from bot.cases.throttle import Throttle, key
+from bot.client_address import bucket, of_request, stamp
 from bot.content import gemeente_settings
 from bot.observability import metrics
 from bot.privacy import selfservice
@@ -48,6 +50,10 @@ RATE_LIMIT = 20  # messages per resident per minute
 RATE_WINDOW = timedelta(minutes=1)
 UPLOAD_LIMIT = 10  # photos per conversation per hour
 UPLOAD_WINDOW = timedelta(hours=1)
+# New conversations per client address per hour (BALIE_WIDGET_NEW_CONVERSATIONS_PER_HOUR):
+# a browser keeps its conversation, so even an office behind one address stays far below.
+NEW_CONVERSATIONS = 100
+NEW_WINDOW = timedelta(hours=1)
 HELLO_TIMEOUT = 15
 MAX_FRAME = 16 * 1024
 MAX_CALLBACK = 64 * 1024
@@ -88,6 +94,11 @@ def notice(code: str) -> str:
         "geen_foto": "Dit bestand kan niet worden gebruikt. Stuurt u een foto (JPEG, PNG of WebP).",
         "foto_kapot": "Deze foto kan niet worden geopend: het bestand is beschadigd of niet "
         "helemaal verstuurd. Probeert u het opnieuw, of kiest u een andere foto.",
+        "te_veel_gesprekken": (
+            "Vanaf uw internetverbinding zijn het afgelopen uur veel nieuwe gesprekken "
+            "begonnen. Probeert u het over een uur opnieuw, of belt u met "
+            f"{telefoon}."
+        ),
     }[code]
 
 
@@ -156,6 +167,7 @@ class ChatServer:
         store: CaseStore,
         allowed_origins: set[str],
         bus: instance_bus.Bus | None = None,
+        new_per_hour: int = NEW_CONVERSATIONS,
     ) -> None:
         secret = channel_secret(settings.api_token())
         self.secret = secret
@@ -165,6 +177,8 @@ class ChatServer:
         self.hub = Hub(self.log, poll, bus)  # bus: other instances' news through Redis
         self.relay = RasaRelay(settings.rasa_url, secret)
         self.allowed_origins = allowed_origins
+        self.throttle = Throttle(store.sessions)
+        self.new_per_hour = new_per_hour
         # Set by setup; forgetting uses the app's Retention. Old conversations are
         # deleted by its periodic purge (bot/privacy/retention.py).
         self.app: web.Application | None = None
@@ -193,9 +207,10 @@ class ChatServer:
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME)
         await ws.prepare(request)
         conn: Connection | None = None
+        address = of_request(request.remote, request.headers)
         try:
             hello = await asyncio.wait_for(ws.receive(), HELLO_TIMEOUT)
-            conn = await self._hello(ws, hello)
+            conn = await self._hello(ws, hello, address)
             if conn is None:
                 return ws
             async for msg in ws:
@@ -210,7 +225,22 @@ class ChatServer:
             await ws.close()
         return ws
 
-    async def _hello(self, ws: web.WebSocketResponse, msg: Any) -> Connection | None:
+    async def may_start(self, address: str | None) -> bool:
+        """Count a new conversation from this address; False once the hour's limit is hit.
+
+        Counted in the database, so every web-app instance shares the limit."""
+        where = bucket(address) if address else "onbekend"
+        sleutel = key("widget-gesprek", where)
+        return await self.throttle.count(sleutel, NEW_WINDOW) <= self.new_per_hour
+
+    async def refuse_new(self, ws: web.WebSocketResponse) -> None:
+        metrics.WEB_CHAT_ERRORS.labels("te_veel_gesprekken").inc()
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.send_json(error_frame("te_veel_gesprekken"))
+
+    async def _hello(
+        self, ws: web.WebSocketResponse, msg: Any, address: str | None
+    ) -> Connection | None:
         try:
             frame = loads(msg.data) if msg.type == WSMsgType.TEXT else None
         except ValueError:
@@ -222,11 +252,17 @@ class ChatServer:
         after = frame.get("after")
         token = token if isinstance(token, str) and 0 < len(token) <= 100 else None
         after = after if isinstance(after, int) and after >= 0 else 0
-        conversation, token, new = await self.log.open(token)
+        found = await self.log.find(token) if token else None
+        if found is None and not await self.may_start(address):
+            await self.refuse_new(ws)
+            return None
+        conversation, token, new = await self.log.open(token if found else None)
         if not new:  # a browser cannot have seen more than there is
             latest = await self.log.last_seqs([conversation.id])
             after = min(after, latest.get(conversation.id, 0))
-        return await self._attach(ws, conversation, token, 0 if new else after, new=new)
+        return await self._attach(
+            ws, conversation, token, 0 if new else after, new=new, address=address
+        )
 
     async def _attach(
         self,
@@ -236,9 +272,10 @@ class ChatServer:
         after: int,
         *,
         new: bool,
+        address: str | None,
     ) -> Connection:
         """Register the connection, then send what the browser has not rendered yet."""
-        conn = Connection(ws, conversation.id, conversation.sender, after)
+        conn = Connection(ws, conversation.id, conversation.sender, after, address)
         await conn.send(
             {
                 "type": "welcome",
@@ -327,7 +364,9 @@ class ChatServer:
         if stored[1]:
             metrics.WEB_CHAT_MESSAGES.labels("in").inc()
             conversation = Conversation(conn.session_id, conn.sender)
-            self.hub.spawn(self._turn(conversation, text, metadata))
+            # The address goes with the message: the status form throttles code guessing
+            # per client address too (actions/guesser.py).
+            self.hub.spawn(self._turn(conversation, text, stamp(metadata, conn.address)))
 
     async def _turn(
         self, conversation: Conversation, text: str, metadata: dict[str, Any] | None
@@ -341,12 +380,15 @@ class ChatServer:
 
     async def _reset(self, conn: Connection) -> Connection:
         """Gesprek wissen: forget this conversation here and in Rasa; start a new one."""
+        if not await self.may_start(conn.address):
+            await self.refuse_new(conn.ws)
+            return conn  # the current conversation stays
         self.hub.remove(conn)
         await self.log.wipe(conn.session_id)
         await self.hub.wiped(conn.session_id)  # other tabs, here and on other instances
         self.hub.spawn(self._restart(conn.sender))
         conversation, token, _ = await self.log.open(None)
-        return await self._attach(conn.ws, conversation, token, 0, new=True)
+        return await self._attach(conn.ws, conversation, token, 0, new=True, address=conn.address)
 
     async def _restart(self, sender: str) -> None:
         with contextlib.suppress(RasaUnavailable):
@@ -459,7 +501,13 @@ def setup(
     app: web.Application, settings: Settings, store: CaseStore, templates: jinja2.Environment
 ) -> None:
     origins = {o.strip().rstrip("/") for o in os.environ.get("BALIE_WIDGET_ORIGINS", "").split(",")}
-    server = ChatServer(settings, store, {o for o in origins if o}, instance_bus.setup(app))
+    server = ChatServer(
+        settings,
+        store,
+        {o for o in origins if o},
+        instance_bus.setup(app),
+        int(os.environ.get("BALIE_WIDGET_NEW_CONVERSATIONS_PER_HOUR") or NEW_CONVERSATIONS),
+    )
     app[SERVER_KEY] = server
     app[TEMPLATES_KEY] = templates
     server.app = app

@@ -1,0 +1,83 @@
+"""Controlecode guessing, throttled per guesser rather than per case.
+
+Every backend (builtin, Signalen, ZGW) is reached through `lookup`, so one throttle
+protects them all. A guesser is known by its chat (the channel identity: a Telegram
+chat, a widget session, a REST sender id) and, on the widget and REST, by its client
+address (metadata `client_address`, set by the channel: bot/client_address.py). A new
+sender id or `/restart` starts a new chat, but the address stays; a Telegram chat is
+an account, which is costly to replace. Counts live in the database
+(bot/cases/throttle.py), so every action server sees the same ones.
+
+Nothing here ever locks a case: its owner, from another chat or address, always
+gets through with the right code, and the reporter's own chat needs no code at all.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rasa_sdk import Tracker
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import common
+from actions.backends.base import BackendUnavailable, CaseStatus
+from actions.delivery import delivery
+from bot.cases.db import create_engine, database_url, session_factory
+from bot.cases.throttle import Blocked, Key, Policy, Throttle, key
+from bot.client_address import METADATA_KEY, bucket
+from bot.settings import Settings
+
+# A chat: five tries, then one minute, doubling up to a day; one try forgiven an hour.
+CHAT = Policy(free=5, base=timedelta(minutes=1), cap=timedelta(days=1), leak=timedelta(hours=1))
+# An address may be shared (a household, an office, a mobile network): more tries first,
+# and one forgiven every ten minutes, so the odd typo of many people never adds up.
+ADDRESS = Policy(
+    free=20, base=timedelta(minutes=1), cap=timedelta(days=1), leak=timedelta(minutes=10)
+)
+SCOPE = "controlecode"
+ADDRESSED_CHANNELS = {"web", "rest"}
+
+__all__ = ["Blocked", "keys", "lookup"]
+
+_throttles: dict[str, Throttle] = {}
+
+
+def throttle() -> Throttle:
+    """The process's throttle on Balie's database (one per URL: tests switch databases)."""
+    url = database_url(Settings.from_env().data_dir)
+    if url not in _throttles:
+        _throttles[url] = Throttle(session_factory(create_engine(url)))
+    return _throttles[url]
+
+
+def keys(tracker: Tracker) -> list[Key]:
+    found = [Key(key(SCOPE, "chat", common.melder(tracker)), CHAT)]
+    if common.kanaal(tracker) in ADDRESSED_CHANNELS:
+        metadata = tracker.latest_message.get("metadata") or {}
+        address = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
+        # Without one (a channel that does not set it) all such chats share one count.
+        where = bucket(address) if isinstance(address, str) and address else "onbekend"
+        found.append(Key(key(SCOPE, "adres", where), ADDRESS))
+    return found
+
+
+async def lookup(tracker: Tracker, number: str, code: str) -> CaseStatus | None:
+    """The case if the code is right; raises Blocked while this guesser must wait.
+
+    The try is counted before the code is checked (so a burst of tries at once gets no
+    more checks than the policy allows) and given back when the code was right or the
+    case system could not answer.
+    """
+    guesser = keys(tracker)
+    try:
+        await throttle().reserve(guesser)
+    except (SQLAlchemyError, OSError) as exc:  # no count, no check: fail closed
+        raise BackendUnavailable(f"attempts database unreachable: {exc!r}") from exc
+    try:
+        found = await delivery().backend.get_case(number, controlecode=code)
+    except BaseException:
+        await throttle().release(guesser)  # not checked: the case system did not answer
+        raise
+    if found is not None:
+        await throttle().release(guesser)
+    return found
