@@ -22,7 +22,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -30,8 +29,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import sessionmaker
 
+from bot import clock
 from bot.cases.models import Attempts, utcnow
-from bot.cases.store import aware
+from bot.nlu.tijdstip import MAANDEN
 
 # Rows quiet this long (and no longer blocked) are deleted by the retention purge.
 KEEP = timedelta(days=7)
@@ -72,10 +72,6 @@ class Blocked(Exception):
         self.until = until
 
 
-def _aware(value: datetime) -> datetime:
-    return aware(value)  # type: ignore[return-value]
-
-
 class Throttle:
     def __init__(self, sessions: sessionmaker) -> None:
         self.sessions = sessions
@@ -111,10 +107,10 @@ class Throttle:
                 await self._ensure(session, k.sleutel, k.groep)
                 row = await self._locked(session, k.sleutel)
                 assert row is not None  # made just above, in this transaction
-                blocked = aware(row.geblokkeerd_tot)
+                blocked = row.geblokkeerd_tot
                 if blocked is not None and blocked > now:
                     raise Blocked(blocked)  # leaving the block rolls back the other keys
-                count = k.policy.leaked(row.aantal, _aware(row.laatste_op), now) + 1
+                count = k.policy.leaked(row.aantal, row.laatste_op, now) + 1
                 await self._store(session, k, count, now)
 
     async def release(self, keys: Sequence[Key]) -> None:
@@ -123,7 +119,7 @@ class Throttle:
             for k in sorted(keys, key=lambda k: k.sleutel):
                 row = await self._locked(session, k.sleutel)
                 if row is not None and row.aantal > 0:
-                    await self._store(session, k, row.aantal - 1, _aware(row.laatste_op))
+                    await self._store(session, k, row.aantal - 1, row.laatste_op)
 
     async def clear(self, *, sleutels: Sequence[str] = (), groep: str | None = None) -> None:
         """Forget keys (a successful login) or a whole group (a beheerder's unlock)."""
@@ -142,7 +138,7 @@ class Throttle:
             .group_by(Attempts.groep)
         )
         async with self.sessions() as session:
-            return {g: _aware(until) for g, until in await session.execute(query)}
+            return {g: until for g, until in await session.execute(query)}
 
     async def count(self, sleutel: str, window: timedelta) -> int:
         """Count one event in a fixed window and return the window's count, this one included."""
@@ -180,19 +176,12 @@ def stale(now: datetime | None = None) -> sa.sql.ColumnElement:
     )
 
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)  # fmt: skip
-
-
 def when(until: datetime, now: datetime | None = None) -> str:
     """'om 14:35' today, else 'op 5 december om 14:35' (Dutch time, for messages)."""
     # Rounded up to the minute: trying at the minute named is never too early.
-    local = (_aware(until) + timedelta(seconds=59)).astimezone(AMSTERDAM)
-    today = (now or utcnow()).astimezone(AMSTERDAM).date()
-    clock = f"om {local:%H:%M}"
+    local = clock.local(until + timedelta(seconds=59))
+    today = clock.local(now or utcnow()).date()
+    at = f"om {local:%H:%M}"
     if local.date() == today:
-        return clock
-    return f"op {local.day} {MONTHS[local.month - 1]} {clock}"
+        return at
+    return f"op {local.day} {MAANDEN[local.month - 1]} {at}"
