@@ -42,6 +42,11 @@ def refuse_bad_jwts(create_app: Callable[..., Sanic]) -> Callable[..., Sanic]:
     return create
 
 
+def with_secret(args: list[str], secret: str) -> list[str]:
+    # One argument with "=": a secret starting with "-" would read as an option.
+    return [*args, f"--jwt-secret={secret}", "--jwt-method", "HS256"]
+
+
 def main() -> None:
     import rasa.server
     from rasa.__main__ import main as rasa_main
@@ -50,8 +55,7 @@ def main() -> None:
 
     if "--auth-token" in sys.argv or "--jwt-secret" in sys.argv:
         raise SystemExit("bot.rasa_server sets Rasa's token itself (BALIE_RASA_TOKEN)")
-    secret = Settings.from_env().rasa_token()
-    sys.argv = ["rasa", *sys.argv[1:], "--jwt-secret", secret, "--jwt-method", "HS256"]
+    sys.argv = ["rasa", *with_secret(sys.argv[1:], Settings.from_env().rasa_token())]
     rasa_main()
 
 
