@@ -64,13 +64,13 @@ test: install services browser deploy-check fuzz-env
 
 # The single-process stack, then one Rasa server against two in the cluster (docs/cluster.md).
 bench: install cluster-services
-	$(PY) -m bot bench
-	$(PY) -m bot bench --profile cluster
+	$(PY) -m bench
+	$(PY) -m bench --profile cluster
 
 # Not in CI: 2 Rasa servers, 50 residents, 10 minutes; fails unless zero errors, zero lost
 # cases, no restarts and flat memory (docs/cluster.md, "Load and soak").
 soak: install cluster-services
-	$(PY) -m bot soak
+	$(PY) -m bench --profile soak
 
 train: install
 	$(PY) -m bot train

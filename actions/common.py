@@ -51,11 +51,6 @@ def entity(tracker: Tracker, name: str) -> str | None:
     return next(tracker.get_latest_entity_values(name), None)
 
 
-def is_digression(tracker: Tracker) -> bool:
-    name, confidence = intent(tracker)
-    return name in DIGRESSIONS and confidence >= DIGRESSION_CONFIDENCE
-
-
 def yes_no(tracker: Tracker) -> bool | None:
     name, _ = intent(tracker)
     if name == "bevestigen":
@@ -88,10 +83,6 @@ def submission_key(tracker: Tracker, what: str) -> str:
             break
     digest = hashlib.sha256(f"{tracker.sender_id}|{what}|{stamp}".encode()).hexdigest()
     return f"{what}-{digest[:32]}"
-
-
-def informal(tracker: Tracker) -> bool:
-    return tracker.get_slot("aanspreekvorm") == "je"
 
 
 def attempt(tracker: Tracker, slot: str) -> tuple[int, list[EventType]]:

@@ -1,5 +1,6 @@
-"""Command line: `python -m bot run|web|telegram-poll|bench|soak|compare-pipelines`, and
-`create-user|train|evaluate|promote|rollback` for staff (bot/staff/cli.py)."""
+"""Command line: `python -m bot run|run-cluster|web|telegram-poll|compare-pipelines`, and
+`create-user|train|evaluate|promote|rollback` for staff (bot/staff/cli.py), `purge|forget`
+(bot/privacy/cli.py). The benchmark and soak live outside the package: `python -m bench`."""
 
 from __future__ import annotations
 
@@ -51,47 +52,6 @@ def _telegram_poll(args: argparse.Namespace) -> int:
     return asyncio.run(telegram_poll.main())
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from bot import bench, bench_cluster
-
-    if args.profile == "cluster":
-        return asyncio.run(bench_cluster.main(args))
-    if args.profile == "soak":
-        return asyncio.run(bench_cluster.soak(args))
-    args.users, args.duration = args.users or 20, args.duration or 40.0
-    return asyncio.run(bench.main(args))
-
-
-def _bench_arguments(p: argparse.ArgumentParser, profile: str) -> None:
-    from pathlib import Path
-
-    if profile == "rest":
-        p.add_argument(
-            "--profile",
-            choices=("rest", "cluster", "soak"),
-            default="rest",
-            help="rest: one stack, REST, /model/parse and melding phases (default); "
-            "cluster: 1 vs 2 Rasa servers in the cluster; soak: 10 minutes, pass/fail",
-        )
-    else:
-        p.set_defaults(profile=profile)
-    p.add_argument(
-        "--users", type=int, help="concurrent simulated residents (rest 20, cluster/soak 50)"
-    )
-    p.add_argument(
-        "--duration", type=float, help="seconds of load per phase/run (40, 60; soak 600)"
-    )
-    p.add_argument("--rasa-url", help="rest profile: bench an already running Rasa server")
-    p.add_argument(
-        "--replicas", help="cluster/soak: Rasa server counts to compare (default 1,2; soak 2)"
-    )
-    p.add_argument("--model", type=Path, help="cluster/soak: this model instead of the live one")
-    p.add_argument(
-        "--think", type=float, default=1.0, help="cluster/soak: residents' mean pause (s)"
-    )
-    p.add_argument("--interval", type=float, help="cluster/soak: memory sampling (s; 5, soak 15)")
-
-
 def _compare(args: argparse.Namespace) -> int:
     from bot import compare_pipelines
 
@@ -132,13 +92,6 @@ def main(argv: list[str] | None = None) -> int:
     from bot.privacy.cli import add_commands as add_privacy_commands
 
     add_privacy_commands(sub)
-
-    p = sub.add_parser("bench", help="latency, throughput and memory under simulated residents")
-    _bench_arguments(p, "rest")
-    p.set_defaults(func=_bench)
-    p = sub.add_parser("soak", help="the cluster under 50 residents for 10 minutes: pass/fail")
-    _bench_arguments(p, "soak")
-    p.set_defaults(func=_bench)
 
     p = sub.add_parser("compare-pipelines", help="cross-validate the candidate NLU pipelines")
     p.add_argument("--folds", type=int, default=5)

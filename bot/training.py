@@ -83,18 +83,6 @@ async def train(
     return out_dir / f"{name}.tar.gz"
 
 
-async def ensure_model(models_dir: Path) -> Path:
-    """The model for the current data and config; trained first if there is none."""
-    path = models_dir / f"balie-{fingerprint()}.tar.gz"
-    if path.exists():
-        return path
-    print(f"Training a model for the current data ({path.name}); this takes a few minutes...")
-    models_dir.mkdir(parents=True, exist_ok=True)
-    return await train(
-        models_dir, path.name.removesuffix(".tar.gz"), log_file=models_dir / "train.log"
-    )
-
-
 def dialogue_files() -> list[Path]:
     return sorted(p for p in DATA_DIR.rglob("*.yml") if NLU_DIR not in p.parents)
 

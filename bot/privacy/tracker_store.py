@@ -80,10 +80,6 @@ def _facts(events: Iterable[Event | dict[str, Any]]) -> Iterable[tuple[str, str,
                 yield str(kind), "", event.get("text" if kind == "user" else "metadata")
 
 
-def _slot_events(events: Iterable[Event | dict[str, Any]]) -> Iterable[tuple[str, Any]]:
-    return ((name, value) for kind, name, value in _facts(events) if kind == "slot")
-
-
 def _content_values() -> list[str]:
     try:
         from bot.content import gemeente_settings

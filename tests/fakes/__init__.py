@@ -4,15 +4,14 @@ Each fake is an aiohttp application that validates what it receives by the real
 system's documented rules, keeps its state in memory and can be told to fail. Run one
 in-process with aiohttp's test client, or as a real HTTP server on 127.0.0.1:
 
-    async with serving(FakeSignalen().app()) as url:
-        ...  # point the adapter at `url`
+    server = await serve(FakeSignalen().app())
+    ...  # point the adapter at `server.url`; `await server.close()` afterwards
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -91,12 +90,3 @@ async def serve(app: web.Application, port: int = 0) -> LoopbackServer:
     await site.start()
     host, bound = runner.addresses[0][:2]
     return LoopbackServer(runner, f"http://{host}:{bound}")
-
-
-@asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    server = await serve(app)
-    try:
-        yield server.url
-    finally:
-        await server.close()

@@ -23,7 +23,6 @@ class SwitchableProxy:
         self.port = port
         self.mode = "up"  # up | down | slow
         self.delay = 0.0
-        self.forwarded = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -65,7 +64,6 @@ class SwitchableProxy:
                 data=await request.read(),
             ) as resp:
                 body = await resp.read()
-                self.forwarded += 1
                 return web.Response(
                     status=resp.status,
                     body=body,

@@ -23,8 +23,9 @@ from bot.staff.console import (
     model_pages,
 )
 from bot.staff.console.context import CONSOLE_KEY, Console
+from bot.staff.console.guard import guard
 from bot.staff.console.runner import JobRunner
-from bot.staff.console.security import COOKIE, IDLE_SECONDS, PREFIX, guard, is_console
+from bot.staff.console.security import COOKIE, IDLE_SECONDS, PREFIX, is_console
 from bot.staff.jobs import Jobs
 from bot.staff.keys import session_key
 from bot.staff.registry import Registry

@@ -33,6 +33,7 @@ from bot.client_address import bucket, of_request, stamp
 from bot.content import gemeente_settings
 from bot.observability import metrics
 from bot.privacy import selfservice
+from bot.privacy.retention import RETENTION_KEY
 from bot.privacy.sealing import sealer
 from bot.resident_input import MAX_LENGTH
 from bot.settings import Settings
@@ -342,11 +343,9 @@ class ChatServer:
             raise BadFrame("te_snel")  # early, before checking buttons; append checks again
         if button:
             if text in (selfservice.YES, selfservice.NO):  # answered here, not by Rasa
-                return await forget.answer(
-                    self, conn, message_id, label or text, text == selfservice.YES
-                )
+                return await self._forget(conn, message_id, label or text, text == selfservice.YES)
         elif selfservice.is_command(frame["text"].strip()):
-            await forget.ask(self, conn, message_id, frame["text"].strip())
+            await forget.ask(self.log, self.hub, conn, message_id, frame["text"].strip())
             return None
         try:
             stored = await self.log.append(
@@ -388,6 +387,25 @@ class ChatServer:
         await self.hub.wiped(conn.session_id)  # other tabs, here and on other instances
         self.hub.spawn(self._restart(conn.sender))
         conversation, token, _ = await self.log.open(None)
+        return await self._attach(conn.ws, conversation, token, 0, new=True, address=conn.address)
+
+    async def _forget(
+        self, conn: Connection, message_id: str, label: str, confirmed: bool
+    ) -> Connection | None:
+        """A button of /vergeet was pressed; a new connection when the resident was forgotten."""
+        if not confirmed:
+            await forget.reply(self.log, self.hub, conn, message_id, label, selfservice.CANCELLED)
+            return None
+        retention = self.app[RETENTION_KEY] if self.app is not None else None
+        if not await forget.forget(self.log, self.hub, retention, conn, message_id, label):
+            return None
+        if not await self.may_start(conn.address):  # forgotten, but no new conversation yet
+            await self.refuse_new(conn.ws)
+            return None
+        conversation, token, _ = await self.log.open(None)
+        # The pressed button opens the new conversation (same id: the widget confirms it).
+        await self.log.append(conversation.id, RESIDENT, {"text": label}, message_id)
+        await self.log.append(conversation.id, BOT, {"text": selfservice.DONE}, None)
         return await self._attach(conn.ws, conversation, token, 0, new=True, address=conn.address)
 
     async def _restart(self, sender: str) -> None:

@@ -41,8 +41,8 @@ import psutil
 import yaml
 from yarl import URL
 
+from bench.single import percentile
 from bot import ROOT
-from bot.bench import percentile
 from bot.cluster.launch import cluster_process
 
 MiB = 2**20
@@ -410,7 +410,6 @@ class MemorySampler:
         self.restarts: Counter[str] = Counter()
         self._task: asyncio.Task[None] | None = None
         self._start = 0.0
-        self._last_cpu: dict[str, tuple[int, float]] = {}
 
     @property
     def span(self) -> float:

@@ -1,0 +1,65 @@
+"""`python -m bench [--profile rest|cluster|soak]`: latency, throughput and memory under
+simulated residents (docs/cluster.md, "Load and soak")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+from bench import cluster, single
+from bot.observability.logs import configure_logging
+from bot.privacy.permissions import restrict_umask
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="latency, throughput and memory under simulated residents",
+    )
+    p.add_argument(
+        "--profile",
+        choices=("rest", "cluster", "soak"),
+        default="rest",
+        help="rest: one stack, REST, /model/parse and melding phases (default); "
+        "cluster: 1 vs 2 Rasa servers in the cluster; soak: 10 minutes, pass/fail",
+    )
+    p.add_argument(
+        "--users", type=int, help="concurrent simulated residents (rest 20, cluster/soak 50)"
+    )
+    p.add_argument(
+        "--duration", type=float, help="seconds of load per phase/run (40, 60; soak 600)"
+    )
+    p.add_argument("--rasa-url", help="rest profile: bench an already running Rasa server")
+    p.add_argument(
+        "--replicas", help="cluster/soak: Rasa server counts to compare (default 1,2; soak 2)"
+    )
+    p.add_argument("--model", type=Path, help="cluster/soak: this model instead of the live one")
+    p.add_argument(
+        "--think", type=float, default=1.0, help="cluster/soak: residents' mean pause (s)"
+    )
+    p.add_argument("--interval", type=float, help="cluster/soak: memory sampling (s; 5, soak 15)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Rasa warns once per FAQ example whenever NLU data is read without the domain.
+    warnings.filterwarnings("ignore", message="Your training data contains an example")
+    # What the bench creates (throwaway databases, kept logs) is the owner's only.
+    restrict_umask()
+    configure_logging("soak" if args.profile == "soak" else "bench")
+    if args.profile == "cluster":
+        return asyncio.run(cluster.main(args))
+    if args.profile == "soak":
+        return asyncio.run(cluster.soak(args))
+    args.users, args.duration = args.users or 20, args.duration or 40.0
+    return asyncio.run(single.main(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
