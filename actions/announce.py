@@ -13,6 +13,7 @@ from actions import common
 from actions.backends.base import BackendError
 from actions.delivery import delivery
 from bot.cases.lifecycle import LABELS
+from bot.channel_hints import copyable
 
 
 async def announce_delivery(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -25,6 +26,7 @@ async def announce_delivery(dispatcher: CollectingDispatcher, tracker: Tracker) 
         soort=entry.payload.get("type", "melding"),
         identificatie=entry.result.get("identificatie"),
         controlecode=entry.payload.get("controlecode"),
+        json_message=copyable(entry.result.get("identificatie"), entry.payload.get("controlecode")),
     )
     await delivery().outbox.announced(entry)
 
@@ -44,6 +46,7 @@ async def announce_status_change(dispatcher: CollectingDispatcher, tracker: Trac
         identificatie=case.identificatie,
         status=LABELS.get(case.status, case.status),
         toelichting=case.toelichting or "",
+        json_message=copyable(case.identificatie),
     )
 
 

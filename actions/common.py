@@ -100,6 +100,12 @@ def button(title: str, payload: str) -> dict[str, Any]:
     return {"title": title, "payload": payload}
 
 
+def caption(tracker: Tracker) -> str:
+    """The text that came with a photo (Telegram's caption), if any."""
+    said = text(tracker)
+    return said if photo_ids(tracker) and said.lower() not in ("", "foto", "[foto]") else ""
+
+
 def photo_ids(tracker: Tracker) -> list[str]:
     """Upload ids of photos sent with the latest message (metadata from the channel)."""
     metadata = tracker.latest_message.get("metadata") or {}

@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions import common
 from actions.announce import ANNOUNCEMENTS
 from bot import clock
+from bot.channel_hints import ASK_LOCATION
 from bot.nlu.adres import parse_adres
 from bot.nlu.patterns import find_emails, find_telefoonnummers
 from bot.nlu.tijdstip import is_terugkerend, parse_tijdstip, weet_niet
@@ -141,8 +142,10 @@ class BaseForm(FormValidationAction):
         """The message as an answer to `slot`, or a signal that it was something else."""
         if tracker.get_slot("requested_slot") != slot:
             return None
-        if common.photo_ids(tracker) and common.text(tracker).lower() in ("", "foto", "[foto]"):
-            return None  # a photo alone answers no other question; extract_fotos keeps it
+        if common.photo_ids(tracker):
+            # A photo answers no other question: extract_fotos keeps it and
+            # extract_omschrijving its caption, whichever question was asked.
+            return None
         name, confidence = common.intent(tracker)
         if name == "stoppen" and confidence >= 0.5:
             return _STOP
@@ -199,6 +202,13 @@ class CaseForm(BaseForm):
         return [*slots, "bevestiging"]
 
     async def extract_omschrijving(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        """A photo's caption describes the situation too: it is added to the description."""
+        caption = common.caption(tracker)
+        if caption:
+            known = str(tracker.get_slot("omschrijving") or "").strip()
+            if caption in known:  # the first message was the photo: prefill took it already
+                return {}
+            return {"omschrijving": f"{known}\n{caption}" if known else caption}
         return await self._extract("omschrijving", dispatcher, tracker)
 
     async def extract_locatie(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
@@ -375,14 +385,13 @@ class ActionAskLocatie(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         if tracker.get_slot("locatie_hint"):
-            dispatcher.utter_message(response="utter_hint_locatie_straat")
+            response = "utter_hint_locatie_straat"
+        elif tracker.active_loop.get("name") == "verzoek_form":
+            response = "utter_vraag_locatie_verzoek_form"
         else:
-            verzoek = tracker.active_loop.get("name") == "verzoek_form"
-            dispatcher.utter_message(
-                response="utter_vraag_locatie_verzoek_form"
-                if verzoek
-                else "utter_vraag_locatie_melding_form"
-            )
+            response = "utter_vraag_locatie_melding_form"
+        # The hint lets a channel offer its own "share my location" button.
+        dispatcher.utter_message(response=response, json_message=ASK_LOCATION)
         return []
 
 

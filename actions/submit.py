@@ -14,6 +14,7 @@ from actions.announce import announce_delivery
 from actions.backends.base import Contact, Locatie, NewCase
 from actions.delivery import delivery
 from bot.cases.codes import new_code
+from bot.channel_hints import copyable
 
 
 def new_case(tracker: Tracker, case_type: str) -> NewCase:
@@ -58,15 +59,22 @@ async def submit_case(
                 soort=soort,
                 identificatie=identificatie,
                 controlecode=outcome.controlecode,
+                json_message=copyable(identificatie, outcome.controlecode),
             )
         else:  # the same submission again, long after its code was told
             dispatcher.utter_message(
-                response="utter_zaak_al_aangemaakt", soort=soort, identificatie=identificatie
+                response="utter_zaak_al_aangemaakt",
+                soort=soort,
+                identificatie=identificatie,
+                json_message=copyable(identificatie),
             )
         events.append(SlotSet("zaaknummer", identificatie))
     elif outcome.state == "queued":
         dispatcher.utter_message(
-            response="utter_zaak_in_wachtrij", soort=soort, controlecode=outcome.controlecode
+            response="utter_zaak_in_wachtrij",
+            soort=soort,
+            controlecode=outcome.controlecode,
+            json_message=copyable(outcome.controlecode),
         )
     else:
         dispatcher.utter_message(response="utter_zaak_geweigerd", soort=soort)

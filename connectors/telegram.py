@@ -94,6 +94,13 @@ STOPPED = (
 )
 STOP_FAILED = "Dat lukte nu helaas niet. Wilt u /stop later nog eens sturen?"
 RESTARTED = "U krijgt weer berichten over de status van uw meldingen en verzoeken."
+# The menu Telegram shows behind "/" (setMyCommands); each one is handled in `_on_text`.
+COMMANDS = (
+    ("start", "Beginnen, en weer statusberichten ontvangen"),
+    ("stop", "Geen statusberichten meer over uw meldingen"),
+    ("vergeet", "Laat Balie uw gegevens vergeten"),
+    ("help", "Wat Balie voor u kan doen"),
+)
 ERROR = "Sorry, er ging bij mij iets mis. Wilt u het nog eens proberen?"
 
 
@@ -223,6 +230,7 @@ class TelegramInput(InputChannel):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
         log.info("Telegram bot @%s ready", bot.username)
+        await call(lambda: bot.set_my_commands(command_menu()), "setMyCommands", attempts=10)
         if self.config.polling:
             return
         ok = await call(
@@ -357,6 +365,8 @@ class TelegramInput(InputChannel):
         metadata: dict[str, Any] | None = None,
     ) -> None:
         """Hand one resident message to Rasa; its answers go out through the output channel."""
+        assert self._output is not None
+        self._output.resident_spoke(chat_id)
         message = UserMessage(
             text,
             self._output,
@@ -521,6 +531,12 @@ class TelegramInput(InputChannel):
         # Live locations arrive as a stream of edits: those are not the resident's doing.
         if message.chat.type == "private" and message.location is None:
             await self.reply(str(message.chat.id), EDITED)
+
+
+def command_menu() -> list[Any]:
+    from telegram import BotCommand
+
+    return [BotCommand(command, description) for command, description in COMMANDS]
 
 
 def _is_image(message: Message) -> bool:

@@ -1,25 +1,34 @@
-"""Bot messages to a Telegram chat: plain text in parts of at most 4096, buttons inline.
+"""Bot messages to a Telegram chat: HTML text in parts of at most 4096, buttons inline.
 
-Texts go out without `parse_mode`, so whatever a response or a resident's own
-words contain (`*`, `_`, `<`, `&`) arrives literally: nothing to escape, nothing to
-break. Rasa buttons become an inline keyboard whose `callback_data` is the payload;
-a payload over Telegram's 64 bytes travels as a short key that `CallbackKeys` maps back.
+Every text is HTML-escaped and sent with `parse_mode=HTML`, so whatever a response or
+a resident's own words contain (`*`, `_`, `<b>`, `&`) arrives literally; only the
+values a response marks as copyable (case number, controlecode; bot/channel_hints.py)
+become `<code>` spans, which Telegram copies with one tap. Rasa buttons become an
+inline keyboard whose `callback_data` is the payload; a payload over Telegram's 64
+bytes travels as a short key that `CallbackKeys` maps back. A question about a place
+comes with Telegram's own "Deel mijn locatie" reply keyboard, taken away again with
+the first message after the resident answered.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import logging
+import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import OutputChannel
 
+from bot.channel_hints import asks_location, copyable_values
 from connectors.telegram_bot import call
 
 if TYPE_CHECKING:
-    from telegram import Bot, InlineKeyboardMarkup
+    from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+    Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +36,8 @@ MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units
 MAX_CALLBACK_DATA = 64  # bytes
 CHOOSE = "Kies een van deze mogelijkheden:"  # buttons need a text to hang from
 KEY_PREFIX = "#"  # no Rasa payload starts with it: payloads start with "/", titles are text
+SHARE_LOCATION = "Deel mijn locatie"
+TYPE_ADDRESS = "Of typ het adres"  # the input field's placeholder while the button shows
 
 
 def utf16_len(text: str) -> int:
@@ -45,6 +56,21 @@ def _cut(text: str, limit: int) -> int:
         else:
             high = mid - 1
     return low
+
+
+def to_html(text: str, copyable: list[str] | tuple[str, ...] = ()) -> str:
+    """`text` escaped for `parse_mode=HTML`, with each copyable value as a code span."""
+    values = sorted({v for v in copyable if v}, key=len, reverse=True)
+    if not values:
+        return html.escape(text, quote=False)
+    pattern = re.compile("|".join(re.escape(v) for v in values))
+    out, at = [], 0
+    for found in pattern.finditer(text):
+        out.append(html.escape(text[at : found.start()], quote=False))
+        out.append(f"<code>{html.escape(found.group(), quote=False)}</code>")
+        at = found.end()
+    out.append(html.escape(text[at:], quote=False))
+    return "".join(out)
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
@@ -104,32 +130,72 @@ class TelegramOutput(OutputChannel):
     def __init__(self, bot: Bot, keys: CallbackKeys) -> None:
         self.bot = bot
         self.keys = keys
+        # Chats showing the location keyboard -> whether the resident spoke since.
+        self._location_keyboard: dict[str, bool] = {}
 
     @classmethod
     def name(cls) -> str:
         return "telegram"
 
+    def resident_spoke(self, chat_id: str) -> None:
+        """The resident answered (typed, tapped, shared): the next message hides the keyboard."""
+        if chat_id in self._location_keyboard:
+            self._location_keyboard[chat_id] = True
+
+    def _reply_keyboard(self, chat_id: str, custom: Any) -> Markup | None:
+        """The reply keyboard to show or remove with this message, if any."""
+        from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+        if asks_location(custom):
+            self._location_keyboard[chat_id] = False
+            return ReplyKeyboardMarkup(
+                [[KeyboardButton(SHARE_LOCATION, request_location=True)]],
+                resize_keyboard=True,
+                one_time_keyboard=True,
+                input_field_placeholder=TYPE_ADDRESS,
+            )
+        if self._location_keyboard.get(chat_id):  # answered: take it away
+            del self._location_keyboard[chat_id]
+            return ReplyKeyboardRemove()
+        return None
+
     async def send(
-        self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: str,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        custom: Any = None,
     ) -> None:
-        """Send `text` in as many parts as needed; the keyboard goes with the last part."""
+        """Send `text` in as many parts as needed; the keyboard goes with the last part.
+
+        A reply keyboard (or its removal) goes with the first part; a message has one
+        `reply_markup`, so when that is also the last part, inline buttons follow in a
+        message of their own.
+        """
         parts = split_text(text) or ([CHOOSE] if markup else [])
+        reply = self._reply_keyboard(chat_id, custom) if parts else None
+        if reply is not None and markup is not None and len(parts) == 1:
+            parts.append(CHOOSE)
+        codes = copyable_values(custom)
         for i, part in enumerate(parts):
-            last = i == len(parts) - 1
+            if i == len(parts) - 1 and markup is not None:
+                extra: Markup | None = markup
+            else:
+                extra = reply if i == 0 else None
             await call(
-                lambda part=part, last=last: self.bot.send_message(
-                    chat_id, part, reply_markup=markup if last else None
+                lambda part=part, extra=extra: self.bot.send_message(
+                    chat_id, to_html(part, codes), parse_mode="HTML", reply_markup=extra
                 ),
                 f"sendMessage to {chat_id}",
             )
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send(recipient_id, text)
+        await self.send(recipient_id, text, custom=kwargs.get("custom"))
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        await self.send(recipient_id, text, self.keyboard(buttons))
+        await self.send(recipient_id, text, self.keyboard(buttons), kwargs.get("custom"))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self.send(recipient_id, image)
@@ -140,7 +206,7 @@ class TelegramOutput(OutputChannel):
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
-        """Custom payloads are meant for the web widget; a chat has no use for raw JSON."""
+        """Hints went with the text (`custom`); raw JSON is of no use in a chat."""
         log.debug("custom payload for %s not sent to Telegram", recipient_id)
 
     def keyboard(self, buttons: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:

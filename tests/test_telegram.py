@@ -23,6 +23,7 @@ import pytest_asyncio
 from telegram import Update
 
 from bot.cases.photos import MAX_BYTES as MAX_PHOTO_BYTES
+from bot.channel_hints import ASK_LOCATION, copyable
 from bot.resident_input import MAX_LENGTH
 from bot.settings import Settings
 from bot.supervisor import services
@@ -146,7 +147,7 @@ async def test_output_splits_long_replies_and_maps_long_payloads(fake, channel) 
     sent = fake.sent(chat.chat_id)
     assert len(sent) > 1 and all(utf16_len(m["text"]) <= 4096 for m in sent)
     assert " ".join(m["text"] for m in sent).split() == long_text.split()  # nothing lost
-    assert all(m["parse_mode"] is None for m in sent)  # plain text: nothing to escape
+    assert all(m["parse_mode"] == "HTML" and "entities" not in m for m in sent)
     assert "reply_markup" not in sent[0] and sent[-1]["reply_markup"]  # keyboard on the last
     data = sent[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     assert channel.keys.payload_of(data) == LONG_PAYLOAD
@@ -160,6 +161,55 @@ async def test_flood_limit_is_waited_out(fake, channel) -> None:
     await channel.get_output_channel().send_text_message(str(chat.chat_id), "<b>&amp; *zo*")
     assert time.monotonic() - started >= 2  # waited retry_after twice
     assert [m["text"] for m in fake.sent(chat.chat_id)] == ["<b>&amp; *zo*"]
+
+
+async def test_the_command_menu_is_set_in_dutch(fake, channel) -> None:
+    commands = await eventually(lambda: fake.commands)
+    assert [c["command"] for c in commands] == ["start", "stop", "vergeet", "help"]
+    assert all(c["description"] for c in commands)
+    assert "statusberichten" in commands[1]["description"]
+
+
+async def test_only_copyable_values_are_formatted_and_the_rest_is_escaped(fake, channel) -> None:
+    chat = TelegramChat(fake, 5101)
+    fake._chats[chat.chat_id] = chat.chat
+    # A resident's own words echoed back: tags, entities and markdown stay literal.
+    text = "Wat: <b>lamp</b> &amp; *kapot* <a href='x'>\nNummer M-2026-000042, code K7Q2ZP."
+    custom = copyable("M-2026-000042", "K7Q2ZP")
+    await channel.get_output_channel().send_response(
+        str(chat.chat_id), {"text": text, "custom": custom}
+    )
+    [message] = fake.sent(chat.chat_id)
+    assert message["parse_mode"] == "HTML" and message["text"] == text
+    spans = [message["text"][e["offset"] : e["offset"] + e["length"]] for e in message["entities"]]
+    assert [e["type"] for e in message["entities"]] == ["code", "code"]
+    assert spans == ["M-2026-000042", "K7Q2ZP"]
+
+
+async def test_location_keyboard_is_offered_and_removed_after_the_answer(fake, channel) -> None:
+    chat = TelegramChat(fake, 5102)
+    fake._chats[chat.chat_id] = chat.chat
+    output = channel.get_output_channel()
+    chat_id = str(chat.chat_id)
+    await output.send_response(chat_id, {"text": "Waar is het?", "custom": ASK_LOCATION})
+    asked = fake.sent(chat.chat_id)[-1]
+    assert "reply_markup" not in asked  # a reply keyboard belongs to the app, not the message
+    [[button]] = fake.reply_keyboards[chat.chat_id]["keyboard"]
+    assert button == {"text": "Deel mijn locatie", "request_location": True}
+    # Something sent before the resident answered (a status message) leaves it alone.
+    await output.send_response(chat_id, {"text": "Uw melding is in behandeling."})
+    assert fake.sent(chat.chat_id)[-1]["sent_markup"] is None
+    assert chat.chat_id in fake.reply_keyboards
+    # The resident answers; the next question has inline buttons, which follow apart.
+    output.resident_spoke(chat_id)
+    buttons = [{"title": "Geen foto", "payload": "/ontkennen"}]
+    await output.send_response(chat_id, {"text": "Heeft u een foto?", "buttons": buttons})
+    text, choose = fake.sent(chat.chat_id)[-2:]
+    assert text["text"] == "Heeft u een foto?" and text["sent_markup"] == {"remove_keyboard": True}
+    assert choose["reply_markup"]["inline_keyboard"][0][0]["text"] == "Geen foto"
+    assert chat.chat_id not in fake.reply_keyboards
+    await output.send_response(chat_id, {"text": "Dank u wel."})
+    assert fake.sent(chat.chat_id)[-1]["sent_markup"] is None  # removed once
 
 
 async def test_messages_of_one_chat_keep_their_order(channel) -> None:

@@ -1,9 +1,12 @@
 """A fake Telegram Bot API server on loopback, for the Telegram channel's tests.
 
 Speaks the subset Balie uses, as https://core.telegram.org/bots/api describes it:
-`getMe`, `setWebhook`, `deleteWebhook`, `getWebhookInfo`, `getUpdates` (long
-polling with offsets; 409 while a webhook is set), `sendMessage` (text 1..4096
-UTF-16 units, `callback_data` 1..64 bytes, known chats only), `answerCallbackQuery`,
+`getMe`, `setWebhook`, `deleteWebhook`, `getWebhookInfo`, `setMyCommands` (1..32
+lowercase `a-z 0-9 _`, descriptions 1..256), `getUpdates` (long polling with offsets;
+409 while a webhook is set), `sendMessage` (text 1..4096 UTF-16 units after parsing
+`parse_mode=HTML`, which refuses unescaped `<`, `>`, `&` and unknown or unclosed
+tags; inline keyboards with `callback_data` 1..64 bytes, reply keyboards,
+`remove_keyboard: true`; known chats only), `answerCallbackQuery`,
 `editMessageReplyMarkup` ("message is not modified" when nothing changes),
 `getFile` (files over 20 MB refused, as Telegram does) and the file download path
 `/file/bot<token>/<file_path>` (sent chunked, in small pieces). Parameters
@@ -34,12 +37,71 @@ from aiohttp import web
 TOKEN = "123456789:AAHfakeTokenForBalieTests_0123456789ab"
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 MAX_DOWNLOAD = 20 * 1024**2  # the Bot API hands out files up to 20 MB
-JSON_PARAMS = {"reply_markup", "allowed_updates", "link_preview_options", "reply_parameters"}
+JSON_PARAMS = {
+    "reply_markup",
+    "allowed_updates",
+    "link_preview_options",
+    "reply_parameters",
+    "commands",
+}
+COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
+# Tags Telegram's HTML parse mode knows, and the entity each becomes.
+HTML_TAGS = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "a": "text_link",
+    "tg-spoiler": "spoiler",
+    "blockquote": "blockquote",
+}
+HTML_TOKEN = re.compile(r"<(/?)([a-zA-Z-]*)([^<>]*)>|&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);|[<>&]")
+CHAR_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 INT_PARAMS = {"chat_id", "message_id", "offset", "limit", "timeout", "max_connections"}
 
 
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
+    """Text and entities of a `parse_mode=HTML` message, refusing what Telegram refuses."""
+    text, entities, open_tags = "", [], []
+    at = 0
+    for token in HTML_TOKEN.finditer(source):
+        text += source[at : token.start()]
+        at = token.end()
+        closing, tag, entity = token.group(1), token.group(2), token.group(4)
+        if entity:
+            text += CHAR_ENTITIES.get(entity) or chr(
+                int(entity[2:], 16) if entity.startswith("#x") else int(entity[1:])
+            )
+        elif tag is None or tag.lower() not in HTML_TAGS:
+            raise ApiError(
+                400,
+                f"Bad Request: can't parse entities: unsupported start tag or character "
+                f"{token.group()!r} at byte offset {token.start()}",
+            )
+        elif closing:
+            if not open_tags or open_tags[-1][0] != tag.lower():
+                raise ApiError(400, f"Bad Request: can't parse entities: unmatched end tag {tag}")
+            name, start = open_tags.pop()
+            entities.append(
+                {"type": HTML_TAGS[name], "offset": start, "length": utf16_len(text) - start}
+            )
+        else:
+            open_tags.append((tag.lower(), utf16_len(text)))
+    text += source[at:]
+    if open_tags:
+        raise ApiError(400, "Bad Request: can't parse entities: unclosed start tag")
+    return text, sorted(entities, key=lambda e: e["offset"])
 
 
 class ApiError(Exception):
@@ -61,6 +123,8 @@ class FakeTelegram:
             "supports_inline_queries": False,
         }
         self.webhook: dict[str, Any] | None = None
+        self.commands: list[dict[str, Any]] = []
+        self.reply_keyboards: dict[int, dict[str, Any]] = {}  # what each chat's app shows
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status of the webhook)
         self.downloads: list[str] = []
@@ -314,10 +378,22 @@ class FakeTelegram:
         return chat
 
     @staticmethod
-    def _check_markup(markup: Any) -> None:
+    def _check_markup(markup: Any, *, inline_only: bool = False) -> None:
         if markup is None:
             return
-        rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+        if not isinstance(markup, dict):
+            raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        if not inline_only and "keyboard" in markup:
+            rows = markup["keyboard"]
+            buttons = [b for row in rows for b in row] if isinstance(rows, list) else []
+            if not buttons or not all(isinstance(b, dict) and b.get("text") for b in buttons):
+                raise ApiError(400, "Bad Request: keyboard button text is empty")
+            return
+        if not inline_only and "remove_keyboard" in markup:
+            if markup["remove_keyboard"] is not True:
+                raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+            return
+        rows = markup.get("inline_keyboard")
         if not isinstance(rows, list):
             raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
         for button in (b for row in rows for b in row):
@@ -328,15 +404,35 @@ class FakeTelegram:
                 raise ApiError(
                     400, "Bad Request: text buttons are unallowed in the inline keyboard"
                 )
+            if button.get("request_location"):
+                raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise ApiError(400, "Bad Request: commands must be a list of at most 100")
+        for command in commands:
+            if not COMMAND_RE.fullmatch(str(command.get("command") or "")):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description") or "").strip()) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands = commands
+        return True
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(params)
         text = str(params.get("text") or "")
+        entities: list[dict[str, Any]] = []
+        if params.get("parse_mode") == "HTML":
+            text, entities = parse_html(text)
+        elif params.get("parse_mode"):
+            raise ApiError(400, f"Bad Request: unsupported parse_mode {params['parse_mode']}")
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
         if utf16_len(text) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
-        self._check_markup(params.get("reply_markup"))
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
         message: dict[str, Any] = {
             "message_id": next(self._ids),
             "from": self.me,
@@ -344,10 +440,19 @@ class FakeTelegram:
             "date": int(time.time()),
             "text": text,
         }
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
+        if entities:
+            message["entities"] = entities
+        # Only an inline keyboard belongs to the message; a reply keyboard is the app's.
+        if markup and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
         with self._lock:
-            self._sent[chat["id"]].append({**message, "parse_mode": params.get("parse_mode")})
+            if markup and "keyboard" in markup:
+                self.reply_keyboards[chat["id"]] = markup
+            elif markup and markup.get("remove_keyboard"):
+                self.reply_keyboards.pop(chat["id"], None)
+            self._sent[chat["id"]].append(
+                {**message, "parse_mode": params.get("parse_mode"), "sent_markup": markup}
+            )
         return message
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
@@ -360,7 +465,7 @@ class FakeTelegram:
     async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(params)
         markup = params.get("reply_markup") or None
-        self._check_markup(markup)
+        self._check_markup(markup, inline_only=True)
         with self._lock:
             message = next(
                 (m for m in self._sent[chat["id"]] if m["message_id"] == params.get("message_id")),
@@ -379,7 +484,7 @@ class FakeTelegram:
                 message.pop("reply_markup", None)
             else:
                 message["reply_markup"] = markup
-            result = {k: v for k, v in message.items() if k != "parse_mode"}
+            result = {k: v for k, v in message.items() if k not in ("parse_mode", "sent_markup")}
         return result
 
     async def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -458,7 +563,7 @@ class TelegramChat:
         rows = bot_message.get("reply_markup", {}).get("inline_keyboard", [])
         button = next((b for row in rows for b in row if b["text"] == title), None)
         assert button, f"no button {title!r} in {rows}"
-        shown = {k: v for k, v in bot_message.items() if k != "parse_mode"}
+        shown = {k: v for k, v in bot_message.items() if k not in ("parse_mode", "sent_markup")}
         update_id = self.fake.next_update_id()
         return {
             "update_id": update_id,
