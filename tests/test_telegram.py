@@ -401,8 +401,8 @@ class Resident:
         await self.send(self.chat.location(lat, lon))
         return self.text
 
-    async def sends_photo(self, data: bytes) -> str:
-        await self.send(self.chat.photo(data))
+    async def sends_photo(self, data: bytes, caption: str | None = None) -> str:
+        await self.send(self.chat.photo(data, caption))
         return self.text
 
     def keyboard(self) -> dict[str, Any]:
@@ -461,15 +461,20 @@ def webhook_stack(test_model: TrainedModel, fake: FakeTelegram, tmp_path_factory
     running.stop()
 
 
-async def report_melding(resident: Resident, *, photo: bool) -> str:
+async def report_melding(resident: Resident, *, photo: bool, caption: str | None = None) -> str:
     """The street light melding, start to finish; returns its identifier."""
     reply = await resident.says("de lantaarnpaal bij de ingang van het park is kapot")
     assert "Straatverlichting" in reply, reply
     assert "Waar is het" in await resident.clicks(resident.buttons()[0])
+    # Telegram's own location button comes with the question, and goes after the answer.
+    [[button]] = resident.fake.reply_keyboards[resident.chat_id]["keyboard"]
+    assert button == {"text": "Deel mijn locatie", "request_location": True}
     assert "Wanneer" in await resident.shares_location(52.09074, 5.12142)
+    assert resident.last[0]["sent_markup"] == {"remove_keyboard": True}
+    assert resident.chat_id not in resident.fake.reply_keyboards
     assert "foto" in await resident.says("weet ik niet")
     if photo:
-        reply = await resident.sends_photo(jpeg_bytes("gray"))
+        reply = await resident.sends_photo(jpeg_bytes("gray"), caption)
     else:
         reply = await resident.clicks("Geen foto")
     assert "contact" in reply, reply
@@ -478,6 +483,11 @@ async def report_melding(resident: Resident, *, photo: bool) -> str:
     receipt = await resident.clicks("Ja, versturen")
     ident, code = IDENT_RE.search(receipt), CODE_RE.search(receipt)
     assert ident and code, receipt
+    # Number and code are code spans (one tap copies them); nothing else is formatted.
+    [message] = [m for m in resident.last if ident.group(1) in m["text"]]
+    spans = [message["text"][e["offset"] : e["offset"] + e["length"]] for e in message["entities"]]
+    assert {e["type"] for e in message["entities"]} == {"code"}
+    assert spans == [ident.group(1), code.group(1)]
     return ident.group(1)
 
 
@@ -491,10 +501,12 @@ async def test_melding_with_shared_location_and_photo(fake, webhook_stack, http)
     resident = Resident(fake, http, webhook_stack, 81_000_001)
     welcome = await resident.says("/start")
     assert "digitale balie" in welcome and "Iets melden" in resident.buttons()
-    ident = await report_melding(resident, photo=True)
+    ident = await report_melding(resident, photo=True, caption="Hij <b>knippert</b> & zoemt")
 
     status, case = await CaseApi(http, webhook_stack).get(f"/cases/{ident}")
     assert status == 200, case
+    # The photo's caption was added to the description, literally.
+    assert case["omschrijving"].endswith("\nHij <b>knippert</b> & zoemt"), case["omschrijving"]
     assert case["kanaal"] == "telegram" and case["categorie"] == "straatverlichting-openbare-klok"
     assert (case["locatie"]["lat"], case["locatie"]["lon"]) == (52.09074, 5.12142)
     assert [b["content_type"] for b in case["bijlagen"]] == ["image/jpeg"]
@@ -505,7 +517,7 @@ async def test_melding_with_shared_location_and_photo(fake, webhook_stack, http)
     assert len(resident.clicked) == 3 and len(answered) >= 3
     sent = {m["message_id"]: m for m in fake.sent(resident.chat_id)}
     assert not any(sent[i].get("reply_markup") for i in resident.clicked)
-    assert all(m["parse_mode"] is None for m in sent.values())
+    assert all(m["parse_mode"] == "HTML" for m in sent.values())
 
 
 @pytest.mark.stack
