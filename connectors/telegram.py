@@ -12,7 +12,8 @@ The chat id is Rasa's sender id; text, button clicks, a shared location (metadat
 everything else gets a short Dutch answer or is ignored. `/start` greets and turns
 status messages back on; `/stop` turns them off. `/vergeet` asks, with two buttons,
 whether Balie should forget the resident (bot/privacy/selfservice.py); the answer
-goes to the Case API (`POST /vergeten`), not to Rasa.
+goes to the Case API (`POST /vergeten`), not to Rasa. `/help` (and `/hulp`) says what
+Balie can do; these four are the command menu Balie sets at start (`setMyCommands`).
 """
 
 from __future__ import annotations
