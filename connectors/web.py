@@ -46,6 +46,11 @@ class BalieWebOutput(CallbackOutput):
     def name(cls) -> str:
         return CHANNEL
 
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """Channel hints (bot/channel_hints.py) change nothing the widget shows: no callback."""
+
     async def _persist_message(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
         body = {**message, "id": uuid.uuid4().hex}
