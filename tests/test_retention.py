@@ -818,7 +818,16 @@ async def _received(received: list[Any]) -> bool:
     return bool(received)
 
 
-async def test_widget_vergeet_asks_then_forgets(db_url, store, web_app) -> None:
+@pytest.fixture
+def one_new_conversation_per_hour(monkeypatch):
+    monkeypatch.setenv("BALIE_WIDGET_NEW_CONVERSATIONS_PER_HOUR", "1")
+
+
+async def test_widget_vergeet_asks_then_forgets(
+    db_url, store, one_new_conversation_per_hour, web_app
+) -> None:
+    """Also from an address that has used up its new conversations: forgetting is a right,
+    and the conversation that tells the resident so replaces the forgotten one."""
     base = web_app.web_url
     async with aiohttp.ClientSession() as http:
         ws = await http.ws_connect(f"{base}/chat/ws", origin=base)

@@ -399,9 +399,8 @@ class ChatServer:
         retention = self.app[RETENTION_KEY] if self.app is not None else None
         if not await forget.forget(self.log, self.hub, retention, conn, message_id, label):
             return None
-        if not await self.may_start(conn.address):  # forgotten, but no new conversation yet
-            await self.refuse_new(conn.ws)
-            return None
+        # Not counted against the address's new conversations: it replaces the forgotten
+        # one, and a resident who used their right to be forgotten must hear that it worked.
         conversation, token, _ = await self.log.open(None)
         # The pressed button opens the new conversation (same id: the widget confirms it).
         await self.log.append(conversation.id, RESIDENT, {"text": label}, message_id)
