@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import OrderedDict
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel
@@ -40,6 +41,7 @@ OTHER_CHANNEL = Refusal(
     "ander_kanaal",
     "Dit gesprek is via een ander kanaal begonnen. Gaat u daar verder met uw vraag.",
 )
+REMEMBERED_SENDERS = 10_000  # REST conversations known to be REST's only (LRU)
 STATUS = {TOO_LONG.code: 413}  # every other refusal: 403
 
 
@@ -53,6 +55,7 @@ class BalieRestInput(RestInput):
     def __init__(self, enabled: bool = True, token: str = "") -> None:
         self.enabled = enabled
         self.token = token
+        self._rest_only: OrderedDict[str, None] = OrderedDict()
 
     @classmethod
     def name(cls) -> str:
@@ -91,6 +94,20 @@ class BalieRestInput(RestInput):
 
         return webhook
 
+    async def _other_channel(self, rasa: Any, sender: str) -> bool:
+        """Did another channel ever speak in this conversation? Read once per sender:
+        the answer 'no' cannot change (widget sender ids are made by the web app, Telegram
+        ids are refused above), so later turns skip reading the whole conversation."""
+        if sender in self._rest_only:
+            self._rest_only.move_to_end(sender)
+            return False
+        if await guard.channels_of(rasa, sender) - {self.name(), ""}:
+            return True
+        self._rest_only[sender] = None
+        if len(self._rest_only) > REMEMBERED_SENDERS:
+            self._rest_only.popitem(last=False)
+        return False
+
     async def refuse(self, request: Request) -> HTTPResponse | None:
         """A 4xx answer for a message that must not reach Rasa, or None."""
         if len(request.body or b"") > MAX_BODY:
@@ -113,7 +130,7 @@ class BalieRestInput(RestInput):
         if refused is None:
             if rasa is None or not rasa.is_ready():
                 return _error(503, "Rasa is starting; try again shortly")
-            if await guard.channels_of(rasa, sender) - {self.name(), ""}:
+            if await self._other_channel(rasa, sender):
                 refused = OTHER_CHANNEL
         if refused:
             return _error(STATUS.get(refused.code, 403), refused.code, refused.text)
