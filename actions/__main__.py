@@ -8,10 +8,10 @@ from rasa_sdk.endpoint import create_app
 
 from actions.auth import require_token
 from actions.delivery import delivery
-from bot.observability.action_server import instrument
-from bot.observability.logs import configure_logging
-from bot.privacy.permissions import secure_process
-from bot.settings import Settings
+from actions.observability import instrument
+from core.observability.logs import configure_logging
+from core.privacy.permissions import secure_process
+from core.settings import Settings
 
 
 def main() -> None:

@@ -12,8 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import common
 from actions.backends.base import BackendError
 from actions.delivery import delivery
-from bot.cases.lifecycle import LABELS
-from bot.channel_hints import copyable
+from core.channel_hints import copyable
+from core.lifecycle import LABELS
 
 
 async def announce_delivery(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

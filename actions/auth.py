@@ -12,7 +12,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.bearer import CHALLENGE, bearer_ok
+from core.bearer import CHALLENGE, bearer_ok
 
 PUBLIC = frozenset({"/health", "/metrics"})  # probes and Prometheus; no conversation data
 

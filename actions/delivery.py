@@ -20,8 +20,8 @@ from actions.backends.base import BackendError, CaseBackend, Contact, Locatie, N
 from actions.backends.builtin import BuiltinBackend
 from actions.backends.metered import metered
 from actions.outbox import Entry, Outbox, run_worker
-from bot.observability import metrics
-from bot.settings import Settings
+from core.observability import metrics
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 # How long a resident waits for the case system before hearing it is queued.

@@ -20,11 +20,11 @@ from rasa_sdk.types import DomainDict
 
 from actions import common
 from actions.announce import ANNOUNCEMENTS
-from bot import clock
-from bot.channel_hints import ASK_LOCATION
-from bot.nlu.adres import parse_adres
-from bot.nlu.patterns import find_emails, find_telefoonnummers
-from bot.nlu.tijdstip import is_terugkerend, parse_tijdstip, weet_niet
+from core import clock
+from core.channel_hints import ASK_LOCATION
+from core.dutch.adres import parse_adres
+from core.dutch.patterns import find_emails, find_telefoonnummers
+from core.dutch.tijdstip import is_terugkerend, parse_tijdstip, weet_niet
 
 # Words that say "I want to report/request" without saying what.
 GENERIC = set(

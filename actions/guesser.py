@@ -3,10 +3,10 @@
 Every backend (builtin, Signalen, ZGW) is reached through `lookup`, so one throttle
 protects them all. A guesser is known by its chat (the channel identity: a Telegram
 chat, a widget session, a REST sender id) and, on the widget and REST, by its client
-address (metadata `client_address`, set by the channel: bot/client_address.py). A new
+address (metadata `client_address`, set by the channel: core/client_address.py). A new
 sender id or `/restart` starts a new chat, but the address stays; a Telegram chat is
 an account, which is costly to replace. Counts live in the database
-(bot/cases/throttle.py), so every action server sees the same ones.
+(webapp/cases/throttle.py), so every action server sees the same ones.
 
 Nothing here ever locks a case: its owner, from another chat or address, always
 gets through with the right code, and the reporter's own chat needs no code at all.
@@ -22,10 +22,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import common
 from actions.backends.base import BackendUnavailable, CaseStatus
 from actions.delivery import delivery
-from bot.cases.db import create_engine, database_url, session_factory
-from bot.cases.throttle import Blocked, Key, Policy, Throttle, key
-from bot.client_address import METADATA_KEY, bucket
-from bot.settings import Settings
+from core.client_address import METADATA_KEY, bucket
+from core.db import create_engine, database_url, session_factory
+from core.settings import Settings
+from webapp.cases.throttle import Blocked, Key, Policy, Throttle, key
 
 # A chat: five tries, then one minute, doubling up to a day; one try forgiven an hour.
 CHAT = Policy(free=5, base=timedelta(minutes=1), cap=timedelta(days=1), leak=timedelta(hours=1))

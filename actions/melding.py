@@ -18,7 +18,7 @@ from actions.forms import (
     locatie_tekst,
 )
 from actions.submit import submit_case
-from bot.cases.categories import load_categories, propose
+from core.categories import load_categories, propose
 
 OTHER = "overig"
 MAX_PHOTOS = 5

@@ -7,7 +7,7 @@ submission's idempotency key, so delivering twice (a retry racing the worker)
 still makes one case.
 
 The payload holds the resident's contact details and the case's controlecode: it is
-stored encrypted (bot/privacy/sealing.py, the tracker store's key), and once the case
+stored encrypted (core/privacy/sealing.py, the tracker store's key), and once the case
 system has it, only what the resident's announcement needs stays (the kind of case and,
 until it is announced, the code). Rows written before encryption are sealed or
 stripped the first time an action server opens the outbox.
@@ -29,10 +29,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cases.db import create_engine
-from bot.privacy.sealing import Sealer, is_sealed
-from bot.privacy.sealing import sealer as personal_data_sealer
-from bot.settings import Settings
+from core.db import create_engine
+from core.privacy.sealing import Sealer, is_sealed
+from core.privacy.sealing import sealer as personal_data_sealer
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

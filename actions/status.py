@@ -19,10 +19,10 @@ from actions.announce import announce_status_change
 from actions.backends.base import BackendError, CaseStatus
 from actions.delivery import delivery
 from actions.forms import BaseForm
-from bot.cases.codes import normalize_code
-from bot.cases.lifecycle import LABELS
-from bot.cases.throttle import when
-from bot.nlu.patterns import normalize_zaaknummer
+from core.codes import normalize_code
+from core.dutch.patterns import normalize_zaaknummer
+from core.lifecycle import LABELS
+from webapp.cases.throttle import when
 
 # Wrong number/code combinations per form before Balie stops asking (the throttle in
 # actions/guesser.py is what holds across forms, /restart and new sender ids).

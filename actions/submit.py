@@ -13,8 +13,8 @@ from actions import common
 from actions.announce import announce_delivery
 from actions.backends.base import Contact, Locatie, NewCase
 from actions.delivery import delivery
-from bot.cases.codes import new_code
-from bot.channel_hints import copyable
+from core.channel_hints import copyable
+from core.codes import new_code
 
 
 def new_case(tracker: Tracker, case_type: str) -> NewCase:

@@ -10,8 +10,8 @@ from rasa_sdk.types import DomainDict
 from actions import common
 from actions.delivery import delivery
 from actions.forms import BaseForm
-from bot.nlu.patterns import normalize_telefoonnummer
-from bot.nlu.tijdstip import weet_niet
+from core.dutch.patterns import normalize_telefoonnummer
+from core.dutch.tijdstip import weet_niet
 
 TERUGBEL_SLOTS = ["naam", "telefoon", "voorkeur", "formulier_gestopt", "pogingen"]
 

@@ -11,8 +11,8 @@ import warnings
 from pathlib import Path
 
 from bench import cluster, single
-from bot.observability.logs import configure_logging
-from bot.privacy.permissions import restrict_umask
+from core.observability.logs import configure_logging
+from core.privacy.permissions import restrict_umask
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

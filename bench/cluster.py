@@ -42,8 +42,8 @@ import yaml
 from yarl import URL
 
 from bench.single import percentile
-from bot import ROOT
 from bot.cluster.launch import cluster_process
+from core import ROOT
 
 MiB = 2**20
 # What one request may take before it counts as an error (a resident gives up).
@@ -734,7 +734,7 @@ async def profile(
 
 def keep_logs(work: Path, replicas: int) -> None:
     """The cluster's logs outlive the run when something went wrong."""
-    from bot.settings import Settings
+    from core.settings import Settings
 
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     kept = Settings.from_env().data_dir / "bench" / f"{stamp}-rasa{replicas}"
@@ -791,8 +791,8 @@ def comparison(runs: list[Run]) -> str:
 
 
 async def _resolve_model(explicit: Path | None) -> Path:
-    from bot.settings import Settings
-    from bot.staff.cli import live_model
+    from core.settings import Settings
+    from webapp.staff.cli import live_model
 
     # The model `make run` serves; a bench trains only if there is none for this data.
     return explicit or await live_model(Settings.from_env(), None)

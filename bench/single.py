@@ -19,7 +19,7 @@ import aiohttp
 import psutil
 from yarl import URL
 
-from bot.settings import Settings
+from core.settings import Settings
 
 # What residents say, turn by turn: FAQ questions, small talk and out-of-scope.
 CONVERSATIONS = [
@@ -203,8 +203,8 @@ def _pid_listening_on(port: int) -> int | None:
 
 
 async def main(args: argparse.Namespace) -> int:
-    from bot.staff.cli import live_model
     from bot.supervisor import Supervisor
+    from webapp.staff.cli import live_model
 
     settings = Settings.from_env()
     supervisor = None

@@ -1,10 +1,7 @@
-"""Balie: the digital front desk of a Dutch municipality."""
+"""The `balie` command (`python -m bot`): starts and supervises Balie's processes.
 
-import os
-from pathlib import Path
+It composes the process packages (`rasa_plugins`, `actions`, `webapp`) on top of `core`:
+run, run-cluster, train, and the staff and privacy commands.
+"""
 
-ROOT = Path(__file__).resolve().parent.parent
-
-# Rasa reports telemetry and crashes to its servers by default; Balie talks to nobody but
-# its own services. Every process Balie starts inherits this.
-os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+import core  # noqa: F401  (Rasa's telemetry off before anything imports Rasa)

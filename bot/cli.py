@@ -1,6 +1,6 @@
 """Command line: `python -m bot run|run-cluster|web|telegram-poll|compare-pipelines`, and
-`create-user|train|evaluate|promote|rollback` for staff (bot/staff/cli.py), `purge|forget`
-(bot/privacy/cli.py). The benchmark and soak live outside the package: `python -m bench`."""
+`create-user|train|evaluate|promote|rollback` for staff (webapp/staff/cli.py), `purge|forget`
+(webapp/privacy/cli.py). The benchmark and soak live outside the package: `python -m bench`."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import logging
 import sys
 import warnings
 
-from bot.observability.logs import configure_logging
-from bot.privacy.permissions import restrict_umask
-from bot.settings import Settings
+from core.observability.logs import configure_logging
+from core.privacy.permissions import restrict_umask
+from core.settings import Settings
 
 # The `service` field of the logs (BALIE_LOG_FORMAT=json): which process wrote a line.
 LOG_SERVICES = {"run": "supervisor", "run-cluster": "supervisor", "telegram-poll": "telegram"}
@@ -20,7 +20,7 @@ LOG_SERVICES = {"run": "supervisor", "run-cluster": "supervisor", "telegram-poll
 
 def _run(args: argparse.Namespace) -> int:
     from bot import supervisor
-    from bot.staff.cli import live_model
+    from webapp.staff.cli import live_model
 
     settings = Settings.from_env()
 
@@ -40,14 +40,14 @@ def _run_cluster(args: argparse.Namespace) -> int:
 
 
 def _web(args: argparse.Namespace) -> int:
-    from bot.web.app import serve
+    from webapp.app import serve
 
     serve(Settings.from_env())
     return 0
 
 
 def _telegram_poll(args: argparse.Namespace) -> int:
-    from connectors import telegram_poll
+    from rasa_plugins.connectors import telegram_poll
 
     return asyncio.run(telegram_poll.main())
 
@@ -84,12 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "telegram-poll", help="fetch Telegram updates by long polling and pass them to Rasa"
     ).set_defaults(func=_telegram_poll)
-    # create-user, train, evaluate, promote, rollback (bot/staff/cli.py)
-    from bot.staff.cli import add_commands
+    # create-user, train, evaluate, promote, rollback (webapp/staff/cli.py)
+    from webapp.staff.cli import add_commands
 
     add_commands(sub)
-    # purge, forget: retention and forgetting residents (bot/privacy/cli.py)
-    from bot.privacy.cli import add_commands as add_privacy_commands
+    # purge, forget: retention and forgetting residents (webapp/privacy/cli.py)
+    from webapp.privacy.cli import add_commands as add_privacy_commands
 
     add_privacy_commands(sub)
 

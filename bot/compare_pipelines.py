@@ -12,14 +12,14 @@ from pathlib import Path
 
 import yaml
 
-from bot import ROOT
-from bot.training import DOMAIN, NLU_DIR, run_rasa
+from core import ROOT
+from webapp.staff.training import DOMAIN, NLU_DIR, run_rasa
 
 CONFIG = ROOT / "config.yml"
 # Candidate name -> the tokenizer it puts first in config.yml's pipeline.
 TOKENIZERS = {
     "whitespace": {"name": "WhitespaceTokenizer"},
-    "spacy_nl": {"name": "bot.nlu.tokenizer.DutchSpacyTokenizer"},
+    "spacy_nl": {"name": "rasa_plugins.nlu.tokenizer.DutchSpacyTokenizer"},
 }
 DOC = ROOT / "docs" / "nlu.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"

@@ -14,16 +14,16 @@ from pathlib import Path
 
 import aiohttp
 
-from bot import ROOT
-from bot.cases.db import migrate
-from bot.observability.logs import rasa_logging_args
-from bot.privacy.permissions import secure_process
-from bot.settings import Settings
-from bot.staff.cli import live_model
-from bot.staff.endpoints import rasa_env
-from bot.web.chat.protocol import RASA_READY_PATH
-from connectors.telegram_bot import WEBHOOK_PATH, TelegramConfig
-from connectors.telegram_bot import process_env as telegram_env
+from core import ROOT
+from core.observability.logs import rasa_logging_args
+from core.privacy.permissions import secure_process
+from core.settings import Settings
+from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH, TelegramConfig
+from rasa_plugins.connectors.telegram_bot import process_env as telegram_env
+from webapp.cases.migrate import migrate
+from webapp.chat.protocol import RASA_READY_PATH
+from webapp.staff.cli import live_model
+from webapp.staff.endpoints import rasa_env
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def rasa_argv(model: Path, host: str, port: int) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "bot.rasa_server",  # `rasa run` with the API token (BALIE_RASA_TOKEN)
+        "rasa_plugins.server",  # `rasa run` with the API token (BALIE_RASA_TOKEN)
         "run",
         "--enable-api",
         "--model",

@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Locator, Page, Playwright
 
-from bot import ROOT
+from core import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"

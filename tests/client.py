@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.settings import Settings
+from core.settings import Settings
 
 # Actions Rasa runs on its own around every turn; test stories leave them out.
 INTERNAL_ACTIONS = {"action_listen", "action_extract_slots", "action_session_start"}

@@ -22,10 +22,11 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from bot import ROOT, training
-from bot.settings import Settings
+from core import ROOT
+from core.settings import Settings
 from tests.databases import postgres_database, sqlite_database
 from tests.fakes.proxy import SwitchableProxy
+from webapp.staff import training
 
 CACHE = ROOT / ".cache" / "tests"
 

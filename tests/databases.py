@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.cases.db import migrate
+from webapp.cases.migrate import migrate
 
 # An administrative connection to the local server; the tests make their own database.
 POSTGRES_ADMIN_URL = os.environ.get(

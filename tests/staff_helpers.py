@@ -11,13 +11,13 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot.cases.db import migrate
-from bot.cases.store import CaseStore
-from bot.settings import Settings
-from bot.staff import evaluation
-from bot.staff.users import Users
-from bot.web.app import create_app
+from core.settings import Settings
 from tests.images import png_bytes
+from webapp.app import create_app
+from webapp.cases.migrate import migrate
+from webapp.cases.store import CaseStore
+from webapp.staff import evaluation
+from webapp.staff.users import Users
 
 PASSWORD = "een-lang-wachtwoord-42"
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
@@ -118,10 +118,10 @@ recipe: default.v1
 language: nl
 assistant_id: balie
 pipeline:
-{features}  - name: bot.nlu.classifier.LinearSvmClassifier
-  - name: bot.nlu.entities.DutchEntityExtractor
-  - name: bot.nlu.register.AanspreekvormDetector
-  - name: bot.nlu.classifier.LinearSvmClassifier
+{features}  - name: rasa_plugins.nlu.classifier.LinearSvmClassifier
+  - name: rasa_plugins.nlu.entities.DutchEntityExtractor
+  - name: rasa_plugins.nlu.register.AanspreekvormDetector
+  - name: rasa_plugins.nlu.classifier.LinearSvmClassifier
     retrieval_intent: faq
     topic_threshold: 0.3
   - name: FallbackClassifier
@@ -139,7 +139,7 @@ policies:
 FAST_CONFIG = _CONFIG.format(
     fallback=0.3,
     features="""\
-  - name: bot.nlu.tokenizer.DutchSpacyTokenizer
+  - name: rasa_plugins.nlu.tokenizer.DutchSpacyTokenizer
   - name: CountVectorsFeaturizer
     min_ngram: 1
     max_ngram: 2

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from bot import ROOT
+from core import ROOT
 from tests.webapp import TOKEN, serve
 
 SCHEMATHESIS = ROOT / ".venv-fuzz" / "bin" / "st"

@@ -27,9 +27,9 @@ from actions.backends.base import (
 )
 from actions.backends.ledger import Ledger
 from actions.backends.signalen import SignalenBackend, load_categories, map_state
-from bot.cases.db import migrate
 from tests.fakes import LoopbackServer, serve
 from tests.fakes.signalen import REFERENCE, FakeSignalen
+from webapp.cases.migrate import migrate
 
 CATEGORIES = load_categories(REFERENCE)
 UTRECHT = Locatie(

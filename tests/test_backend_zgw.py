@@ -28,10 +28,10 @@ from actions.backends.base import (
 )
 from actions.backends.ledger import Ledger
 from actions.backends.zgw import ZgwBackend, ZgwConfig, elfproef
-from bot import clock
-from bot.cases.db import migrate
+from core import clock
 from tests.fakes import LoopbackServer, serve
 from tests.fakes.zgw import FakeZgw
+from webapp.cases.migrate import migrate
 
 RSIN = "002564440"
 SECRET = "een-lang-geheim-voor-de-tests-van-balie"

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.cases import photos
+from core import photos
 from tests import test_case_api
 from tests.images import corrupt_png, photo_bytes
 

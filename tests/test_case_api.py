@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from bot.cases import photos
+from core import photos
 from tests.images import jpeg_bytes, png_bytes
 from tests.webapp import AUTH, serve
 

@@ -10,9 +10,9 @@ import pytest
 import pytest_asyncio
 from pydantic import ValidationError
 
-from bot.cases.lifecycle import TransitionError, check_transition
-from bot.cases.schemas import CallbackIn, CaseIn
-from bot.cases.store import CaseStore, Filters
+from core.lifecycle import TransitionError, check_transition
+from webapp.cases.schemas import CallbackIn, CaseIn
+from webapp.cases.store import CaseStore, Filters
 
 MELDING = {
     "type": "melding",
@@ -109,7 +109,7 @@ async def test_wrong_codes_never_lock_a_case(store) -> None:
 
 
 async def test_status_changes_are_in_the_audit_log(store) -> None:
-    from bot.staff import audit
+    from webapp.staff import audit
 
     case, _, _ = await store.create(CaseIn(**MELDING))
     ident = case.identificatie

@@ -1,4 +1,4 @@
-"""Signalen taxonomy and the category proposer (bot.cases.categories)."""
+"""Signalen taxonomy and the category proposer (core.categories)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import ROOT
-from bot.cases.categories import (
+from core import ROOT
+from core.categories import (
     KEYWORDS_FILE,
     TAXONOMY_FILE,
     Category,

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.settings import Settings
+from core.settings import Settings
 from tests.client import events, full_intent, say
 from tests.images import jpeg_bytes
 

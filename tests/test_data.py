@@ -9,7 +9,7 @@ from collections import Counter
 
 import yaml
 
-from bot import ROOT
+from core import ROOT
 from tests.training_data import nlu_examples, normalise, persona_sentences, xsid_utterances
 
 CONTRACT_INTENTS = [

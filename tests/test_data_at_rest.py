@@ -25,13 +25,13 @@ import pytest
 import sqlalchemy as sa
 
 from actions.outbox import Outbox, entries
-from bot.cases.db import create_engine, session_factory, sync_url
-from bot.privacy import masking
-from bot.privacy.permissions import secure_tree
-from bot.privacy.sealing import Sealer, personal_data_key
-from bot.settings import Settings
-from bot.web.chat.log import BOT, RESIDENT, ChatLog
+from core.db import create_engine, session_factory, sync_url
+from core.privacy import masking
+from core.privacy.permissions import secure_tree
+from core.privacy.sealing import Sealer, personal_data_key
+from core.settings import Settings
 from tests.test_privacy import rows, tracker_url
+from webapp.chat.log import BOT, RESIDENT, ChatLog
 
 SECRET = "test-secret-for-data-at-rest"
 CODE = "HX4T9B"  # never an ordinary word: it has a digit (see ORDINARY for those that are)
@@ -72,8 +72,8 @@ def codes_in(text: str) -> list[str]:
 def store(tmp_path):
     from rasa.shared.core.domain import Domain
 
-    from bot import ROOT
-    from bot.privacy.tracker_store import MaskingTrackerStore
+    from core import ROOT
+    from rasa_plugins.tracker_store import MaskingTrackerStore
 
     domain = Domain.load(ROOT / "domain.yml")
     return MaskingTrackerStore(domain=domain, host=tracker_url(tmp_path), secret=SECRET)
@@ -417,7 +417,7 @@ class WidgetResident:
 
     def sender(self, database: str) -> str:
         """Rasa's conversation id of this widget conversation."""
-        from bot.web.chat.log import token_hash
+        from webapp.chat.log import token_hash
 
         engine = sa.create_engine(sync_url(database))
         try:
@@ -466,9 +466,9 @@ async def test_a_report_and_a_status_lookup_leave_no_code_or_contact_in_the_clea
 ) -> None:
     import re
 
-    from bot.staff.inbox import Inbox
-    from bot.staff.tracker import TrackerReader
     from tests.staff_helpers import Client, create_users
+    from webapp.staff.inbox import Inbox
+    from webapp.staff.tracker import TrackerReader
 
     marker = uuid.uuid4().hex[:8]
     naam, email, mobiel = "Fenna Wijnbergen", f"fenna.{marker}@voorbeeld-mail.nl", "06 24 68 13 57"

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from bot import ROOT
-from bot.web.chat.protocol import RASA_READY_PATH
+from core import ROOT
+from webapp.chat.protocol import RASA_READY_PATH
 
 _spec = importlib.util.spec_from_file_location("deploy_manifests", ROOT / "deploy" / "manifests.py")
 assert _spec and _spec.loader
@@ -106,8 +106,8 @@ def test_every_variable_of_endpoints_and_credentials_reaches_rasa(directory: Pat
 
 
 def test_rasa_configuration_values() -> None:
-    from bot.staff.endpoints import REDIS_LOCK_STORE
-    from bot.staff.modelserver import PATH
+    from webapp.staff.endpoints import REDIS_LOCK_STORE
+    from webapp.staff.modelserver import PATH
 
     docs = rendered(DEV)
     env = manifests.environment(docs, rasa_container(docs)).values
@@ -119,7 +119,7 @@ def test_rasa_configuration_values() -> None:
     assert env["BALIE_WEB_CALLBACK_URL"] == "http://balie-web:8000/chat/callback"
     assert env["BALIE_HOST"] == "0.0.0.0"
     command = rasa_container(docs)["command"]
-    assert command[:4] == ["python", "-m", "bot.rasa_server", "run"]
+    assert command[:4] == ["python", "-m", "rasa_plugins.server", "run"]
     assert "--auth-token" not in command  # the wrapper adds BALIE_RASA_TOKEN in-process
     assert "--enable-api" in command
     for option, value in (("--port", "5005"), ("--endpoints", "endpoints.yml")):
@@ -198,7 +198,7 @@ def test_rasa_is_public_only_under_webhooks(directory: Path) -> None:
 
 def test_telegram_uses_the_public_webhook() -> None:
     """With a token but no webhook URL Balie would wait for a poller Kubernetes never runs."""
-    from connectors.telegram_bot import WEBHOOK_PATH
+    from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH
 
     docs = rendered(BASE)
     env = manifests.environment(docs, rasa_container(docs)).values
@@ -217,8 +217,8 @@ def test_the_optional_rest_ingress_opens_only_the_rest_channel() -> None:
 
 def _canonical_paths() -> set[str]:
     """One concrete request path per route of the web app ({id} -> x)."""
-    from bot.settings import Settings
-    from bot.web.app import create_app
+    from core.settings import Settings
+    from webapp.app import create_app
 
     app = create_app(Settings.from_env())
     paths = set()

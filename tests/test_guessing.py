@@ -24,14 +24,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import delivery as delivery_module
 from actions import guesser
 from actions.status import ValidateStatusForm
-from bot.cases.models import Attempts, utcnow
-from bot.cases.schemas import CaseIn
-from bot.cases.store import CaseStore
-from bot.cases.throttle import key
-from bot.client_address import bucket, client_address, stamp
-from bot.web.app import create_app
+from core.client_address import bucket, client_address, stamp
 from tests.client import events, say
 from tests.conftest import free_port, make_settings
+from webapp.app import create_app
+from webapp.cases.models import Attempts, utcnow
+from webapp.cases.schemas import CaseIn
+from webapp.cases.store import CaseStore
+from webapp.cases.throttle import key
 
 TOKEN = "test-token-guessing-0123"
 MELDING = {
@@ -245,7 +245,8 @@ async def test_over_rest_restart_does_not_reset_the_count(http, stack) -> None:
     assert user["metadata"]["client_address"] == "127.0.0.1"  # not what the caller said
     for guess in ("ZZZZZZ", "YYYYYY", "XXXXXX", "WWWWWW", "VVVVVV"):
         await says(guess)
-    # REST refuses /restart itself (connectors/rest.py); the count would survive it anyway.
+    # REST refuses /restart itself (rasa_plugins/connectors/rest.py); the count would
+    # survive it anyway.
     body = {"sender": sender, "message": "/restart"}
     async with http.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body) as resp:
         assert resp.status == 403

@@ -12,10 +12,10 @@ import aiohttp
 import jwt
 import pytest
 
-from bot.resident_input import MAX_LENGTH
-from bot.settings import Settings
-from bot.web.chat.protocol import SECRET_HEADER, WEBHOOK_PATH, channel_secret
+from core.resident_input import MAX_LENGTH
+from core.settings import Settings
 from tests.client import events, say
+from webapp.chat.protocol import SECRET_HEADER, WEBHOOK_PATH, channel_secret
 
 pytestmark = [pytest.mark.stack, pytest.mark.asyncio(loop_scope="session")]
 

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from sklearn.metrics import f1_score
 
-from bot.settings import Settings
+from core.settings import Settings
 from tests.client import full_intent, parse
 from tests.conftest import TrainedModel
 from tests.training_data import nlu_examples, persona_sentences, xsid_utterances

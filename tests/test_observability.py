@@ -27,13 +27,13 @@ from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
-from bot import ROOT
-from bot.observability import logs, metrics
-from bot.observability.rasa_broker import MetricsBroker
-from bot.web.app import create_app
-from bot.web.chat.protocol import RASA_READY_PATH
+from core import ROOT
+from core.observability import logs, metrics
+from rasa_plugins.broker import MetricsBroker
 from tests.conftest import TrainedModel, free_port, make_settings, settings_env
 from tests.databases import sqlite_database
+from webapp.app import create_app
+from webapp.chat.protocol import RASA_READY_PATH
 
 EMAIL, PHONE = "jan.jansen@example.nl", "0687654321"
 PERSONAL = f"mijn e-mail is {EMAIL} en bel me op {PHONE}"
@@ -326,7 +326,7 @@ class Processes:
             "PYTHONUNBUFFERED": "1",
         }
         rasa = [
-            *("-m", "bot.rasa_server", "run", "--enable-api", "--model", str(model)),
+            *("-m", "rasa_plugins.server", "run", "--enable-api", "--model", str(model)),
             *("--interface", "127.0.0.1", "--port", str(self.settings.rasa_port)),
             *("--endpoints", str(tmp / "endpoints.yml"), "--credentials", "credentials.yml"),
         ]
@@ -405,7 +405,7 @@ async def test_rasa_and_action_server_metrics_and_json_logs(rasa_and_actions) ->
     def grew(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
-    # Through Balie's tracker store (bot/privacy/tracker_store.py), which streams the events.
+    # Through Balie's tracker store (rasa_plugins/tracker_store.py), which streams the events.
     assert grew("balie_rasa_user_messages_total", channel="rest") == 3
     assert grew("balie_rasa_intents_total", intent="faq/openingstijden") == 1
     assert grew("balie_rasa_intents_total", intent="nlu_fallback") == 1

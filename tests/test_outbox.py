@@ -11,8 +11,8 @@ from actions import outbox as outbox_module
 from actions.backends.base import BackendRejected, BackendUnavailable, CaseStatus, NewCase
 from actions.delivery import Delivery
 from actions.outbox import Entry, Outbox, run_worker
-from bot.cases.codes import new_code
-from bot.cases.db import create_engine
+from core.codes import new_code
+from core.db import create_engine
 
 
 @pytest.fixture

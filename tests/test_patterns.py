@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu import patterns
-from bot.nlu.register import aanspreekvorm
+from core.dutch import patterns
+from rasa_plugins.nlu.register import aanspreekvorm
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_house_number_after_street() -> None:
 
 
 def test_learned_entities_are_normalised_and_completed() -> None:
-    from bot.nlu.entities import DutchEntityExtractor
+    from rasa_plugins.nlu.entities import DutchEntityExtractor
 
     text = "lamp kapot op kerkstraat 12a, postcode 4321ab"
     learned = [

@@ -1,6 +1,6 @@
 """Personal data in stored conversations: masked before Rasa writes it, real where it is needed.
 
-The first part runs Balie's tracker store (bot/privacy/tracker_store.py) on its own, on a
+The first part runs Balie's tracker store (rasa_plugins/tracker_store.py) on its own, on a
 temporary SQLite database, with Dutch sentences full of personal data: nothing of it may
 reach the `events` table in the clear, while what is not personal data (case numbers,
 dates, times, streets of a melding) stays as it was. The second part is a resident of
@@ -21,10 +21,10 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from bot import ROOT
-from bot.cases.db import create_engine, sync_url
-from bot.nlu.patterns import find_exact
-from bot.privacy import masking
+from core import ROOT
+from core.db import create_engine, sync_url
+from core.dutch.patterns import find_exact
+from core.privacy import masking
 
 SECRET = "test-secret-for-the-tracker-store"
 CONTACT = {
@@ -100,7 +100,7 @@ def tracker_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(domain, tmp_path):
-    from bot.privacy.tracker_store import MaskingTrackerStore
+    from rasa_plugins.tracker_store import MaskingTrackerStore
 
     return MaskingTrackerStore(domain=domain, host=tracker_url(tmp_path), secret=SECRET)
 
@@ -266,7 +266,7 @@ async def test_slots_with_personal_data_are_encrypted_and_come_back(store, tmp_p
 async def test_another_key_empties_the_personal_slots_and_the_conversation_goes_on(
     domain, store, tmp_path
 ) -> None:
-    from bot.privacy.tracker_store import MaskingTrackerStore
+    from rasa_plugins.tracker_store import MaskingTrackerStore
 
     await a_turn(store, "sleutel", "bel mij op 06-24681357")
     other = MaskingTrackerStore(domain=domain, host=tracker_url(tmp_path), secret="another")
@@ -325,7 +325,7 @@ async def test_the_event_broker_gets_the_events_as_stored(domain, tmp_path) -> N
     broker = Collecting()
     # As Rasa builds it from endpoints.yml: the class by its path, `url` as host.
     config = yaml.safe_load((ROOT / "endpoints.yml").read_text())["tracker_store"]
-    assert config["type"] == "bot.privacy.tracker_store.MaskingTrackerStore"
+    assert config["type"] == "rasa_plugins.tracker_store.MaskingTrackerStore"
     store = TrackerStore.create(
         EndpointConfig(url=tracker_url(tmp_path), type=config["type"], secret=SECRET),
         domain,
@@ -357,7 +357,7 @@ async def test_rasas_fail_safe_wrapper_reads_and_writes_through_it(store, tmp_pa
 
 
 async def test_the_staff_console_reads_masked_text_and_no_slot_values(store, tmp_path) -> None:
-    from bot.staff.tracker import TrackerReader
+    from webapp.staff.tracker import TrackerReader
 
     await a_turn(store, "console", "mijn naam is Fenna Wijnbergen, bel 06-24681357")
     # A row written before masking existed is masked when it is shown.
@@ -454,7 +454,7 @@ async def test_resident_gives_contact_details_the_case_gets_them_the_tracker_not
     assert callbacks and callbacks[-1]["telefoon"] == "+31703456789"
 
     # The tracker database: none of it in the clear, personal slots encrypted.
-    # Where the stack's Rasa writes (bot/staff/config.py tracker_database_url; the stack
+    # Where the stack's Rasa writes (webapp/staff/config.py tracker_database_url; the stack
     # runs with BALIE_DATABASE_URL="").
     database = f"sqlite:///{stack.data_dir / 'balie.sqlite'}"
     url = sync_url(os.environ.get("BALIE_TRACKER_DATABASE_URL") or database)

@@ -1,11 +1,11 @@
-"""How Balie hands Rasa its API secret (bot/rasa_server.py)."""
+"""How Balie hands Rasa its API secret (rasa_plugins/server.py)."""
 
 from __future__ import annotations
 
 import pytest
 from rasa.__main__ import create_argument_parser
 
-from bot.rasa_server import with_secret
+from rasa_plugins.server import with_secret
 
 
 @pytest.mark.parametrize("secret", ["plain-secret", "-starts-with-a-dash", "--jwt-method"])

@@ -1,4 +1,4 @@
-"""The REST channel's switches (connectors/rest.py), served on loopback by Sanic.
+"""The REST channel's switches (rasa_plugins/connectors/rest.py), served on loopback by Sanic.
 
 No model is loaded here: a request that gets past the switch and the token meets a Rasa
 that is still starting (503), which is how these tests see that it got past them.
@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from sanic import Sanic
 
-from connectors.rest import BalieRestInput
+from rasa_plugins.connectors.rest import BalieRestInput
 from tests.conftest import free_port
 
 BODY = {"sender": "integratie-1", "message": "hallo"}

@@ -23,9 +23,15 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from actions.outbox import Outbox
-from bot import ROOT
-from bot.cases.db import create_engine, sync_url
-from bot.cases.models import (
+from core import ROOT
+from core.db import create_engine, sync_url
+from rasa_plugins.connectors.telegram import TelegramInput
+from rasa_plugins.connectors.telegram_bot import TelegramConfig
+from tests.conftest import make_settings
+from tests.fakes.telegram import FakeTelegram, TelegramChat
+from tests.images import png_bytes
+from webapp.app import create_app
+from webapp.cases.models import (
     Attachment,
     Attempts,
     Callback,
@@ -39,12 +45,13 @@ from bot.cases.models import (
     Upload,
     utcnow,
 )
-from bot.cases.schemas import CallbackIn, CaseIn
-from bot.cases.store import CaseStore
-from bot.cases.throttle import Throttle
-from bot.cases.throttle import key as attempt_key
-from bot.privacy import selfservice
-from bot.privacy.retention import (
+from webapp.cases.schemas import CallbackIn, CaseIn
+from webapp.cases.store import CaseStore
+from webapp.cases.throttle import Throttle
+from webapp.cases.throttle import key as attempt_key
+from webapp.chat.log import BOT, RESIDENT, ChatLog, token_hash
+from webapp.privacy import selfservice
+from webapp.privacy.retention import (
     PURGE_LOCK,
     ConfigError,
     ForgetIn,
@@ -52,14 +59,7 @@ from bot.privacy.retention import (
     Retention,
     purge_interval,
 )
-from bot.staff.tracker import EVENTS
-from bot.web.app import create_app
-from bot.web.chat.log import BOT, RESIDENT, ChatLog, token_hash
-from connectors.telegram import TelegramInput
-from connectors.telegram_bot import TelegramConfig
-from tests.conftest import make_settings
-from tests.fakes.telegram import FakeTelegram, TelegramChat
-from tests.images import png_bytes
+from webapp.staff.tracker import EVENTS
 
 TOKEN = "test-token-retention-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -589,7 +589,7 @@ async def _only_new(store: CaseStore, sender: str) -> int:
 
 
 def filters_for(melder: str) -> Any:
-    from bot.cases.store import Filters
+    from webapp.cases.store import Filters
 
     return Filters(melder=melder)
 

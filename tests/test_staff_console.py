@@ -18,13 +18,7 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
-from bot.cases.db import sync_url
-from bot.cases.schemas import CallbackIn, CaseIn
-from bot.cases.store import CaseStore
-from bot.staff.jobs import TRAIN, Jobs
-from bot.staff.registry import Registry
-from bot.staff.tracker import EVENTS
-from bot.staff.users import Users
+from core.db import sync_url
 from tests.conftest import free_port
 from tests.images import jpeg_bytes
 from tests.staff_helpers import (
@@ -36,6 +30,12 @@ from tests.staff_helpers import (
     settings_in,
     web_app,
 )
+from webapp.cases.schemas import CallbackIn, CaseIn
+from webapp.cases.store import CaseStore
+from webapp.staff.jobs import TRAIN, Jobs
+from webapp.staff.registry import Registry
+from webapp.staff.tracker import EVENTS
+from webapp.staff.users import Users
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -102,7 +102,7 @@ def console_routes(app_routes: list[tuple[str, str]]) -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def routes() -> list[tuple[str, str]]:
     """(method, path) of every console route, with sample values for its parameters."""
-    from bot.web.app import create_app
+    from webapp.app import create_app
 
     app = create_app(settings_in(Path("/nonexistent"), 1))
     found = []
@@ -228,7 +228,7 @@ async def test_wrong_passwords_make_that_name_wait_from_that_address_only(
 async def test_unknown_and_known_names_get_the_same_answers_after_the_same_work(
     console: Console, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.staff import passwords
+    from webapp.staff import passwords
 
     verified: list[str] = []
     real = passwords.verify_code
@@ -535,7 +535,7 @@ async def test_trainer_works_through_the_inbox(console: Console) -> None:
         ("inbox_verworpen", "wat moet ik hiermee"),
     ]
     assert "0687654321" not in page
-    from bot.training import load_nlu
+    from webapp.staff.training import load_nlu
 
     examples = {
         (m.get("intent_response_key") or m.get("intent"), m.get("text"))
@@ -577,7 +577,7 @@ async def test_trainer_adds_examples_and_a_faq_answer(console: Console) -> None:
     _, page = await faq("openingstijden", "Altijd open, dag en nacht.", "a b\nc d")
     assert "Er is al een antwoord voor faq/openingstijden" in page
 
-    from bot.training import load_nlu
+    from webapp.staff.training import load_nlu
 
     data = load_nlu([console.tmp / "staff.yml"])
     assert "utter_faq/hondenbelasting" in data.responses

@@ -25,12 +25,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot import ROOT, training
-from bot.settings import Settings
-from bot.staff.heldout import split
+from core import ROOT
+from core.settings import Settings
 from tests.client import events, full_intent, parse, say
 from tests.conftest import CACHE, RunningStack, make_settings, settings_env
 from tests.staff_helpers import FAST_CONFIG, PASSWORD, WEAK_CONFIG, Client
+from webapp.staff import training
+from webapp.staff.heldout import split
 
 pytestmark = [pytest.mark.stack, pytest.mark.asyncio(loop_scope="session")]
 

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.privacy import masking
-from bot.staff import trainingdata
-from bot.staff.jobs import DONE, FAILED, RUNNING, TRAIN, Busy, Jobs
-from bot.staff.passwords import policy_error
-from bot.staff.progress import TrainProgress
-from bot.staff.promotion import PromotionRefused, judge, promote
-from bot.staff.registry import Registry, RegistryError
+from core.privacy import masking
 from tests.staff_helpers import fake_evaluation, fake_model
+from webapp.staff import trainingdata
+from webapp.staff.jobs import DONE, FAILED, RUNNING, TRAIN, Busy, Jobs
+from webapp.staff.passwords import policy_error
+from webapp.staff.progress import TrainProgress
+from webapp.staff.promotion import PromotionRefused, judge, promote
+from webapp.staff.registry import Registry, RegistryError
 
 # --- masking -----------------------------------------------------------------------------
 
@@ -108,7 +108,7 @@ def test_a_message_of_only_masked_data() -> None:
 
 
 def test_staff_file_round_trips_and_rasa_reads_it(tmp_path: Path) -> None:
-    from bot.training import load_nlu
+    from webapp.staff.training import load_nlu
 
     path = tmp_path / "staff.yml"
     trainingdata.write(path, trainingdata.StaffData())

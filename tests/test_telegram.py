@@ -22,14 +22,20 @@ import pytest
 import pytest_asyncio
 from telegram import Update
 
-from bot.cases.photos import MAX_BYTES as MAX_PHOTO_BYTES
-from bot.channel_hints import ASK_LOCATION, copyable
-from bot.resident_input import MAX_LENGTH
-from bot.settings import Settings
 from bot.supervisor import services
-from connectors.telegram import GROUP, PHOTO_BROKEN, PHOTO_TOO_BIG, STALE_BUTTON, TelegramInput
-from connectors.telegram_bot import SECRET_HEADER, WEBHOOK_PATH, TelegramConfig
-from connectors.telegram_output import (
+from core.channel_hints import ASK_LOCATION, copyable
+from core.photos import MAX_BYTES as MAX_PHOTO_BYTES
+from core.resident_input import MAX_LENGTH
+from core.settings import Settings
+from rasa_plugins.connectors.telegram import (
+    GROUP,
+    PHOTO_BROKEN,
+    PHOTO_TOO_BIG,
+    STALE_BUTTON,
+    TelegramInput,
+)
+from rasa_plugins.connectors.telegram_bot import SECRET_HEADER, WEBHOOK_PATH, TelegramConfig
+from rasa_plugins.connectors.telegram_output import (
     MAX_CALLBACK_DATA,
     CallbackKeys,
     TelegramOutput,

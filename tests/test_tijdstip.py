@@ -1,4 +1,4 @@
-"""Dutch time expressions of when an incident happened (bot.nlu.tijdstip)."""
+"""Dutch time expressions of when an incident happened (core.dutch.tijdstip)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.nlu.tijdstip import Tijdstip, is_terugkerend, parse_tijdstip, weet_niet
+from core.dutch.tijdstip import Tijdstip, is_terugkerend, parse_tijdstip, weet_niet
 
 AMS = ZoneInfo("Europe/Amsterdam")
 # Sunday 22 November 2026, 14:30.

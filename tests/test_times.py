@@ -27,13 +27,14 @@ from actions.backends.builtin import BuiltinBackend
 from actions.delivery import case_from_payload, case_payload
 from actions.melding import ValidateMeldingForm, summary_values
 from actions.submit import new_case
-from bot import clock
-from bot.cases.db import alembic_config, sync_url
-from bot.cases.store import CaseStore
+from core import clock
+from core.db import sync_url
 from tests.conftest import free_port
 from tests.staff_helpers import Client, create_users, settings_in, web_app
 from tests.test_case_api import MELDING
 from tests.webapp import AUTH, TOKEN
+from webapp.cases.migrate import alembic_config
+from webapp.cases.store import CaseStore
 
 AMS = ZoneInfo("Europe/Amsterdam")
 UTC = timezone.utc

@@ -35,15 +35,15 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
-from bot import ROOT
-from bot.staff import evaluation
-from bot.staff.jobs import DONE, STALE_SECONDS, Busy, Jobs
-from bot.staff.registry import Registry
-from bot.web.bus import MESSAGES, Bus, Event
-from bot.web.chat.protocol import SECRET_HEADER, channel_secret
+from core import ROOT
 from tests.conftest import free_port
 from tests.databases import postgres_database
 from tests.staff_helpers import Client, create_users, fake_evaluation, fake_model
+from webapp.bus import MESSAGES, Bus, Event
+from webapp.chat.protocol import SECRET_HEADER, channel_secret
+from webapp.staff import evaluation
+from webapp.staff.jobs import DONE, STALE_SECONDS, Busy, Jobs
+from webapp.staff.registry import Registry
 
 REDIS_URL = os.environ.get("BALIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 API_TOKEN = "instances-test-token-" + uuid.uuid4().hex
@@ -268,7 +268,7 @@ def sender_of(cluster: Cluster, token: str) -> str:
 
 
 async def rasa_posts(cluster: Cluster, instance: Instance, sender: str, text: str) -> None:
-    """What connectors/web.py does for each bot message: POST it to the callback."""
+    """What rasa_plugins/connectors/web.py does for each bot message: POST it to the callback."""
     async with cluster.http.post(
         instance.base + "/chat/callback",
         json={"recipient_id": sender, "text": text, "id": uuid.uuid4().hex},
@@ -360,7 +360,7 @@ async def test_new_conversations_per_address_are_limited_across_instances(
     cluster: Cluster,
 ) -> None:
     """One address may start NEW_CONVERSATIONS an hour, counted in the shared database."""
-    from bot.web.chat.routes import NEW_CONVERSATIONS
+    from webapp.chat.routes import NEW_CONVERSATIONS
 
     async def hello(instance: Instance, address: str, token: str | None = None) -> dict:
         ws = await cluster.http.ws_connect(
@@ -462,7 +462,7 @@ async def test_a_model_promoted_through_a_is_served_by_b_with_the_same_etag(
 
 def _prepare_fast_evaluation(models: Path, staff_file: Path, name: str) -> None:
     """A live model whose held-out split and scores exist: its evaluation job takes a second."""
-    from bot.staff.heldout import current_fingerprint
+    from webapp.staff.heldout import current_fingerprint
 
     split = current_fingerprint(staff_file)
     heldout = models / "heldout" / split
@@ -549,7 +549,7 @@ async def test_the_bus_survives_a_redis_restart(
 ) -> None:
     """Redis going away mid-way: nothing raises, the outage is logged once, and after the
     restart the instances hear each other again (and catch up on what they missed)."""
-    caplog.set_level(logging.INFO, logger="bot.web.bus")
+    caplog.set_level(logging.INFO, logger="webapp.bus")
     port = free_port()
 
     def redis_server() -> subprocess.Popen[bytes]:

@@ -22,15 +22,15 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute, async_playwright
 
-from bot import ROOT
-from bot.cases.db import create_engine, session_factory
-from bot.resident_input import MAX_LENGTH
-from bot.settings import Settings
-from bot.web.chat.log import BOT, RESIDENT, ChatLog
-from bot.web.chat.protocol import SECRET_HEADER, channel_secret
+from core import ROOT
+from core.db import create_engine, session_factory
+from core.resident_input import MAX_LENGTH
+from core.settings import Settings
 from tests.browser import Widget, axe_violations, describe, launch
 from tests.databases import postgres_database, sqlite_database
 from tests.images import jpeg_bytes, photo_bytes
+from webapp.chat.log import BOT, RESIDENT, ChatLog
+from webapp.chat.protocol import SECRET_HEADER, channel_secret
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 IDENT_RE = re.compile(r"\b(M-\d{4}-\d{6})\b")
@@ -593,7 +593,7 @@ async def test_log_numbers_messages_in_order_once(database_url: str) -> None:
 
 
 async def test_messages_are_json_safe() -> None:
-    from bot.web.chat.routes import bot_message, clean_metadata
+    from webapp.chat.routes import bot_message, clean_metadata
 
     assert bot_message({"text": "x", "buttons": [{"title": "A", "payload": "/a"}, "b"]}) == {
         "text": "x",

@@ -6,8 +6,8 @@ import re
 from functools import cache
 from pathlib import Path
 
-from bot import ROOT
-from bot.training import load_nlu
+from core import ROOT
+from webapp.staff.training import load_nlu
 
 SHARED = ROOT.parent / "shared"
 PERSONAS = SHARED / "spec" / "personas.md"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.settings import Settings
-from bot.web.app import create_app
+from core.settings import Settings
 from tests.conftest import make_settings
+from webapp.app import create_app
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from bot.cases.lifecycle import STATUSES
+from core.lifecycle import STATUSES
 
 __all__ = ["STATUSES"]
 

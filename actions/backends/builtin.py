@@ -18,7 +18,7 @@ from actions.backends.base import (
     CaseStatus,
     NewCase,
 )
-from bot.settings import Settings
+from core.settings import Settings
 
 
 def _status(body: dict[str, Any]) -> CaseStatus:

@@ -12,7 +12,7 @@ case. What remains is the window between the external answer and `record()`
 (a crash there, or two processes retrying the same key at the same moment);
 `record()` then keeps the first receipt and logs the duplicate.
 
-The schema is Alembic's (`bot.cases.db.migrate`), applied before the services start.
+The schema is Alembic's (`webapp.cases.migrate`), applied before the services start.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actions.backends.base import CaseStatus, NewCase
-from bot.cases import codes
-from bot.cases.db import create_engine, session_factory
-from bot.cases.models import ExternalCase, utcnow
-from bot.cases.store import PREFIX, allocate
+from core import codes
+from core.db import create_engine, session_factory
+from webapp.cases.models import ExternalCase, utcnow
+from webapp.cases.store import PREFIX, allocate
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 `metered(backend)` wraps an adapter without changing what it does: the same
 methods, results and exceptions, plus `balie_backend_request_duration_seconds`
-and `balie_backend_errors_total` (bot/observability/metrics.py).
+and `balie_backend_errors_total` (core/observability/metrics.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from typing import Any, TypeVar
 
 from actions.backends.base import BackendError, BackendThrottled
-from bot.observability import metrics
+from core.observability import metrics
 
 T = TypeVar("T")
 # Calls that are not requests to the case system.

@@ -44,11 +44,11 @@ Environment:
 * `BALIE_SIGNALEN_SOURCE`: the `source` sent (default `online`; another value must be an
   active public Source in that Signalen).
 * `BALIE_SIGNALEN_CATEGORIES`: path of this Signalen's category fixture (Django JSON), when
-  its taxonomy differs from the one Balie ships (`bot/cases/signalen-categories.json`);
+  its taxonomy differs from the one Balie ships (`core/signalen-categories.json`);
   used to find a sub category's main category for the category URL.
 * `BALIE_SIGNALEN_TIMEOUT`: seconds per request (default 10).
 * The receipts (`external_cases`) live in Balie's database: `BALIE_DATABASE_URL`, or the
-  SQLite file in `BALIE_DATA_DIR` (see `bot.cases.db`).
+  SQLite file in `BALIE_DATA_DIR` (see `core.db`).
 """
 
 from __future__ import annotations
@@ -77,12 +77,12 @@ from actions.backends.base import (
     NewCase,
 )
 from actions.backends.ledger import Ledger, LedgerBackend
-from bot import clock
-from bot.cases.categories import TAXONOMY_FILE
-from bot.cases.categories import load_categories as load_taxonomy
-from bot.cases.db import database_url
-from bot.cases.models import ExternalCase
-from bot.settings import Settings
+from core import clock
+from core.categories import TAXONOMY_FILE
+from core.categories import load_categories as load_taxonomy
+from core.db import database_url
+from core.settings import Settings
+from webapp.cases.models import ExternalCase
 
 log = logging.getLogger(__name__)
 

@@ -75,10 +75,10 @@ from actions.backends.base import (
     NewCase,
 )
 from actions.backends.ledger import Ledger, LedgerBackend
-from bot import clock
-from bot.cases.db import database_url
-from bot.cases.models import ExternalCase
-from bot.settings import Settings
+from core import clock
+from core.db import database_url
+from core.settings import Settings
+from webapp.cases.models import ExternalCase
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bot import ROOT
+from core import ROOT
 
 
 @contextmanager

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.settings import Settings
-from bot.staff.endpoints import rasa_env
-from bot.staff.modelserver import PATH as MODEL_PATH
 from bot.supervisor import Service, Supervisor, rasa_argv, run_until_stopped
-from bot.web.chat.protocol import RASA_READY_PATH
-from connectors.telegram_bot import WEBHOOK_PATH, TelegramConfig
-from connectors.telegram_bot import process_env as telegram_env
+from core.settings import Settings
+from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH, TelegramConfig
+from rasa_plugins.connectors.telegram_bot import process_env as telegram_env
+from webapp.chat.protocol import RASA_READY_PATH
+from webapp.staff.endpoints import rasa_env
+from webapp.staff.modelserver import PATH as MODEL_PATH
 
 DEFAULT_DATABASE_URL = "postgresql://balie:balie@127.0.0.1:5432/balie"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -360,7 +360,7 @@ def print_urls(cluster: Cluster, log_dir: Path) -> None:
 async def run(cluster: Cluster, model: Path | None) -> int:
     import asyncio
 
-    from bot.staff.cli import live_model
+    from webapp.staff.cli import live_model
 
     await asyncio.to_thread(ensure_database, cluster.database_url)
     await ensure_redis(cluster.redis_url)

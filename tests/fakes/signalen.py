@@ -32,7 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.cases.categories import TAXONOMY_FILE
+from core.categories import TAXONOMY_FILE
 from tests.fakes import Faults, origin
 
 REFERENCE = TAXONOMY_FILE  # the upstream fixture Balie ships

@@ -1,1 +1,0 @@
-"""Residents' personal data: masking, retention and forgetting (AVG)."""

@@ -1,1 +1,0 @@
-"""The web app: public pages, health, and (later) the case API and staff console."""

@@ -1,1 +1,0 @@
-"""Input/output channels for the Rasa server (Telegram, web widget relay)."""

@@ -1,0 +1,63 @@
+"""`python -m rasa_plugins.server run ...`: `rasa run` with its HTTP API behind Balie's token.
+
+Rasa reads its JWT secret only from `--jwt-secret`; a secret on the command line is
+readable by every local user (`ps`, /proc/*/cmdline). This wrapper adds it to Rasa's
+own argument list in-process instead, from BALIE_RASA_TOKEN or the token file in the
+data directory (core/settings.py), so every route except `/` and `/version` answers
+401/403 to callers without a JWT signed with it (`Settings.rasa_auth`). A JWT in the
+Authorization header rather than Rasa's `--auth-token`, which is read from `?token=`
+and so ends up in access logs.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from core.settings import Settings
+
+
+def refuse_bad_jwts(create_app: Callable[..., Sanic]) -> Callable[..., Sanic]:
+    """Rasa's app, answering 401 to a malformed JWT (sanic-jwt raises, e.g. for alg none)."""
+
+    @functools.wraps(create_app)
+    def create(*args: Any, **kwargs: Any) -> Sanic:
+        app = create_app(*args, **kwargs)
+
+        @app.exception(jwt.PyJWTError)
+        async def unauthenticated(request: Request, exc: Exception) -> HTTPResponse:
+            return response.json(
+                {"status": "failure", "reason": "NotAuthenticated", "code": 401}, status=401
+            )
+
+        return app
+
+    return create
+
+
+def with_secret(args: list[str], secret: str) -> list[str]:
+    # One argument with "=": a secret starting with "-" would read as an option.
+    return [*args, f"--jwt-secret={secret}", "--jwt-method", "HS256"]
+
+
+def main() -> None:
+    import rasa.server
+    from rasa.__main__ import main as rasa_main
+
+    rasa.server.create_app = refuse_bad_jwts(rasa.server.create_app)
+
+    if "--auth-token" in sys.argv or "--jwt-secret" in sys.argv:
+        raise SystemExit("rasa_plugins.server sets Rasa's token itself (BALIE_RASA_TOKEN)")
+    sys.argv = ["rasa", *with_secret(sys.argv[1:], Settings.from_env().rasa_token())]
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

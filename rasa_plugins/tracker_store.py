@@ -1,0 +1,341 @@
+"""Rasa's SQL tracker store, with residents' personal data masked before it is written.
+
+endpoints.yml: `tracker_store: type: rasa_plugins.tracker_store.MaskingTrackerStore`
+(Rasa imports the class by its path and passes `url` as `host`). It writes the same
+`events` table as Rasa's SQLTrackerStore, so the staff console, retention and every
+SQL database Rasa supports work as before. Before an event is written (or published to
+the event broker):
+
+- texts (what the resident typed, what Balie answered, entity values, the values in a
+  bot message's metadata) have e-mail addresses, phone numbers, BSNs, IBANs and
+  postcodes masked (core/privacy/masking.py), and the names residents typed into the
+  contact and call-back forms too: the store knows them from the conversation's slots;
+- controlecodes are masked where the conversation says they are one: the code Balie
+  announced (its response's `controlecode`), the `controlecode` slot, and what the
+  resident typed while the status form asked for it; a shared point ({"lat", "lon"})
+  is rounded to about 100 m;
+- slot values with personal data (those of PERSONAL_SLOTS and `controlecode` always, any
+  other whose value masking would change) are encrypted: "enc:v1:<Fernet token>"
+  (core/privacy/sealing.py). They are decrypted when Rasa reads the conversation back,
+  so the next turn (on this or another Rasa server) has the real values for the
+  summary, the case and the status lookup.
+
+The key is derived from BALIE_SECRET_KEY (or the key file in BALIE_DATA_DIR, as the web
+app's session key), so every Rasa server with the same secret reads every conversation.
+There is no second table: deleting a conversation's events deletes all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
+
+from core.privacy import masking
+from core.privacy.permissions import restrict_umask
+from core.privacy.sealing import Sealer, is_sealed, personal_data_key
+
+log = logging.getLogger(__name__)
+
+# Slots of the contact (melding, verzoek) and call-back forms: stored encrypted whenever
+# they have a value, and the names in them are masked wherever they appear.
+PERSONAL_SLOTS = ("naam", "telefoon", "contact")
+# The status form's answer: a case's controlecode, stored encrypted and masked wherever
+# it appears (also "eigen", which is no code: encrypting it costs nothing).
+CODE_SLOT = "controlecode"
+# The municipality's own settings (content/gemeente.yml): public, never masked.
+PUBLIC_SLOT_PREFIX = "gemeente_"
+# NLU entities that are personal data whatever their value looks like.
+ENTITY_LABELS = {
+    "email": masking.LABELS["email"],
+    "telefoonnummer": masking.LABELS["telefoonnummer"],
+    "postcode": masking.LABELS["postcode"],
+}
+# Keys whose values are names of things or identifiers, never a resident's words.
+_STRUCTURAL_KEYS = {"utter_action", "intent", "intent_ranking", "response_selector", "entity"}
+
+
+def _facts(events: Iterable[Event | dict[str, Any]]) -> Iterable[tuple[str, str, Any]]:
+    """(kind, slot name or "", value) of the events the masker learns from: slots set,
+    what the resident typed, and the values Balie filled into a response."""
+    for event in events:
+        if isinstance(event, SlotSet):
+            yield "slot", event.key, event.value
+        elif isinstance(event, UserUttered):
+            yield "user", "", event.text
+        elif isinstance(event, BotUttered):
+            yield "bot", "", event.metadata
+        elif isinstance(event, dict):
+            kind = event.get("event")
+            if kind == SlotSet.type_name:
+                yield "slot", str(event.get("name")), event.get("value")
+            elif kind in ("user", "bot"):
+                yield str(kind), "", event.get("text" if kind == "user" else "metadata")
+
+
+def _content_values() -> list[str]:
+    try:
+        from core.content import gemeente_settings
+
+        return list(gemeente_settings().values())
+    except Exception:  # no content file: the slots still say what is public
+        return []
+
+
+class Masker:
+    """Masks one conversation's events: knows the names and codes in it and what is public."""
+
+    def __init__(
+        self, names: Iterable[str] = (), public: Iterable[str] = (), codes: Iterable[str] = ()
+    ) -> None:
+        self.names = sorted({n for n in names if masking.name_variants(n)})
+        self.public = sorted({p for p in public if p})
+        self.codes = sorted(set(codes))
+
+    @classmethod
+    def for_events(
+        cls, events: Iterable[Event | dict[str, Any]], sealer: Sealer | None = None
+    ) -> Masker:
+        """Names from every value the personal slots had in these events (decrypted);
+        controlecodes from where the conversation says they are one: the value of the
+        `controlecode` slot, a code Balie announced (the `controlecode` of its response),
+        and what the resident typed while the status form asked for the code."""
+        names, public, codes = [], _content_values(), []
+        requested = None
+        for kind, slot, value in _facts(events):
+            if kind == "user":
+                if requested == CODE_SLOT and isinstance(value, str):
+                    codes += masking.code_tokens(value)
+                continue
+            if kind == "bot":
+                announced = value.get(CODE_SLOT) if isinstance(value, dict) else None
+                codes += masking.code_tokens(announced) if isinstance(announced, str) else []
+                continue
+            if sealer is not None:
+                value = sealer.open(value)
+            if slot == "requested_slot":
+                requested = value
+            elif slot == "naam" and isinstance(value, str):
+                names.append(value)
+            elif slot == "contact" and isinstance(value, dict) and value.get("naam"):
+                names.append(str(value["naam"]))
+            elif slot == CODE_SLOT and isinstance(value, str):
+                codes += masking.code_tokens(value)
+            elif slot.startswith(PUBLIC_SLOT_PREFIX) and isinstance(value, str):
+                public.append(value)
+        return cls(names, public, codes)
+
+    def text(self, text: Any) -> Any:
+        if not isinstance(text, str) or not text:
+            return text
+        return masking.mask(text, names=self.names, public=self.public, codes=self.codes)
+
+    def tree(self, value: Any) -> Any:
+        """Every string in a JSON value masked, except identifiers and names of things;
+        a shared point ({"lat", "lon"}) coarsened to about 100 m."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.tree(v) for v in value]
+        if isinstance(value, dict):
+            if _is_point(value):
+                return {
+                    **value,
+                    "lat": masking.coarsen(value["lat"]),
+                    "lon": masking.coarsen(value["lon"]),
+                }
+            return {k: v if _structural(k) else self.tree(v) for k, v in value.items()}
+        return value
+
+    def entities(self, entities: Any) -> Any:
+        if not isinstance(entities, list):
+            return entities
+        masked = []
+        for entity in entities:
+            if not isinstance(entity, dict):
+                masked.append(entity)
+                continue
+            entity = dict(entity)
+            label = ENTITY_LABELS.get(str(entity.get("entity")))
+            if label and entity.get("value"):
+                entity["value"] = label
+            elif "value" in entity:
+                entity["value"] = self.tree(entity["value"])
+            if "text" in entity:
+                entity["text"] = self.text(entity["text"])
+            masked.append(entity)
+        return masked
+
+    def slot_value(self, name: str, value: Any, sealer: Sealer) -> Any:
+        if value is None or is_sealed(value) or name.startswith(PUBLIC_SLOT_PREFIX):
+            return value
+        if name in PERSONAL_SLOTS or name == CODE_SLOT or self.tree(value) != value:
+            return sealer.seal(value)
+        return value
+
+    def event(self, data: dict[str, Any], sealer: Sealer) -> dict[str, Any]:
+        """A masked copy of a serialised event (data itself is not changed)."""
+        data = json.loads(json.dumps(data))  # as stored; and a copy: Rasa's own dicts stay
+        kind = data.get("event")
+        if kind == SlotSet.type_name:
+            data["value"] = self.slot_value(str(data.get("name")), data.get("value"), sealer)
+        elif kind == "user":
+            data["text"] = self.text(data.get("text"))
+            parse = data.get("parse_data")
+            if isinstance(parse, dict):
+                parse["text"] = self.text(parse.get("text"))
+                parse["entities"] = self.entities(parse.get("entities"))
+                if "metadata" in parse:
+                    parse["metadata"] = self.tree(parse["metadata"])
+        elif kind == "bot":
+            data["text"] = self.text(data.get("text"))
+            data["data"] = self.tree(data.get("data"))
+        elif kind == "entities":
+            data["entities"] = self.entities(data.get("entities"))
+        if "metadata" in data:
+            data["metadata"] = self.tree(data["metadata"])
+        return data
+
+
+def _is_point(value: dict[str, Any]) -> bool:
+    return all(
+        isinstance(value.get(k), int | float) and not isinstance(value.get(k), bool)
+        for k in ("lat", "lon")
+    )
+
+
+def _structural(key: str) -> bool:
+    return key in _STRUCTURAL_KEYS or key.lower().endswith("id")
+
+
+def _redacted(data: dict[str, Any]) -> dict[str, Any]:
+    """When masking an event failed: its structure, none of its words."""
+    keep = {"event", "timestamp", "name", "policy", "confidence", "input_channel"}
+    out = {k: v for k, v in data.items() if k in keep}
+    if data.get("event") == SlotSet.type_name:
+        out["value"] = None
+    if data.get("event") in ("user", "bot"):
+        out["text"] = masking.ENCRYPTED_LABEL
+        intent = (data.get("parse_data") or {}).get("intent")
+        if intent:
+            out["parse_data"] = {"intent": intent, "entities": []}
+    return out
+
+
+class MaskingTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that never writes a resident's personal data in the clear."""
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        host: str | None = None,
+        event_broker: EventBroker | None = None,
+        secret: str | None = None,  # tests; BALIE_SECRET_KEY (or its key file) otherwise
+        **kwargs: Any,
+    ) -> None:
+        # Balie's first code in a Rasa server however it was started (supervisor, a
+        # container): a SQLite tracker file and whatever Rasa writes next are owner-only.
+        restrict_umask()
+        super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
+        self.sealer = Sealer(personal_data_key(secret))
+
+    def masker(self, tracker: DialogueStateTracker) -> Masker:
+        return Masker.for_events(tracker.events, self.sealer)
+
+    def serialise_event(self, event: Event, masker: Masker) -> dict[str, Any]:
+        data = event.as_dict()
+        try:
+            return masker.event(data, self.sealer)
+        except Exception:  # never write what could not be masked
+            log.exception("masking a %s event failed; stored without its text", event.type_name)
+            return _redacted(json.loads(json.dumps(data, default=str)))
+
+    def restore(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A stored event as Rasa wrote it: slot values decrypted (texts stay masked)."""
+        if data.get("event") == SlotSet.type_name and is_sealed(data.get("value")):
+            data["value"] = self.sealer.open(data["value"])
+        return data
+
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        with self.session_scope() as session:
+            rows = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+            ).all()
+            events = [self.restore(json.loads(row.data)) for row in rows]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """The event broker gets the events as they are stored: masked."""
+        if self.event_broker is None:
+            return
+        old = await self.retrieve(tracker.sender_id)
+        masker = self.masker(tracker)
+        for event in TrackerEventDiffEngine.event_difference(old, tracker):
+            body = {"sender_id": tracker.sender_id}
+            body.update(self.serialise_event(event, masker))
+            self.event_broker.publish(body)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Write the events Rasa has not stored yet, masked; mask a newly given name in the
+        conversation's earlier messages too."""
+        await self.stream_events(tracker)
+        masker = self.masker(tracker)
+        with self.session_scope() as session:
+            new_events = list(self._additional_events(session, tracker))
+            for event in new_events:
+                data = self.serialise_event(event, masker)
+                parse = data.get("parse_data") if isinstance(data.get("parse_data"), dict) else {}
+                intent = (parse.get("intent") or {}).get("name")
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=intent,
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            if self._learned(tracker, len(new_events), masker):
+                self._mask_earlier(session, tracker.sender_id, masker)
+            session.commit()
+        log.debug("tracker %s stored, masked", tracker.sender_id)
+
+    def _learned(self, tracker: DialogueStateTracker, new: int, masker: Masker) -> bool:
+        """Did the new events make a name or a code known? Then earlier messages may hold it."""
+        if masker.names and Masker.for_events(list(tracker.events)[-new:] if new else []).names:
+            return True
+        if not masker.codes or not new:
+            return False
+        before = Masker.for_events(list(tracker.events)[:-new], self.sealer)
+        return set(masker.codes) != set(before.codes)
+
+    def _mask_earlier(self, session: Any, sender_id: str, masker: Masker) -> None:
+        """A name or code became known: the messages already stored may hold it too."""
+        rows = (
+            session.query(self.SQLEvent)
+            .filter(
+                self.SQLEvent.sender_id == sender_id,
+                self.SQLEvent.type_name.in_(("user", "bot")),
+            )
+            .all()
+        )
+        for row in rows:
+            try:
+                data = json.loads(row.data)
+            except (TypeError, ValueError):
+                continue
+            masked = masker.event(data, self.sealer)
+            if masked != data:
+                row.data = json.dumps(masked)

@@ -1,0 +1,293 @@
+"""SQLAlchemy 1.4 tables of the case system.
+
+Contact details live in their own table, written only with the resident's consent,
+so the case itself can be shown, exported or kept longer without personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import declarative_base, relationship
+
+from core.clock import as_utc
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """A moment, stored as UTC on SQLite and PostgreSQL alike, read back as aware UTC.
+
+    SQLite has no time zones: SQLAlchemy writes a datetime's digits and drops its offset,
+    so 23:00+01:00 came back as 23:00 UTC. Converting to UTC before writing makes the
+    stored text the same instant PostgreSQL's timestamptz keeps, and makes comparisons
+    in SQL (filters, retention) compare instants on both.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = as_utc(value)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class Counter(Base):
+    """Last number handed out per case type and year: the gap-free sequence."""
+
+    __tablename__ = "counters"
+    type = sa.Column(sa.String(1), primary_key=True)  # "M" or "V"
+    jaar = sa.Column(sa.Integer, primary_key=True)
+    laatste = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id = sa.Column(sa.Integer, primary_key=True)
+    identificatie = sa.Column(sa.String(16), nullable=False, unique=True)
+    type = sa.Column(sa.String(10), nullable=False, index=True)
+    status = sa.Column(sa.String(20), nullable=False, index=True)
+    categorie = sa.Column(sa.String(80), index=True)
+    onderwerp = sa.Column(sa.String(200))
+    omschrijving = sa.Column(sa.Text, nullable=False)
+    straat = sa.Column(sa.String(120))
+    huisnummer = sa.Column(sa.String(12))
+    postcode = sa.Column(sa.String(7))
+    plaats = sa.Column(sa.String(80))
+    lat = sa.Column(sa.Float)
+    lon = sa.Column(sa.Float)
+    locatie_omschrijving = sa.Column(sa.String(300))
+    tijdstip = sa.Column(UtcDateTime)
+    kanaal = sa.Column(sa.String(10), nullable=False, index=True)
+    melder = sa.Column(sa.String(120), index=True)  # channel identity, e.g. "telegram:12345"
+    controlecode_hash = sa.Column(sa.String(200), nullable=False)
+    idempotency_key = sa.Column(sa.String(100), unique=True)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+    gewijzigd_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+
+    history = relationship(
+        "StatusChange", order_by="StatusChange.id", back_populates="case", lazy="selectin"
+    )
+    contact = relationship("Contact", uselist=False, back_populates="case", lazy="selectin")
+    attachments = relationship(
+        "Attachment", order_by="Attachment.id", back_populates="case", lazy="noload"
+    )
+
+
+class StatusChange(Base):
+    __tablename__ = "status_changes"
+    id = sa.Column(sa.Integer, primary_key=True)
+    case_id = sa.Column(sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    status = sa.Column(sa.String(20), nullable=False)
+    toelichting = sa.Column(sa.Text)  # note for the resident
+    door = sa.Column(sa.String(120), nullable=False)  # who: "melder", a staff user, "api"
+    op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    case = relationship("Case", back_populates="history")
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    id = sa.Column(sa.Integer, primary_key=True)
+    case_id = sa.Column(sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, unique=True)
+    naam = sa.Column(sa.String(120))
+    email = sa.Column(sa.String(254))
+    telefoon = sa.Column(sa.String(20))
+    toestemming_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    case = relationship("Case", back_populates="contact")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    id = sa.Column(sa.Integer, primary_key=True)
+    case_id = sa.Column(sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    bestandsnaam = sa.Column(sa.String(200), nullable=False)
+    content_type = sa.Column(sa.String(40), nullable=False)
+    grootte = sa.Column(sa.Integer, nullable=False)
+    sha256 = sa.Column(sa.String(64), nullable=False)
+    data = sa.Column(sa.LargeBinary, nullable=False)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    case = relationship("Case", back_populates="attachments")
+
+
+class Callback(Base):
+    """A resident asked to be called back by a person (medewerker_spreken)."""
+
+    __tablename__ = "callbacks"
+    id = sa.Column(sa.Integer, primary_key=True)
+    naam = sa.Column(sa.String(120), nullable=False)
+    telefoon = sa.Column(sa.String(20), nullable=False)
+    voorkeur = sa.Column(sa.String(200))  # best time to call, as the resident said it
+    onderwerp = sa.Column(sa.String(300))
+    kanaal = sa.Column(sa.String(10), nullable=False)
+    melder = sa.Column(sa.String(120))
+    status = sa.Column(sa.String(20), nullable=False, default="open")
+    idempotency_key = sa.Column(sa.String(100), unique=True)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+
+
+class ExternalCase(Base):
+    """Balie's receipt for a case kept in an external system (Signalen, ZGW).
+
+    The external system knows nothing of controlecodes or chat identities, so Balie
+    keeps them here next to the external reference, under Balie's own identifier.
+    """
+
+    __tablename__ = "external_cases"
+    id = sa.Column(sa.Integer, primary_key=True)
+    identificatie = sa.Column(sa.String(16), nullable=False, unique=True)
+    backend = sa.Column(sa.String(20), nullable=False)
+    type = sa.Column(sa.String(10), nullable=False)
+    external_id = sa.Column(sa.String(200), nullable=False)
+    external_url = sa.Column(sa.String(500))
+    categorie = sa.Column(sa.String(80))
+    onderwerp = sa.Column(sa.String(200))
+    melder = sa.Column(sa.String(120), index=True)
+    controlecode_hash = sa.Column(sa.String(200), nullable=False)
+    idempotency_key = sa.Column(sa.String(100), unique=True)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class Upload(Base):
+    """A photo a channel received before its case exists; attached when the case is made.
+
+    Channels (widget, Telegram) store the bytes here and pass only the id in the
+    message metadata, so photos never travel through the conversation tracker.
+    """
+
+    __tablename__ = "uploads"
+    id = sa.Column(sa.String(36), primary_key=True)
+    bestandsnaam = sa.Column(sa.String(200), nullable=False)
+    content_type = sa.Column(sa.String(40), nullable=False)
+    grootte = sa.Column(sa.Integer, nullable=False)
+    data = sa.Column(sa.LargeBinary, nullable=False)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+
+
+class ChatSession(Base):
+    """A conversation in the website widget (webapp.chat).
+
+    The browser holds a random token; only its SHA-256 is kept, so this table alone
+    cannot be used to read along. Rasa knows the conversation by `sender` instead.
+    """
+
+    __tablename__ = "chat_sessions"
+    id = sa.Column(sa.String(64), primary_key=True)  # sha256 hex of the browser's token
+    sender = sa.Column(sa.String(40), nullable=False, unique=True)
+    # Last sequence number handed out: the row lock on it orders concurrent appends.
+    laatste_seq = sa.Column(sa.Integer, nullable=False, default=0)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    actief_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+    gewist_op = sa.Column(UtcDateTime)  # "gesprek wissen": late replies are dropped
+    uploads_sinds = sa.Column(UtcDateTime)
+    uploads = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class ChatEntry(Base):
+    """One message of a widget conversation, numbered per conversation (seq 1, 2, ...).
+
+    Bot messages are kept until the retention purge, so a widget that was closed or
+    offline gets them when it connects again; the transcript also survives a reload.
+    """
+
+    __tablename__ = "chat_entries"
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "seq"),
+        # The same message sent again (reconnect, retried callback) is stored once.
+        sa.UniqueConstraint("session_id", "bericht_id"),
+    )
+    id = sa.Column(sa.Integer, primary_key=True)
+    # Indexed by the (session_id, seq) constraint.
+    session_id = sa.Column(sa.ForeignKey("chat_sessions.id", ondelete="CASCADE"), nullable=False)
+    seq = sa.Column(sa.Integer, nullable=False)
+    afzender = sa.Column(sa.String(10), nullable=False)  # "inwoner" or "balie"
+    bericht = sa.Column(sa.Text, nullable=False)  # JSON: text, buttons, ...
+    bericht_id = sa.Column(sa.String(64))
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class StatusOptOut(Base):
+    """A resident's chat that asked for no status messages (Telegram `/stop`).
+
+    Keyed by channel identity (`melder`, e.g. "telegram:12345"); `/start` deletes the row.
+    """
+
+    __tablename__ = "status_opt_outs"
+    melder = sa.Column(sa.String(120), primary_key=True)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class StaffUser(Base):
+    """A staff member of the console (/staff): medewerker, trainer and/or beheerder.
+
+    Passwords are argon2 hashes; wrong ones are counted per name and client address
+    (webapp.cases.throttle), never on the account, so nobody can lock a colleague out.
+    `sessie_versie` is kept in every session cookie: raising it (logout, password
+    reset, disabling) ends all of the user's sessions.
+    """
+
+    __tablename__ = "staff_users"
+    id = sa.Column(sa.Integer, primary_key=True)
+    gebruikersnaam = sa.Column(sa.String(64), nullable=False, unique=True)
+    wachtwoord_hash = sa.Column(sa.String(200), nullable=False)
+    rollen = sa.Column(sa.String(100), nullable=False)  # comma-separated
+    actief = sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
+    sessie_versie = sa.Column(sa.Integer, nullable=False, default=1, server_default="1")
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    laatst_ingelogd_op = sa.Column(UtcDateTime)
+
+
+class InboxReview(Base):
+    """A trainer's decision on an inbox message, keyed by its normalised text.
+
+    The same question asked by many residents is reviewed once.
+    """
+
+    __tablename__ = "inbox_reviews"
+    id = sa.Column(sa.Integer, primary_key=True)
+    tekst_sleutel = sa.Column(sa.String(64), nullable=False, unique=True)  # sha256 hex
+    besluit = sa.Column(sa.String(20), nullable=False)  # bevestigd, gecorrigeerd, verworpen
+    intent = sa.Column(sa.String(120))
+    door = sa.Column(sa.String(64), nullable=False)
+    op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class StaffLogEntry(Base):
+    """Audit log of the console: accounts, training, promotions (who, when, what)."""
+
+    __tablename__ = "staff_log"
+    id = sa.Column(sa.Integer, primary_key=True)
+    op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+    door = sa.Column(sa.String(64), nullable=False)
+    actie = sa.Column(sa.String(40), nullable=False, index=True)
+    onderwerp = sa.Column(sa.String(200))
+    details = sa.Column(sa.Text)
+
+
+class Attempts(Base):
+    """Attempts per key (webapp.cases.throttle): wrong controlecodes or passwords with their
+    back-off, or new widget conversations per client address in a time window.
+
+    `sleutel` is a hash of what it counts (a chat, a client address, a user name with an
+    address), so the table holds no readable identities; `groep` ties the keys of one
+    staff name together, so a beheerder can lift its blocks.
+    """
+
+    __tablename__ = "attempts"
+    sleutel = sa.Column(sa.String(64), primary_key=True)
+    groep = sa.Column(sa.String(64), index=True)
+    aantal = sa.Column(sa.Integer, nullable=False, default=0)
+    sinds = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    laatste_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+    geblokkeerd_tot = sa.Column(UtcDateTime)

@@ -1,0 +1,1 @@
+"""Residents' personal data in the web app's database: retention purge and forgetting (AVG)."""

@@ -1,0 +1,102 @@
+"""`python -m bot purge [--dry-run]` and `python -m bot forget --kanaal K --id ID [--dry-run]`.
+
+Both work on the databases the web app uses (BALIE_DATABASE_URL,
+BALIE_TRACKER_DATABASE_URL, the outbox) with the retention terms of the environment,
+and print how many of each kind were (or, with --dry-run, would be) deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from core.settings import Settings
+
+
+def _print(counts: dict[str, int], dry_run: bool) -> None:
+    width = max((len(kind) for kind in counts), default=0)
+    for kind, n in counts.items():
+        print(f"  {kind:<{width}}  {n}")
+    if dry_run:
+        print("Dry run: these would be removed; nothing was changed.")
+
+
+async def _with_retention(settings: Settings, work: Any) -> Any:
+    from core.db import create_engine
+    from webapp.privacy.retention import Retention
+
+    engine = create_engine(settings.database_url)
+    retention = Retention.from_settings(settings, engine)
+    try:
+        return await work(retention)
+    finally:
+        await retention.close()
+        await engine.dispose()
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from webapp.cases.migrate import migrate
+    from webapp.privacy.retention import ConfigError, Policy
+
+    settings = Settings.from_env()
+    try:
+        policy = Policy.from_env()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    migrate(settings.database_url)
+    terms = ", ".join(f"{kind} {days:g}" for kind, days in policy.describe().items())
+    print(f"Retention terms in days: {terms}")
+
+    async def work(retention):  # type: ignore[no-untyped-def]
+        return await retention.purge_exclusive(dry_run=args.dry_run)
+
+    counts = asyncio.run(_with_retention(settings, work))
+    if counts is None:
+        print("Another instance is purging right now; nothing done.", file=sys.stderr)
+        return 1
+    _print(counts, args.dry_run)
+    return 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from webapp.cases.migrate import migrate
+    from webapp.privacy.retention import ForgetIn
+
+    try:
+        request = ForgetIn(kanaal=args.kanaal, id=args.id)
+    except ValidationError as exc:
+        print("; ".join(e["msg"] for e in exc.errors()), file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    migrate(settings.database_url)
+
+    async def work(retention):  # type: ignore[no-untyped-def]
+        return await retention.forget(request.kanaal, request.id, dry_run=args.dry_run)
+
+    _print(asyncio.run(_with_retention(settings, work)), args.dry_run)
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "purge", help="delete conversations, contact details and cases past their retention term"
+    )
+    p.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    p.set_defaults(func=_purge)
+
+    p = sub.add_parser(
+        "forget",
+        help="forget a resident by channel identity (conversations, contact details); "
+        "their cases stay, unlinked",
+    )
+    p.add_argument("--kanaal", required=True, choices=("web", "telegram", "rest"))
+    p.add_argument(
+        "--id", required=True, help="the sender id: Telegram chat id, widget or REST sender"
+    )
+    p.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    p.set_defaults(func=_forget)

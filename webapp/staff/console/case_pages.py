@@ -1,0 +1,188 @@
+"""Medewerkers: the cases list and detail, status changes, photos, call-back requests."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from functools import cache
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from core.categories import Taxonomy, load_categories
+from core.clock import as_utc, zone
+from core.dutch.patterns import normalize_zaaknummer
+from core.lifecycle import LABELS, STATUSES, TRANSITIONS, TransitionError
+from webapp import push
+from webapp.cases.models import Callback
+from webapp.cases.store import Filters
+from webapp.inputs import row_id, whole_number
+from webapp.staff.console.context import console
+from webapp.staff.console.render import flash, redirect, render
+from webapp.staff.console.security import current_user, requires
+from webapp.staff.users import MEDEWERKER
+
+routes = web.RouteTableDef()
+PER_PAGE = 25
+TYPES = ("melding", "verzoek")
+CHANNELS = ("web", "telegram", "rest")
+CALLBACK_STATUSES = {"open": "open", "gebeld": "gebeld", "gesloten": "gesloten"}
+MAX_NOTE = 2000
+
+
+@cache
+def taxonomy() -> Taxonomy:
+    return load_categories()
+
+
+def _pick(value: str | None, allowed: tuple[str, ...]) -> str | None:
+    return value if value in allowed else None
+
+
+def _date(value: str | None) -> datetime | None:
+    """A date from <input type=date>, as the start of that day in local time."""
+    try:
+        day = datetime.strptime(value or "", "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return as_utc(datetime.combine(day, time.min, zone()))
+
+
+def _page(value: str | None) -> int:
+    return whole_number(value, 1, 99_999) or 1
+
+
+@routes.get("/zaken", name="zaken")
+@requires(MEDEWERKER)
+async def cases(request: web.Request) -> web.Response:
+    q = request.query
+    categorie = q.get("categorie") or None
+    filters = Filters(
+        type=_pick(q.get("type"), TYPES),
+        status=_pick(q.get("status"), STATUSES),
+        categorie=categorie if categorie and categorie in taxonomy() else None,
+        kanaal=_pick(q.get("kanaal"), CHANNELS),
+        since=_date(q.get("vanaf")),
+        zoek=(q.get("zoek") or "").strip()[:100] or None,
+    )
+    page = _page(q.get("pagina"))
+    found, total = await console(request).store.list(filters, page=page, per_page=PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    kept = {k: v for k, v in q.items() if k != "pagina" and v}
+    return await render(
+        request,
+        "staff/zaken.html",
+        zaken=found,
+        totaal=total,
+        pagina=page,
+        paginas=pages,
+        filters=kept,
+        types=TYPES,
+        statussen=[(s, LABELS[s]) for s in STATUSES],
+        kanalen=CHANNELS,
+        taxonomie=taxonomy(),
+        labels=LABELS,
+    )
+
+
+def _identificatie(request: web.Request) -> str:
+    value = normalize_zaaknummer(request.match_info["identificatie"])
+    if not value:
+        raise web.HTTPNotFound()
+    return value
+
+
+@routes.get("/zaken/{identificatie}", name="zaak")
+@requires(MEDEWERKER)
+async def case_detail(request: web.Request) -> web.Response:
+    store = console(request).store
+    case = await store.get(_identificatie(request))
+    if case is None:
+        raise web.HTTPNotFound()
+    category = taxonomy().get(case.categorie) if case.categorie else None
+    return await render(
+        request,
+        "staff/zaak.html",
+        zaak=case,
+        categorie=category,
+        fotos=await store.attachments(case.identificatie),
+        labels=LABELS,
+        overgangen=[(s, LABELS[s]) for s in STATUSES if s in TRANSITIONS[case.status]],
+        afgemeld=bool(case.melder) and await store.opted_out(case.melder),
+    )
+
+
+@routes.post("/zaken/{identificatie}/status", name="zaak_status")
+@requires(MEDEWERKER)
+async def change_status(request: web.Request) -> web.StreamResponse:
+    identificatie = _identificatie(request)
+    form = await request.post()
+    status = str(form.get("status", ""))
+    note = str(form.get("toelichting", "")).strip()[:MAX_NOTE] or None
+    store = console(request).store
+    try:
+        case = await store.change_status(
+            identificatie, status, note, current_user(request).gebruikersnaam
+        )
+    except TransitionError:
+        await flash(
+            request,
+            "Deze statuswijziging kan niet. Kies een van de aangeboden statussen, "
+            "of schrijf een toelichting als de status gelijk blijft.",
+            "fout",
+        )
+        raise redirect(request, "zaak", identificatie=identificatie) from None
+    if case is None:
+        raise web.HTTPNotFound()
+    message = f"De status is nu '{LABELS[case.status]}'."
+    if case.melder and not await store.opted_out(case.melder):
+        # The resident hears it in the chat the case came from (webapp.push).
+        request.config_dict[push.PUSHER_KEY].schedule(case.melder, case.identificatie)
+        message += " De melder krijgt hiervan bericht in de chat."
+    await flash(request, message)
+    raise redirect(request, "zaak", identificatie=identificatie)
+
+
+@routes.get("/zaken/{identificatie}/fotos/{foto:\\d+}", name="zaak_foto")
+@requires(MEDEWERKER)
+async def photo(request: web.Request) -> web.Response:
+    found = await console(request).store.attachment(
+        _identificatie(request), row_id(request, "foto")
+    )
+    if found is None:
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=found.data,
+        content_type=found.content_type,
+        headers={"Content-Disposition": f'inline; filename="{found.bestandsnaam}"'},
+    )
+
+
+@routes.get("/terugbellen", name="terugbellen")
+@requires(MEDEWERKER)
+async def callbacks(request: web.Request) -> web.Response:
+    status = request.query.get("status", "open")
+    chosen = status if status in CALLBACK_STATUSES else None
+    return await render(
+        request,
+        "staff/terugbellen.html",
+        verzoeken=await console(request).store.callbacks(chosen),
+        gekozen=chosen or "alle",
+        statussen=CALLBACK_STATUSES,
+    )
+
+
+@routes.post("/terugbellen/{id:\\d+}", name="terugbelverzoek")
+@requires(MEDEWERKER)
+async def handle_callback(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    status = str(form.get("status", ""))
+    if status not in CALLBACK_STATUSES:
+        raise web.HTTPBadRequest()
+    async with console(request).store.sessions() as session, session.begin():
+        result = await session.execute(
+            sa.update(Callback).where(Callback.id == row_id(request)).values(status=status)
+        )
+    if not result.rowcount:
+        raise web.HTTPNotFound()
+    await flash(request, f"Het terugbelverzoek staat nu op '{status}'.")
+    raise redirect(request, "terugbellen")

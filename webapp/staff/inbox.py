@@ -1,0 +1,105 @@
+"""The NLU inbox: what residents asked that the bot was unsure about, not yet reviewed.
+
+A message is "unsure" when it became nlu_fallback or its intent confidence is below
+BALIE_INBOX_THRESHOLD. The same text asked again is one item (with a count), and a
+decision on it (confirm, correct, discard) is kept by its normalised text. Texts come
+masked from the tracker store ("mail me op [e-mailadres]"), so the same question with
+different personal data is one item; a message that is nothing but masked data (a
+controlecode, a case number with its code) is no item at all. An example made from a
+message gets neutral stand-ins for the labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from core.privacy import masking
+from webapp.cases.models import InboxReview
+from webapp.staff import audit
+from webapp.staff.tracker import FALLBACK, TrackerReader, UserMessage, shown
+from webapp.staff.trainingdata import normalise
+
+CONFIRMED, CORRECTED, DISCARDED = "bevestigd", "gecorrigeerd", "verworpen"
+BATCH = 500
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    message: UserMessage  # the newest time it was asked
+    masked: str  # what the trainer sees
+    count: int
+
+
+class Inbox:
+    def __init__(self, tracker: TrackerReader, sessions: sessionmaker, threshold: float) -> None:
+        self.tracker, self.sessions, self.threshold = tracker, sessions, threshold
+
+    def unsure(self, message: UserMessage) -> bool:
+        if message.is_payload or message.intent.startswith("EXTERNAL_"):
+            return False
+        if masking.only_masked(shown(message.text)):
+            # "[naam]", "M-2026-000042 [controlecode]": a form's answer, nothing to learn
+            # from (shown: a code in a row stored before codes were masked counts too).
+            return False
+        return message.intent == FALLBACK or message.confidence < self.threshold
+
+    async def items(self, limit: int = 50, scan: int = 5000) -> list[InboxItem]:
+        """Unreviewed unsure messages, newest first; looks at the latest `scan` messages."""
+        groups: dict[str, list[UserMessage]] = {}
+        before, seen = None, 0
+        while seen < scan:
+            batch = await self.tracker.user_messages(before, BATCH)
+            if not batch:
+                break
+            seen += len(batch)
+            before = batch[-1].id
+            for message in batch:
+                if self.unsure(message) and normalise(message.text):
+                    groups.setdefault(text_key(message.text), []).append(message)
+        reviewed = await self._reviewed(list(groups))
+        items = [
+            InboxItem(found[0], shown(found[0].text), len(found))
+            for key, found in groups.items()
+            if key not in reviewed
+        ]
+        return items[:limit]
+
+    async def _reviewed(self, keys: list[str]) -> set[str]:
+        done: set[str] = set()
+        async with self.sessions() as session:
+            for start in range(0, len(keys), BATCH):
+                chunk = keys[start : start + BATCH]
+                rows = await session.execute(
+                    sa.select(InboxReview.tekst_sleutel).where(InboxReview.tekst_sleutel.in_(chunk))
+                )
+                done.update(rows.scalars())
+        return done
+
+    async def record(
+        self, message: UserMessage, besluit: str, intent: str | None, door: str
+    ) -> None:
+        """Keep the decision, and log it in the audit log (the text masked, as shown)."""
+        review = InboxReview(
+            tekst_sleutel=text_key(message.text), besluit=besluit, intent=intent, door=door[:64]
+        )
+        logged = audit.entry(
+            door,
+            f"inbox_{besluit}",
+            shown(message.text),
+            intent=intent,
+            voorspeld=message.predicted,
+        )
+        try:
+            async with self.sessions() as session, session.begin():
+                session.add_all([review, logged])
+        except IntegrityError:
+            pass  # a colleague decided on the same text a moment earlier

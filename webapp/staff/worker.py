@@ -1,0 +1,239 @@
+"""Runs one training or evaluation job: `python -m webapp.staff.worker <job directory>`.
+
+Training: split off the held-out data, `rasa train` on the rest plus the staff
+additions, register the model, then score it and the live model on the held-out data.
+Nothing live changes here: only a promotion does that. The command line
+(`python -m bot train|evaluate`) runs the same code in its own process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import sys
+import time
+from pathlib import Path
+
+from core import ROOT
+from core.settings import Settings
+from webapp.staff import evaluation, heldout, training
+from webapp.staff.config import StaffConfig
+from webapp.staff.jobs import (
+    DONE,
+    EVALUATE,
+    FAILED,
+    HEARTBEAT_SECONDS,
+    HOST,
+    RUNNING,
+    TRAIN,
+    Job,
+    Jobs,
+)
+from webapp.staff.process import failure_reason, run_rasa_streamed
+from webapp.staff.progress import LABELS, TrainProgress
+from webapp.staff.registry import ModelEntry, Registry
+
+
+class JobFailed(RuntimeError):
+    """Why a job failed, in Dutch, for staff."""
+
+
+def fingerprints(config: StaffConfig, heldout_fingerprint: str) -> tuple[str, str]:
+    """(everything that shapes a model, the same without the staff additions)."""
+    base = hashlib.sha256(heldout_fingerprint.encode())
+    inputs = [config.train_config, training.DOMAIN, *training.dialogue_files()]
+    inputs += training.component_files()
+    for path in inputs:
+        base.update(path.name.encode())
+        base.update(path.read_bytes())
+    full = base.copy()
+    if config.data_file.exists():
+        full.update(config.data_file.read_bytes())
+    return full.hexdigest()[:16], base.hexdigest()[:16]
+
+
+def _display(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+class Worker:
+    def __init__(self, settings: Settings, config: StaffConfig, job: Job) -> None:
+        self.settings, self.config, self.job = settings, config, job
+        self.registry = Registry(settings.models_dir)
+
+    def _split(self) -> heldout.Split:
+        return heldout.split(self.settings.models_dir / "heldout", self.config.data_file)
+
+    async def train(self, *, evaluate: bool = True) -> ModelEntry:
+        job = self.job
+        job.update(stage="voorbereiden", label=LABELS["voorbereiden"])
+        split = await asyncio.to_thread(self._split)
+        full, base = await asyncio.to_thread(fingerprints, self.config, split.fingerprint)
+        entry = await asyncio.to_thread(self.registry.by_fingerprint, full)
+        if entry:
+            job.update(melding=f"De gegevens zijn niet veranderd sinds model {entry.name}.")
+        else:
+            entry = await self._rasa_train(split, full, base)
+        job.update(model=entry.name)
+        if evaluate:
+            await self.evaluate(entry, split)
+        return entry
+
+    async def _rasa_train(self, split: heldout.Split, full: str, base: str) -> ModelEntry:
+        job, models_dir = self.job, self.settings.models_dir
+        name = "balie-" + job.id.rsplit("-", 1)[0]
+        previous = next((e for e in self.registry.entries() if e.components), None)
+        progress = TrainProgress(components_total=previous.components if previous else 10)
+
+        def on_line(line: str) -> None:
+            if progress.feed(line):
+                job.update(stage=progress.stage, label=progress.label, percent=progress.percent)
+
+        data = [split.train_file, *training.dialogue_files()]
+        if self.config.data_file.exists():
+            data.append(self.config.data_file)
+        started = time.monotonic()
+        code = await run_rasa_streamed(
+            [
+                "train",
+                "--config",
+                str(self.config.train_config),
+                "--domain",
+                str(training.DOMAIN),
+                "--data",
+                *map(str, data),
+                "--out",
+                str(models_dir),
+                "--fixed-model-name",
+                name,
+            ],
+            job.log_path,
+            on_line,
+        )
+        path = models_dir / f"{name}.tar.gz"
+        if code != 0 or not path.exists():
+            path.unlink(missing_ok=True)
+            raise JobFailed(
+                f"rasa train stopte met code {code}. Uit het log:\n{failure_reason(job.log_path)}"
+            )
+        return await asyncio.to_thread(
+            self.registry.register,
+            path,
+            trained_by=job.state().door,
+            fingerprint=full,
+            base_fingerprint=base,
+            heldout=split.fingerprint,
+            config=_display(self.config.train_config),
+            duration=round(time.monotonic() - started, 1),
+            components=progress.components_done or None,
+        )
+
+    async def evaluate(self, entry: ModelEntry, split: heldout.Split | None = None) -> None:
+        """Score entry and the live model (if not scored yet) on the same held-out data."""
+        split = split or await asyncio.to_thread(self._split)
+        self.job.update(stage="evalueren", label=LABELS["evalueren"], percent=85)
+        models = [entry]
+        live = await asyncio.to_thread(self.registry.live)
+        if live and live.name != entry.name and live.file.exists():
+            models.append(live)
+        names = ", ".join(m.name for m in models)
+        await asyncio.to_thread(
+            self.job.note, f"Evalueren van {names} op de testgegevens {split.fingerprint}."
+        )
+        results = await asyncio.gather(
+            *(
+                evaluation.evaluate(
+                    self.settings.models_dir, m, split, self.job.dir / f"evaluatie-{m.name}.log"
+                )
+                for m in models
+            ),
+            return_exceptions=True,
+        )
+        for model, result in zip(models, results, strict=True):
+            if isinstance(result, BaseException):
+                log = self.job.dir / f"evaluatie-{model.name}.log"
+                raise JobFailed(f"Evalueren van {model.name} mislukte:\n{failure_reason(log)}")
+            await asyncio.to_thread(
+                self.job.note,
+                f"{model.name}: macro-F1 {result['macro_f1']:.4f}, "
+                f"nauwkeurigheid {result['accuracy']:.4f} ({result['support']} voorbeelden).",
+            )
+
+
+async def _heartbeat(job: Job) -> None:
+    """Signs of life for web-app instances on other machines (see jobs.py)."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        job.update(beat=time.time())
+
+
+async def run(
+    settings: Settings,
+    config: StaffConfig,
+    job: Job,
+    jobs: Jobs,
+    *,
+    evaluate: bool = True,
+    wait: float = 10.0,
+) -> int:
+    """Run the job in job's directory under the one-job lock; its state says how it went.
+
+    wait: seconds to wait for the lock, which a web app claiming a job holds briefly.
+    A job runs once: a second worker for the same job leaves it alone.
+    """
+    state = job.state()
+    me = f"{HOST}:{os.getpid()}"
+    try:
+        with jobs.exclusive(wait):
+            state = job.state()
+            if state.status != RUNNING or (state.worker and state.worker != me):
+                return 1
+            job.update(
+                pid=os.getpid(),
+                host=HOST,
+                worker=me,
+                beat=time.time(),
+                verwacht=jobs.last_duration(state.soort),
+            )
+            beat = asyncio.ensure_future(_heartbeat(job))
+            try:
+                worker = Worker(settings, config, job)
+                if state.soort == TRAIN:
+                    await worker.train(evaluate=evaluate)
+                elif state.soort == EVALUATE:
+                    entry = worker.registry.get(state.model or "")
+                    if entry is None:
+                        raise JobFailed(f"Onbekend model: {state.model}.")
+                    await worker.evaluate(entry)
+                else:
+                    raise JobFailed(f"Onbekend soort taak: {state.soort}.")
+            finally:
+                beat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beat
+    except Exception as exc:  # the job's page shows why; nothing live has changed
+        job.update(status=FAILED, fout=str(exc) or exc.__class__.__name__, klaar_op=time.time())
+        return 1
+    job.update(status=DONE, stage="klaar", label=LABELS["klaar"], percent=100, klaar_op=time.time())
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    from core.privacy.permissions import restrict_umask
+    from webapp.staff.config import jobs_dir
+
+    restrict_umask()  # the job's files and the model it trains: owner only
+    settings, config = Settings.from_env(), StaffConfig.from_env()
+    root = Path(argv[0]).parent if argv else jobs_dir(settings)
+    jobs = Jobs(root, settings.models_dir)
+    job = jobs.get(Path(argv[0]).name) if argv else None
+    if job is None:
+        print("usage: python -m webapp.staff.worker <job directory>", file=sys.stderr)
+        return 2
+    return asyncio.run(run(settings, config, job, jobs))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
