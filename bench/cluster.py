@@ -290,14 +290,14 @@ async def simulate(
         # A few meldingen before the clock starts, so the first status lookups spread.
         warm = Load()
 
-        async def seed() -> None:
+        async def warm_up() -> None:
             seeder = Resident(http, target, warm, random.Random(master.random()), faq, 0, prefix)
             for _ in range(2):
                 await seeder.conversation("melding")
                 if seeder.own:
                     return
 
-        await asyncio.gather(*(seed() for _ in range(max(1, min(5, users // 10)))))
+        await asyncio.gather(*(warm_up() for _ in range(max(1, min(5, users // 10)))))
         load.told.extend(warm.told)
         for kind, count in warm.errors.items():
             load.errors[f"warm-up: {kind}"] += count

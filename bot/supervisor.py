@@ -230,16 +230,20 @@ class Supervisor:
 
     async def stop(self) -> None:
         """SIGTERM every service's process group, then SIGKILL what is left."""
-        running = [s for s in reversed(self.services) if s.process and s.process.returncode is None]
-        for service in running:
-            _signal_group(service.process.pid, signal.SIGTERM)
-        for service in running:
+        running = [
+            (s.name, s.process)
+            for s in reversed(self.services)
+            if s.process and s.process.returncode is None
+        ]
+        for _, process in running:
+            _signal_group(process.pid, signal.SIGTERM)
+        for name, process in running:
             try:
-                await asyncio.wait_for(service.process.wait(), STOP_TIMEOUT)
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
             except asyncio.TimeoutError:
-                log.warning("%s did not stop in %.0fs; killing it", service.name, STOP_TIMEOUT)
-                _signal_group(service.process.pid, signal.SIGKILL)
-                await service.process.wait()
+                log.warning("%s did not stop in %.0fs; killing it", name, STOP_TIMEOUT)
+                _signal_group(process.pid, signal.SIGKILL)
+                await process.wait()
 
 
 def _signal_group(pid: int, sig: int) -> None:

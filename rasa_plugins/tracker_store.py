@@ -295,7 +295,8 @@ class MaskingTrackerStore(SQLTrackerStore):
             new_events = list(self._additional_events(session, tracker))
             for event in new_events:
                 data = self.serialise_event(event, masker)
-                parse = data.get("parse_data") if isinstance(data.get("parse_data"), dict) else {}
+                parse_data = data.get("parse_data")
+                parse = parse_data if isinstance(parse_data, dict) else {}
                 intent = (parse.get("intent") or {}).get("name")
                 session.add(
                     self.SQLEvent(

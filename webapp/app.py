@@ -65,14 +65,14 @@ async def health(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def security_headers(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def security_headers(request: web.Request, handler):
     response = await handler(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)  # a page may set a stricter policy itself
     return response
 
 
-async def _http_session(app: web.Application):  # type: ignore[no-untyped-def]
+async def _http_session(app: web.Application):
     app[HTTP_KEY] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
     yield
     await app[HTTP_KEY].close()
@@ -101,7 +101,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     async def _close_store(app: web.Application) -> None:
         await store.close()
 
-    app.on_cleanup.append(_close_store)
+    # Last: the purge and the staff's background jobs stop before the store closes.
+    app.on_cleanup.append(_close_store)  # type: ignore[arg-type]  # aiohttp 3.9 vs aiosignal 1.4 typing
     app.router.add_get("/", index)
     app.router.add_get("/health", health)
     observability.setup(app, settings.api_token())  # GET /metrics (Prometheus)

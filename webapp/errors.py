@@ -68,7 +68,7 @@ async def _form_is_clean(request: web.Request) -> bool:
 
 
 @web.middleware
-async def guard(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def guard(request: web.Request, handler):
     try:
         if not _url_is_clean(request):
             return error(400, "the URL contains a NUL character or bytes that are not UTF-8")

@@ -30,7 +30,7 @@ def route_label(request: web.Request) -> str:
 
 
 @web.middleware
-async def observe_requests(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def observe_requests(request: web.Request, handler):
     if request.headers.get("Upgrade", "").lower() == "websocket":
         metrics.WEB_CHAT_CONNECTIONS.inc()
         try:

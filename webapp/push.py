@@ -77,7 +77,7 @@ def setup(app: web.Application, settings: Settings) -> None:
     pusher = StatusPusher(settings)
     app[PUSHER_KEY] = pusher
 
-    async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
+    async def lifecycle(app: web.Application):
         await pusher.start()
         yield
         await pusher.close()

@@ -620,8 +620,8 @@ def _klok_van_cijfers(s: str) -> _Klok | None:
             if klok := _klok(uur, minuut, cijfers=m.group(1), met_minuten=True):
                 return klok
     for regex in (_UUR_OF_RE, _BEREIK_RE):
-        if m := regex.search(s):
-            return _klok(_getal(m.group(1)), 0, cijfers=m.group(1))
+        if found := regex.search(s):
+            return _klok(_getal(found.group(1)), 0, cijfers=found.group(1))
     for m in _UUR_RE.finditer(s):
         if _uur_plausibel(s, m) and (klok := _klok(_getal(m.group(1)), 0, cijfers=m.group(1))):
             return klok

@@ -105,7 +105,7 @@ class Poller:
                 log.error("Rasa refused the webhook secret; is TELEGRAM_WEBHOOK_SECRET the same?")
             raise ConnectionError(f"Rasa answered HTTP {resp.status}")
 
-    async def _until_ok(self, attempt, what: str):  # type: ignore[no-untyped-def]
+    async def _until_ok(self, attempt, what: str):
         """Retry `attempt` until it succeeds or the poller stops (None then)."""
         from telegram.error import Conflict, InvalidToken, RetryAfter
 
@@ -128,7 +128,7 @@ class Poller:
             await self._unless_stopping(asyncio.sleep(wait))
         return None
 
-    async def _unless_stopping(self, awaitable):  # type: ignore[no-untyped-def]
+    async def _unless_stopping(self, awaitable):
         """Await `awaitable`, or give up on it (None) as soon as the poller is stopped."""
         task = asyncio.ensure_future(awaitable)
         stopped = asyncio.ensure_future(self.stopping.wait())

@@ -183,7 +183,7 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
         labels = self.model.classes_
         for message, row in zip(messages, probabilities, strict=True):
             order = np.argsort(-row)[: self.config["ranking_length"]]
-            ranking = [
+            ranking: list[dict[str, Any]] = [
                 {"name": str(labels[i]), PREDICTED_CONFIDENCE_KEY: float(row[i])} for i in order
             ]
             if self.retrieval_intent:

@@ -15,7 +15,8 @@ from sqlalchemy.orm import declarative_base, relationship
 
 from core.clock import as_utc
 
-Base = declarative_base()
+# Any: SQLAlchemy 1.4 has no type information for its declarative classes.
+Base: Any = declarative_base()
 
 
 def utcnow() -> datetime:

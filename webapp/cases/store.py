@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -265,7 +266,7 @@ class CaseStore:
             case.gewijzigd_op = utcnow()
         return attachment
 
-    async def attachments(self, identificatie: str) -> list[Attachment]:
+    async def attachments(self, identificatie: str) -> builtins.list[Attachment]:
         """Metadata of a case's photos (the bytes are loaded only by `attachment`)."""
         async with self.sessions() as session:
             rows = await session.execute(
@@ -347,7 +348,7 @@ class CaseStore:
             session.add(callback)
         return callback, True
 
-    async def callbacks(self, status: str | None = None) -> list[Callback]:
+    async def callbacks(self, status: str | None = None) -> builtins.list[Callback]:
         query = sa.select(Callback).order_by(Callback.aangemaakt_op.desc())
         if status:
             query = query.where(Callback.status == status)

@@ -13,6 +13,7 @@ import getpass
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from core.settings import Settings
 from webapp.staff import evaluation, heldout, worker
@@ -27,8 +28,8 @@ def _who(args: argparse.Namespace) -> str:
     return args.by or f"{getpass.getuser()} (cli)"
 
 
-async def _job(  # type: ignore[no-untyped-def]
-    settings: Settings, config: StaffConfig, soort: str, door: str, **kw
+async def _job(
+    settings: Settings, config: StaffConfig, soort: str, door: str, **kw: Any
 ) -> JobState:
     """Run a job in this process, printing each new stage."""
     jobs = Jobs(jobs_dir(settings), settings.models_dir)
@@ -67,9 +68,9 @@ async def live_model(settings: Settings, explicit: Path | None) -> Path:
     registry = Registry(settings.models_dir)
     door = "python -m bot run"
     if explicit:
-        entry = await asyncio.to_thread(registry.register, explicit)
-        await asyncio.to_thread(registry.set_live, entry.name, door=door, actie="start")
-        return entry.file
+        given = await asyncio.to_thread(registry.register, explicit)
+        await asyncio.to_thread(registry.set_live, given.name, door=door, actie="start")
+        return given.file
     config = StaffConfig.from_env()
     split_fingerprint = await asyncio.to_thread(heldout.current_fingerprint, config.data_file)
     full, base = await asyncio.to_thread(worker.fingerprints, config, split_fingerprint)
@@ -129,17 +130,18 @@ def _print_scores(settings: Settings, config: StaffConfig, entry: ModelEntry) ->
 
 def train(args: argparse.Namespace) -> int:
     settings, config = _settings(args)
-    code = asyncio.run(_job(settings, config, TRAIN, _who(args), evaluate=not args.no_evaluate))
-    if code == 0:
-        newest = Registry(settings.models_dir).entries()
-        if newest:
-            print(newest[0].path)
-            _print_scores(
-                settings,
-                config,
-                _model(Registry(settings.models_dir), None) if not args.no_evaluate else newest[0],
-            )
-    return code
+    state = asyncio.run(_job(settings, config, TRAIN, _who(args), evaluate=not args.no_evaluate))
+    if state.status == FAILED:
+        return 1
+    newest = Registry(settings.models_dir).entries()
+    if newest:
+        print(newest[0].path)
+        _print_scores(
+            settings,
+            config,
+            _model(Registry(settings.models_dir), None) if not args.no_evaluate else newest[0],
+        )
+    return 0
 
 
 def evaluate(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ def _matches(header: str, etag: str) -> bool:
     return etag in tags or "*" in tags
 
 
-def handler(registry: Registry, token: str):  # type: ignore[no-untyped-def]
+def handler(registry: Registry, token: str):
     async def live_model(request: web.Request) -> web.StreamResponse:
         if not bearer_ok(request.headers.get("Authorization"), token):
             return web.json_response(

@@ -84,8 +84,8 @@ class Worker:
     async def _rasa_train(self, split: heldout.Split, full: str, base: str) -> ModelEntry:
         job, models_dir = self.job, self.settings.models_dir
         name = "balie-" + job.id.rsplit("-", 1)[0]
-        previous = next((e for e in self.registry.entries() if e.components), None)
-        progress = TrainProgress(components_total=previous.components if previous else 10)
+        previous = next((e.components for e in self.registry.entries() if e.components), None)
+        progress = TrainProgress(components_total=previous or 10)
 
         def on_line(line: str) -> None:
             if progress.feed(line):
@@ -132,7 +132,8 @@ class Worker:
 
     async def evaluate(self, entry: ModelEntry, split: heldout.Split | None = None) -> None:
         """Score entry and the live model (if not scored yet) on the same held-out data."""
-        split = split or await asyncio.to_thread(self._split)
+        if split is None:
+            split = await asyncio.to_thread(self._split)
         self.job.update(stage="evalueren", label=LABELS["evalueren"], percent=85)
         models = [entry]
         live = await asyncio.to_thread(self.registry.live)

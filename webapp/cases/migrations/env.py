@@ -8,7 +8,7 @@ from alembic import context
 from webapp.cases.models import Base
 
 
-def _ours(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+def _ours(obj, name, type_, reflected, compare_to) -> bool:
     """Rasa's SQL tracker store shares the database: never touch its tables."""
     return not (type_ == "table" and reflected and compare_to is None)
 

@@ -59,7 +59,7 @@ def create_console(
     )
 
 
-def _middleware(ctx: Console):  # type: ignore[no-untyped-def]
+def _middleware(ctx: Console):
     """Sessions and the guard, for /staff paths only.
 
     The console's routes live on the main application rather than a sub-application:
@@ -78,7 +78,7 @@ def _middleware(ctx: Console):  # type: ignore[no-untyped-def]
     sessions = aiohttp_session.session_middleware(storage)
 
     @web.middleware
-    async def console_only(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    async def console_only(request: web.Request, handler):
         if not is_console(request.path):
             return await handler(request)
         return await sessions(request, functools.partial(guard, handler=handler))
@@ -111,7 +111,7 @@ def setup(
 
     app.router.add_get(PREFIX, to_console)
 
-    async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
+    async def lifecycle(app: web.Application):
         yield
         await ctx.runner.close()
         if ctx.tracker.engine is not store.engine:

@@ -101,7 +101,7 @@ async def change(request: web.Request) -> web.StreamResponse:
     raise redirect(request, "accounts")
 
 
-async def _keep_a_beheerder(ctx, user_id: int) -> None:  # type: ignore[no-untyped-def]
+async def _keep_a_beheerder(ctx, user_id: int) -> None:
     if BEHEERDER in roles_of(
         await ctx.users.get(user_id)
     ) and not await ctx.users.other_active_beheerders(user_id):

@@ -51,7 +51,7 @@ async def start_training(request: web.Request) -> web.StreamResponse:
     raise redirect(request, "taak", id=job.id)
 
 
-def _job(request: web.Request):  # type: ignore[no-untyped-def]
+def _job(request: web.Request):
     job = console(request).jobs.get(request.match_info["id"])
     if job is None:
         raise web.HTTPNotFound()

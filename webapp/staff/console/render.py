@@ -80,6 +80,6 @@ async def render(
     return web.Response(text=html, status=status, content_type="text/html")
 
 
-def redirect(request: web.Request, name: str, query: dict[str, str] | None = None, **parts: Any):  # type: ignore[no-untyped-def]
+def redirect(request: web.Request, name: str, query: dict[str, str] | None = None, **parts: Any):
     url = url_for(request, name, **parts)
     return web.HTTPSeeOther(url.with_query(query) if query else url)
