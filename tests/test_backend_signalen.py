@@ -25,11 +25,10 @@ from actions.backends.base import (
     Locatie,
     NewCase,
 )
-from actions.backends.ledger import Ledger
 from actions.backends.signalen import SignalenBackend, load_categories, map_state
 from tests.fakes import LoopbackServer, serve
 from tests.fakes.signalen import REFERENCE, FakeSignalen
-from webapp.cases.migrate import migrate
+from tests.webapp import case_api, ledger
 
 CATEGORIES = load_categories(REFERENCE)
 UTRECHT = Locatie(
@@ -63,11 +62,11 @@ def image(kind: str) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def ledger_url(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path / 'balie.sqlite'}"
-    migrate(url)
-    return url
+@pytest_asyncio.fixture
+async def ledger_url(tmp_path, monkeypatch) -> AsyncIterator[str]:
+    """The web app's Case API, which keeps the receipts."""
+    async with case_api(f"sqlite:///{tmp_path / 'balie.sqlite'}", tmp_path, monkeypatch) as url:
+        yield url
 
 
 @pytest_asyncio.fixture
@@ -79,9 +78,7 @@ async def fake() -> AsyncIterator[tuple[FakeSignalen, LoopbackServer]]:
 
 
 def make_backend(url: str, ledger_url: str, **options: Any) -> SignalenBackend:
-    return SignalenBackend(
-        url, Ledger.from_url(ledger_url), categories=CATEGORIES, timeout=2.0, **options
-    )
+    return SignalenBackend(url, ledger(ledger_url), categories=CATEGORIES, timeout=2.0, **options)
 
 
 @pytest_asyncio.fixture
@@ -316,7 +313,7 @@ async def test_the_fake_enforces_the_real_rules(fake, backend) -> None:
 
 async def test_ledger_keeps_the_first_receipt(ledger_url) -> None:
     """Two processes recording the same submission: one receipt, no number used up."""
-    first, second = Ledger.from_url(ledger_url), Ledger.from_url(ledger_url)
+    first, second = ledger(ledger_url), ledger(ledger_url)
     try:
         submission = melding()
         ident = await first.record("signalen", submission, "uuid-1")

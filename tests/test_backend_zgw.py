@@ -26,12 +26,11 @@ from actions.backends.base import (
     Locatie,
     NewCase,
 )
-from actions.backends.ledger import Ledger
 from actions.backends.zgw import ZgwBackend, ZgwConfig, elfproef
 from core import clock
 from tests.fakes import LoopbackServer, serve
 from tests.fakes.zgw import FakeZgw
-from webapp.cases.migrate import migrate
+from tests.webapp import case_api, ledger
 
 RSIN = "002564440"
 SECRET = "een-lang-geheim-voor-de-tests-van-balie"
@@ -54,11 +53,11 @@ def case(**changes: Any) -> NewCase:
     return replace(base, **changes)
 
 
-@pytest.fixture
-def ledger_url(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path / 'balie.sqlite'}"
-    migrate(url)
-    return url
+@pytest_asyncio.fixture
+async def ledger_url(tmp_path, monkeypatch) -> AsyncIterator[str]:
+    """The web app's Case API, which keeps the receipts."""
+    async with case_api(f"sqlite:///{tmp_path / 'balie.sqlite'}", tmp_path, monkeypatch) as url:
+        yield url
 
 
 @pytest_asyncio.fixture
@@ -95,7 +94,7 @@ def config(zgw: FakeZgw, **changes: Any) -> ZgwConfig:
 
 @pytest_asyncio.fixture
 async def backend(fake, ledger_url) -> AsyncIterator[ZgwBackend]:
-    zgw = ZgwBackend(config(fake[0]), Ledger.from_url(ledger_url))
+    zgw = ZgwBackend(config(fake[0]), ledger(ledger_url))
     yield zgw
     await zgw.close()
 
@@ -155,7 +154,7 @@ async def test_status_changes_are_read_back(fake, backend) -> None:
 
 async def test_unmapped_statustypes(fake, ledger_url) -> None:
     zgw, _ = fake
-    backend = ZgwBackend(config(zgw, status_map={}), Ledger.from_url(ledger_url))
+    backend = ZgwBackend(config(zgw, status_map={}), ledger(ledger_url))
     try:
         ident = (await backend.create_case(case())).identificatie
         [zaak_uuid] = zgw.zaken
@@ -221,7 +220,7 @@ async def test_refusals_carry_the_reason(fake, ledger_url) -> None:
     )
     wrong_secret = config(zgw, secret="een-verkeerd-geheim-van-minstens-32-bytes")
     for cfg, reason in ((wrong_type, "zaaktype"), (wrong_secret, "credentials")):
-        backend = ZgwBackend(cfg, Ledger.from_url(ledger_url))
+        backend = ZgwBackend(cfg, ledger(ledger_url))
         try:
             with pytest.raises(BackendRejected, match=reason) as caught:
                 await backend.create_case(case())
@@ -229,7 +228,7 @@ async def test_refusals_carry_the_reason(fake, ledger_url) -> None:
         finally:
             await backend.close()
     backend = ZgwBackend(
-        config(zgw, zaaktypen={"melding": zgw.zaaktype_url("melding")}), Ledger.from_url(ledger_url)
+        config(zgw, zaaktypen={"melding": zgw.zaaktype_url("melding")}), ledger(ledger_url)
     )
     try:
         with pytest.raises(BackendRejected, match="no zaaktype"):
@@ -311,20 +310,21 @@ async def test_the_fake_enforces_the_real_rules(fake, backend) -> None:
 
 
 async def test_dates_are_dutch_dates_and_the_incident_time_is_local(
-    fake, db_url, monkeypatch
+    fake, db_url, tmp_path, monkeypatch
 ) -> None:
     """At 23:30 UTC on 21 November it is already the 22nd in the gemeente (clock injected)."""
     zgw, _ = fake
     moment = datetime(2026, 11, 21, 23, 30, tzinfo=timezone.utc)
     monkeypatch.setattr(clock, "now", lambda: moment.astimezone(ZoneInfo("Europe/Amsterdam")))
-    backend = ZgwBackend(config(zgw), Ledger.from_url(db_url))
-    try:
-        created = await backend.create_case(
-            case(tijdstip=datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc))
-        )
-        receipt = await backend.ledger.find(created.identificatie)
-    finally:
-        await backend.close()
+    async with case_api(db_url, tmp_path, monkeypatch) as api:
+        backend = ZgwBackend(config(zgw), ledger(api))
+        try:
+            created = await backend.create_case(
+                case(tijdstip=datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc))
+            )
+            receipt = await backend.ledger.find(created.identificatie)
+        finally:
+            await backend.close()
     [zaak] = zgw.zaken.values()
     assert zaak["startdatum"] == zaak["registratiedatum"] == "2026-11-22"
     assert "Tijdstip volgens melder: 21-11-2026 23:00" in zaak["toelichting"]

@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from actions.backends.builtin import BuiltinBackend
+from actions.backends.ledger import Ledger
 from core.settings import Settings
 from tests.conftest import make_settings
 from webapp.app import create_app
+from webapp.cases.migrate import migrate
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -32,3 +35,18 @@ async def serve(
         yield app, settings
     finally:
         await runner.cleanup()
+
+
+@asynccontextmanager
+async def case_api(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[str]:
+    """The Case API's base URL, on a migrated database."""
+    migrate(db_url)
+    async with serve(db_url, tmp_path, monkeypatch) as (_, settings):
+        yield f"{settings.web_url}/api/v1"
+
+
+def ledger(case_api_url: str) -> Ledger:
+    """The Signalen/ZGW adapters' receipts, kept by the web app behind `case_api_url`."""
+    return Ledger(BuiltinBackend(case_api_url, TOKEN))

@@ -12,8 +12,9 @@ from aiohttp import web
 from core.content import gemeente_settings
 from core.privacy.permissions import secure_process
 from core.settings import Settings
-from webapp import api, errors, observability, push
+from webapp import api, errors, observability, push, receipts
 from webapp.cases.migrate import migrate
+from webapp.cases.receipts import Receipts
 from webapp.cases.store import CaseStore
 from webapp.chat import routes as chat
 from webapp.privacy import retention
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(_http_session)
     store = CaseStore.from_url(settings.database_url)
     api.setup(app, store, settings.api_token())
+    receipts.setup(app, Receipts(store.engine))  # cases in Signalen/ZGW (action server)
     push.setup(app, settings)
     chat.setup(app, settings, store, TEMPLATES)  # the website chat widget and /demo
     staff.setup(app, settings, store, TEMPLATES)  # /staff console, /models model server

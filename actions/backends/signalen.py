@@ -80,9 +80,7 @@ from actions.backends.ledger import Ledger, LedgerBackend
 from core import clock
 from core.categories import TAXONOMY_FILE
 from core.categories import load_categories as load_taxonomy
-from core.db import database_url
-from core.settings import Settings
-from webapp.cases.models import ExternalCase
+from core.receipts import Receipt
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +227,7 @@ class SignalenBackend(LedgerBackend):
             raise ValueError("BALIE_SIGNALEN_URL is required for BALIE_BACKEND=signalen")
         return cls(
             url,
-            Ledger.from_url(database_url(Settings.from_env().data_dir)),
+            Ledger.from_env(),
             categories=load_categories(
                 Path(os.environ["BALIE_SIGNALEN_CATEGORIES"])
                 if os.environ.get("BALIE_SIGNALEN_CATEGORIES")
@@ -390,14 +388,14 @@ class SignalenBackend(LedgerBackend):
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def _status(self, row: ExternalCase) -> CaseStatus:
+    async def _status(self, row: Receipt) -> CaseStatus:
         status, body = await self._request("GET", f"{API}/signals/{row.external_id}")
         if status == 404:
             raise BackendRejected(f"{row.identificatie} no longer exists in Signalen")
         updated = body.get("updated_at")
         return CaseStatus(
             identificatie=row.identificatie,
-            type=row.type,  # type: ignore[arg-type]
+            type=row.type,
             status=map_state((body.get("status") or {}).get("state")),
             aangemaakt_op=row.aangemaakt_op,
             categorie=row.categorie,

@@ -76,9 +76,7 @@ from actions.backends.base import (
 )
 from actions.backends.ledger import Ledger, LedgerBackend
 from core import clock
-from core.db import database_url
-from core.settings import Settings
-from webapp.cases.models import ExternalCase
+from core.receipts import Receipt
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +184,7 @@ class ZgwBackend(LedgerBackend):
 
     @classmethod
     def from_env(cls) -> ZgwBackend:
-        ledger = Ledger.from_url(database_url(Settings.from_env().data_dir))
+        ledger = Ledger.from_env()
         return cls(ZgwConfig.from_env(), ledger)
 
     @property
@@ -353,7 +351,7 @@ class ZgwBackend(LedgerBackend):
         initial = self.config.statustypen.get(case_type)
         return "gemeld" if statustype == initial else "in_behandeling"
 
-    async def _status(self, row: ExternalCase) -> CaseStatus:
+    async def _status(self, row: Receipt) -> CaseStatus:
         url = row.external_url or f"{self.zaken_url}/zaken/{row.external_id}"
         code, zaak = await self._request("GET", url)
         if code == 404:
@@ -370,7 +368,7 @@ class ZgwBackend(LedgerBackend):
             balie = "afgehandeld"
         return CaseStatus(
             identificatie=row.identificatie,
-            type=row.type,  # type: ignore[arg-type]
+            type=row.type,
             status=balie,
             aangemaakt_op=row.aangemaakt_op,
             categorie=row.categorie,
