@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
@@ -42,7 +43,7 @@ def sync_url(url: str) -> URL:
     return _with_driver(url, "sqlite", "postgresql+psycopg2")
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, begin transactions (see _sqlite_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -53,7 +54,7 @@ def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_begin(connection: Any) -> None:
     # Take the write lock up front: a transaction that reads and then writes would
     # otherwise fail with "database is locked" instead of waiting its turn.
     connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -135,7 +135,9 @@ class CaseStore:
             if existing is None:
                 raise
             return existing, None, False
-        return await self.get(identificatie), code, True  # type: ignore[return-value]
+        created = await self.get(identificatie)
+        assert created is not None  # committed just now, in this transaction's session
+        return created, code, True
 
     async def _by_key(self, key: str) -> Case | None:
         async with self.sessions() as session:

@@ -239,7 +239,8 @@ class StaffDataFile:
             data.examples.setdefault(intent, []).append(text)
             await asyncio.to_thread(write, self.path, data)
             # Known now, without reading all training data again for the next one.
-            self._index[normalise(text)] = intent  # type: ignore[index]
+            if self._index is not None:  # else the next lookup reads it all anyway
+                self._index[normalise(text)] = intent
             self._index_stamp = await asyncio.to_thread(self._stamp)
         return Added("toegevoegd", text)
 

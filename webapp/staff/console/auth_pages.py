@@ -105,6 +105,8 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         return await render(request, "staff/wachtwoord.html", status=400, fout=error)
     await audit.record(ctx.store.sessions, user.gebruikersnaam, "wachtwoord_gewijzigd")
     refreshed = await ctx.users.get(user.id)
-    await start_session(request, refreshed)  # type: ignore[arg-type]
+    if refreshed is None:  # removed by a beheerder meanwhile
+        raise redirect(request, "inloggen")
+    await start_session(request, refreshed)
     await flash(request, "Uw wachtwoord is gewijzigd. Andere sessies zijn beëindigd.")
     raise redirect(request, "start")

@@ -38,14 +38,14 @@ def requires(*roles: str) -> Callable[[Handler], Handler]:
     """Allow a logged-in user with any of roles (no roles: every logged-in user)."""
 
     def mark(handler: Handler) -> Handler:
-        handler.staff_roles = frozenset(roles)  # type: ignore[attr-defined]
+        handler.staff_roles = frozenset(roles)  # type: ignore[attr-defined]  # a mark on the function
         return handler
 
     return mark
 
 
 def public(handler: Handler) -> Handler:
-    handler.staff_public = True  # type: ignore[attr-defined]
+    handler.staff_public = True  # type: ignore[attr-defined]  # a mark on the function
     return handler
 
 
