@@ -34,6 +34,8 @@ async def announce_delivery(dispatcher: CollectingDispatcher, tracker: Tracker) 
 async def announce_status_change(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Only the reporter's own conversation hears it: the case is looked up as theirs."""
     number = common.entity(tracker, "zaaknummer")
+    if not number:  # the web app always names the case; without one there is nothing to tell
+        return
     try:
         case = await delivery().backend.get_case(number, melder=common.melder(tracker))
     except BackendError:

@@ -73,9 +73,10 @@ def locatie_from(tracker: Tracker, text: str) -> dict[str, Any] | None:
         try:
             lat, lon = float(point["lat"]), float(point["lon"])
         except (KeyError, TypeError, ValueError):
-            lat = lon = None  # type: ignore[assignment]
-        if lat is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
-            return {"lat": lat, "lon": lon}
+            pass  # not a point: the text may still hold an address
+        else:
+            if -90 <= lat <= 90 and -180 <= lon <= 180:
+                return {"lat": lat, "lon": lon}
     adres = parse_adres(text, common.entity(tracker, "straat"))
     if adres.is_empty():
         return None
@@ -107,6 +108,26 @@ def locatie_tekst(locatie: dict[str, Any] | None) -> str:
     return text
 
 
+class AnswersOnly(Tracker):
+    """The same conversation, sharing its state, whose cleared slots are not up for validation."""
+
+    @classmethod
+    def of(cls, tracker: Tracker) -> AnswersOnly:
+        return cls(
+            tracker.sender_id,
+            tracker.slots,  # shared: what one validator sets, the next one sees
+            tracker.latest_message,
+            tracker.events,
+            tracker.is_paused(),
+            tracker.followup_action,
+            tracker.active_loop,
+            tracker.latest_action_name,
+        )
+
+    def slots_to_validate(self) -> dict[str, Any]:
+        return {k: v for k, v in super().slots_to_validate().items() if v is not None}
+
+
 class BaseForm(FormValidationAction):
     """Reads answers for every Balie form: stop, a question in between, or the answer."""
 
@@ -119,16 +140,17 @@ class BaseForm(FormValidationAction):
     def name(self) -> str:
         """validate_<form name>"""
 
-    async def run(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        # rasa-sdk's own run, from its public steps, keeping the side slots it would drop.
         extraction = await self.get_extraction_events(dispatcher, tracker, domain)
         tracker.add_slots(extraction)
-        # A slot cleared to None (a form starting fresh, "aanpassen") is not an answer:
-        # validating it would send a hint for a question nobody was asked.
-        recently_set = tracker.slots_to_validate
-        tracker.slots_to_validate = lambda: {  # type: ignore[method-assign]
-            k: v for k, v in recently_set().items() if v is not None
-        }
-        validation = await self._extract_validation_events(dispatcher, tracker, domain)
+        validation = await self.get_validation_events(dispatcher, tracker, domain)
+        tracker.add_slots(validation)
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        if next_slot:
+            validation.append(next_slot)
         validated = {e["name"] for e in validation if e.get("event") == "slot"}
         side = [
             e
@@ -137,6 +159,13 @@ class BaseForm(FormValidationAction):
             and (e["name"] in self.SIDE_SLOTS or e["value"] is None)  # None: cleared on purpose
         ]
         return side + validation
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        # A slot cleared to None (a form starting fresh, "aanpassen") is not an answer:
+        # validating it would send a hint for a question nobody was asked.
+        return await super().get_validation_events(dispatcher, AnswersOnly.of(tracker), domain)
 
     def _answer(self, tracker: Tracker, slot: str, dispatcher: CollectingDispatcher) -> Any:
         """The message as an answer to `slot`, or a signal that it was something else."""
@@ -201,7 +230,9 @@ class CaseForm(BaseForm):
             slots.append("contact")
         return [*slots, "bevestiging"]
 
-    async def extract_omschrijving(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_omschrijving(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """A photo's caption describes the situation too: it is added to the description."""
         caption = common.caption(tracker)
         if caption:
@@ -211,19 +242,29 @@ class CaseForm(BaseForm):
             return {"omschrijving": f"{known}\n{caption}" if known else caption}
         return await self._extract("omschrijving", dispatcher, tracker)
 
-    async def extract_locatie(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_locatie(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return await self._extract("locatie", dispatcher, tracker)
 
-    async def extract_tijdstip(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_tijdstip(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return await self._extract("tijdstip", dispatcher, tracker)
 
-    async def extract_contact_toestemming(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_contact_toestemming(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return await self._extract("contact_toestemming", dispatcher, tracker)
 
-    async def extract_contact(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_contact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return await self._extract("contact", dispatcher, tracker)
 
-    async def extract_bevestiging(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_bevestiging(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") == "bevestiging":
             target = common.entity(tracker, "aanpassen")
             if target in ("omschrijving", "categorie", "locatie", "tijdstip", "contact"):
@@ -255,13 +296,17 @@ class CaseForm(BaseForm):
         dispatcher.utter_message(response=hint)
         return {slot: None, "pogingen": counts}
 
-    async def validate_omschrijving(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_omschrijving(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = str(value or "").strip()
         if len(text) < 15 or not is_descriptive(text):
             return self._retry("omschrijving", dispatcher, tracker, "utter_hint_omschrijving")
         return {"omschrijving": text[:5000]}
 
-    async def validate_locatie(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_locatie(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if isinstance(value, dict):  # prefilled from the first message or a shared point
             return {"locatie": value}
         text = str(value or "").strip()
@@ -280,7 +325,9 @@ class CaseForm(BaseForm):
             return {"locatie": None, "locatie_hint": text}
         return self._retry("locatie", dispatcher, tracker, "utter_hint_locatie")
 
-    async def validate_tijdstip(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_tijdstip(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if isinstance(value, dict):
             return {"tijdstip": value}
         text = str(value or "").strip()
@@ -295,7 +342,9 @@ class CaseForm(BaseForm):
             "tijdstip", dispatcher, tracker, "utter_hint_tijdstip", give_up={"tijdstip": UNKNOWN}
         )
 
-    async def validate_contact_toestemming(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_contact_toestemming(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         answer = common.yes_no(tracker)
         if answer is None and isinstance(value, str):
             # "ja, 06 12345678" answers both questions at once.
@@ -316,7 +365,9 @@ class CaseForm(BaseForm):
                 return {"contact_toestemming": True, "contact": contact}
         return {"contact_toestemming": answer}
 
-    async def validate_contact(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if isinstance(value, dict):
             return {"contact": value}
         if common.yes_no(tracker) is False:  # changed their mind
@@ -332,7 +383,9 @@ class CaseForm(BaseForm):
             give_up={"contact": None, "contact_toestemming": False},
         )
 
-    async def validate_bevestiging(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_bevestiging(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         answer = common.yes_no(tracker)
         if answer is True:
             return {"bevestiging": True}
@@ -412,7 +465,7 @@ NAAM_STOP = set(
 def naam_from(text: str) -> str | None:
     """The name in "mijn naam is Jan de Vries" or "ik ben Jan de Vries" (capitalised)."""
     for m in NAAM_RE.finditer(text):
-        words = []
+        words: list[str] = []
         for word in m.group(1).split():
             if word.lower() in NAAM_STOP or len(words) == 6:
                 break

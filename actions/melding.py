@@ -58,7 +58,9 @@ class ValidateMeldingForm(CaseForm):
     def base_slots(self, tracker: Tracker) -> list[str]:
         return ["omschrijving", "categorie", "locatie", "tijdstip", "fotos"]
 
-    async def extract_fotos(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_fotos(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """A photo counts whenever it comes; asked for, "geen foto" is an answer too."""
         received = common.photo_ids(tracker)
         if received:
@@ -66,14 +68,18 @@ class ValidateMeldingForm(CaseForm):
             return {"fotos": known + [i for i in received if i not in known]}
         return await self._extract("fotos", dispatcher, tracker)
 
-    async def validate_fotos(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_fotos(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if isinstance(value, list):
             return {"fotos": value[:MAX_PHOTOS]}
         if common.yes_no(tracker) is False or "geen" in str(value).lower():
             return {"fotos": []}
         return self._retry("fotos", dispatcher, tracker, "utter_hint_fotos", give_up={"fotos": []})
 
-    async def extract_categorie(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_categorie(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "categorie":
             return {}
         chosen = common.entity(tracker, "categorie")
@@ -81,7 +87,9 @@ class ValidateMeldingForm(CaseForm):
             return {"categorie": chosen}
         return await self._extract("categorie", dispatcher, tracker)
 
-    async def validate_categorie(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_categorie(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         taxonomy = load_categories()
         text = str(value or "").strip()
         if taxonomy.get(text):

@@ -17,7 +17,7 @@ from typing import Any
 
 from sanic import Sanic
 from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic.response import BaseHTTPResponse, HTTPResponse
 
 from core.observability import metrics
 
@@ -45,7 +45,7 @@ async def _started(request: Request) -> None:
         request.ctx.balie_started = time.perf_counter()
 
 
-async def _finished(request: Request, response: HTTPResponse) -> None:
+async def _finished(request: Request, response: BaseHTTPResponse) -> None:
     started = getattr(request.ctx, "balie_started", None)
     if started is None:
         return

@@ -81,7 +81,13 @@ class ValidateStatusForm(BaseForm):
     def name(self) -> str:
         return "validate_status_form"
 
-    async def required_slots(self, domain_slots, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
         if tracker.get_slot("formulier_gestopt") or tracker.get_slot("controlecode") == "eigen":
             return []
         if tracker.get_slot("zaak_status"):
@@ -93,13 +99,17 @@ class ValidateStatusForm(BaseForm):
     async def _own(self, tracker: Tracker, number: str) -> CaseStatus | None:
         return await delivery().backend.get_case(number, melder=common.melder(tracker))
 
-    async def extract_zaaknummer(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_zaaknummer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         number = common.entity(tracker, "zaaknummer") or normalize_zaaknummer(common.text(tracker))
         if number:
             return {"zaaknummer": normalize_zaaknummer(number)}
         return await self._extract("zaaknummer", dispatcher, tracker)
 
-    async def extract_controlecode(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_controlecode(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if common.entity(tracker, "zaaknummer"):
             return {}  # a new number: extract_zaaknummer takes it
         text = common.text(tracker)
@@ -109,7 +119,9 @@ class ValidateStatusForm(BaseForm):
             return {"controlecode": text}
         return await self._extract("controlecode", dispatcher, tracker)
 
-    async def validate_zaaknummer(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_zaaknummer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if tracker.get_slot("formulier_gestopt"):
             return {}
         number = normalize_zaaknummer(str(value or ""))
@@ -129,7 +141,9 @@ class ValidateStatusForm(BaseForm):
             }
         return {"zaaknummer": number, "controlecode": None}
 
-    async def validate_controlecode(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_controlecode(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value == "eigen" or tracker.get_slot("formulier_gestopt"):
             return {}
         code = normalize_code(str(value or ""))

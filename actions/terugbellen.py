@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
@@ -35,22 +37,36 @@ class ValidateTerugbelForm(BaseForm):
     def name(self) -> str:
         return "validate_terugbel_form"
 
-    async def required_slots(self, domain_slots, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
         return [] if tracker.get_slot("formulier_gestopt") else ["naam", "telefoon", "voorkeur"]
 
-    async def extract_naam(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_naam(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return await self._extract("naam", dispatcher, tracker)
 
-    async def extract_telefoon(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_telefoon(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         found = common.entity(tracker, "telefoonnummer")
         if found and tracker.get_slot("requested_slot") in ("naam", "telefoon"):
             return {"telefoon": found}
         return await self._extract("telefoon", dispatcher, tracker)
 
-    async def extract_voorkeur(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def extract_voorkeur(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return await self._extract("voorkeur", dispatcher, tracker)
 
-    async def validate_naam(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_naam(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = str(value or "").strip()
         for prefix in ("mijn naam is ", "ik heet ", "ik ben ", "naam: "):
             if text.lower().startswith(prefix):
@@ -60,7 +76,9 @@ class ValidateTerugbelForm(BaseForm):
         dispatcher.utter_message(response="utter_hint_naam")
         return {"naam": None}
 
-    async def validate_telefoon(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_telefoon(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         number = normalize_telefoonnummer(str(value or ""))
         if number:
             return {"telefoon": number}
@@ -72,7 +90,9 @@ class ValidateTerugbelForm(BaseForm):
         dispatcher.utter_message(response="utter_hint_telefoon")
         return {"telefoon": None, "pogingen": counts}
 
-    async def validate_voorkeur(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_voorkeur(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = str(value or "").strip()
         return {"voorkeur": "maakt niet uit" if weet_niet(text) else text[:200]}
 

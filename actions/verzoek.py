@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -46,7 +47,9 @@ class ValidateVerzoekForm(CaseForm):
     def base_slots(self, tracker: Tracker) -> list[str]:
         return ["omschrijving", "locatie"]
 
-    async def validate_omschrijving(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+    async def validate_omschrijving(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         result = await super().validate_omschrijving(value, dispatcher, tracker, domain)
         if result.get("omschrijving"):
             result["onderwerp"] = onderwerp(result["omschrijving"])
