@@ -94,9 +94,6 @@ class Taxonomy:
         """Every active sub category with this slug (more than one if ambiguous)."""
         return self._by_slug.get(slug, ())
 
-    def is_ambiguous(self, slug: str) -> bool:
-        return len(self.candidates(slug)) > 1
-
     def main(self, slug: str) -> MainCategory | None:
         return next((m for m in self.main_categories if m.slug == slug), None)
 

@@ -217,10 +217,3 @@ class Jobs:
                         raise Busy("Er loopt al een training of evaluatie.") from None
                     time.sleep(0.1)
             yield lock
-
-    def is_busy(self) -> bool:
-        try:
-            with self.exclusive():
-                return False
-        except Busy:
-            return True

@@ -120,9 +120,6 @@ class Registry:
         models = [ModelEntry.from_dict(m) for m in self._read()["models"].values()]
         return sorted(models, key=lambda m: m.registered_at, reverse=True)
 
-    def live_stack(self) -> list[str]:
-        return list(self._read()["live"])
-
     def live(self) -> ModelEntry | None:
         stack = self._read()["live"]
         return self.get(stack[-1]) if stack else None
