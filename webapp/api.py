@@ -19,8 +19,9 @@ from core.clock import as_utc, local_iso, zone
 from core.dutch.patterns import normalize_zaaknummer
 from core.lifecycle import STATUSES, TransitionError
 from core.observability import metrics
+from core.safe_json import InvalidJson, loads
 from webapp import openapi, push
-from webapp.bodies import InvalidJson, loads, read_body
+from webapp.bodies import read_body
 from webapp.cases.models import Attachment, Callback, Case, Upload
 from webapp.cases.schemas import CallbackIn, CaseIn, InzageIn, StatusIn
 from webapp.cases.store import CaseStore, Filters

@@ -30,16 +30,17 @@ from core.content import gemeente_settings
 from core.observability import metrics
 from core.privacy.sealing import sealer
 from core.resident_input import MAX_LENGTH
+from core.safe_json import loads
 from core.settings import Settings
+from core.widget_protocol import CALLBACK_PATH, SECRET_HEADER, channel_secret
 from webapp import bus as instance_bus
-from webapp.bodies import BodyTooLarge, loads, read_body
+from webapp.bodies import BodyTooLarge, read_body
 from webapp.cases.models import utcnow
 from webapp.cases.store import CaseStore
 from webapp.cases.throttle import Throttle, key
 from webapp.chat import forget
 from webapp.chat.hub import Connection, Hub
 from webapp.chat.log import BOT, RESIDENT, ChatLog, Conversation, RateLimited
-from webapp.chat.protocol import CALLBACK_PATH, SECRET_HEADER, channel_secret
 from webapp.chat.relay import RasaRelay, RasaUnavailable
 from webapp.privacy import selfservice
 from webapp.privacy.retention import RETENTION_KEY
