@@ -26,10 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.db import create_engine
+from core.db import create_engine, create_tables
 from core.privacy.sealing import Sealer, is_sealed
 from core.privacy.sealing import sealer as personal_data_sealer
 from core.settings import Settings
@@ -59,6 +58,16 @@ LEASE = 30.0
 # and (when it went through later, from the queue) its controlecode.
 KEPT_AFTER_DELIVERY = ("type",)
 KEPT_UNTIL_ANNOUNCED = ("type", "controlecode")
+
+
+def database_url() -> str:
+    """The action server's own database: BALIE_OUTBOX_URL (any SQLAlchemy URL), else the
+    file BALIE_OUTBOX_PATH. It holds the outbox and the controlecode guess counts."""
+    url = os.environ.get("BALIE_OUTBOX_URL")
+    if url:
+        return url
+    default = Settings.from_env().data_dir / "outbox.sqlite"
+    return f"sqlite:///{Path(os.environ.get('BALIE_OUTBOX_PATH', default))}"
 
 
 def _now() -> float:
@@ -114,23 +123,12 @@ class Outbox:
 
     @classmethod
     def from_env(cls) -> Outbox:
-        """BALIE_OUTBOX_URL (any SQLAlchemy URL), else the file BALIE_OUTBOX_PATH."""
-        url = os.environ.get("BALIE_OUTBOX_URL")
-        if not url:
-            default = Settings.from_env().data_dir / "outbox.sqlite"
-            url = f"sqlite:///{Path(os.environ.get('BALIE_OUTBOX_PATH', default))}"
-        return cls(create_engine(url))
+        return cls(create_engine(database_url()))
 
     async def _setup(self) -> None:
         if self._ready:
             return
-        try:
-            async with self.engine.begin() as conn:
-                await conn.run_sync(metadata.create_all)
-        except DBAPIError:
-            # Another action server created the table at the same moment: it is there now.
-            async with self.engine.begin() as conn:
-                await conn.run_sync(metadata.create_all)
+        await create_tables(self.engine, [entries])
         await self._seal_plain_rows()
         self._ready = True
 

@@ -25,6 +25,8 @@ from aiohttp import web
 from actions.outbox import Outbox
 from core import ROOT
 from core.db import create_engine, sync_url
+from core.throttle import Throttle
+from core.throttle import key as attempt_key
 from rasa_plugins.connectors.telegram import TelegramInput
 from rasa_plugins.connectors.telegram_bot import TelegramConfig
 from tests.conftest import make_settings
@@ -47,8 +49,6 @@ from webapp.cases.models import (
 )
 from webapp.cases.schemas import CallbackIn, CaseIn
 from webapp.cases.store import CaseStore
-from webapp.cases.throttle import Throttle
-from webapp.cases.throttle import key as attempt_key
 from webapp.chat.log import BOT, RESIDENT, ChatLog, token_hash
 from webapp.privacy import selfservice
 from webapp.privacy.retention import (
@@ -334,7 +334,7 @@ async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
                 {"c": days_ago(age).timestamp(), "k": key},
             )
     # Attempt counts: quiet for eight days goes, a fresh one (and a blocked one) stays.
-    throttle = Throttle(store.sessions)
+    throttle = Throttle(store.sessions, Attempts.__table__)
     for name in ("oud", "nieuw", "geblokkeerd"):
         await throttle.count(attempt_key("test", name), timedelta(hours=1))
     await set_column(

@@ -10,8 +10,8 @@ docs/privacy.md):
 - contact details: the `contacts` of cases closed (afgehandeld, geannuleerd) longer
   than the contact term, call-back requests older than the call-back term, rejected
   outbox entries;
-- attempt counts (wrong controlecodes and passwords, new widget conversations per
-  address: webapp/cases/throttle.py) quiet for a week and no longer blocking;
+- attempt counts (wrong passwords, new widget conversations per address:
+  core/throttle.py) quiet for a week and no longer blocking;
 - cases: a cancelled or handled case (with its status history, contact and photos)
   once it has been closed for its term, and receipts of cases in an external system.
   Identifiers are never handed out again: the counters stay.
@@ -51,7 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.db import create_engine
 from core.settings import Settings
-from webapp.cases import throttle
+from core.throttle import stale as quiet_attempts
 from webapp.cases.models import (
     Attachment,
     Attempts,
@@ -399,9 +399,9 @@ class Retention:
         )
         counts["afmeldingen"] = await self._delete(StatusOptOut, StatusOptOut.melder, unused, dry)
 
-        # Counts of wrong codes, passwords and new widget conversations gone quiet.
+        # Counts of wrong passwords and new widget conversations gone quiet.
         counts["pogingen"] = await self._delete(
-            Attempts, Attempts.sleutel, throttle.stale(now), dry
+            Attempts, Attempts.sleutel, quiet_attempts(Attempts.__table__, now), dry
         )
         return counts
 
