@@ -26,11 +26,11 @@ from actions import delivery as delivery_module
 from actions import guesser
 from actions.status import ValidateStatusForm
 from core.client_address import bucket, client_address, stamp
+from core.clock import utcnow
+from core.throttle import key
 from tests.client import events, say
 from tests.conftest import free_port, make_settings
 from webapp.app import create_app
-from core.clock import utcnow
-from core.throttle import key
 from webapp.cases.schemas import CaseIn
 from webapp.cases.store import CaseStore
 
