@@ -64,6 +64,14 @@ async def _ready() -> Throttle:
     return found
 
 
+async def close() -> None:
+    """Let go of the databases (a command line that purged, tests that switch them)."""
+    for found in _throttles.values():
+        await found.sessions.kw["bind"].dispose()
+    _throttles.clear()
+    _created.clear()
+
+
 async def purge(*, dry_run: bool = False, now: datetime | None = None) -> int:
     """Delete the counts gone quiet (the action server's retention purge)."""
     return await (await _ready()).purge(dry_run=dry_run, now=now)

@@ -99,7 +99,7 @@ async def create_tables(engine: AsyncEngine, tables: Sequence[sa.Table]) -> None
             await conn.run_sync(create)
 
 
-class UtcDateTime(sa.types.TypeDecorator):
+class UtcDateTime(sa.types.TypeDecorator):  # type: ignore[misc]  # SQLAlchemy 1.4: untyped
     """A moment, stored as UTC on SQLite and PostgreSQL alike, read back as aware UTC.
 
     SQLite has no time zones: SQLAlchemy writes a datetime's digits and drops its offset,

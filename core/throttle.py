@@ -75,7 +75,7 @@ class Policy:
     def wait(self, count: int) -> timedelta:
         if count < self.free:
             return timedelta(0)
-        return min(self.cap, self.base * 2 ** min(count - self.free, 30))
+        return min(self.cap, self.base * (1 << min(count - self.free, 30)))  # doubling
 
 
 @dataclass(frozen=True)
@@ -189,9 +189,8 @@ class Throttle:
                     laatste_op=now,
                 )
             )
-            return (
-                await session.execute(sa.select(c.aantal).where(c.sleutel == sleutel))
-            ).scalar_one()
+            found = await session.scalar(sa.select(c.aantal).where(c.sleutel == sleutel))
+            return int(found)
 
     async def counted(self, sleutel: str) -> int:
         """The current count of a key (0 if it has none)."""
@@ -208,9 +207,9 @@ class Throttle:
                 found = await session.scalar(
                     sa.select(sa.func.count()).select_from(self.table).where(condition)
                 )
-                return found or 0
+                return int(found or 0)
             result = await session.execute(sa.delete(self.table).where(condition))
-            return result.rowcount or 0
+            return int(result.rowcount or 0)
 
 
 def when(until: datetime, now: datetime | None = None) -> str:

@@ -64,15 +64,8 @@ async def case_api(db_url, tmp_path, monkeypatch):
     await store.close()
     if delivery_module._delivery is not None:
         await delivery_module._delivery.close()
-    await forget_throttles()
+    await guesser.close()
     await runner.cleanup()
-
-
-async def forget_throttles() -> None:
-    for throttle in guesser._throttles.values():
-        await throttle.sessions.kw["bind"].dispose()
-    guesser._throttles.clear()
-    guesser._created.clear()
 
 
 def tracker(sender: str, address: str | None, channel: str = "rest") -> Tracker:
@@ -271,6 +264,6 @@ async def test_without_the_attempts_database_no_code_is_checked(monkeypatch) -> 
     try:
         slots, responses = await ask("M-2026-000001", WRONG, "weg", "203.0.113.13")
     finally:
-        await forget_throttles()
+        await guesser.close()
     assert responses == ["utter_zaaksysteem_onbereikbaar"]
     assert slots == {"controlecode": "eigen"}
