@@ -1,4 +1,5 @@
-"""The action server: rasa-sdk's endpoint plus the outbox worker (`python -m actions`)."""
+"""The action server: rasa-sdk's endpoint, the outbox worker and the purge of what it owns
+(`python -m actions`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 
 from rasa_sdk.endpoint import create_app
 
+from actions import retention
 from actions.auth import require_token
 from actions.delivery import delivery
 from actions.observability import instrument
@@ -31,6 +33,10 @@ def main() -> None:
     async def stop_worker(app, loop) -> None:  # type: ignore[no-untyped-def]
         app.ctx.outbox_worker.cancel()
         await delivery().close()
+
+    # The outbox and the guess counts are this process's: it purges them and forgets a
+    # resident's entries when the web app asks. (Registered last: stops before the worker.)
+    retention.setup(app, lambda: delivery().outbox)
 
     # One worker process: the outbox worker must not run twice on one file.
     app.run(settings.host, settings.action_port, workers=1, access_log=False)

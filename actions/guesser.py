@@ -5,8 +5,9 @@ protects them all. A guesser is known by its chat (the channel identity: a Teleg
 chat, a widget session, a REST sender id) and, on the widget and REST, by its client
 address (metadata `client_address`, set by the channel: core/client_address.py). A new
 sender id or `/restart` starts a new chat, but the address stays; a Telegram chat is
-an account, which is costly to replace. Counts live in the database
-(webapp/cases/throttle.py), so every action server sees the same ones.
+an account, which is costly to replace. Counts live in the action server's own
+database, next to the outbox (`guess_attempts`, core/throttle.py), so every action
+server of a cluster sees the same ones; the action server makes and purges the table.
 
 Nothing here ever locks a case: its owner, from another chat or address, always
 gets through with the right code, and the reporter's own chat needs no code at all.
@@ -14,18 +15,19 @@ gets through with the right code, and the reporter's own chat needs no code at a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from rasa_sdk import Tracker
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import common
 from actions.backends.base import BackendUnavailable, CaseStatus
 from actions.delivery import delivery
+from actions.outbox import database_url
 from core.client_address import METADATA_KEY, bucket
-from core.db import create_engine, database_url, session_factory
-from core.settings import Settings
-from webapp.cases.throttle import Blocked, Key, Policy, Throttle, key
+from core.db import create_engine, create_tables, session_factory
+from core.throttle import Blocked, Key, Policy, Throttle, key, table
 
 # A chat: five tries, then one minute, doubling up to a day; one try forgiven an hour.
 CHAT = Policy(free=5, base=timedelta(minutes=1), cap=timedelta(days=1), leak=timedelta(hours=1))
@@ -37,17 +39,42 @@ ADDRESS = Policy(
 SCOPE = "controlecode"
 ADDRESSED_CHANNELS = {"web", "rest"}
 
-__all__ = ["Blocked", "keys", "lookup"]
+__all__ = ["Blocked", "keys", "lookup", "purge"]
 
+GUESSES = table("guess_attempts", sa.MetaData())
 _throttles: dict[str, Throttle] = {}
+_created: set[str] = set()
 
 
 def throttle() -> Throttle:
-    """The process's throttle on Balie's database (one per URL: tests switch databases)."""
-    url = database_url(Settings.from_env().data_dir)
+    """The process's throttle on its own database (one per URL: tests switch databases)."""
+    url = database_url()
     if url not in _throttles:
-        _throttles[url] = Throttle(session_factory(create_engine(url)))
+        _throttles[url] = Throttle(session_factory(create_engine(url)), GUESSES)
     return _throttles[url]
+
+
+async def _ready() -> Throttle:
+    """The throttle, its table made on first use (the action server has no migrations)."""
+    url = database_url()
+    found = throttle()
+    if url not in _created:
+        await create_tables(found.sessions.kw["bind"], [GUESSES])
+        _created.add(url)
+    return found
+
+
+async def close() -> None:
+    """Let go of the databases (a command line that purged, tests that switch them)."""
+    for found in _throttles.values():
+        await found.sessions.kw["bind"].dispose()
+    _throttles.clear()
+    _created.clear()
+
+
+async def purge(*, dry_run: bool = False, now: datetime | None = None) -> int:
+    """Delete the counts gone quiet (the action server's retention purge)."""
+    return await (await _ready()).purge(dry_run=dry_run, now=now)
 
 
 def keys(tracker: Tracker) -> list[Key]:
@@ -70,7 +97,7 @@ async def lookup(tracker: Tracker, number: str, code: str) -> CaseStatus | None:
     """
     guesser = keys(tracker)
     try:
-        await throttle().reserve(guesser)
+        await (await _ready()).reserve(guesser)
     except (SQLAlchemyError, OSError) as exc:  # no count, no check: fail closed
         raise BackendUnavailable(f"attempts database unreachable: {exc!r}") from exc
     try:

@@ -11,6 +11,10 @@ stored encrypted (core/privacy/sealing.py, the tracker store's key), and once th
 system has it, only what the resident's announcement needs stays (the kind of case and,
 until it is announced, the code). Rows written before encryption are sealed or
 stripped the first time an action server opens the outbox.
+
+The action server owns this table: it purges it (`purge`, by the retention terms,
+actions/retention.py) and forgets a resident's entries (`forget`) when the web app or
+`python -m bot forget` asks.
 """
 
 from __future__ import annotations
@@ -26,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.db import create_engine
+from core.db import create_engine, create_tables
+from core.privacy.retention import Counts, Policy, check_identity
 from core.privacy.sealing import Sealer, is_sealed
 from core.privacy.sealing import sealer as personal_data_sealer
 from core.settings import Settings
@@ -59,6 +63,16 @@ LEASE = 30.0
 # and (when it went through later, from the queue) its controlecode.
 KEPT_AFTER_DELIVERY = ("type",)
 KEPT_UNTIL_ANNOUNCED = ("type", "controlecode")
+
+
+def database_url() -> str:
+    """The action server's own database: BALIE_OUTBOX_URL (any SQLAlchemy URL), else the
+    file BALIE_OUTBOX_PATH. It holds the outbox and the controlecode guess counts."""
+    url = os.environ.get("BALIE_OUTBOX_URL")
+    if url:
+        return url
+    default = Settings.from_env().data_dir / "outbox.sqlite"
+    return f"sqlite:///{Path(os.environ.get('BALIE_OUTBOX_PATH', default))}"
 
 
 def _now() -> float:
@@ -114,23 +128,12 @@ class Outbox:
 
     @classmethod
     def from_env(cls) -> Outbox:
-        """BALIE_OUTBOX_URL (any SQLAlchemy URL), else the file BALIE_OUTBOX_PATH."""
-        url = os.environ.get("BALIE_OUTBOX_URL")
-        if not url:
-            default = Settings.from_env().data_dir / "outbox.sqlite"
-            url = f"sqlite:///{Path(os.environ.get('BALIE_OUTBOX_PATH', default))}"
-        return cls(create_engine(url))
+        return cls(create_engine(database_url()))
 
     async def _setup(self) -> None:
         if self._ready:
             return
-        try:
-            async with self.engine.begin() as conn:
-                await conn.run_sync(metadata.create_all)
-        except DBAPIError:
-            # Another action server created the table at the same moment: it is there now.
-            async with self.engine.begin() as conn:
-                await conn.run_sync(metadata.create_all)
+        await create_tables(self.engine, [entries])
         await self._seal_plain_rows()
         self._ready = True
 
@@ -277,6 +280,78 @@ class Outbox:
                 .where(entries.c.key == key)
                 .values(state="rejected", last_error=error[:2000])
             )
+
+    async def purge(
+        self, policy: Policy, *, dry_run: bool = False, now: datetime | None = None
+    ) -> Counts:
+        """Delete what is done with and past its term. A pending entry is never deleted:
+        the report has not reached the case system."""
+        await self._setup()
+        now = now or datetime.now(timezone.utc)
+        done = sa.or_(
+            sa.and_(
+                # Only what the announcement needed is left; the conversation term.
+                entries.c.state == "delivered",
+                entries.c.created < (now - policy.conversation).timestamp(),
+            ),
+            sa.and_(
+                # Refused for good; kept a while for staff to look at, like contact details.
+                entries.c.state == "rejected",
+                entries.c.created < (now - policy.contact).timestamp(),
+            ),
+        )
+        async with self.engine.begin() as conn:
+            if dry_run:
+                found = await conn.scalar(sa.select(sa.func.count()).where(done))
+                return {"outbox": found or 0}
+            result = await conn.execute(sa.delete(entries).where(done))
+            return {"outbox": result.rowcount or 0}
+
+    async def forget(self, kanaal: str, identity: str, *, dry_run: bool = False) -> Counts:
+        """Forget the resident with this channel identity: their delivered and rejected
+        entries go, a report still on its way goes without who made it."""
+        check_identity(kanaal, identity)
+        await self._setup()
+        melder = f"{kanaal}:{identity}"
+        counts = {"outbox": 0, "outbox_geanonimiseerd": 0, "outbox_wachtend": 0}
+        async with self.engine.begin() as conn:
+            rows = list(
+                await conn.execute(
+                    sa.select(entries.c.key, entries.c.kind, entries.c.state, entries.c.payload)
+                    .where(entries.c.sender == identity)
+                    .with_for_update()
+                )
+            )
+            for row in rows:
+                try:
+                    payload = open_payload(row.payload, self.sealer)
+                except ValueError:
+                    payload = {}
+                if payload.get("melder") not in (None, melder):
+                    continue  # the same sender id on another channel: someone else
+                if row.state != "pending":
+                    counts["outbox"] += 1
+                    if not dry_run:
+                        await conn.execute(
+                            sa.delete(entries).where(
+                                entries.c.key == row.key, entries.c.state == row.state
+                            )
+                        )
+                elif row.kind == "case" and (payload.get("melder") or payload.get("contact")):
+                    # Still to be delivered: the report goes, without who made it.
+                    counts["outbox_geanonimiseerd"] += 1
+                    if not dry_run:
+                        payload.update(melder=None, contact=None)
+                        await conn.execute(
+                            sa.update(entries)
+                            .where(entries.c.key == row.key, entries.c.state == "pending")
+                            .values(payload=self.sealer.seal(payload))
+                        )
+                elif row.kind != "case":
+                    # A call-back request on its way: delivered as asked, then it follows
+                    # the call-back term (or a new request to forget).
+                    counts["outbox_wachtend"] += 1
+        return counts
 
     async def counts(self) -> dict[str, int]:
         await self._setup()

@@ -22,7 +22,7 @@ from actions.forms import BaseForm
 from core.codes import normalize_code
 from core.dutch.patterns import normalize_zaaknummer
 from core.lifecycle import LABELS
-from webapp.cases.throttle import when
+from core.throttle import when
 
 # Wrong number/code combinations per form before Balie stops asking (the throttle in
 # actions/guesser.py is what holds across forms, /restart and new sender ids).

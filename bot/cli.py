@@ -1,6 +1,6 @@
 """Command line: `python -m bot run|run-cluster|web|telegram-poll|compare-pipelines`, and
 `create-user|train|evaluate|promote|rollback` for staff (webapp/staff/cli.py), `purge|forget`
-(webapp/privacy/cli.py). The benchmark and soak live outside the package: `python -m bench`."""
+(bot/privacy.py). The benchmark and soak live outside the package: `python -m bench`."""
 
 from __future__ import annotations
 
@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     from webapp.staff.cli import add_commands
 
     add_commands(sub)
-    # purge, forget: retention and forgetting residents (webapp/privacy/cli.py)
-    from webapp.privacy.cli import add_commands as add_privacy_commands
+    # purge, forget: retention and forgetting residents (bot/privacy.py)
+    from bot.privacy import add_commands as add_privacy_commands
 
     add_privacy_commands(sub)
 

@@ -18,10 +18,10 @@ from core import ROOT
 from core.observability.logs import rasa_logging_args
 from core.privacy.permissions import secure_process
 from core.settings import Settings
+from core.widget_protocol import RASA_READY_PATH
 from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH, TelegramConfig
 from rasa_plugins.connectors.telegram_bot import process_env as telegram_env
 from webapp.cases.migrate import migrate
-from webapp.chat.protocol import RASA_READY_PATH
 from webapp.staff.cli import live_model
 from webapp.staff.endpoints import rasa_env
 

@@ -37,6 +37,11 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+def utcnow() -> datetime:
+    """The current moment in UTC: what is stored and compared."""
+    return datetime.now(timezone.utc)
+
+
 def local(value: datetime) -> datetime:
     """The same moment in the municipality's time zone (naive means UTC)."""
     return as_utc(value).astimezone(zone())

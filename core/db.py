@@ -3,19 +3,26 @@
 `BALIE_DATABASE_URL` takes the usual forms (`postgresql://user@host/db`,
 `sqlite:///path`); the embedded default is a SQLite file in the data directory.
 Processes talk to it asynchronously (asyncpg, aiosqlite); `sync_url` names the
-synchronous driver for Alembic (webapp.cases.migrate).
+synchronous driver for Alembic (webapp.cases.migrate). `UtcDateTime` is how every
+table stores a moment; `create_tables` makes the tables of a process that has no
+migrations (the action server).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import sessionmaker
+
+from core.clock import as_utc
 
 
 def database_url(data_dir: Path) -> str:
@@ -73,3 +80,42 @@ def create_engine(url: str) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> sessionmaker:
     return sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def create_tables(engine: AsyncEngine, tables: Sequence[sa.Table]) -> None:
+    """Create those of `tables` that are missing, for a process that owns its tables
+    without migrations (the action server: its outbox and its guess counts)."""
+
+    def create(sync: sa.engine.Connection) -> None:
+        for table in tables:
+            table.create(sync, checkfirst=True)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(create)
+    except DBAPIError:
+        # Another process created them at the same moment: they are there now.
+        async with engine.begin() as conn:
+            await conn.run_sync(create)
+
+
+class UtcDateTime(sa.types.TypeDecorator):  # type: ignore[misc]  # SQLAlchemy 1.4: untyped
+    """A moment, stored as UTC on SQLite and PostgreSQL alike, read back as aware UTC.
+
+    SQLite has no time zones: SQLAlchemy writes a datetime's digits and drops its offset,
+    so 23:00+01:00 came back as 23:00 UTC. Converting to UTC before writing makes the
+    stored text the same instant PostgreSQL's timestamptz keeps, and makes comparisons
+    in SQL (filters, retention) compare instants on both.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = as_utc(value)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)

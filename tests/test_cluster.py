@@ -32,12 +32,12 @@ from playwright.async_api import async_playwright
 from bot.cluster.launch import cluster_process
 from core import ROOT
 from core.settings import Settings
+from core.widget_protocol import RASA_READY_PATH
 from tests.browser import Widget, launch
 from tests.client import events, say
 from tests.conftest import TrainedModel
 from tests.databases import postgres_database
 from tests.test_staff_stack import weak_model
-from webapp.chat.protocol import RASA_READY_PATH
 from webapp.staff.registry import Registry
 
 pytestmark = [pytest.mark.stack, pytest.mark.asyncio(loop_scope="session")]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from core import ROOT
-from webapp.chat.protocol import RASA_READY_PATH
+from core.widget_protocol import RASA_READY_PATH
 
 _spec = importlib.util.spec_from_file_location("deploy_manifests", ROOT / "deploy" / "manifests.py")
 assert _spec and _spec.loader

@@ -1,7 +1,8 @@
 """Controlecode guessing is throttled per guesser, never per case (issue #12, point 6).
 
 The status form's code check runs as in the action server, against the real Case API
-(the web app on loopback) on SQLite and PostgreSQL: a guesser is known by its chat and
+(the web app on loopback) on SQLite and PostgreSQL, the counts in the action server's
+own database (BALIE_OUTBOX_URL, here the test's database): a guesser is known by its chat and
 its client address, waits longer and longer, and cannot lock the owner out.
 """
 
@@ -25,13 +26,13 @@ from actions import delivery as delivery_module
 from actions import guesser
 from actions.status import ValidateStatusForm
 from core.client_address import bucket, client_address, stamp
+from core.clock import utcnow
+from core.throttle import key
 from tests.client import events, say
 from tests.conftest import free_port, make_settings
 from webapp.app import create_app
-from webapp.cases.models import Attempts, utcnow
 from webapp.cases.schemas import CaseIn
 from webapp.cases.store import CaseStore
-from webapp.cases.throttle import key
 
 TOKEN = "test-token-guessing-0123"
 MELDING = {
@@ -49,6 +50,7 @@ async def case_api(db_url, tmp_path, monkeypatch):
     """The web app with its Case API, and the action server's view of it."""
     settings = make_settings(tmp_path)
     monkeypatch.setenv("BALIE_DATABASE_URL", db_url)
+    monkeypatch.setenv("BALIE_OUTBOX_URL", db_url)
     monkeypatch.setenv("BALIE_API_TOKEN", TOKEN)
     monkeypatch.setenv("BALIE_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("BALIE_BACKEND", "builtin")
@@ -62,9 +64,7 @@ async def case_api(db_url, tmp_path, monkeypatch):
     await store.close()
     if delivery_module._delivery is not None:
         await delivery_module._delivery.close()
-    for throttle in guesser._throttles.values():
-        await throttle.sessions.kw["bind"].dispose()
-    guesser._throttles.clear()
+    await guesser.close()
     await runner.cleanup()
 
 
@@ -156,16 +156,19 @@ async def test_the_wait_grows_and_a_right_code_works_after_it(case_api) -> None:
     number, code = await new_case(case_api)
     chat = key(guesser.SCOPE, "chat", "rest:geduld")
 
+    counts = guesser.GUESSES
+
     async def wait_left() -> timedelta:
-        async with case_api.sessions() as session:
-            row = await session.get(Attempts, chat)
+        async with guesser.throttle().sessions() as session:
+            query = sa.select(counts.c.geblokkeerd_tot).where(counts.c.sleutel == chat)
+            row = (await session.execute(query)).one()
         until = row.geblokkeerd_tot.replace(tzinfo=utcnow().tzinfo)
         return until - utcnow()
 
     async def wait_over() -> None:  # time passing, without a test that sleeps
-        async with case_api.sessions() as session, session.begin():
+        async with guesser.throttle().sessions() as session, session.begin():
             past = utcnow() - timedelta(seconds=1)
-            await session.execute(sa.update(Attempts).values(geblokkeerd_tot=past))
+            await session.execute(sa.update(counts).values(geblokkeerd_tot=past))
 
     for _ in range(guesser.CHAT.free):
         await ask(number, WRONG, "geduld", "203.0.113.11")
@@ -257,12 +260,10 @@ async def test_over_rest_restart_does_not_reset_the_count(http, stack) -> None:
 
 async def test_without_the_attempts_database_no_code_is_checked(monkeypatch) -> None:
     """Fail closed: the resident hears the case system is away, nothing is looked up."""
-    monkeypatch.setenv("BALIE_DATABASE_URL", f"postgresql://balie@127.0.0.1:{free_port()}/x")
+    monkeypatch.setenv("BALIE_OUTBOX_URL", f"postgresql://balie@127.0.0.1:{free_port()}/x")
     try:
         slots, responses = await ask("M-2026-000001", WRONG, "weg", "203.0.113.13")
     finally:
-        for throttle in guesser._throttles.values():
-            await throttle.sessions.kw["bind"].dispose()
-        guesser._throttles.clear()
+        await guesser.close()
     assert responses == ["utter_zaaksysteem_onbereikbaar"]
     assert slots == {"controlecode": "eigen"}

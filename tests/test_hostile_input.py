@@ -16,12 +16,12 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from core.widget_protocol import SECRET_HEADER
 from tests import rawhttp
 from tests.images import jpeg_bytes
 from tests.staff_helpers import Client, create_users
 from tests.test_case_api import MELDING
 from tests.webapp import AUTH, TOKEN, serve
-from webapp.chat.protocol import SECRET_HEADER
 from webapp.staff.users import ROLES
 
 NOT_UTF8 = b"\xff\xfe\xc3\x28 \xe9t\xe9 \x80"  # latin-1 and broken UTF-8

@@ -14,8 +14,8 @@ import pytest
 
 from core.resident_input import MAX_LENGTH
 from core.settings import Settings
+from core.widget_protocol import SECRET_HEADER, WEBHOOK_PATH, channel_secret
 from tests.client import events, say
-from webapp.chat.protocol import SECRET_HEADER, WEBHOOK_PATH, channel_secret
 
 pytestmark = [pytest.mark.stack, pytest.mark.asyncio(loop_scope="session")]
 

@@ -29,11 +29,11 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 
 from core import ROOT
 from core.observability import logs, metrics
+from core.widget_protocol import RASA_READY_PATH
 from rasa_plugins.broker import MetricsBroker
 from tests.conftest import TrainedModel, free_port, make_settings, settings_env
 from tests.databases import sqlite_database
 from webapp.app import create_app
-from webapp.chat.protocol import RASA_READY_PATH
 
 EMAIL, PHONE = "jan.jansen@example.nl", "0687654321"
 PERSONAL = f"mijn e-mail is {EMAIL} en bel me op {PHONE}"

@@ -25,8 +25,11 @@ from aiohttp import web
 from actions.outbox import Outbox
 from core import ROOT
 from core.db import create_engine, sync_url
+from core.throttle import Throttle
+from core.throttle import key as attempt_key
 from rasa_plugins.connectors.telegram import TelegramInput
 from rasa_plugins.connectors.telegram_bot import TelegramConfig
+from tests.action_server import running as running_action_server
 from tests.conftest import make_settings
 from tests.fakes.telegram import FakeTelegram, TelegramChat
 from tests.images import png_bytes
@@ -47,8 +50,6 @@ from webapp.cases.models import (
 )
 from webapp.cases.schemas import CallbackIn, CaseIn
 from webapp.cases.store import CaseStore
-from webapp.cases.throttle import Throttle
-from webapp.cases.throttle import key as attempt_key
 from webapp.chat.log import BOT, RESIDENT, ChatLog, token_hash
 from webapp.privacy import selfservice
 from webapp.privacy.retention import (
@@ -109,7 +110,9 @@ async def outbox(db_url):
 
 @pytest_asyncio.fixture
 async def retention(store, outbox):
-    retention = Retention(store.engine, tracker=store.engine, outbox=outbox.engine, policy=POLICY)
+    # The outbox's owner is asked directly, as on the command line (the web app asks the
+    # action server over HTTP: tests/test_outbox_retention.py).
+    retention = Retention(store.engine, tracker=store.engine, outbox=outbox, policy=POLICY)
     yield retention
     await retention.close()
 
@@ -252,7 +255,7 @@ def test_policy_from_environment(monkeypatch) -> None:
 
 
 async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
-    db_url, store, outbox, retention
+    db_url, store, retention
 ) -> None:
     engine = store.engine
     # Conversations in Rasa's tracker store.
@@ -314,27 +317,8 @@ async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
         StatusOptOut.melder.in_(("telegram:1", "telegram:77")),
         days_ago(40),
     )
-    # The outbox: delivered, rejected and pending entries of various ages.
-    contact = {"naam": "Anna", "telefoon": "0612345678"}
-    for key, state, age in (
-        ("geleverd-oud", "delivered", 31),
-        ("geleverd-nieuw", "delivered", 2),
-        ("geweigerd-31", "rejected", 31),
-        ("geweigerd-100", "rejected", 100),
-        ("wachtend-oud", "pending", 400),
-    ):
-        await outbox.put(key, "case", {"omschrijving": "x", "contact": contact}, "s1")
-        if state == "delivered":
-            await outbox.delivered(await outbox.get(key), {"identificatie": "M-2026-000001"})
-        elif state == "rejected":
-            await outbox.rejected(key, "refused")
-        async with outbox.engine.begin() as conn:
-            await conn.execute(
-                sa.text("UPDATE outbox SET created = :c WHERE key = :k"),
-                {"c": days_ago(age).timestamp(), "k": key},
-            )
     # Attempt counts: quiet for eight days goes, a fresh one (and a blocked one) stays.
-    throttle = Throttle(store.sessions)
+    throttle = Throttle(store.sessions, Attempts.__table__)
     for name in ("oud", "nieuw", "geblokkeerd"):
         await throttle.count(attempt_key("test", name), timedelta(hours=1))
     await set_column(
@@ -361,7 +345,6 @@ async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
         "afmeldingen": 1,  # telegram:77; telegram:1 still has a case
         "gesprekken": 1,
         "gebeurtenissen": 6,
-        "outbox": 2,
         "pogingen": 1,
     }
     assert await retention.purge(dry_run=True) == expected
@@ -401,36 +384,22 @@ async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
         "telegram:1",
         "telegram:78",
     ]
-    keys = ("geleverd-oud", "geleverd-nieuw", "geweigerd-31", "geweigerd-100", "wachtend-oud")
-    entries = [await outbox.get(key) for key in keys]
-    # A pending entry is never deleted, however old: the report must reach the case system.
-    assert {e.key: e.state for e in entries if e} == {
-        "geleverd-nieuw": "delivered",
-        "geweigerd-31": "rejected",
-        "wachtend-oud": "pending",
-    }
-
     # Identifiers are never handed out again: seven meldingen were made, two deleted,
     # and the next one is number eight.
     new_case, _, _ = await store.create(melding())
     assert int(new_case.identificatie[-6:]) == 8 > int(last_before[-6:])
 
 
-async def test_purge_on_a_fresh_install_without_tracker_table_or_outbox(
-    db_url, store, tmp_path
-) -> None:
-    """Rasa never ran and the action server never made its outbox: nothing breaks."""
-    missing = tmp_path / "nog-geen-outbox.sqlite"
+async def test_purge_on_a_fresh_install_without_tracker_table(db_url, store, tmp_path) -> None:
+    """Rasa never ran: nothing breaks."""
     tracker_url = f"sqlite:///{tmp_path / 'nog-geen-tracker.sqlite'}"
-    retention = Retention(
-        store.engine, tracker=db_url, outbox=f"sqlite:///{missing}", policy=POLICY
-    )
+    retention = Retention(store.engine, tracker=db_url, policy=POLICY)
     counts = await retention.purge()
-    assert counts["gesprekken"] == counts["gebeurtenissen"] == counts["outbox"] == 0
+    assert counts["gesprekken"] == counts["gebeurtenissen"] == 0
+    assert "outbox" not in counts  # the action server's: it purges it itself
     assert (await retention.forget("telegram", "5"))["gebeurtenissen"] == 0
     await retention.close()
-    assert not missing.exists()  # a purge never creates the action server's outbox
-    other = Retention(store.engine, tracker=tracker_url, outbox=None, policy=POLICY)
+    other = Retention(store.engine, tracker=tracker_url, policy=POLICY)
     assert (await other.purge())["gesprekken"] == 0
     await other.close()
     assert not (tmp_path / "nog-geen-tracker.sqlite").exists()
@@ -642,6 +611,8 @@ async def test_cli_purge_and_forget(db_url, store, tmp_path) -> None:
     done = await asyncio.to_thread(run_cli, env, "purge")
     assert done.returncode == 0, done.stderr
     assert "gesprekken" in done.stdout and "12345" not in await event_senders(store.engine)
+    # Both owners purged: the web app's data and the action server's outbox and guesses.
+    assert "outbox" in done.stdout and "raadpogingen" in done.stdout
     assert "12345" not in done.stderr  # counts only in the log, never who
 
     forget = await asyncio.to_thread(
@@ -649,6 +620,7 @@ async def test_cli_purge_and_forget(db_url, store, tmp_path) -> None:
     )
     assert forget.returncode == 0, forget.stderr
     assert "ontkoppelde_zaken" in forget.stdout and "67890" not in forget.stderr
+    assert "outbox_geanonimiseerd" in forget.stdout
     assert (await store.get(ident)).melder is None
     assert await event_senders(store.engine) == {}
 
@@ -661,8 +633,17 @@ async def test_cli_purge_and_forget(db_url, store, tmp_path) -> None:
 # --- the Case API and the periodic purge in the web app ------------------------------------
 
 
+@pytest.fixture(scope="module")
+def action_server(tmp_path_factory):
+    """The action server the web app asks to forget a resident's outbox entries."""
+    with running_action_server(tmp_path_factory.mktemp("actions")) as server:
+        yield server
+
+
 @pytest_asyncio.fixture
-async def web_app(db_url, tmp_path, monkeypatch):
+async def web_app(db_url, tmp_path, monkeypatch, action_server):
+    for name, value in action_server.env().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("BALIE_DATABASE_URL", db_url)
     monkeypatch.setenv("BALIE_API_TOKEN", TOKEN)
     monkeypatch.delenv("BALIE_TRACKER_DATABASE_URL", raising=False)

@@ -36,11 +36,11 @@ import pytest_asyncio
 import sqlalchemy as sa
 
 from core import ROOT
+from core.widget_protocol import SECRET_HEADER, channel_secret
 from tests.conftest import free_port
 from tests.databases import postgres_database
 from tests.staff_helpers import Client, create_users, fake_evaluation, fake_model
 from webapp.bus import MESSAGES, Bus, Event
-from webapp.chat.protocol import SECRET_HEADER, channel_secret
 from webapp.staff import evaluation
 from webapp.staff.jobs import DONE, STALE_SECONDS, Busy, Jobs
 from webapp.staff.registry import Registry

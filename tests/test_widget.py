@@ -26,11 +26,11 @@ from core import ROOT
 from core.db import create_engine, session_factory
 from core.resident_input import MAX_LENGTH
 from core.settings import Settings
+from core.widget_protocol import SECRET_HEADER, channel_secret
 from tests.browser import Widget, axe_violations, describe, launch
 from tests.databases import postgres_database, sqlite_database
 from tests.images import jpeg_bytes, photo_bytes
 from webapp.chat.log import BOT, RESIDENT, ChatLog
-from webapp.chat.protocol import SECRET_HEADER, channel_secret
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 IDENT_RE = re.compile(r"\b(M-\d{4}-\d{6})\b")

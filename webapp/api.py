@@ -6,6 +6,7 @@ document. Errors are JSON with a 4xx status; nothing a client sends yields a 500
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from typing import Any
@@ -19,14 +20,18 @@ from core.clock import as_utc, local_iso, zone
 from core.dutch.patterns import normalize_zaaknummer
 from core.lifecycle import STATUSES, TransitionError
 from core.observability import metrics
+from core.safe_json import InvalidJson, loads
 from webapp import openapi, push
-from webapp.bodies import InvalidJson, loads, read_body
+from webapp.bodies import read_body
 from webapp.cases.models import Attachment, Callback, Case, Upload
 from webapp.cases.schemas import CallbackIn, CaseIn, InzageIn, StatusIn
 from webapp.cases.store import CaseStore, Filters
 from webapp.errors import ApiError, error
 from webapp.inputs import header_text, row_id, whole_number
+from webapp.privacy.action_server import OutboxUnavailable
 from webapp.privacy.retention import RETENTION_KEY, ForgetIn
+
+log = logging.getLogger(__name__)
 
 STORE_KEY = web.AppKey("store", CaseStore)
 TOKEN_KEY = web.AppKey("api_token", str)
@@ -387,7 +392,12 @@ async def forget(request: web.Request) -> web.Response:
     """Forget a resident by channel identity: conversations and contact details go, the
     cases stay without the link to them. Answers how many of each kind were removed."""
     data = await parse(request, ForgetIn)
-    removed = await request.app[RETENTION_KEY].forget(data.kanaal, data.id)
+    try:
+        removed = await request.app[RETENTION_KEY].forget(data.kanaal, data.id)
+    except OutboxUnavailable as exc:
+        # What the web app holds is forgotten; the outbox's owner must be asked again.
+        log.warning("forgetting a resident's outbox entries failed: %s", exc)
+        raise ApiError(503, "the action server could not forget the outbox; try again") from None
     return web.json_response({"kanaal": data.kanaal, "verwijderd": removed})
 
 

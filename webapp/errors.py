@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from core.safe_json import clean_text
+
 log = logging.getLogger(__name__)
 
 JSON_PATHS = ("/api", "/health", "/chat")
@@ -31,18 +33,6 @@ def error(status: int, message: str, details: list[dict[str, Any]] | None = None
     if details:
         body["details"] = details
     return web.json_response(body, status=status)
-
-
-def clean_text(value: str) -> bool:
-    """Text a database can store: no NUL, no lone surrogates (aiohttp keeps bytes that are
-    not UTF-8 as surrogates; JSON can spell them as \\udXXX)."""
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _url_is_clean(request: web.Request) -> bool:

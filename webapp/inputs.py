@@ -11,7 +11,8 @@ import re
 
 from aiohttp import web
 
-from webapp.errors import ApiError, clean_text
+from core.safe_json import clean_text
+from webapp.errors import ApiError
 
 ASCII_NUMBER = re.compile(r"[0-9]{1,18}")
 MAX_ROW_ID = 2**31 - 1  # sa.Integer primary keys are int4 on PostgreSQL

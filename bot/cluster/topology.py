@@ -26,9 +26,9 @@ import sqlalchemy as sa
 
 from bot.supervisor import Service, Supervisor, rasa_argv, run_until_stopped
 from core.settings import Settings
+from core.widget_protocol import RASA_READY_PATH
 from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH, TelegramConfig
 from rasa_plugins.connectors.telegram_bot import process_env as telegram_env
-from webapp.chat.protocol import RASA_READY_PATH
 from webapp.staff.endpoints import rasa_env
 from webapp.staff.modelserver import PATH as MODEL_PATH
 

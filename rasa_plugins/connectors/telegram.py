@@ -34,6 +34,7 @@ from core.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from core.photos import TYPES as PHOTO_TYPES
 from core.photos import limit_text
 from core.resident_input import MAX_LENGTH, NOT_OFFERED, TOO_LONG
+from core.safe_json import loads
 from rasa_plugins.connectors import guard
 from rasa_plugins.connectors.ready import agent_ready
 from rasa_plugins.connectors.telegram_bot import (
@@ -44,7 +45,6 @@ from rasa_plugins.connectors.telegram_bot import (
 )
 from rasa_plugins.connectors.telegram_cases import CaseApiClient, PhotoRefused
 from rasa_plugins.connectors.telegram_output import CallbackKeys, TelegramOutput
-from webapp.bodies import loads
 from webapp.privacy import selfservice
 
 if TYPE_CHECKING:

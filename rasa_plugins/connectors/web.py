@@ -32,8 +32,8 @@ from sanic.response import HTTPResponse
 from core.bearer import same_secret
 from core.resident_input import MAX_LENGTH, TOO_LONG
 from core.settings import Settings
+from core.widget_protocol import CALLBACK_PATH, CHANNEL, SECRET_HEADER, channel_secret
 from rasa_plugins.connectors.ready import agent_ready
-from webapp.chat.protocol import CALLBACK_PATH, CHANNEL, SECRET_HEADER, channel_secret
 
 log = logging.getLogger(__name__)
 # A web app restarting or a load balancer switching over: a couple of quick retries.

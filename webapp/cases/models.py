@@ -6,43 +6,17 @@ so the case itself can be shown, exported or kept longer without personal data.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declarative_base, relationship
 
-from core.clock import as_utc
+from core import throttle
+from core.clock import utcnow
+from core.db import UtcDateTime
 
 # Any: SQLAlchemy 1.4 has no type information for its declarative classes.
 Base: Any = declarative_base()
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class UtcDateTime(sa.types.TypeDecorator):
-    """A moment, stored as UTC on SQLite and PostgreSQL alike, read back as aware UTC.
-
-    SQLite has no time zones: SQLAlchemy writes a datetime's digits and drops its offset,
-    so 23:00+01:00 came back as 23:00 UTC. Converting to UTC before writing makes the
-    stored text the same instant PostgreSQL's timestamptz keeps, and makes comparisons
-    in SQL (filters, retention) compare instants on both.
-    """
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        utc = as_utc(value)
-        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        return None if value is None else as_utc(value)
 
 
 class Counter(Base):
@@ -277,18 +251,8 @@ class StaffLogEntry(Base):
 
 
 class Attempts(Base):
-    """Attempts per key (webapp.cases.throttle): wrong controlecodes or passwords with their
-    back-off, or new widget conversations per client address in a time window.
+    """Attempts per key (core/throttle.py): wrong staff passwords with their back-off, and
+    new widget conversations per client address in a time window. (Wrong controlecodes
+    are the action server's, in its own database: actions/guesser.py.)"""
 
-    `sleutel` is a hash of what it counts (a chat, a client address, a user name with an
-    address), so the table holds no readable identities; `groep` ties the keys of one
-    staff name together, so a beheerder can lift its blocks.
-    """
-
-    __tablename__ = "attempts"
-    sleutel = sa.Column(sa.String(64), primary_key=True)
-    groep = sa.Column(sa.String(64), index=True)
-    aantal = sa.Column(sa.Integer, nullable=False, default=0)
-    sinds = sa.Column(UtcDateTime, nullable=False, default=utcnow)
-    laatste_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
-    geblokkeerd_tot = sa.Column(UtcDateTime)
+    __table__ = throttle.table("attempts", Base.metadata)

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from webapp.chat.protocol import SECRET_HEADER, WEBHOOK_PATH
+from core.widget_protocol import SECRET_HEADER, WEBHOOK_PATH
 
 log = logging.getLogger(__name__)
 # A turn may run a slow action (the case system answering late); the action has its own limits.

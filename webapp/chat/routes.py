@@ -30,16 +30,17 @@ from core.content import gemeente_settings
 from core.observability import metrics
 from core.privacy.sealing import sealer
 from core.resident_input import MAX_LENGTH
+from core.safe_json import loads
 from core.settings import Settings
+from core.throttle import Throttle, key
+from core.widget_protocol import CALLBACK_PATH, SECRET_HEADER, channel_secret
 from webapp import bus as instance_bus
-from webapp.bodies import BodyTooLarge, loads, read_body
-from webapp.cases.models import utcnow
+from webapp.bodies import BodyTooLarge, read_body
+from webapp.cases.models import Attempts, utcnow
 from webapp.cases.store import CaseStore
-from webapp.cases.throttle import Throttle, key
 from webapp.chat import forget
 from webapp.chat.hub import Connection, Hub
 from webapp.chat.log import BOT, RESIDENT, ChatLog, Conversation, RateLimited
-from webapp.chat.protocol import CALLBACK_PATH, SECRET_HEADER, channel_secret
 from webapp.chat.relay import RasaRelay, RasaUnavailable
 from webapp.privacy import selfservice
 from webapp.privacy.retention import RETENTION_KEY
@@ -177,7 +178,7 @@ class ChatServer:
         self.hub = Hub(self.log, poll, bus)  # bus: other instances' news through Redis
         self.relay = RasaRelay(settings.rasa_url, secret)
         self.allowed_origins = allowed_origins
-        self.throttle = Throttle(store.sessions)
+        self.throttle = Throttle(store.sessions, Attempts.__table__)
         self.new_per_hour = new_per_hour
         # Set by setup; forgetting uses the app's Retention. Old conversations are
         # deleted by its periodic purge (webapp/privacy/retention.py).

@@ -1,32 +1,33 @@
-"""Retention and forgetting: how long Balie keeps what it knows about residents.
+"""Retention and forgetting in the web app: how long Balie keeps what it knows about residents.
 
 `Retention.purge()` deletes, per the `Policy` (environment variables, see
-docs/privacy.md):
+docs/privacy.md; core/privacy/retention.py):
 
 - conversations: Rasa's tracker events of every sender whose last event is older than
   the conversation term, the widget's chat sessions and messages, staged photos that
-  never became part of a case, status-message opt-outs nobody needs any more, and
-  delivered outbox entries (their payload holds contact details);
+  never became part of a case, status-message opt-outs nobody needs any more;
 - contact details: the `contacts` of cases closed (afgehandeld, geannuleerd) longer
-  than the contact term, call-back requests older than the call-back term, rejected
-  outbox entries;
-- attempt counts (wrong controlecodes and passwords, new widget conversations per
-  address: webapp/cases/throttle.py) quiet for a week and no longer blocking;
+  than the contact term, call-back requests older than the call-back term;
+- attempt counts (wrong passwords, new widget conversations per address:
+  core/throttle.py) quiet for a week and no longer blocking;
 - cases: a cancelled or handled case (with its status history, contact and photos)
   once it has been closed for its term, and receipts of cases in an external system.
   Identifiers are never handed out again: the counters stay.
 
 "Closed for" counts from the case's latest status-history entry, so a note added to a
 closed case, or reopening it, starts the term again. Open cases are never deleted.
-A pending outbox entry is never deleted: a report must not be lost.
+The action server's outbox and guess counts are its own: it purges them itself
+(actions/retention.py).
 
 `Retention.forget(kanaal, identity)` removes one resident's conversations, widget
 transcripts, the contact details of their cases, their call-back requests and
-opt-outs, and unlinks their cases from their channel identity; the cases stay.
+opt-outs, and unlinks their cases from their channel identity; the cases stay. Their
+outbox entries are forgotten by the outbox's owner, asked first (`outbox`: the action
+server over HTTP, webapp/privacy/action_server.py; the outbox itself on the command line).
 
 The web app runs the purge every BALIE_PURGE_INTERVAL_MINUTES (`setup`); with several
 instances on one PostgreSQL, a session advisory lock makes sure one purges at a time.
-`python -m bot purge|forget` (webapp/privacy/cli.py) and `POST /api/v1/vergeten` use the same.
+`python -m bot purge|forget` (bot/privacy.py) and `POST /api/v1/vergeten` use the same.
 Counts are logged; identities and contents never are.
 """
 
@@ -35,13 +36,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import random
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -50,8 +48,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.db import create_engine
+from core.privacy.retention import (
+    ConfigError,
+    Counts,
+    Policy,
+    check_identity,
+    log_counts,
+    purge_interval,
+    run_periodically,
+)
 from core.settings import Settings
-from webapp.cases import throttle
+from core.throttle import stale as quiet_attempts
 from webapp.cases.models import (
     Attachment,
     Attempts,
@@ -68,12 +75,12 @@ from webapp.cases.models import (
 )
 from webapp.cases.schemas import Kanaal, Strict
 from webapp.cases.store import UPLOAD_TTL, CaseStore
+from webapp.privacy.action_server import ActionServer
 from webapp.staff.config import tracker_database_url
 from webapp.staff.tracker import EVENTS
 
 log = logging.getLogger(__name__)
 
-KANALEN = ("web", "telegram", "rest")
 FINAL = ("afgehandeld", "geannuleerd")
 # An arbitrary constant (not the migrations' one): the advisory-lock id of the purge.
 PURGE_LOCK = 0x62616C6970
@@ -83,86 +90,16 @@ CHUNK = 500  # ids per IN (...): well below every database's limit on bound para
 # that sender's events from before the moment of forgetting once more after this long,
 # longer than any turn (webapp/chat/relay.py TURN_TIMEOUT).
 RESWEEP_AFTER = 150.0
-OUTBOX_TABLE = "outbox"  # actions/outbox.py's `entries`
 TRACKER_TABLE = "events"  # Rasa's SQL tracker store
 
-Counts = dict[str, int]
+__all__ = ["ConfigError", "ForgetIn", "Policy", "Retention", "purge_interval"]
 
 
-class ConfigError(ValueError):
-    """A retention setting that is not a positive number of days."""
+class OutboxOwner(Protocol):
+    """Who forgets a resident's outbox entries: the action server (over HTTP) or, on the
+    command line, the outbox itself (actions/outbox.py)."""
 
-
-def _number(name: str, default: float, *, minimum: float, fallback: str | None = None) -> float:
-    raw = os.environ.get(name) or (os.environ.get(fallback) if fallback else None)
-    if not raw:
-        return default
-    try:
-        value = float(raw.replace(",", "."))
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-    if not value >= minimum or value == float("inf"):
-        raise ConfigError(f"{name} must be at least {minimum:g}, not {raw!r}")
-    return value
-
-
-def _days(name: str, default: float, fallback: str | None = None) -> timedelta:
-    # A term of zero would delete a conversation while the resident is still typing.
-    return timedelta(days=_number(name, default, minimum=0.0001, fallback=fallback))
-
-
-@dataclass(frozen=True)
-class Policy:
-    """How long each kind of data is kept (see docs/privacy.md for the reasoning)."""
-
-    # After a conversation's last message.
-    conversation: timedelta = timedelta(days=30)
-    # After the case was closed: long enough for a follow-up question or an objection
-    # (bezwaar within six weeks, Awb 6:7) to reach the reporter, then the name goes.
-    contact: timedelta = timedelta(days=90)
-    # After the request was made: a call-back happens within days.
-    callback: timedelta = timedelta(days=90)
-    # After the case was closed, per final status.
-    cancelled: timedelta = timedelta(days=365)
-    handled: timedelta = timedelta(days=1826)
-
-    @classmethod
-    def from_env(cls) -> Policy:
-        return cls(
-            # BALIE_CHAT_RETENTION_DAYS is the widget's old name for the same term.
-            conversation=_days(
-                "BALIE_RETENTION_CONVERSATION_DAYS", 30, fallback="BALIE_CHAT_RETENTION_DAYS"
-            ),
-            contact=_days("BALIE_RETENTION_CONTACT_DAYS", 90),
-            callback=_days("BALIE_RETENTION_CALLBACK_DAYS", 90),
-            cancelled=_days("BALIE_RETENTION_CANCELLED_DAYS", 365),
-            handled=_days("BALIE_RETENTION_HANDLED_DAYS", 1826),
-        )
-
-    def describe(self) -> dict[str, float]:
-        """The terms in days, for logs and the CLI."""
-        return {
-            "conversation": self.conversation / timedelta(days=1),
-            "contact": self.contact / timedelta(days=1),
-            "callback": self.callback / timedelta(days=1),
-            "cancelled": self.cancelled / timedelta(days=1),
-            "handled": self.handled / timedelta(days=1),
-        }
-
-
-def purge_interval() -> float | None:
-    """Seconds between the web app's purges (BALIE_PURGE_INTERVAL_MINUTES); None: off."""
-    minutes = _number("BALIE_PURGE_INTERVAL_MINUTES", 60, minimum=0)
-    return minutes * 60 if minutes else None
-
-
-def outbox_url(settings: Settings) -> str:
-    """Where the action servers keep their outbox (as actions.outbox.Outbox.from_env)."""
-    url = os.environ.get("BALIE_OUTBOX_URL")
-    if url:
-        return url
-    path = os.environ.get("BALIE_OUTBOX_PATH") or settings.data_dir / "outbox.sqlite"
-    return f"sqlite:///{Path(path)}"
+    async def forget(self, kanaal: str, identity: str, *, dry_run: bool = False) -> Counts: ...
 
 
 class ForgetIn(Strict):
@@ -184,10 +121,8 @@ class ForgetIn(Strict):
 
 
 class _Database:
-    """A database Balie does not own: an engine made on first use, if it exists.
-
-    A SQLite file that is not there yet (the action server never ran) is not created.
-    """
+    """A database the web app does not own (Rasa's tracker store): an engine made on
+    first use, if it exists. A SQLite file that is not there yet is not created."""
 
     def __init__(self, target: AsyncEngine | str | None) -> None:
         self._engine = target if isinstance(target, AsyncEngine) else None
@@ -243,11 +178,11 @@ def _closed_before(statuses: Iterable[str], cutoff: datetime) -> sa.sql.Select:
 
 
 class Retention:
-    """Purging and forgetting across the case, tracker and outbox databases.
+    """Purging and forgetting across the case and tracker databases.
 
-    `cases` is the case system's engine (owned by the caller). `tracker` and `outbox`
-    are an engine or a URL (opened on first use, closed by `close`), or None when there
-    is nothing to purge there.
+    `cases` is the case system's engine (owned by the caller). `tracker` is an engine or
+    a URL (opened on first use, closed by `close`), or None when there is nothing to
+    purge there. `outbox` forgets a resident's outbox entries (None: there is no outbox).
     """
 
     def __init__(
@@ -255,13 +190,13 @@ class Retention:
         cases: AsyncEngine,
         *,
         tracker: AsyncEngine | str | None = None,
-        outbox: AsyncEngine | str | None = None,
+        outbox: OutboxOwner | None = None,
         policy: Policy | None = None,
         resweep_after: float | None = None,
     ) -> None:
         self.cases = cases
         self.tracker = _Database(tracker)
-        self.outbox = _Database(outbox)
+        self.outbox = outbox
         self.policy = policy or Policy.from_env()
         # Seconds after which `forget` deletes the conversation once more (see
         # RESWEEP_AFTER); None in a short-lived process such as the command line.
@@ -274,6 +209,8 @@ class Retention:
         cls,
         settings: Settings,
         cases: AsyncEngine,
+        *,
+        outbox: OutboxOwner | None = None,
         policy: Policy | None = None,
         resweep_after: float | None = None,
     ) -> Retention:
@@ -282,7 +219,7 @@ class Retention:
         return cls(
             cases,
             tracker=tracker,
-            outbox=outbox_url(settings),
+            outbox=outbox,
             policy=policy,
             resweep_after=resweep_after,
         )
@@ -293,7 +230,6 @@ class Retention:
         if self._sweeps:
             await asyncio.wait(self._sweeps)
         await self.tracker.close()
-        await self.outbox.close()
 
     # --- the purge -----------------------------------------------------------------------
 
@@ -303,12 +239,8 @@ class Retention:
         counts: Counts = {}
         counts.update(await self._purge_cases(now, dry_run))
         counts.update(await self._purge_tracker(now, dry_run))
-        counts.update(await self._purge_outbox(now, dry_run))
         if not dry_run:
-            log.info(
-                "retention purge: %s",
-                " ".join(f"{kind}={n}" for kind, n in counts.items()) or "nothing to purge",
-            )
+            log_counts("retention purge", counts)
         return counts
 
     async def purge_exclusive(
@@ -399,9 +331,9 @@ class Retention:
         )
         counts["afmeldingen"] = await self._delete(StatusOptOut, StatusOptOut.melder, unused, dry)
 
-        # Counts of wrong codes, passwords and new widget conversations gone quiet.
+        # Counts of wrong passwords and new widget conversations gone quiet.
         counts["pogingen"] = await self._delete(
-            Attempts, Attempts.sleutel, throttle.stale(now), dry
+            Attempts, Attempts.sleutel, quiet_attempts(Attempts.__table__, now), dry
         )
         return counts
 
@@ -484,42 +416,6 @@ class Retention:
                 counts["gebeurtenissen"] += result.rowcount or 0
         return counts
 
-    async def _outbox_table(self) -> tuple[AsyncEngine, sa.Table] | None:
-        engine = await self.outbox.engine()
-        if engine is None:
-            return None
-        async with engine.connect() as conn:
-            if not await _has_table(conn, OUTBOX_TABLE):
-                return None
-        from actions.outbox import entries
-
-        return engine, entries
-
-    async def _purge_outbox(self, now: datetime, dry: bool) -> Counts:
-        found = await self._outbox_table()
-        if found is None:
-            return {"outbox": 0}
-        engine, entries = found
-        # Pending entries are never touched: the report has not reached the case system.
-        done = sa.or_(
-            sa.and_(
-                entries.c.state == "delivered",
-                entries.c.created < (now - self.policy.conversation).timestamp(),
-            ),
-            sa.and_(
-                # Refused for good; kept a while for staff to look at, like contact details.
-                entries.c.state == "rejected",
-                entries.c.created < (now - self.policy.contact).timestamp(),
-            ),
-        )
-        async with engine.begin() as conn:
-            if dry:
-                return {
-                    "outbox": await conn.scalar(sa.select(sa.func.count()).where(done))  # type: ignore[dict-item]
-                }
-            result = await conn.execute(sa.delete(entries).where(done))
-            return {"outbox": result.rowcount or 0}
-
     # --- forgetting one resident ---------------------------------------------------------
 
     async def forget(self, kanaal: str, identity: str, *, dry_run: bool = False) -> Counts:
@@ -529,12 +425,17 @@ class Retention:
         their cases, their call-back requests and status-message opt-out go; their cases
         stay for the municipality, without the link to them.
         """
-        if kanaal not in KANALEN:
-            raise ValueError(f"kanaal must be one of {', '.join(KANALEN)}")
-        if not identity or len(identity) > 255:
-            raise ValueError("identity must be 1 to 255 characters")
+        check_identity(kanaal, identity)
         melder = f"{kanaal}:{identity}"
         counts: Counts = {}
+        unavailable: Exception | None = None
+        if self.outbox is not None:
+            # First: a report on its way must not reach the case system with the
+            # resident's name after their cases were unlinked here.
+            try:
+                counts.update(await self.outbox.forget(kanaal, identity, dry_run=dry_run))
+            except Exception as exc:  # what is here is forgotten anyway, then it is raised
+                unavailable = exc
         counts.update(await self._forget_cases(kanaal, identity, melder, dry_run))
         counts.update(await self._forget_tracker(identity, dry_run))
         if not dry_run and self.resweep_after is not None:
@@ -543,14 +444,10 @@ class Retention:
             )
             self._sweeps.add(sweep)
             sweep.add_done_callback(self._sweeps.discard)
-        counts.update(await self._forget_outbox(identity, melder, dry_run))
         if not dry_run:
-            # The counts only: who it was must not end up in a log.
-            log.info(
-                "forgot a resident on %s: %s",
-                kanaal,
-                " ".join(f"{kind}={n}" for kind, n in counts.items()),
-            )
+            log_counts(f"forgot a resident on {kanaal}", counts)
+        if unavailable is not None:
+            raise unavailable
         return counts
 
     async def _forget_cases(self, kanaal: str, identity: str, melder: str, dry: bool) -> Counts:
@@ -640,81 +537,29 @@ class Retention:
             result = await conn.execute(sa.delete(EVENTS).where(theirs))
             return {"gebeurtenissen": result.rowcount or 0}
 
-    async def _forget_outbox(self, identity: str, melder: str, dry: bool) -> Counts:
-        counts = {"outbox": 0, "outbox_geanonimiseerd": 0, "outbox_wachtend": 0}
-        found = await self._outbox_table()
-        if found is None:
-            return counts
-        engine, entries = found
-        async with engine.begin() as conn:
-            rows = list(
-                await conn.execute(
-                    sa.select(entries.c.key, entries.c.kind, entries.c.state, entries.c.payload)
-                    .where(entries.c.sender == identity)
-                    .with_for_update()
-                )
-            )
-            from actions.outbox import open_payload
-            from core.privacy.sealing import sealer
-
-            box_sealer = sealer()  # the action servers' key: the same secret
-            for row in rows:
-                try:
-                    payload = open_payload(row.payload, box_sealer)
-                except ValueError:
-                    payload = {}
-                if payload.get("melder") not in (None, melder):
-                    continue  # the same sender id on another channel: someone else
-                if row.state != "pending":
-                    counts["outbox"] += 1
-                    if not dry:
-                        await conn.execute(
-                            sa.delete(entries).where(
-                                entries.c.key == row.key, entries.c.state == row.state
-                            )
-                        )
-                elif row.kind == "case" and (payload.get("melder") or payload.get("contact")):
-                    # Still to be delivered: the report goes, without who made it.
-                    counts["outbox_geanonimiseerd"] += 1
-                    if not dry:
-                        payload.update(melder=None, contact=None)
-                        await conn.execute(
-                            sa.update(entries)
-                            .where(entries.c.key == row.key, entries.c.state == "pending")
-                            .values(payload=box_sealer.seal(payload))
-                        )
-                elif row.kind != "case":
-                    # A call-back request on its way: delivered as asked, then it follows
-                    # the call-back term (or a new request to forget).
-                    counts["outbox_wachtend"] += 1
-        return counts
-
 
 # --- the web app's periodic purge -----------------------------------------------------------
 
 RETENTION_KEY = web.AppKey("retention", Retention)
 
 
-async def run_periodically(retention: Retention, interval: float) -> None:
-    """Purge every `interval` seconds, forever; a failure waits for the next round."""
-    # Instances started together (a deployment) spread out instead of all trying at once.
-    await asyncio.sleep(random.uniform(0, min(interval, 60.0)))
-    while True:
-        try:
-            await retention.purge_exclusive()
-        except Exception:
-            log.exception("retention purge failed")
-        await asyncio.sleep(interval)
-
-
 def setup(app: web.Application, settings: Settings, store: CaseStore) -> None:
     """Forgetting for the Case API and the widget; the purge every BALIE_PURGE_INTERVAL_MINUTES."""
-    retention = Retention.from_settings(settings, store.engine, resweep_after=RESWEEP_AFTER)
+    retention = Retention.from_settings(
+        settings,
+        store.engine,
+        outbox=ActionServer.from_settings(settings),
+        resweep_after=RESWEEP_AFTER,
+    )
     interval = purge_interval()
     app[RETENTION_KEY] = retention
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.ensure_future(run_periodically(retention, interval)) if interval else None
+        task = (
+            asyncio.ensure_future(run_periodically(retention.purge_exclusive, interval))
+            if interval
+            else None
+        )
         yield
         if task is not None:
             task.cancel()

@@ -1,6 +1,6 @@
 """Staff accounts: roles, login with back-off per name and address, ending sessions.
 
-Wrong passwords are counted per user name *and* client address (webapp.cases.throttle),
+Wrong passwords are counted per user name *and* client address (core/throttle.py),
 the same for names that exist and names that do not: someone elsewhere guessing a
 colleague's password slows down only themselves, and the answer (and the work: one
 argon2 check) never tells whether a name exists.
@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from core.client_address import bucket
-from webapp.cases.models import StaffUser, utcnow
-from webapp.cases.throttle import Blocked, Key, Policy, Throttle, key
+from core.throttle import Blocked, Key, Policy, Throttle, key
+from webapp.cases.models import Attempts, StaffUser, utcnow
 from webapp.staff import passwords
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def login_key(username: str, address: str | None) -> Key:
 class Users:
     def __init__(self, sessions: sessionmaker) -> None:
         self.sessions = sessions
-        self.throttle = Throttle(sessions)
+        self.throttle = Throttle(sessions, Attempts.__table__)
 
     async def create(self, username: str, password: str, roles: list[str]) -> StaffUser:
         name = normalize_username(username)

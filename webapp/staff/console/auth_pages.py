@@ -6,7 +6,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from core.client_address import of_request
-from webapp.cases.throttle import when
+from core.throttle import when
 from webapp.staff import audit
 from webapp.staff.console.context import console
 from webapp.staff.console.render import flash, redirect, render

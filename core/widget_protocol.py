@@ -1,4 +1,4 @@
-"""What the web app and the Rasa input channel `balie_web` agree on."""
+"""What the web app and the Rasa input channel `balie_web` agree on: the widget relay's protocol."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
 """`python -m bot purge [--dry-run]` and `python -m bot forget --kanaal K --id ID [--dry-run]`.
 
-Both work on the databases the web app uses (BALIE_DATABASE_URL,
-BALIE_TRACKER_DATABASE_URL, the outbox) with the retention terms of the environment,
-and print how many of each kind were (or, with --dry-run, would be) deleted.
+The launcher may import every process, so the command line asks each owner in turn:
+the web app's retention (BALIE_DATABASE_URL, BALIE_TRACKER_DATABASE_URL) and the action
+server's (its outbox and guess counts: BALIE_OUTBOX_URL), with the retention terms of
+the environment, and prints how many of each kind were (or, with --dry-run, would be)
+deleted. It works whether or not the processes are running.
 """
 
 from __future__ import annotations
@@ -10,12 +12,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
+from core.privacy.retention import Counts
 from core.settings import Settings
 
+if TYPE_CHECKING:  # imported when a command runs: `python -m bot --help` stays quick
+    from actions.outbox import Outbox
+    from webapp.privacy.retention import Retention
 
-def _print(counts: dict[str, int], dry_run: bool) -> None:
+T = TypeVar("T")
+
+
+def _print(counts: Counts, dry_run: bool) -> None:
     width = max((len(kind) for kind in counts), default=0)
     for kind, n in counts.items():
         print(f"  {kind:<{width}}  {n}")
@@ -23,22 +33,29 @@ def _print(counts: dict[str, int], dry_run: bool) -> None:
         print("Dry run: these would be removed; nothing was changed.")
 
 
-async def _with_retention(settings: Settings, work: Any) -> Any:
+async def _with_owners(settings: Settings, work: Callable[[Retention, Outbox], Awaitable[T]]) -> T:
+    """`work(retention, outbox)`: the web app's retention and the action server's outbox."""
+    from actions import guesser
+    from actions.outbox import Outbox
     from core.db import create_engine
     from webapp.privacy.retention import Retention
 
     engine = create_engine(settings.database_url)
-    retention = Retention.from_settings(settings, engine)
+    outbox = Outbox.from_env()
+    retention = Retention.from_settings(settings, engine, outbox=outbox)
     try:
-        return await work(retention)
+        return await work(retention, outbox)
     finally:
         await retention.close()
+        await outbox.close()
+        await guesser.close()
         await engine.dispose()
 
 
 def _purge(args: argparse.Namespace) -> int:
+    from actions import retention as action_server
+    from core.privacy.retention import ConfigError, Policy
     from webapp.cases.migrate import migrate
-    from webapp.privacy.retention import ConfigError, Policy
 
     settings = Settings.from_env()
     try:
@@ -50,10 +67,13 @@ def _purge(args: argparse.Namespace) -> int:
     terms = ", ".join(f"{kind} {days:g}" for kind, days in policy.describe().items())
     print(f"Retention terms in days: {terms}")
 
-    async def work(retention):  # type: ignore[no-untyped-def]
-        return await retention.purge_exclusive(dry_run=args.dry_run)
+    async def work(retention: Retention, outbox: Outbox) -> Counts | None:
+        counts = await retention.purge_exclusive(dry_run=args.dry_run)
+        if counts is None:
+            return None
+        return counts | await action_server.purge(outbox, policy, dry_run=args.dry_run)
 
-    counts = asyncio.run(_with_retention(settings, work))
+    counts = asyncio.run(_with_owners(settings, work))
     if counts is None:
         print("Another instance is purging right now; nothing done.", file=sys.stderr)
         return 1
@@ -75,10 +95,11 @@ def _forget(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     migrate(settings.database_url)
 
-    async def work(retention):  # type: ignore[no-untyped-def]
+    async def work(retention: Retention, outbox: Outbox) -> Counts:
+        # The outbox is asked by the retention itself (its `outbox`), first.
         return await retention.forget(request.kanaal, request.id, dry_run=args.dry_run)
 
-    _print(asyncio.run(_with_retention(settings, work)), args.dry_run)
+    _print(asyncio.run(_with_owners(settings, work)), args.dry_run)
     return 0
 
 
