@@ -24,6 +24,7 @@ from aiohttp import web
 
 from actions.outbox import Outbox
 from core import ROOT
+from core.caseapi.models import CallbackIn, CaseIn, ForgetIn
 from core.db import create_engine, sync_url
 from rasa_plugins.connectors.telegram import TelegramInput
 from rasa_plugins.connectors.telegram_bot import TelegramConfig
@@ -45,7 +46,6 @@ from webapp.cases.models import (
     Upload,
     utcnow,
 )
-from webapp.cases.schemas import CallbackIn, CaseIn
 from webapp.cases.store import CaseStore
 from webapp.cases.throttle import Throttle
 from webapp.cases.throttle import key as attempt_key
@@ -54,7 +54,6 @@ from webapp.privacy import selfservice
 from webapp.privacy.retention import (
     PURGE_LOCK,
     ConfigError,
-    ForgetIn,
     Policy,
     Retention,
     purge_interval,

@@ -45,11 +45,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
-from pydantic import Field, root_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.db import create_engine
+from core.domain import CHANNELS, FINAL
 from core.settings import Settings
 from webapp.cases import throttle
 from webapp.cases.models import (
@@ -66,15 +66,12 @@ from webapp.cases.models import (
     Upload,
     utcnow,
 )
-from webapp.cases.schemas import Kanaal, Strict
 from webapp.cases.store import UPLOAD_TTL, CaseStore
 from webapp.staff.config import tracker_database_url
 from webapp.staff.tracker import EVENTS
 
 log = logging.getLogger(__name__)
 
-KANALEN = ("web", "telegram", "rest")
-FINAL = ("afgehandeld", "geannuleerd")
 # An arbitrary constant (not the migrations' one): the advisory-lock id of the purge.
 PURGE_LOCK = 0x62616C6970
 CHUNK = 500  # ids per IN (...): well below every database's limit on bound parameters
@@ -163,24 +160,6 @@ def outbox_url(settings: Settings) -> str:
         return url
     path = os.environ.get("BALIE_OUTBOX_PATH") or settings.data_dir / "outbox.sqlite"
     return f"sqlite:///{Path(path)}"
-
-
-class ForgetIn(Strict):
-    """A request to forget a resident by channel identity (`POST /api/v1/vergeten`)."""
-
-    kanaal: Kanaal
-    # Rasa's sender id: the Telegram chat id, the widget conversation's `sender`, or
-    # the sender a REST client chose. A case's `melder` is "<kanaal>:<id>".
-    id: str = Field(..., min_length=1, max_length=100)
-
-    @root_validator(skip_on_failure=True)
-    def _identity(cls, values: dict[str, Any]) -> dict[str, Any]:
-        identity = values["id"]
-        if not identity.isprintable():
-            raise ValueError("id must be printable text")
-        if values["kanaal"] == "telegram" and not identity.lstrip("-").isdigit():
-            raise ValueError("a Telegram id is the chat's number, e.g. 12345")
-        return values
 
 
 class _Database:
@@ -529,8 +508,8 @@ class Retention:
         their cases, their call-back requests and status-message opt-out go; their cases
         stay for the municipality, without the link to them.
         """
-        if kanaal not in KANALEN:
-            raise ValueError(f"kanaal must be one of {', '.join(KANALEN)}")
+        if kanaal not in CHANNELS:
+            raise ValueError(f"kanaal must be one of {', '.join(CHANNELS)}")
         if not identity or len(identity) > 255:
             raise ValueError("identity must be 1 to 255 characters")
         melder = f"{kanaal}:{identity}"
