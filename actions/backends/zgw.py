@@ -77,7 +77,7 @@ from actions.backends.base import (
 from actions.backends.ledger import Ledger, LedgerBackend
 from core import clock
 from core.caseapi.models import Receipt
-from core.domain import Status
+from core.domain import FINAL, Status
 
 log = logging.getLogger(__name__)
 
@@ -365,7 +365,7 @@ class ZgwBackend(LedgerBackend):
                 toelichting = status.get("statustoelichting") or None
                 gewijzigd = status.get("datumStatusGezet")
         balie = self.map_statustype(statustype, row.type)
-        if zaak.get("einddatum") and balie not in ("afgehandeld", "geannuleerd"):
+        if zaak.get("einddatum") and balie not in FINAL:
             balie = "afgehandeld"
         return CaseStatus(
             identificatie=row.identificatie,
