@@ -13,7 +13,7 @@ from actions import common
 from actions.backends.base import BackendError
 from actions.delivery import delivery
 from core.channel_hints import copyable
-from core.lifecycle import LABELS
+from core.domain import LABELS
 
 
 async def announce_delivery(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

@@ -8,11 +8,12 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
+from core.domain import RASA_INPUT_CHANNELS, Channel
+
 # Intents that interrupt a form (answered, then the form resumes) rather than answer it.
 DIGRESSIONS = {"faq", "hulp", "bot_vraag", "medewerker_spreken", "stoppen", "buiten_bereik"}
 DIGRESSION_CONFIDENCE = 0.6
 MAX_ATTEMPTS = 3
-CHANNELS = {"telegram": "telegram", "rest": "rest", "balie_web": "web", "socketio": "web"}
 # Slots of the melding and verzoek forms, cleared when one starts or ends.
 FORM_SLOTS = [
     "omschrijving",
@@ -65,8 +66,8 @@ def yes_no(tracker: Tracker) -> bool | None:
     return None
 
 
-def kanaal(tracker: Tracker) -> str:
-    return CHANNELS.get(tracker.get_latest_input_channel() or "rest", "rest")
+def kanaal(tracker: Tracker) -> Channel:
+    return RASA_INPUT_CHANNELS.get(tracker.get_latest_input_channel() or "rest", "rest")
 
 
 def melder(tracker: Tracker) -> str:

@@ -7,23 +7,26 @@ actions ask it to submit, and the background worker uses it to deliver later.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import aiohttp
+from pydantic import ValidationError
 
 from actions.backends import backend_from_env
-from actions.backends.base import BackendError, CaseBackend, Contact, Locatie, NewCase
+from actions.backends.base import BackendError, BackendRejected, CaseBackend, NewCase
 from actions.backends.builtin import BuiltinBackend
 from actions.backends.metered import metered
 from actions.outbox import Entry, Outbox, run_worker
+from core.caseapi.models import CallbackIn
 from core.observability import metrics
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # How long a resident waits for the case system before hearing it is queued.
 SUBMIT_TIMEOUT = 6.0
 
@@ -39,18 +42,22 @@ class Outcome:
     controlecode: str | None = None
 
 
-def case_payload(case: NewCase) -> dict[str, Any]:
-    payload = dataclasses.asdict(case)
-    payload["tijdstip"] = case.tijdstip.isoformat() if case.tijdstip else None
-    return payload
+def case_payload(case: NewCase, fotos: list[str] | None = None) -> dict[str, Any]:
+    """The outbox's record of a case submission: the case and its staged photos."""
+    payload: dict[str, Any] = json.loads(case.json())
+    return payload | {"fotos": fotos or []}
 
 
 def case_from_payload(payload: dict[str, Any]) -> NewCase:
-    data = {k: v for k, v in payload.items() if k != "fotos"}
-    data["locatie"] = Locatie(**data["locatie"]) if data.get("locatie") else None
-    data["contact"] = Contact(**data["contact"]) if data.get("contact") else None
-    data["tijdstip"] = datetime.fromisoformat(data["tijdstip"]) if data.get("tijdstip") else None
-    return NewCase(**data)
+    return NewCase.parse_obj({k: v for k, v in payload.items() if k != "fotos"})
+
+
+def _parsed(parse: Callable[[dict[str, Any]], T], entry: Entry) -> T:
+    """An outbox entry's submission, refused as the Case API would refuse it."""
+    try:
+        return parse(entry.payload)
+    except ValidationError as exc:
+        raise BackendRejected(f"invalid {entry.kind}: {exc}") from exc
 
 
 class Delivery:
@@ -66,7 +73,7 @@ class Delivery:
 
     async def deliver(self, entry: Entry) -> dict[str, Any]:
         if entry.kind == "case":
-            case = case_from_payload(entry.payload)
+            case = _parsed(case_from_payload, entry)
             created = await self.backend.create_case(case)
             # A retry lands here again after the case exists; backends store a photo once.
             for upload_id in entry.payload.get("fotos") or []:
@@ -76,7 +83,8 @@ class Delivery:
             metrics.CASES_CREATED.labels(case.type, self.backend.name).inc()
             return {"identificatie": created.identificatie}
         if entry.kind == "callback":
-            callback_id = await self.balie.create_callback(entry.payload, entry.key)
+            callback = _parsed(CallbackIn.parse_obj, entry)
+            callback_id = await self.balie.create_callback(callback, entry.key)
             metrics.CALLBACKS_CREATED.inc()
             return {"id": callback_id}
         raise ValueError(f"unknown outbox entry kind {entry.kind!r}")
@@ -113,7 +121,7 @@ class Delivery:
     async def submit_case(
         self, case: NewCase, sender: str | None, fotos: list[str] | None = None
     ) -> Outcome:
-        payload = case_payload(case) | {"fotos": fotos or []}
+        payload = case_payload(case, fotos)
         return await self.submit(case.idempotency_key, "case", payload, sender)
 
     async def notify_conversation(self, entry: Entry, result: dict[str, Any]) -> None:

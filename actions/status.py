@@ -20,8 +20,8 @@ from actions.backends.base import BackendError, CaseStatus
 from actions.delivery import delivery
 from actions.forms import BaseForm
 from core.codes import normalize_code
+from core.domain import LABELS
 from core.dutch.patterns import normalize_zaaknummer
-from core.lifecycle import LABELS
 from core.throttle import when
 
 # Wrong number/code combinations per form before Balie stops asking (the throttle in

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
+from pydantic import ValidationError
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,9 +17,12 @@ from actions.backends.base import Contact, Locatie, NewCase
 from actions.delivery import delivery
 from core.channel_hints import copyable
 from core.codes import new_code
+from core.domain import CaseType
+
+log = logging.getLogger(__name__)
 
 
-def new_case(tracker: Tracker, case_type: str) -> NewCase:
+def new_case(tracker: Tracker, case_type: CaseType) -> NewCase:
     locatie = tracker.get_slot("locatie") or {}
     tijdstip = tracker.get_slot("tijdstip") or {}
     contact = tracker.get_slot("contact") if tracker.get_slot("contact_toestemming") else None
@@ -26,9 +31,9 @@ def new_case(tracker: Tracker, case_type: str) -> NewCase:
         # A recurring or vague time stays with the description, in the resident's words.
         omschrijving += f"\n\nWanneer: {tijdstip['tekst']}"
     return NewCase(
-        type=case_type,  # type: ignore[arg-type]
+        type=case_type,
         omschrijving=omschrijving,
-        kanaal=common.kanaal(tracker),  # type: ignore[arg-type]
+        kanaal=common.kanaal(tracker),
         controlecode=new_code(),
         idempotency_key=common.submission_key(tracker, case_type),
         categorie=tracker.get_slot("categorie") if case_type == "melding" else None,
@@ -41,16 +46,21 @@ def new_case(tracker: Tracker, case_type: str) -> NewCase:
 
 
 async def submit_case(
-    dispatcher: CollectingDispatcher, tracker: Tracker, case_type: str
+    dispatcher: CollectingDispatcher, tracker: Tracker, case_type: CaseType
 ) -> list[EventType]:
     """Submit the form's case (or not, if it was stopped) and clear the form."""
     events: list[EventType] = common.reset(common.FORM_SLOTS)
     if tracker.get_slot("formulier_gestopt") or not tracker.get_slot("bevestiging"):
         dispatcher.utter_message(response="utter_formulier_gestopt")
         return events
-    case = new_case(tracker, case_type)
-    outcome = await delivery().submit_case(case, tracker.sender_id, tracker.get_slot("fotos"))
     soort = "melding" if case_type == "melding" else "verzoek"
+    try:
+        case = new_case(tracker, case_type)
+    except ValidationError as exc:  # what the Case API would refuse; no case system takes it
+        log.warning("%s not submitted: %s", soort, exc)
+        dispatcher.utter_message(response="utter_zaak_geweigerd", soort=soort)
+        return events
+    outcome = await delivery().submit_case(case, tracker.sender_id, tracker.get_slot("fotos"))
     if outcome.state == "delivered":
         identificatie = outcome.result["identificatie"]  # type: ignore[index]
         if outcome.controlecode:

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from core.domain import CHANNELS
 from core.privacy.retention import Counts
 from core.settings import Settings
 
@@ -84,8 +85,8 @@ def _purge(args: argparse.Namespace) -> int:
 def _forget(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from core.caseapi.models import ForgetIn
     from webapp.cases.migrate import migrate
-    from webapp.privacy.retention import ForgetIn
 
     try:
         request = ForgetIn(kanaal=args.kanaal, id=args.id)
@@ -115,7 +116,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         help="forget a resident by channel identity (conversations, contact details); "
         "their cases stay, unlinked",
     )
-    p.add_argument("--kanaal", required=True, choices=("web", "telegram", "rest"))
+    p.add_argument("--kanaal", required=True, choices=CHANNELS)
     p.add_argument(
         "--id", required=True, help="the sender id: Telegram chat id, widget or REST sender"
     )

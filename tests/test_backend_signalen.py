@@ -7,7 +7,6 @@ import io
 import re
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,7 +32,7 @@ from tests.webapp import case_api, ledger
 CATEGORIES = load_categories(REFERENCE)
 UTRECHT = Locatie(
     straat="Oudegracht",
-    huisnummer="12a",
+    huisnummer="12A",
     postcode="3511 AB",
     plaats="Utrecht",
     lat=52.0907,
@@ -53,7 +52,7 @@ def melding(**changes: Any) -> NewCase:
         locatie=UTRECHT,
         melder="telegram:12345",
     )
-    return replace(case, **changes)
+    return case.copy(update=changes)
 
 
 def image(kind: str) -> bytes:
@@ -239,7 +238,7 @@ async def test_unreachable_server(ledger_url) -> None:
 
 
 async def test_bad_request_is_rejected_with_the_reason(fake, backend) -> None:
-    paris = replace(UTRECHT, lat=48.8566, lon=2.3522)
+    paris = UTRECHT.copy(update=dict(lat=48.8566, lon=2.3522))
     with pytest.raises(BackendRejected, match="bounding box") as caught:
         await backend.create_case(melding(locatie=paris))
     assert not caught.value.retryable
@@ -254,15 +253,17 @@ async def test_bad_request_is_rejected_with_the_reason(fake, backend) -> None:
 
 async def test_unknown_address_is_sent_without_it(fake, backend) -> None:
     fake[0].invalid_streets.add("Nergensstraat")
-    created = await backend.create_case(melding(locatie=replace(UTRECHT, straat="Nergensstraat")))
+    created = await backend.create_case(
+        melding(locatie=UTRECHT.copy(update=dict(straat="Nergensstraat")))
+    )
     assert created.status == "gemeld"
     first, second = fake[0].received
     assert "address" in first["location"] and "address" not in second["location"]
-    assert "Nergensstraat 12a 3511 AB Utrecht" in second["text_extra"]
+    assert "Nergensstraat 12A 3511 AB Utrecht" in second["text_extra"]
 
 
 async def test_address_without_point(fake, ledger_url) -> None:
-    no_point = replace(UTRECHT, lat=None, lon=None)
+    no_point = UTRECHT.copy(update=dict(lat=None, lon=None))
     plain = make_backend(fake[1].url, ledger_url)
     with_default = make_backend(fake[1].url, ledger_url, default_point=(52.0907, 5.1214))
     try:
@@ -335,7 +336,9 @@ async def test_ledger_keeps_the_first_receipt(ledger_url) -> None:
 
 async def test_point_outside_the_box_is_sent_once(fake, backend) -> None:
     with pytest.raises(BackendRejected, match="bounding box"):
-        await backend.create_case(melding(locatie=replace(UTRECHT, lat=48.8566, lon=2.3522)))
+        await backend.create_case(
+            melding(locatie=UTRECHT.copy(update=dict(lat=48.8566, lon=2.3522)))
+        )
     assert len(fake[0].received) == 1
 
 

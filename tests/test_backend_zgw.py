@@ -44,13 +44,13 @@ def case(**changes: Any) -> NewCase:
         kanaal="web",
         controlecode="AB3D7K",
         idempotency_key=uuid.uuid4().hex,
-        categorie="lantaarnpaal-straatverlichting",
+        categorie="straatverlichting-openbare-klok",
         locatie=Locatie(
             straat="Oudegracht", huisnummer="12", postcode="3511 AB", lat=52.0907, lon=5.1214
         ),
         melder="web:sessie-1",
     )
-    return replace(base, **changes)
+    return base.copy(update=changes)
 
 
 @pytest_asyncio.fixture

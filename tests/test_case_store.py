@@ -10,8 +10,8 @@ import pytest
 import pytest_asyncio
 from pydantic import ValidationError
 
-from core.lifecycle import TransitionError, check_transition
-from webapp.cases.schemas import CallbackIn, CaseIn
+from core.caseapi.models import CallbackIn, CaseIn
+from core.domain import TransitionError, check_transition
 from webapp.cases.store import CaseStore, Filters
 
 MELDING = {

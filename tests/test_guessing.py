@@ -25,13 +25,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import delivery as delivery_module
 from actions import guesser
 from actions.status import ValidateStatusForm
+from core.caseapi.models import CaseIn
 from core.client_address import bucket, client_address, stamp
 from core.clock import utcnow
 from core.throttle import key
 from tests.client import events, say
 from tests.conftest import free_port, make_settings
 from webapp.app import create_app
-from webapp.cases.schemas import CaseIn
 from webapp.cases.store import CaseStore
 
 TOKEN = "test-token-guessing-0123"
@@ -194,7 +194,7 @@ async def test_telegram_chats_are_counted_by_chat(case_api) -> None:
 async def test_the_case_api_inzage_has_no_per_case_lock(case_api) -> None:
     number, code = await new_case(case_api)
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    base = delivery_module.delivery().balie.base_url
+    base = delivery_module.delivery().balie.api.url
     async with aiohttp.ClientSession(headers=headers) as http:
         for _ in range(15):
             async with http.post(f"{base}/cases/{number}/inzage", json={"controlecode": WRONG}):

@@ -8,7 +8,13 @@ from datetime import datetime, timezone
 import pytest
 
 from actions import outbox as outbox_module
-from actions.backends.base import BackendRejected, BackendUnavailable, CaseStatus, NewCase
+from actions.backends.base import (
+    BackendRejected,
+    BackendUnavailable,
+    CaseStatus,
+    Locatie,
+    NewCase,
+)
 from actions.delivery import Delivery
 from actions.outbox import Entry, Outbox, run_worker
 from core.codes import new_code
@@ -128,7 +134,12 @@ class OneCaseSystem:
         if self.down:
             raise BackendUnavailable("down")
         self.codes.setdefault(case.idempotency_key, case.controlecode)
-        return CaseStatus("M-2026-000042", "melding", "gemeld", None)
+        return CaseStatus(
+            identificatie="M-2026-000042",
+            type="melding",
+            status="gemeld",
+            aangemaakt_op=datetime.now(timezone.utc),
+        )
 
 
 @pytest.mark.parametrize("first_down", [False, True])
@@ -147,6 +158,8 @@ async def test_a_repeated_submission_announces_the_code_the_case_has(
             kanaal="web",
             controlecode=new_code(),
             idempotency_key="melding-same",
+            categorie="straatverlichting-openbare-klok",
+            locatie=Locatie(straat="Schoolstraat"),
         )
 
     cases.down = first_down

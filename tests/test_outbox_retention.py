@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from aiohttp import web
+from webapp.cases.schemas import CaseIn
 
 from actions import guesser
 from actions import retention as action_server_retention
@@ -27,7 +28,6 @@ from core.throttle import key
 from tests.action_server import running as running_action_server
 from tests.conftest import free_port, make_settings
 from webapp.app import create_app
-from webapp.cases.schemas import CaseIn
 from webapp.cases.store import CaseStore
 from webapp.privacy.action_server import ActionServer
 from webapp.privacy.retention import RETENTION_KEY

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from actions.outbox import Outbox
 from core import ROOT
+from core.caseapi.models import CallbackIn, CaseIn, ForgetIn
 from core.db import create_engine, sync_url
 from core.throttle import Throttle
 from core.throttle import key as attempt_key
@@ -48,14 +49,12 @@ from webapp.cases.models import (
     Upload,
     utcnow,
 )
-from webapp.cases.schemas import CallbackIn, CaseIn
 from webapp.cases.store import CaseStore
 from webapp.chat.log import BOT, RESIDENT, ChatLog, token_hash
 from webapp.privacy import selfservice
 from webapp.privacy.retention import (
     PURGE_LOCK,
     ConfigError,
-    ForgetIn,
     Policy,
     Retention,
     purge_interval,

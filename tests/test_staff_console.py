@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
+from core.caseapi.models import CallbackIn, CaseIn
 from core.db import sync_url
 from tests.conftest import free_port
 from tests.images import jpeg_bytes
@@ -30,7 +31,6 @@ from tests.staff_helpers import (
     settings_in,
     web_app,
 )
-from webapp.cases.schemas import CallbackIn, CaseIn
 from webapp.cases.store import CaseStore
 from webapp.staff.jobs import TRAIN, Jobs
 from webapp.staff.registry import Registry

@@ -28,6 +28,7 @@ from actions.delivery import case_from_payload, case_payload
 from actions.melding import ValidateMeldingForm, summary_values
 from actions.submit import new_case
 from core import clock
+from core.caseapi.client import CaseApiClient
 from core.db import sync_url
 from tests.conftest import free_port
 from tests.staff_helpers import Client, create_users, settings_in, web_app
@@ -99,7 +100,7 @@ async def test_nu_net_at_16_04_is_16_04_everywhere(web: Web, monkeypatch) -> Non
     assert summary_values(filled)["tijdstip_tekst"] == "vandaag om 16:04"  # what the resident sees
     # Through the outbox's JSON, as a queued submission travels.
     case = case_from_payload(json.loads(json.dumps(case_payload(new_case(filled, "melding")))))
-    backend = BuiltinBackend(f"{web.base}/api/v1", TOKEN)
+    backend = BuiltinBackend(CaseApiClient(f"{web.base}/api/v1", TOKEN))
     try:
         created = await backend.create_case(case)
     finally:

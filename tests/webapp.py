@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from actions.backends.builtin import BuiltinBackend
 from actions.backends.ledger import Ledger
+from core.caseapi.client import CaseApiClient
 from core.settings import Settings
 from tests.conftest import make_settings
 from webapp.app import create_app
@@ -49,4 +49,9 @@ async def case_api(
 
 def ledger(case_api_url: str) -> Ledger:
     """The Signalen/ZGW adapters' receipts, kept by the web app behind `case_api_url`."""
-    return Ledger(BuiltinBackend(case_api_url, TOKEN))
+    return Ledger(client(case_api_url))
+
+
+def client(case_api_url: str) -> CaseApiClient:
+    """A Case API client of the web app behind `case_api_url`, with the test token."""
+    return CaseApiClient(case_api_url, TOKEN)

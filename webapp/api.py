@@ -16,20 +16,21 @@ from pydantic import BaseModel, ValidationError
 
 from core import photos
 from core.bearer import CHALLENGE, bearer_ok
-from core.clock import as_utc, local_iso, zone
+from core.caseapi import models as m
+from core.caseapi import openapi
+from core.clock import as_utc, zone
+from core.domain import CALLBACK_STATUSES, CASE_TYPES, CHANNELS, STATUSES, TransitionError
 from core.dutch.patterns import normalize_zaaknummer
-from core.lifecycle import STATUSES, TransitionError
 from core.observability import metrics
 from core.safe_json import InvalidJson, loads
-from webapp import openapi, push
+from webapp import push
 from webapp.bodies import read_body
 from webapp.cases.models import Attachment, Callback, Case, Upload
-from webapp.cases.schemas import CallbackIn, CaseIn, InzageIn, StatusIn
 from webapp.cases.store import CaseStore, Filters
 from webapp.errors import ApiError, error
 from webapp.inputs import header_text, row_id, whole_number
 from webapp.privacy.action_server import OutboxUnavailable
-from webapp.privacy.retention import RETENTION_KEY, ForgetIn
+from webapp.privacy.retention import RETENTION_KEY
 
 log = logging.getLogger(__name__)
 
@@ -78,83 +79,87 @@ def identificatie_of(request: web.Request) -> str:
     return value
 
 
-def attachment_json(case: str, attachment: Attachment) -> dict[str, Any]:
-    return {
-        "id": attachment.id,
-        "bestandsnaam": attachment.bestandsnaam,
-        "content_type": attachment.content_type,
-        "grootte": attachment.grootte,
-        "url": f"/api/v1/cases/{case}/bijlagen/{attachment.id}",
-    }
+def answer(model: m.Answer, status: int = 200, leave_out: Any = None) -> web.Response:
+    """A Case API answer: the model's JSON, date-times in the municipality's time zone."""
+    return web.Response(
+        text=model.body(leave_out=leave_out), status=status, content_type="application/json"
+    )
 
 
-def case_json(case: Case, *, detail: bool = False) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "identificatie": case.identificatie,
-        "type": case.type,
-        "status": case.status,
-        "categorie": case.categorie,
-        "onderwerp": case.onderwerp,
-        "omschrijving": case.omschrijving,
-        "locatie": {
-            "straat": case.straat,
-            "huisnummer": case.huisnummer,
-            "postcode": case.postcode,
-            "plaats": case.plaats,
-            "lat": case.lat,
-            "lon": case.lon,
-            "omschrijving": case.locatie_omschrijving,
-        },
-        "tijdstip": local_iso(case.tijdstip),
-        "kanaal": case.kanaal,
-        "aangemaakt_op": local_iso(case.aangemaakt_op),
-        "gewijzigd_op": local_iso(case.gewijzigd_op),
-        "statusgeschiedenis": [
-            {
-                "status": h.status,
-                "toelichting": h.toelichting,
-                "door": h.door,
-                "op": local_iso(h.op),
-            }
+def attachment_answer(case: str, attachment: Attachment) -> m.AttachmentInfo:
+    return m.AttachmentInfo(
+        id=attachment.id,
+        bestandsnaam=attachment.bestandsnaam,
+        content_type=attachment.content_type,
+        grootte=attachment.grootte,
+        url=f"/api/v1/cases/{case}/bijlagen/{attachment.id}",
+    )
+
+
+def case_answer(case: Case, *, detail: bool = False) -> m.Case:
+    """A stored case as the API answers it; `detail` adds the contact details."""
+    contact = case.contact if detail else None
+    return m.Case(
+        identificatie=case.identificatie,
+        type=case.type,
+        status=case.status,
+        categorie=case.categorie,
+        onderwerp=case.onderwerp,
+        omschrijving=case.omschrijving,
+        locatie=m.Locatie(
+            straat=case.straat,
+            huisnummer=case.huisnummer,
+            postcode=case.postcode,
+            plaats=case.plaats,
+            lat=case.lat,
+            lon=case.lon,
+            omschrijving=case.locatie_omschrijving,
+        ),
+        tijdstip=case.tijdstip,
+        kanaal=case.kanaal,
+        aangemaakt_op=case.aangemaakt_op,
+        gewijzigd_op=case.gewijzigd_op,
+        statusgeschiedenis=[
+            m.StatusChange(status=h.status, toelichting=h.toelichting, door=h.door, op=h.op)
             for h in case.history
         ],
-    }
-    if detail:
-        contact = case.contact
-        body["contact"] = (
-            {"naam": contact.naam, "email": contact.email, "telefoon": contact.telefoon}
-            if contact
-            else None
-        )
-    return body
+        contact=m.Contact(naam=contact.naam, email=contact.email, telefoon=contact.telefoon)
+        if contact
+        else None,
+    )
 
 
-def resident_json(case: Case) -> dict[str, Any]:
+# What each answer about cases leaves out (see core.caseapi.models.Case).
+SUMMARY = {"contact", "bijlagen", "controlecode"}
+DETAIL = {"bijlagen", "controlecode"}
+
+
+def resident_answer(case: Case) -> m.CaseStatus:
     """What a resident may see: status and the latest note, nothing personal."""
     notes = [h.toelichting for h in case.history if h.toelichting]
-    return {
-        "identificatie": case.identificatie,
-        "type": case.type,
-        "status": case.status,
-        "categorie": case.categorie,
-        "onderwerp": case.onderwerp,
-        "toelichting": notes[-1] if notes else None,
-        "aangemaakt_op": local_iso(case.aangemaakt_op),
-        "gewijzigd_op": local_iso(case.gewijzigd_op),
-    }
+    return m.CaseStatus(
+        identificatie=case.identificatie,
+        type=case.type,
+        status=case.status,
+        categorie=case.categorie,
+        onderwerp=case.onderwerp,
+        toelichting=notes[-1] if notes else None,
+        aangemaakt_op=case.aangemaakt_op,
+        gewijzigd_op=case.gewijzigd_op,
+    )
 
 
-def callback_json(callback: Callback) -> dict[str, Any]:
-    return {
-        "id": callback.id,
-        "naam": callback.naam,
-        "telefoon": callback.telefoon,
-        "voorkeur": callback.voorkeur,
-        "onderwerp": callback.onderwerp,
-        "kanaal": callback.kanaal,
-        "status": callback.status,
-        "aangemaakt_op": local_iso(callback.aangemaakt_op),
-    }
+def callback_answer(callback: Callback) -> m.Callback:
+    return m.Callback(
+        id=callback.id,
+        naam=callback.naam,
+        telefoon=callback.telefoon,
+        voorkeur=callback.voorkeur,
+        onderwerp=callback.onderwerp,
+        kanaal=callback.kanaal,
+        status=callback.status,
+        aangemaakt_op=callback.aangemaakt_op,
+    )
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -166,16 +171,16 @@ def _idempotency_key(request: web.Request) -> str | None:
 
 @routes.post("/api/v1/cases")
 async def create_case(request: web.Request) -> web.Response:
-    data = await parse(request, CaseIn)
+    data = await parse(request, m.CaseIn)
     case, code, created = await request.app[STORE_KEY].create(
         data, idempotency_key=_idempotency_key(request)
     )
     if created:
         metrics.WEB_CASES_CREATED.labels(case.type, case.kanaal).inc()
-    body = case_json(case, detail=True)
-    if code:
-        body["controlecode"] = code  # shown once: only its hash is stored
-    response = web.json_response(body, status=201 if created else 200)
+    body = case_answer(case, detail=True)
+    body.controlecode = code  # shown once: only its hash is stored
+    leave_out = {"bijlagen"} if code else DETAIL
+    response = answer(body, 201 if created else 200, leave_out)
     response.headers["Location"] = f"/api/v1/cases/{case.identificatie}"
     return response
 
@@ -185,10 +190,10 @@ async def get_case(request: web.Request) -> web.Response:
     case = await request.app[STORE_KEY].get(identificatie_of(request))
     if case is None:
         raise ApiError(404, "case not found")
-    body = case_json(case, detail=True)
+    body = case_answer(case, detail=True)
     attachments = await request.app[STORE_KEY].attachments(case.identificatie)
-    body["bijlagen"] = [attachment_json(case.identificatie, a) for a in attachments]
-    return web.json_response(body)
+    body.bijlagen = [attachment_answer(case.identificatie, a) for a in attachments]
+    return answer(body, leave_out={"controlecode"})
 
 
 def _choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | None:
@@ -228,10 +233,10 @@ async def list_cases(request: web.Request) -> web.Response:
     if unknown:
         raise ApiError(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
     filters = Filters(
-        type=_choice(request, "type", ("melding", "verzoek")),
+        type=_choice(request, "type", CASE_TYPES),
         status=_choice(request, "status", STATUSES),
         categorie=request.query.get("categorie"),
-        kanaal=_choice(request, "kanaal", ("web", "telegram", "rest")),
+        kanaal=_choice(request, "kanaal", CHANNELS),
         melder=request.query.get("melder"),
         since=_since(request),
         zoek=request.query.get("zoek"),
@@ -239,21 +244,20 @@ async def list_cases(request: web.Request) -> web.Response:
     page = _positive(request, "page", 1, 1_000_000)
     per_page = _positive(request, "per_page", 50, MAX_PER_PAGE)
     cases, total = await request.app[STORE_KEY].list(filters, page=page, per_page=per_page)
-    return web.json_response(
-        {
-            "items": [case_json(c) for c in cases],
-            "page": page,
-            "per_page": per_page,
-            "total": total,
-            "next_page": page + 1 if page * per_page < total else None,
-        }
+    body = m.CasePage(
+        items=[case_answer(c) for c in cases],
+        page=page,
+        per_page=per_page,
+        total=total,
+        next_page=page + 1 if page * per_page < total else None,
     )
+    return answer(body, leave_out={"items": {"__all__": SUMMARY}})
 
 
 @routes.patch("/api/v1/cases/{identificatie}")
 async def patch_case(request: web.Request) -> web.Response:
     identificatie = identificatie_of(request)
-    data = await parse(request, StatusIn)
+    data = await parse(request, m.StatusIn)
     door = (header_text(request, "X-Balie-Door") or "api")[:120]
     try:
         case = await request.app[STORE_KEY].change_status(
@@ -265,20 +269,20 @@ async def patch_case(request: web.Request) -> web.Response:
         raise ApiError(404, "case not found")
     if case.melder and not await request.app[STORE_KEY].opted_out(case.melder):
         request.app[push.PUSHER_KEY].schedule(case.melder, case.identificatie)
-    return web.json_response(case_json(case, detail=True))
+    return answer(case_answer(case, detail=True), leave_out=DETAIL)
 
 
 @routes.post("/api/v1/cases/{identificatie}/inzage")
 async def inzage(request: web.Request) -> web.Response:
     """A resident's view, given its controlecode or its own channel identity."""
     identificatie = identificatie_of(request)
-    data = await parse(request, InzageIn)
+    data = await parse(request, m.InzageIn)
     case = await request.app[STORE_KEY].inzage(
         identificatie, controlecode=data.controlecode, melder=data.melder
     )
     if case is None:
         raise ApiError(404, "case not found or code does not match")
-    return web.json_response(resident_json(case))
+    return answer(resident_answer(case))
 
 
 async def read_photo(request: web.Request) -> tuple[str, str, bytes]:
@@ -308,7 +312,7 @@ async def add_attachment(request: web.Request) -> web.Response:
     )
     if attachment is None:
         raise ApiError(404, "case not found")
-    return web.json_response(attachment_json(identificatie, attachment), status=201)
+    return answer(attachment_answer(identificatie, attachment), 201)
 
 
 @routes.post("/api/v1/uploads")
@@ -316,8 +320,8 @@ async def stage_upload(request: web.Request) -> web.Response:
     """A photo a channel received before the case exists (see webapp.cases.models.Upload)."""
     name, content_type, data = await read_photo(request)
     upload = await request.app[STORE_KEY].stage_upload(name, content_type, data)
-    body = {"upload_id": upload.id, "content_type": content_type, "grootte": upload.grootte}
-    return web.json_response(body, status=201)
+    body = m.Upload(upload_id=upload.id, content_type=content_type, grootte=upload.grootte)
+    return answer(body, 201)
 
 
 @routes.get("/api/v1/uploads/{upload_id}")
@@ -338,22 +342,22 @@ async def get_attachment(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/terugbelverzoeken")
 async def create_callback(request: web.Request) -> web.Response:
-    data = await parse(request, CallbackIn)
+    data = await parse(request, m.CallbackIn)
     callback, created = await request.app[STORE_KEY].create_callback(
         data, idempotency_key=_idempotency_key(request)
     )
-    return web.json_response(callback_json(callback), status=201 if created else 200)
+    return answer(callback_answer(callback), 201 if created else 200)
 
 
 @routes.get("/api/v1/terugbelverzoeken")
 async def list_callbacks(request: web.Request) -> web.Response:
-    status = _choice(request, "status", ("open", "gebeld", "gesloten"))
+    status = _choice(request, "status", CALLBACK_STATUSES)
     callbacks = await request.app[STORE_KEY].callbacks(status)
-    return web.json_response({"items": [callback_json(c) for c in callbacks]})
+    return answer(m.CallbackList(items=[callback_answer(c) for c in callbacks]))
 
 
 # Status-message opt-outs (`afmeldingen`) of a resident's chat, e.g. Telegram's /stop.
-MELDER_RE = re.compile(r"[a-z_]{1,20}:[\w.\-]{1,99}", re.ASCII)  # as in the OpenAPI pattern
+MELDER_RE = re.compile(m.MELDER_PATTERN, re.ASCII)
 
 
 def _melder(request: web.Request) -> str:
@@ -368,7 +372,7 @@ async def opt_out(request: web.Request) -> web.Response:
     """No more status messages to this chat; 201 when new, 200 when it already was so."""
     melder = _melder(request)
     created = await request.app[STORE_KEY].opt_out(melder)
-    return web.json_response({"melder": melder}, status=201 if created else 200)
+    return answer(m.OptOut(melder=melder), 201 if created else 200)
 
 
 @routes.get("/api/v1/afmeldingen/{melder}")
@@ -376,7 +380,7 @@ async def get_opt_out(request: web.Request) -> web.Response:
     melder = _melder(request)
     if not await request.app[STORE_KEY].opted_out(melder):
         raise ApiError(404, "no opt-out for this melder")
-    return web.json_response({"melder": melder})
+    return answer(m.OptOut(melder=melder))
 
 
 @routes.delete("/api/v1/afmeldingen/{melder}")
@@ -391,14 +395,14 @@ async def opt_in(request: web.Request) -> web.Response:
 async def forget(request: web.Request) -> web.Response:
     """Forget a resident by channel identity: conversations and contact details go, the
     cases stay without the link to them. Answers how many of each kind were removed."""
-    data = await parse(request, ForgetIn)
+    data = await parse(request, m.ForgetIn)
     try:
         removed = await request.app[RETENTION_KEY].forget(data.kanaal, data.id)
     except OutboxUnavailable as exc:
         # What the web app holds is forgotten; the outbox's owner must be asked again.
         log.warning("forgetting a resident's outbox entries failed: %s", exc)
         raise ApiError(503, "the action server could not forget the outbox; try again") from None
-    return web.json_response({"kanaal": data.kanaal, "verwijderd": removed})
+    return answer(m.Forgotten(kanaal=data.kanaal, verwijderd=removed))
 
 
 @routes.get("/api/v1/openapi.json")

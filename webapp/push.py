@@ -19,13 +19,10 @@ import logging
 import aiohttp
 from aiohttp import web
 
+from core.domain import RASA_OUTPUT_CHANNELS
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# Balie's channel name (as in a case's `melder`) -> Rasa's output channel name. A REST
-# conversation cannot be reached, but it still records the news for its next turn.
-OUTPUT_CHANNELS: dict[str, str | None] = {"web": "balie_web", "telegram": "telegram", "rest": None}
 
 
 class StatusPusher:
@@ -54,9 +51,9 @@ class StatusPusher:
 
     async def push(self, melder: str, identificatie: str) -> bool:
         kanaal, sender = melder.split(":", 1)
-        if kanaal not in OUTPUT_CHANNELS or self._http is None:
+        if kanaal not in RASA_OUTPUT_CHANNELS or self._http is None:
             return False
-        channel = OUTPUT_CHANNELS[kanaal]
+        channel = RASA_OUTPUT_CHANNELS[kanaal]
         params = {"output_channel": channel} if channel else {}
         url = f"{self.rasa_url}/conversations/{sender}/trigger_intent"
         body = {"name": "EXTERNAL_status_gewijzigd", "entities": {"zaaknummer": identificatie}}

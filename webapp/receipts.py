@@ -1,37 +1,27 @@
 """The Case API's receipts of cases in an external system (`/api/v1/ontvangstbewijzen`).
 
 The action server's Signalen and ZGW adapters record and read their receipts here
-(core/receipts.py); the web app owns the table and its identifier counters. Behind the
+(core/caseapi/models.py); the web app owns the table and its identifier counters. Behind the
 Case API's bearer token, like every route under /api/v1.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from core.clock import local_iso
+from core.caseapi.models import InzageIn, Receipt, ReceiptIn, ReceiptList
+from core.domain import EXTERNAL_BACKENDS
 from core.dutch.patterns import normalize_zaaknummer
-from core.receipts import Receipt, ReceiptIn
-from webapp.api import _idempotency_key, parse
+from webapp.api import _idempotency_key, answer, parse
 from webapp.cases.receipts import Receipts
-from webapp.cases.schemas import InzageIn
 from webapp.errors import ApiError
 
 RECEIPTS_KEY = web.AppKey("receipts", Receipts)
-BACKENDS = ("signalen", "zgw")
 routes = web.RouteTableDef()
 
 
-def receipt_json(receipt: Receipt) -> dict[str, Any]:
-    body = receipt.dict()
-    body["aangemaakt_op"] = local_iso(receipt.aangemaakt_op)
-    return body
-
-
 def listing(receipts: list[Receipt]) -> web.Response:
-    return web.json_response({"items": [receipt_json(r) for r in receipts]})
+    return answer(ReceiptList(items=receipts))
 
 
 @routes.post("/api/v1/ontvangstbewijzen")
@@ -41,7 +31,7 @@ async def record(request: web.Request) -> web.Response:
         raise ApiError(400, "an Idempotency-Key header is required")
     receipt: ReceiptIn = await parse(request, ReceiptIn)
     stored, new = await request.app[RECEIPTS_KEY].record(receipt, key)
-    return web.json_response(receipt_json(stored), status=201 if new else 200)
+    return answer(stored, 201 if new else 200)
 
 
 @routes.get("/api/v1/ontvangstbewijzen")
@@ -51,8 +41,8 @@ async def find(request: web.Request) -> web.Response:
     receipts = request.app[RECEIPTS_KEY]
     key, melder = request.query.get("sleutel"), request.query.get("melder")
     backend = request.query.get("backend")
-    if backend is not None and backend not in BACKENDS:
-        raise ApiError(400, f"'backend' is one of {', '.join(BACKENDS)}")
+    if backend is not None and backend not in EXTERNAL_BACKENDS:
+        raise ApiError(400, f"'backend' is one of {', '.join(EXTERNAL_BACKENDS)}")
     if key is not None and melder is None:
         found = await receipts.by_key(key)
         return listing([found] if found else [])
@@ -67,7 +57,7 @@ async def get(request: web.Request) -> web.Response:
     found = await request.app[RECEIPTS_KEY].find(identificatie) if identificatie else None
     if found is None:
         raise ApiError(404, "receipt not found")
-    return web.json_response(receipt_json(found))
+    return answer(found)
 
 
 @routes.post("/api/v1/ontvangstbewijzen/{identificatie}/inzage")
@@ -80,7 +70,7 @@ async def inzage(request: web.Request) -> web.Response:
     )
     if found is None:
         raise ApiError(404, "receipt not found")
-    return web.json_response(receipt_json(found))
+    return answer(found)
 
 
 def setup(app: web.Application, receipts: Receipts) -> None:

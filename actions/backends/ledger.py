@@ -4,7 +4,8 @@ The external system knows nothing of controlecodes, chat identities or Balie's
 identifiers, so each external case gets a receipt: Balie's own gap-free identifier
 (`M-2026-000042`), allocated from the same counters as the built-in case system, next
 to the external reference. The web app keeps the receipts (it owns their table); the
-adapters reach them through the Case API (`/api/v1/ontvangstbewijzen`, core/receipts.py).
+adapters reach them through the Case API client (`/api/v1/ontvangstbewijzen`,
+core/caseapi/client.py).
 
 Idempotency: an adapter holds `lock(key)` and checks `by_key(key)` before it calls the
 external system, and `record()`s right after it answered; a retry of the same
@@ -19,21 +20,23 @@ from __future__ import annotations
 import asyncio
 import weakref
 from datetime import datetime
-from urllib.parse import quote
 
-from actions.backends.base import CaseStatus, NewCase
-from actions.backends.builtin import BuiltinBackend
-from core.receipts import Receipt
+from pydantic import ValidationError
+
+from actions.backends.base import BackendRejected, CaseStatus, NewCase
+from core.caseapi.client import CaseApiClient
+from core.caseapi.models import Receipt, ReceiptIn
+from core.domain import Status
 
 
 class Ledger:
-    def __init__(self, api: BuiltinBackend) -> None:
-        self.api = api  # the Case API's HTTP plumbing and error mapping
+    def __init__(self, api: CaseApiClient) -> None:
+        self.api = api
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
     def from_env(cls) -> Ledger:
-        return cls(BuiltinBackend.from_env())
+        return cls(CaseApiClient.from_env())
 
     async def close(self) -> None:
         await self.api.close()
@@ -59,34 +62,29 @@ class Ledger:
         If a receipt with the same idempotency key exists already, its identifier is
         returned and nothing is stored.
         """
-        body = {
-            "backend": backend,
-            "type": case.type,
-            "external_id": external_id,
-            "external_url": external_url,
-            "categorie": case.categorie,
-            "onderwerp": case.onderwerp,
-            "melder": case.melder,
-            "controlecode": case.controlecode,
-            "aangemaakt_op": aangemaakt_op.isoformat() if aangemaakt_op else None,
-        }
-        _, answer = await self.api._request(
-            "POST",
-            "/ontvangstbewijzen",
-            json={k: v for k, v in body.items() if v is not None},
-            headers={"Idempotency-Key": case.idempotency_key},
-        )
-        return Receipt.parse_obj(answer).identificatie
+        try:
+            receipt = ReceiptIn.parse_obj(
+                {
+                    "backend": backend,  # the adapter's name: checked here
+                    "type": case.type,
+                    "external_id": external_id,
+                    "external_url": external_url,
+                    "categorie": case.categorie,
+                    "onderwerp": case.onderwerp,
+                    "melder": case.melder,
+                    "controlecode": case.controlecode,
+                    "aangemaakt_op": aangemaakt_op,
+                }
+            )
+        except ValidationError as exc:  # as the Case API would refuse it
+            raise BackendRejected(f"case system refused the receipt: {exc}") from exc
+        return (await self.api.record_receipt(receipt, case.idempotency_key)).identificatie
 
     async def by_key(self, idempotency_key: str) -> Receipt | None:
-        found = await self._list({"sleutel": idempotency_key})
-        return found[0] if found else None
+        return await self.api.receipt_by_key(idempotency_key)
 
     async def find(self, identificatie: str) -> Receipt | None:
-        status, answer = await self.api._request(
-            "GET", f"/ontvangstbewijzen/{quote(identificatie, safe='')}"
-        )
-        return None if status == 404 else Receipt.parse_obj(answer)
+        return await self.api.receipt(identificatie)
 
     async def authorize(
         self, identificatie: str, controlecode: str | None = None, melder: str | None = None
@@ -96,21 +94,15 @@ class Ledger:
         Unknown identifier and wrong code give the same None after the same work, so
         answers do not reveal which cases exist (the web app checks the code).
         """
-        proof = {k: v for k, v in (("controlecode", controlecode), ("melder", melder)) if v}
-        if not proof:
+        if not (controlecode or melder):
             return None
-        status, answer = await self.api._request(
-            "POST", f"/ontvangstbewijzen/{quote(identificatie, safe='')}/inzage", json=proof
+        return await self.api.authorize_receipt(
+            identificatie, controlecode=controlecode or None, melder=melder or None
         )
-        return None if status == 404 else Receipt.parse_obj(answer)
 
     async def for_melder(self, melder: str, backend: str | None = None) -> list[Receipt]:
         """Receipts made from this channel identity, newest first."""
-        return await self._list({"melder": melder, **({"backend": backend} if backend else {})})
-
-    async def _list(self, params: dict[str, str]) -> list[Receipt]:
-        _, answer = await self.api._request("GET", "/ontvangstbewijzen", params=params)
-        return [Receipt.parse_obj(item) for item in answer["items"]]
+        return await self.api.receipts_for(melder, backend)
 
 
 class LedgerBackend:
@@ -128,7 +120,7 @@ class LedgerBackend:
     async def _status(self, row: Receipt) -> CaseStatus:
         raise NotImplementedError
 
-    def _receipt_status(self, row: Receipt, status: str = "gemeld") -> CaseStatus:
+    def _receipt_status(self, row: Receipt, status: Status = "gemeld") -> CaseStatus:
         return CaseStatus(
             identificatie=row.identificatie,
             type=row.type,

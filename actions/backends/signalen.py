@@ -78,9 +78,10 @@ from actions.backends.base import (
 )
 from actions.backends.ledger import Ledger, LedgerBackend
 from core import clock
+from core.caseapi.models import Receipt
 from core.categories import TAXONOMY_FILE
 from core.categories import load_categories as load_taxonomy
-from core.receipts import Receipt
+from core.domain import Status
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ TEXT_EXTRA_MAX = 10000
 PHONE_MAX = 17
 
 # Signalen's workflow states (signals/apps/signals/workflow.py) and the public ones.
-STATE_MAP: dict[str, str] = {
+STATE_MAP: dict[str, Status] = {
     "m": "gemeld",  # gemeld
     "i": "gemeld",  # in afwachting van behandeling
     "b": "in_behandeling",  # in behandeling
@@ -118,7 +119,7 @@ CategoryResolver = Callable[[str], str | None]
 """Sub category slug ("grofvuil" or "afval/grofvuil") -> its main slug; None if unknown."""
 
 
-def map_state(state: str | None) -> str:
+def map_state(state: str | None) -> Status:
     return STATE_MAP.get(state or "", "gemeld")
 
 

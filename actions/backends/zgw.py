@@ -76,7 +76,8 @@ from actions.backends.base import (
 )
 from actions.backends.ledger import Ledger, LedgerBackend
 from core import clock
-from core.receipts import Receipt
+from core.caseapi.models import Receipt
+from core.domain import FINAL, Status
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class ZgwConfig:
     statustypen: dict[str, str] = field(default_factory=dict)  # case type -> initial statustype
     documenten_url: str | None = None
     informatieobjecttype: str | None = None
-    status_map: dict[str, str] = field(default_factory=dict)  # statustype URL -> Balie status
+    status_map: dict[str, Status] = field(default_factory=dict)  # statustype URL -> Balie status
     user_id: str = "balie"
     user_representation: str = "Balie (digitale balie)"
     timeout: float = 10.0
@@ -342,7 +343,7 @@ class ZgwBackend(LedgerBackend):
 
     # -- reading ----------------------------------------------------------------------------
 
-    def map_statustype(self, statustype: str | None, case_type: str) -> str:
+    def map_statustype(self, statustype: str | None, case_type: str) -> Status:
         if statustype is None:
             return "gemeld"
         mapped = self.config.status_map.get(statustype)
@@ -364,7 +365,7 @@ class ZgwBackend(LedgerBackend):
                 toelichting = status.get("statustoelichting") or None
                 gewijzigd = status.get("datumStatusGezet")
         balie = self.map_statustype(statustype, row.type)
-        if zaak.get("einddatum") and balie not in ("afgehandeld", "geannuleerd"):
+        if zaak.get("einddatum") and balie not in FINAL:
             balie = "afgehandeld"
         return CaseStatus(
             identificatie=row.identificatie,

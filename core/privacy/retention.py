@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from core.domain import CHANNELS
+
 log = logging.getLogger(__name__)
 
 Counts = dict[str, int]
-KANALEN = ("web", "telegram", "rest")  # the channels a resident can be forgotten on
 # The action server's route that forgets a resident's outbox entries (the web app calls it).
 FORGET_PATH = "/vergeten"
 
@@ -105,8 +106,8 @@ async def run_periodically(purge: Callable[[], Awaitable[Any]], interval: float)
 
 def check_identity(kanaal: str, identity: str) -> None:
     """A resident to forget: ValueError unless a known channel and a sensible sender id."""
-    if kanaal not in KANALEN:
-        raise ValueError(f"kanaal must be one of {', '.join(KANALEN)}")
+    if kanaal not in CHANNELS:
+        raise ValueError(f"kanaal must be one of {', '.join(CHANNELS)}")
     if not identity or len(identity) > 255:
         raise ValueError("identity must be 1 to 255 characters")
 

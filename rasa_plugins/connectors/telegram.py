@@ -43,7 +43,7 @@ from rasa_plugins.connectors.telegram_bot import (
     TelegramConfig,
     call,
 )
-from rasa_plugins.connectors.telegram_cases import CaseApiClient, PhotoRefused
+from rasa_plugins.connectors.telegram_cases import ChatCases, PhotoRefused
 from rasa_plugins.connectors.telegram_output import CallbackKeys, TelegramOutput
 from webapp.privacy import selfservice
 
@@ -168,7 +168,7 @@ class TelegramInput(InputChannel):
         self.queue = ChatQueue()
         self._bot: Bot | None = None
         self._output: TelegramOutput | None = None
-        self._cases: CaseApiClient | None = None
+        self._cases: ChatCases | None = None
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._clicked: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._background: set[asyncio.Task[Any]] = set()
@@ -205,7 +205,7 @@ class TelegramInput(InputChannel):
             log.error("TELEGRAM_WEBHOOK_SECRET is empty: every Telegram update will be refused")
         self._bot = self.config.make_bot()
         self._output = TelegramOutput(self._bot, self.keys)
-        self._cases = CaseApiClient.from_env()
+        self._cases = ChatCases.from_env()
         self._spawn(self._connect())
 
     async def stop(self) -> None:

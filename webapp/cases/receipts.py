@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import codes
+from core.caseapi.models import Receipt, ReceiptIn
 from core.db import session_factory
-from core.receipts import Receipt, ReceiptIn
 from webapp.cases.models import ExternalCase, utcnow
 from webapp.cases.store import PREFIX, allocate
 

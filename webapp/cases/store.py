@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core import codes
+from core.caseapi.models import CallbackIn, CaseIn
 from core.db import create_engine, session_factory
-from core.lifecycle import INITIAL, check_transition
+from core.domain import INITIAL, check_transition
 from webapp.cases.models import (
     Attachment,
     Callback,
@@ -28,7 +29,6 @@ from webapp.cases.models import (
     Upload,
     utcnow,
 )
-from webapp.cases.schemas import CallbackIn, CaseIn
 from webapp.staff import audit
 
 PREFIX = {"melding": "M", "verzoek": "V"}

@@ -43,11 +43,11 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from aiohttp import web
-from pydantic import Field, root_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.db import create_engine
+from core.domain import FINAL
 from core.privacy.retention import (
     ConfigError,
     Counts,
@@ -73,7 +73,6 @@ from webapp.cases.models import (
     Upload,
     utcnow,
 )
-from webapp.cases.schemas import Kanaal, Strict
 from webapp.cases.store import UPLOAD_TTL, CaseStore
 from webapp.privacy.action_server import ActionServer
 from webapp.staff.config import tracker_database_url
@@ -81,7 +80,6 @@ from webapp.staff.tracker import EVENTS
 
 log = logging.getLogger(__name__)
 
-FINAL = ("afgehandeld", "geannuleerd")
 # An arbitrary constant (not the migrations' one): the advisory-lock id of the purge.
 PURGE_LOCK = 0x62616C6970
 CHUNK = 500  # ids per IN (...): well below every database's limit on bound parameters
@@ -92,7 +90,7 @@ CHUNK = 500  # ids per IN (...): well below every database's limit on bound para
 RESWEEP_AFTER = 150.0
 TRACKER_TABLE = "events"  # Rasa's SQL tracker store
 
-__all__ = ["ConfigError", "ForgetIn", "Policy", "Retention", "purge_interval"]
+__all__ = ["ConfigError", "Policy", "Retention", "purge_interval"]
 
 
 class OutboxOwner(Protocol):
@@ -100,24 +98,6 @@ class OutboxOwner(Protocol):
     command line, the outbox itself (actions/outbox.py)."""
 
     async def forget(self, kanaal: str, identity: str, *, dry_run: bool = False) -> Counts: ...
-
-
-class ForgetIn(Strict):
-    """A request to forget a resident by channel identity (`POST /api/v1/vergeten`)."""
-
-    kanaal: Kanaal
-    # Rasa's sender id: the Telegram chat id, the widget conversation's `sender`, or
-    # the sender a REST client chose. A case's `melder` is "<kanaal>:<id>".
-    id: str = Field(..., min_length=1, max_length=100)
-
-    @root_validator(skip_on_failure=True)
-    def _identity(cls, values: dict[str, Any]) -> dict[str, Any]:
-        identity = values["id"]
-        if not identity.isprintable():
-            raise ValueError("id must be printable text")
-        if values["kanaal"] == "telegram" and not identity.lstrip("-").isdigit():
-            raise ValueError("a Telegram id is the chat's number, e.g. 12345")
-        return values
 
 
 class _Database:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.domain import RASA_INPUT_CHANNELS
 from core.privacy import masking
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,6 @@ EVENTS = sa.Table(
 )
 _EVENT_ROWS = sa.select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.timestamp, EVENTS.c.data)
 FALLBACK = "nlu_fallback"
-# Rasa's channel names -> Balie's.
-CHANNELS = {"balie_web": "web", "telegram": "telegram", "rest": "rest"}
 
 
 def public_values() -> list[str]:
@@ -138,7 +137,7 @@ def user_message(row: Any) -> UserMessage | None:
         confidence=confidence,
         predicted=predicted,
         ranking=ranking,
-        channel=CHANNELS.get(data.get("input_channel") or "rest", "rest"),
+        channel=RASA_INPUT_CHANNELS.get(data.get("input_channel") or "rest", "rest"),
     )
 
 

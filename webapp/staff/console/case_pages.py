@@ -10,8 +10,16 @@ from aiohttp import web
 
 from core.categories import Taxonomy, load_categories
 from core.clock import as_utc, zone
+from core.domain import (
+    CALLBACK_STATUSES,
+    CASE_TYPES,
+    CHANNELS,
+    LABELS,
+    STATUSES,
+    TRANSITIONS,
+    TransitionError,
+)
 from core.dutch.patterns import normalize_zaaknummer
-from core.lifecycle import LABELS, STATUSES, TRANSITIONS, TransitionError
 from webapp import push
 from webapp.cases.models import Callback
 from webapp.cases.store import Filters
@@ -23,9 +31,6 @@ from webapp.staff.users import MEDEWERKER
 
 routes = web.RouteTableDef()
 PER_PAGE = 25
-TYPES = ("melding", "verzoek")
-CHANNELS = ("web", "telegram", "rest")
-CALLBACK_STATUSES = {"open": "open", "gebeld": "gebeld", "gesloten": "gesloten"}
 MAX_NOTE = 2000
 
 
@@ -57,7 +62,7 @@ async def cases(request: web.Request) -> web.Response:
     q = request.query
     categorie = q.get("categorie") or None
     filters = Filters(
-        type=_pick(q.get("type"), TYPES),
+        type=_pick(q.get("type"), CASE_TYPES),
         status=_pick(q.get("status"), STATUSES),
         categorie=categorie if categorie and categorie in taxonomy() else None,
         kanaal=_pick(q.get("kanaal"), CHANNELS),
@@ -76,7 +81,7 @@ async def cases(request: web.Request) -> web.Response:
         pagina=page,
         paginas=pages,
         filters=kept,
-        types=TYPES,
+        types=CASE_TYPES,
         statussen=[(s, LABELS[s]) for s in STATUSES],
         kanalen=CHANNELS,
         taxonomie=taxonomy(),

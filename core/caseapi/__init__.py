@@ -1,0 +1,1 @@
+"""The Case API's contract, once: its models, errors, OpenAPI document and client."""
