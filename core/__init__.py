@@ -1,8 +1,9 @@
 """Balie's core: what every process may import, and which imports nothing else of Balie's.
 
 Domain types (case types, statuses, channels, identifiers and controlecodes), the Case
-API's models and client, Dutch parsing (`dutch/`), personal-data masking and sealing,
-settings, time zones, logs and metrics. docs/architecture.md draws the floor plan.
+API's models and client, Dutch parsing (`dutch/`), resident commands and the Dutch copy
+said outside Rasa (`residents/`), personal-data masking and sealing, settings, time
+zones, logs and metrics. docs/architecture.md draws the floor plan.
 """
 
 import os

@@ -12,7 +12,7 @@ import aiohttp
 import jwt
 import pytest
 
-from core.resident_input import MAX_LENGTH
+from core.residents.guard import MAX_LENGTH
 from core.settings import Settings
 from core.widget_protocol import SECRET_HEADER, WEBHOOK_PATH, channel_secret
 from tests.client import events, say

@@ -26,6 +26,7 @@ from actions.outbox import Outbox
 from core import ROOT
 from core.caseapi.models import CallbackIn, CaseIn, ForgetIn
 from core.db import create_engine, sync_url
+from core.residents import commands, texts
 from core.throttle import Throttle
 from core.throttle import key as attempt_key
 from rasa_plugins.connectors.telegram import TelegramInput
@@ -51,7 +52,6 @@ from webapp.cases.models import (
 )
 from webapp.cases.store import CaseStore
 from webapp.chat.log import BOT, RESIDENT, ChatLog, token_hash
-from webapp.privacy import selfservice
 from webapp.privacy.retention import (
     PURGE_LOCK,
     ConfigError,
@@ -773,22 +773,22 @@ async def test_telegram_vergeet_asks_then_forgets(
         question = await next_message(1)
         assert "Wat blijft" in question["text"] and "Telegram" in question["text"]
         titles = [b["text"] for row in question["reply_markup"]["inline_keyboard"] for b in row]
-        assert titles == [selfservice.YES_TITLE, selfservice.NO_TITLE]
-        channel.dispatch(chat.click(question, selfservice.NO_TITLE), on_new)
-        assert (await next_message(2))["text"] == selfservice.CANCELLED
+        assert titles == [texts.FORGET_YES, texts.FORGET_NO]
+        channel.dispatch(chat.click(question, texts.FORGET_NO), on_new)
+        assert (await next_message(2))["text"] == texts.FORGET_CANCELLED
         assert (await store.get(ident)).melder == f"telegram:{chat_id}"
 
         channel.dispatch(chat.text("/vergeet@balie_test_bot"), on_new)
         question = await next_message(3)
-        channel.dispatch(chat.click(question, selfservice.YES_TITLE), on_new)
-        assert (await next_message(4))["text"] == selfservice.DONE
+        channel.dispatch(chat.click(question, texts.FORGET_YES), on_new)
+        assert (await next_message(4))["text"] == texts.FORGET_DONE
         case = await store.get(ident)
         assert case.melder is None and case.contact is None
         assert str(chat_id) not in await event_senders(store.engine)
         # Typing the button's payload does not forget anybody: it goes to Rasa as text.
-        channel.dispatch(chat.text(selfservice.YES), on_new)
+        channel.dispatch(chat.text(commands.FORGET_YES), on_new)
         assert await eventually(lambda: _received(received))
-        assert received[0].text == selfservice.YES.lstrip("/")
+        assert received[0].text == commands.FORGET_YES.lstrip("/")
         assert len(fake_telegram.sent(chat.chat_id)) == 4
     finally:
         await channel.stop()
@@ -832,14 +832,23 @@ async def test_widget_vergeet_asks_then_forgets(
         mine, question = await messages(2)
         assert mine["id"] == "v1" and mine["from"] == "user"
         assert question["from"] == "bot" and "Wat blijft" in question["text"]
-        assert [b["payload"] for b in question["buttons"]] == [selfservice.YES, selfservice.NO]
+        assert [b["payload"] for b in question["buttons"]] == [
+            commands.FORGET_YES,
+            commands.FORGET_NO,
+        ]
 
         # "Nee": nothing is removed.
         await ws.send_json(
-            {"type": "message", "id": "v2", "text": selfservice.NO, "label": "Nee", "button": True}
+            {
+                "type": "message",
+                "id": "v2",
+                "text": commands.FORGET_NO,
+                "label": "Nee",
+                "button": True,
+            }
         )
         _, cancelled = await messages(2)
-        assert cancelled["text"] == selfservice.CANCELLED
+        assert cancelled["text"] == texts.FORGET_CANCELLED
         assert (await store.get(ident)).melder == f"web:{sender}"
 
         # Asked again, and this time "Ja".
@@ -849,8 +858,8 @@ async def test_widget_vergeet_asks_then_forgets(
             {
                 "type": "message",
                 "id": "v4",
-                "text": selfservice.YES,
-                "label": selfservice.YES_TITLE,
+                "text": commands.FORGET_YES,
+                "label": texts.FORGET_YES,
                 "button": True,
             }
         )
@@ -861,7 +870,7 @@ async def test_widget_vergeet_asks_then_forgets(
         assert fresh["new"] is True and fresh["session"] != token
         shown = [f for f in frames if f["type"] == "message"]
         assert [(f["seq"], f["from"]) for f in shown] == [(1, "user"), (2, "bot")]
-        assert shown[0]["id"] == "v4" and shown[1]["text"] == selfservice.DONE
+        assert shown[0]["id"] == "v4" and shown[1]["text"] == texts.FORGET_DONE
         await ws.close()
 
         # The old conversation is gone here and in Rasa; the melding stays without them.
@@ -877,17 +886,14 @@ async def test_widget_vergeet_asks_then_forgets(
         assert (await ws.receive_json())["type"] == "welcome"
         assert (await ws.receive_json())["type"] == "synced"
         await ws.send_json(
-            {"type": "message", "id": "v5", "text": selfservice.YES, "label": "x", "button": True}
+            {
+                "type": "message",
+                "id": "v5",
+                "text": commands.FORGET_YES,
+                "label": "x",
+                "button": True,
+            }
         )
         refused = await ws.receive_json(timeout=10)
         assert refused["type"] == "error" and refused["id"] == "v5"
         await ws.close()
-
-
-def test_vergeet_command_recognition() -> None:
-    assert selfservice.is_command("/vergeet")
-    assert selfservice.is_command(" /Vergeten ")
-    assert selfservice.is_command("/vergeet@balie_bot")
-    assert not selfservice.is_command("vergeet mij")
-    assert not selfservice.is_command("/vergeet mij en mijn buren")
-    assert not selfservice.is_command("/vergeetmenietje")

@@ -25,15 +25,10 @@ from telegram import Update
 from bot.supervisor import services
 from core.channel_hints import ASK_LOCATION, copyable
 from core.photos import MAX_BYTES as MAX_PHOTO_BYTES
-from core.resident_input import MAX_LENGTH
+from core.residents import texts
+from core.residents.guard import MAX_LENGTH
 from core.settings import Settings
-from rasa_plugins.connectors.telegram import (
-    GROUP,
-    PHOTO_BROKEN,
-    PHOTO_TOO_BIG,
-    STALE_BUTTON,
-    TelegramInput,
-)
+from rasa_plugins.connectors.telegram import TelegramInput
 from rasa_plugins.connectors.telegram_bot import SECRET_HEADER, WEBHOOK_PATH, TelegramConfig
 from rasa_plugins.connectors.telegram_output import (
     MAX_CALLBACK_DATA,
@@ -298,7 +293,7 @@ async def test_odd_updates_never_reach_rasa_or_crash(fake, channel, caplog) -> N
     assert any("bestand" in r for r in replies) and any("te lang" in r for r in replies)
     assert sum("aangepast" in r for r in replies) == 1  # the live location edit is ignored
     assert len(replies) == 5
-    assert [m["text"] for m in fake.sent(group["id"])] == [GROUP]
+    assert [m["text"] for m in fake.sent(group["id"])] == [texts.PRIVATE_ONLY]
     # The same update again (Telegram retrying) is handled once.
     update = chat.text("hallo")
     channel.dispatch(update, on_new)
@@ -349,8 +344,11 @@ async def test_photos_reach_the_case_system_byte_for_byte(fake, channel_to_cases
     ):
         await telegram.handle(Update.de_json(update, telegram._bot), on_new)
     answers = [m["text"] for m in fake.sent(chat.chat_id)[before:]]
-    assert answers == [PHOTO_BROKEN, PHOTO_BROKEN, PHOTO_TOO_BIG] and len(received) == 4
-    assert "10 MB" in PHOTO_TOO_BIG
+    assert (
+        answers == [texts.PHOTO_BROKEN, texts.PHOTO_BROKEN, texts.PHOTO_TOO_BIG]
+        and len(received) == 4
+    )
+    assert "10 MB" in texts.PHOTO_TOO_BIG
 
 
 # -- the real stack ---------------------------------------------------------------
@@ -569,7 +567,7 @@ async def test_internal_and_unoffered_payloads_and_huge_texts_never_reach_rasa(
             "reply_markup": {"inline_keyboard": [[{"text": "Kies", "callback_data": payload}]]},
         }
         await resident.send(resident.chat.click(forged, "Kies"), to_rasa=False)
-        assert resident.text == STALE_BUTTON, payload
+        assert resident.text == texts.NOT_OFFERED, payload
     # 200 KB of text: refused before NLU, with the limit in the answer.
     await resident.send(resident.chat.text("kapot " * 34_000), to_rasa=False)
     assert "te lang" in resident.text and str(MAX_LENGTH) in resident.text

@@ -24,7 +24,7 @@ from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute, 
 
 from core import ROOT
 from core.db import create_engine, session_factory
-from core.resident_input import MAX_LENGTH
+from core.residents.guard import MAX_LENGTH
 from core.settings import Settings
 from core.widget_protocol import SECRET_HEADER, channel_secret
 from tests.browser import Widget, axe_violations, describe, launch

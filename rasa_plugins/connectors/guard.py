@@ -1,4 +1,4 @@
-"""The Rasa side of core/resident_input.py: what Balie offered, read from the tracker.
+"""The Rasa side of core/residents/guard.py: what Balie offered, read from the tracker.
 
 The REST and Telegram channels ask `check()` before a message reaches Rasa. The widget's
 relay asks the same question of its own message log before it relays (the web app holds
@@ -12,7 +12,7 @@ from typing import Any
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from core.resident_input import Refusal, refusal
+from core.residents.guard import Refusal, refusal
 
 
 def offered_payloads(tracker: DialogueStateTracker | None) -> set[str]:

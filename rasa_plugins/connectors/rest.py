@@ -8,7 +8,7 @@ the route and the answer (a JSON list of bot messages) stay Rasa's. What it adds
 - A message is refused before NLU runs, with a 4xx JSON `{"error": code, "text": Dutch
   text for the resident}` and no turn: longer than the widget's limit (413), a payload
   Balie did not offer or an internal one such as `/restart` or `/EXTERNAL_…` (403)
-  (core/resident_input.py).
+  (core/residents/guard.py).
 - The caller's client address goes into the message metadata (`client_address`).
 - A REST caller speaks for itself only: the input channel is always `rest` (a body's
   `input_channel` is ignored), a conversation another channel has used is refused
@@ -30,17 +30,15 @@ from sanic.response import HTTPResponse
 
 from core.bearer import CHALLENGE, bearer_ok
 from core.client_address import of_request, stamp
-from core.resident_input import TOO_LONG, Refusal
+from core.residents import texts
+from core.residents.guard import TOO_LONG, Refusal
 from rasa_plugins.connectors import guard
 from rasa_plugins.connectors.ready import agent
 
 MAX_BODY = 64 * 1024  # bytes: a message of MAX_LENGTH characters, escaped, plus metadata
 MAX_SENDER = 255  # Rasa's SQL tracker store keeps sender ids in a VARCHAR(255)
 TELEGRAM_SENDER = re.compile(r"^-?\d+$")
-OTHER_CHANNEL = Refusal(
-    "ander_kanaal",
-    "Dit gesprek is via een ander kanaal begonnen. Gaat u daar verder met uw vraag.",
-)
+OTHER_CHANNEL = Refusal("ander_kanaal", texts.OTHER_CHANNEL)
 REMEMBERED_SENDERS = 10_000  # REST conversations known to be REST's only (LRU)
 STATUS = {TOO_LONG.code: 413}  # every other refusal: 403
 

@@ -9,11 +9,12 @@ keep their order) and concurrently across chats.
 
 The chat id is Rasa's sender id; text, button clicks, a shared location (metadata
 `locatie`) and photos (staged with the Case API, metadata `foto`) go to Rasa, and
-everything else gets a short Dutch answer or is ignored. `/start` greets and turns
-status messages back on; `/stop` turns them off. `/vergeet` asks, with two buttons,
-whether Balie should forget the resident (webapp/privacy/selfservice.py); the answer
-goes to the Case API (`POST /vergeten`), not to Rasa. `/help` (and `/hulp`) says what
-Balie can do; these four are the command menu Balie sets at start (`setMyCommands`).
+everything else gets a short Dutch answer (core/residents/texts.py) or is ignored. The
+commands (core/residents/commands.py, also the menu Balie sets at start with
+`setMyCommands`): `/start` greets and turns status messages back on; `/stop` turns them
+off. `/vergeet` asks, with two buttons, whether Balie should forget the resident; the
+answer goes to the Case API (`POST /vergeten`), not to Rasa. `/help` (and `/hulp`) says
+what Balie can do.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from sanic.response import HTTPResponse
 from core.bearer import same_secret
 from core.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from core.photos import TYPES as PHOTO_TYPES
-from core.photos import limit_text
-from core.resident_input import MAX_LENGTH, NOT_OFFERED, TOO_LONG
+from core.residents import commands, texts
+from core.residents.commands import Command
+from core.residents.guard import MAX_LENGTH, TOO_LONG
 from core.safe_json import loads
 from rasa_plugins.connectors import guard
 from rasa_plugins.connectors.ready import agent_ready
@@ -45,7 +47,6 @@ from rasa_plugins.connectors.telegram_bot import (
 )
 from rasa_plugins.connectors.telegram_cases import ChatCases, PhotoRefused
 from rasa_plugins.connectors.telegram_output import CallbackKeys, TelegramOutput
-from webapp.privacy import selfservice
 
 if TYPE_CHECKING:
     from telegram import Bot, CallbackQuery, Message, Update
@@ -57,57 +58,19 @@ MAX_UPDATE_BYTES = 256 * 1024  # a real update is a few kB
 MAX_PENDING_PER_CHAT = 20
 SEEN_UPDATES = 4096
 
-# What residents read; formal "u", as everywhere in Balie.
-EDITED = (
-    "U heeft een bericht aangepast, maar aanpassingen kan ik helaas niet lezen. "
-    "Wilt u de nieuwe tekst als nieuw bericht sturen?"
-)
-UNSUPPORTED = (
-    "Dit soort bericht kan ik helaas niet lezen. Ik begrijp tekst, foto's en een gedeelde "
-    "locatie. Wilt u uw vraag typen?"
-)
+# What Balie answers to the kinds of message it cannot read (core/residents/texts.py).
 MEDIA_REPLIES = {
-    "sticker": "Dank u wel! Stickers kan ik helaas niet lezen. Waarmee kan ik u helpen?",
-    "voice": "Gesproken berichten kan ik helaas niet beluisteren. Wilt u uw vraag typen?",
-    "video_note": "Video's kan ik helaas niet bekijken. Wilt u uw vraag typen?",
-    "video": "Video's kan ik helaas niet bekijken. Wilt u uw vraag typen, of een foto sturen?",
-    "audio": "Geluidsbestanden kan ik helaas niet beluisteren. Wilt u uw vraag typen?",
-    "animation": UNSUPPORTED,
-    "document": (
-        "Dit bestand kan ik niet gebruiken. Ik kan alleen foto's ontvangen (JPEG, PNG of WebP)."
-    ),
-    "contact": (
-        "Een contactkaart kan ik niet gebruiken. Als ik om uw telefoonnummer vraag, "
-        "kunt u het gewoon typen."
-    ),
-    "poll": UNSUPPORTED,
-    "dice": UNSUPPORTED,
+    "sticker": texts.STICKER,
+    "voice": texts.VOICE,
+    "video_note": texts.VIDEO_NOTE,
+    "video": texts.VIDEO,
+    "audio": texts.AUDIO,
+    "animation": texts.UNSUPPORTED,
+    "document": texts.NOT_A_PHOTO,
+    "contact": texts.CONTACT_CARD,
+    "poll": texts.UNSUPPORTED,
+    "dice": texts.UNSUPPORTED,
 }
-GROUP = (
-    "Ik werk alleen in een privégesprek. Stuur mij een persoonlijk bericht, dan help ik u graag."
-)
-PHOTO_FAILED = "Het lukte niet om uw foto op te slaan. Wilt u het nog een keer proberen?"
-PHOTO_TOO_BIG = f"Deze foto is te groot (meer dan {limit_text()}). Kunt u een kleinere foto sturen?"
-PHOTO_BROKEN = (
-    "Deze foto kan ik niet openen: het bestand is beschadigd of niet helemaal verstuurd. "
-    "Wilt u de foto nog een keer sturen?"
-)
-STALE_BUTTON = NOT_OFFERED.text
-STOPPED = (
-    "U krijgt van mij geen berichten meer over de status van uw meldingen en verzoeken. "
-    "Wilt u die later toch weer ontvangen? Stuur dan /start. U kunt mij gewoon vragen "
-    "blijven stellen."
-)
-STOP_FAILED = "Dat lukte nu helaas niet. Wilt u /stop later nog eens sturen?"
-RESTARTED = "U krijgt weer berichten over de status van uw meldingen en verzoeken."
-# The menu Telegram shows behind "/" (setMyCommands); each one is handled in `_on_text`.
-COMMANDS = (
-    ("start", "Beginnen, en weer statusberichten ontvangen"),
-    ("stop", "Geen statusberichten meer over uw meldingen"),
-    ("vergeet", "Laat Balie uw gegevens vergeten"),
-    ("help", "Wat Balie voor u kan doen"),
-)
-ERROR = "Sorry, er ging bij mij iets mis. Wilt u het nog eens proberen?"
 
 
 class ChatQueue:
@@ -385,13 +348,13 @@ class TelegramInput(InputChannel):
             await on_new_message(message)
         except Exception:
             log.exception("Rasa failed on a Telegram message from chat %s", chat_id)
-            await self.reply(chat_id, ERROR)
+            await self.reply(chat_id, texts.SOMETHING_WENT_WRONG)
 
     async def _on_message(self, message: Message, update_id: int, on_new: OnNewMessage) -> None:
         chat_id = str(message.chat.id)
         if message.chat.type != "private":
             if (message.text or "").startswith("/"):  # only answer when addressed
-                await self.reply(chat_id, GROUP)
+                await self.reply(chat_id, texts.PRIVATE_ONLY)
             return
         if message.from_user is not None and message.from_user.is_bot:
             return
@@ -415,49 +378,42 @@ class TelegramInput(InputChannel):
 
     async def _on_text(self, chat_id: str, text: str, update_id: int, on_new: OnNewMessage) -> None:
         text = text.strip()
-        if len(text) > MAX_LENGTH:  # before NLU ever sees it (core/resident_input.py)
+        if len(text) > MAX_LENGTH:  # before NLU ever sees it (core/residents/guard.py)
             await self.reply(chat_id, TOO_LONG.text)
             return
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
-            if command == "start":
-                await self._status_messages_on(chat_id)
-                await self.forward(chat_id, "/hulp", update_id, on_new)
-                return
-            if command == "stop":
-                assert self._cases is not None
-                stopped = await self._cases.opt_out(f"telegram:{chat_id}")
-                await self.reply(chat_id, STOPPED if stopped else STOP_FAILED)
-                return
-            if command in selfservice.COMMANDS:
-                await self._forget_ask(chat_id)
-                return
-            if command in ("help", "hulp"):
-                await self.forward(chat_id, "/hulp", update_id, on_new)
-                return
-            # Typed text is never an intent payload: only our own buttons send those.
-            text = text.lstrip("/").strip()
-        if text:
-            await self.forward(chat_id, text, update_id, on_new)
+        command = commands.parse(text)
+        if command is Command.START:
+            await self._status_messages_on(chat_id)
+            await self.forward(chat_id, commands.HELP_PAYLOAD, update_id, on_new)
+        elif command is Command.STOP:
+            assert self._cases is not None
+            stopped = await self._cases.opt_out(f"telegram:{chat_id}")
+            await self.reply(chat_id, texts.STATUS_MESSAGES_OFF if stopped else texts.STOP_FAILED)
+        elif command is Command.FORGET:
+            await self._forget_ask(chat_id)
+        elif command is Command.HELP:
+            await self.forward(chat_id, commands.HELP_PAYLOAD, update_id, on_new)
+        elif words := commands.as_words(text):  # typed text is never an intent payload
+            await self.forward(chat_id, words, update_id, on_new)
 
     async def _forget_ask(self, chat_id: str) -> None:
         """What forgetting removes and keeps, with a button to confirm and one to cancel."""
         assert self._output is not None
-        keyboard = self._output.keyboard(selfservice.buttons())
-        await self._output.send(chat_id, selfservice.ASK + selfservice.TELEGRAM_NOTE, keyboard)
+        keyboard = self._output.keyboard(commands.forget_buttons())
+        await self._output.send(chat_id, texts.FORGET_ASK + texts.FORGET_TELEGRAM_NOTE, keyboard)
 
     async def _forget(self, chat_id: str, confirmed: bool) -> None:
         if not confirmed:
-            await self.reply(chat_id, selfservice.CANCELLED)
+            await self.reply(chat_id, texts.FORGET_CANCELLED)
             return
         assert self._cases is not None
         removed = await self._cases.forget("telegram", chat_id)
-        await self.reply(chat_id, selfservice.DONE if removed is not None else selfservice.FAILED)
+        await self.reply(chat_id, texts.FORGET_DONE if removed is not None else texts.FORGET_FAILED)
 
     async def _status_messages_on(self, chat_id: str) -> None:
         assert self._cases is not None
         if await self._cases.opt_in(f"telegram:{chat_id}"):
-            await self.reply(chat_id, RESTARTED)
+            await self.reply(chat_id, texts.STATUS_MESSAGES_ON)
 
     async def _stage_photo(self, chat_id: str, message: Message) -> str | None:
         """Fetch the photo from Telegram and stage it in the case system; its upload id."""
@@ -466,7 +422,7 @@ class TelegramInput(InputChannel):
             # The largest size Telegram offers that is within Balie's limit.
             sizes = [p for p in message.photo if (p.file_size or 0) <= MAX_PHOTO_BYTES]
             if not sizes:
-                await self.reply(chat_id, PHOTO_TOO_BIG)
+                await self.reply(chat_id, texts.PHOTO_TOO_BIG)
                 return None
             file_id = max(sizes, key=lambda p: p.width * p.height).file_id
             content_type = "image/jpeg"  # Telegram recompresses photos to JPEG
@@ -474,7 +430,7 @@ class TelegramInput(InputChannel):
             document = message.document
             assert document is not None
             if (document.file_size or 0) > MAX_PHOTO_BYTES:
-                await self.reply(chat_id, PHOTO_TOO_BIG)
+                await self.reply(chat_id, texts.PHOTO_TOO_BIG)
                 return None
             file_id, content_type = document.file_id, "application/octet-stream"
         bot = self._bot
@@ -485,10 +441,12 @@ class TelegramInput(InputChannel):
         try:
             upload_id = await self._cases.stage_photo(bytes(data), content_type) if data else None
         except PhotoRefused as exc:
-            await self.reply(chat_id, PHOTO_TOO_BIG if exc.status == 413 else PHOTO_BROKEN)
+            await self.reply(
+                chat_id, texts.PHOTO_TOO_BIG if exc.status == 413 else texts.PHOTO_BROKEN
+            )
             return None
         if not upload_id:
-            await self.reply(chat_id, PHOTO_FAILED)
+            await self.reply(chat_id, texts.PHOTO_NOT_SAVED)
         return upload_id
 
     async def _on_click(self, query: CallbackQuery, update_id: int, on_new: OnNewMessage) -> None:
@@ -520,13 +478,14 @@ class TelegramInput(InputChannel):
             # The choice is made: take the keyboard away so it cannot be used again.
             await call(lambda: message.edit_reply_markup(None), "editMessageReplyMarkup")
         if not payload:
-            await self.reply(chat_id, STALE_BUTTON)
+            await self.reply(chat_id, texts.NOT_OFFERED)
             return
-        if payload in (selfservice.YES, selfservice.NO):  # our own buttons, not Rasa's
-            await self._forget(chat_id, payload == selfservice.YES)
+        answer = commands.forget_answer(payload)
+        if answer is not None:  # our own buttons, not Rasa's
+            await self._forget(chat_id, answer)
             return
         # Only a button Balie offered in this chat, and never an internal intent: an
-        # update can carry any callback data and any keyboard (core/resident_input.py).
+        # update can carry any callback data and any keyboard (core/residents/guard.py).
         refused = await guard.check(self._app.ctx.agent, chat_id, payload)
         if refused:
             await self.reply(chat_id, refused.text)
@@ -536,13 +495,13 @@ class TelegramInput(InputChannel):
     async def _on_edit(self, message: Message) -> None:
         # Live locations arrive as a stream of edits: those are not the resident's doing.
         if message.chat.type == "private" and message.location is None:
-            await self.reply(str(message.chat.id), EDITED)
+            await self.reply(str(message.chat.id), texts.EDITED)
 
 
 def command_menu() -> list[Any]:
     from telegram import BotCommand
 
-    return [BotCommand(command, description) for command, description in COMMANDS]
+    return [BotCommand(command.value, description) for command, description in commands.MENU]
 
 
 def _is_image(message: Message) -> bool:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from rasa.core.channels.channel import OutputChannel
 
 from core.channel_hints import asks_location, copyable_values
+from core.residents import texts
 from rasa_plugins.connectors.telegram_bot import call
 
 if TYPE_CHECKING:
@@ -34,10 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units
 MAX_CALLBACK_DATA = 64  # bytes
-CHOOSE = "Kies een van deze mogelijkheden:"  # buttons need a text to hang from
 KEY_PREFIX = "#"  # no Rasa payload starts with it: payloads start with "/", titles are text
-SHARE_LOCATION = "Deel mijn locatie"
-TYPE_ADDRESS = "Of typ het adres"  # the input field's placeholder while the button shows
 
 
 def utf16_len(text: str) -> int:
@@ -149,10 +147,10 @@ class TelegramOutput(OutputChannel):
         if asks_location(custom):
             self._location_keyboard[chat_id] = False
             return ReplyKeyboardMarkup(
-                [[KeyboardButton(SHARE_LOCATION, request_location=True)]],
+                [[KeyboardButton(texts.SHARE_LOCATION, request_location=True)]],
                 resize_keyboard=True,
                 one_time_keyboard=True,
-                input_field_placeholder=TYPE_ADDRESS,
+                input_field_placeholder=texts.TYPE_ADDRESS,
             )
         if self._location_keyboard.get(chat_id):  # answered: take it away
             del self._location_keyboard[chat_id]
@@ -172,10 +170,10 @@ class TelegramOutput(OutputChannel):
         `reply_markup`, so when that is also the last part, inline buttons follow in a
         message of their own.
         """
-        parts = split_text(text) or ([CHOOSE] if markup else [])
+        parts = split_text(text) or ([texts.CHOOSE] if markup else [])
         reply = self._reply_keyboard(chat_id, custom) if parts else None
         if reply is not None and markup is not None and len(parts) == 1:
-            parts.append(CHOOSE)
+            parts.append(texts.CHOOSE)
         codes = copyable_values(custom)
         for i, part in enumerate(parts):
             if i == len(parts) - 1 and markup is not None:

@@ -30,7 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from core.bearer import same_secret
-from core.resident_input import MAX_LENGTH, TOO_LONG
+from core.residents.guard import MAX_LENGTH, TOO_LONG
 from core.settings import Settings
 from core.widget_protocol import CALLBACK_PATH, CHANNEL, SECRET_HEADER, channel_secret
 from rasa_plugins.connectors.ready import agent_ready

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 
+from core.residents import commands, texts
 from webapp.chat.hub import Connection, Hub
 from webapp.chat.log import BOT, RESIDENT, ChatLog
-from webapp.privacy import selfservice
 from webapp.privacy.retention import Retention
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ async def ask(chat: ChatLog, hub: Hub, conn: Connection, message_id: str, text: 
     if stored is None or not stored[1]:  # wiped meanwhile, or this message was answered
         hub.notify(conn.session_id)
         return
-    question = {"text": selfservice.ASK, "buttons": selfservice.buttons()}
+    question = {"text": texts.FORGET_ASK, "buttons": commands.forget_buttons()}
     await chat.append(conn.session_id, BOT, question, None)
     hub.notify(conn.session_id)
 
@@ -53,7 +53,7 @@ async def forget(
     except Exception:
         log.exception("forgetting a widget conversation failed")
         hub.add(conn)
-        await reply(chat, hub, conn, message_id, label, selfservice.FAILED)
+        await reply(chat, hub, conn, message_id, label, texts.FORGET_FAILED)
         return False
     await hub.wiped(conn.session_id)  # other tabs, here and on other instances
     return True

@@ -5,7 +5,8 @@
 - `POST /chat/upload`: a photo for a melding, staged in the case store.
 - `GET /demo`, `/demo/{pagina}`: a fictional gemeente's pages with the widget on them.
 
-A resident who types `/vergeet` can have Balie forget them (forget.py).
+A resident who types `/vergeet` can have Balie forget them (forget.py); `/help` asks Rasa
+what Balie can do (core/residents/commands.py).
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ from urllib.parse import urlsplit
 import jinja2
 from aiohttp import WSMsgType, web
 
-from core import photos, resident_input
+from core import photos
 from core.bearer import same_secret
 from core.client_address import bucket, of_request, stamp
 from core.content import gemeente_settings
 from core.observability import metrics
 from core.privacy.sealing import sealer
-from core.resident_input import MAX_LENGTH
+from core.residents import commands, guard, texts
+from core.residents.commands import Command
+from core.residents.guard import MAX_LENGTH
 from core.safe_json import loads
 from core.settings import Settings
 from core.throttle import Throttle, key
@@ -42,7 +45,6 @@ from webapp.chat import forget
 from webapp.chat.hub import Connection, Hub
 from webapp.chat.log import BOT, RESIDENT, ChatLog, Conversation, RateLimited
 from webapp.chat.relay import RasaRelay, RasaUnavailable
-from webapp.privacy import selfservice
 from webapp.privacy.retention import RETENTION_KEY
 
 log = logging.getLogger(__name__)
@@ -75,31 +77,20 @@ DEMO_PAGES = {
 
 
 def notice(code: str) -> str:
-    """The Dutch text of an error the widget shows."""
+    """The Dutch text (core/residents/texts.py) of an error the widget shows."""
     telefoon = gemeente_settings().get("telefoon", "14 0123")
     return {
-        resident_input.TOO_LONG.code: resident_input.TOO_LONG.text,
-        resident_input.NOT_OFFERED.code: resident_input.NOT_OFFERED.text,
-        "te_snel": (
-            "U stuurt veel berichten kort na elkaar. "
-            "Wacht u even een minuut en probeert u het dan opnieuw."
-        ),
-        "niet_bereikbaar": (
-            "Het lukt nu even niet om uw bericht te verwerken. Probeert u het over een "
-            f"paar minuten opnieuw, of belt u met {telefoon}."
-        ),
-        "onleesbaar": "Dit bericht kon niet worden verstuurd. Probeert u het opnieuw.",
-        "geen_sessie": "Het gesprek is verlopen. Laadt u de pagina opnieuw.",
-        "te_veel_fotos": "U heeft al veel foto's gestuurd. Probeert u het over een uur opnieuw.",
-        "foto_te_groot": f"De foto is te groot. Een foto mag maximaal {photos.limit_text()} zijn.",
-        "geen_foto": "Dit bestand kan niet worden gebruikt. Stuurt u een foto (JPEG, PNG of WebP).",
-        "foto_kapot": "Deze foto kan niet worden geopend: het bestand is beschadigd of niet "
-        "helemaal verstuurd. Probeert u het opnieuw, of kiest u een andere foto.",
-        "te_veel_gesprekken": (
-            "Vanaf uw internetverbinding zijn het afgelopen uur veel nieuwe gesprekken "
-            "begonnen. Probeert u het over een uur opnieuw, of belt u met "
-            f"{telefoon}."
-        ),
+        guard.TOO_LONG.code: guard.TOO_LONG.text,
+        guard.NOT_OFFERED.code: guard.NOT_OFFERED.text,
+        "te_snel": texts.TOO_FAST,
+        "niet_bereikbaar": texts.unavailable(telefoon),
+        "onleesbaar": texts.UNREADABLE,
+        "geen_sessie": texts.SESSION_EXPIRED,
+        "te_veel_fotos": texts.TOO_MANY_PHOTOS,
+        "foto_te_groot": texts.PHOTO_TOO_BIG,
+        "geen_foto": texts.NOT_A_PHOTO,
+        "foto_kapot": texts.PHOTO_BROKEN,
+        "te_veel_gesprekken": texts.too_many_conversations(telefoon),
     }[code]
 
 
@@ -319,14 +310,16 @@ class ChatServer:
             raise BadFrame
         if not isinstance(text, str) or not text.strip():
             raise BadFrame
-        text = text.strip()
+        typed = text.strip()
         button = frame.get("button") is True
-        if not button:
-            text = text.lstrip("/") or text  # typed text is never an intent payload
-        # The same rules as on every channel (core/resident_input.py): the length, and a
+        command = None if button else commands.parse(typed)
+        text = typed if button else commands.as_words(typed)  # typed: never a payload
+        if not text:
+            raise BadFrame
+        # The same rules as on every channel (core/residents/guard.py): the length, and a
         # button's payload only if Balie offered it (payloads can name any intent,
         # including the EXTERNAL_ ones Balie's own services send).
-        refused = await resident_input.refusal(
+        refused = await guard.refusal(
             text, lambda payload: self.log.offered(conn.session_id, payload)
         )
         if refused:
@@ -338,20 +331,22 @@ class ChatServer:
         # A message sent again after a reconnect: stored once, answered once.
         if await self.log.seq_of(conn.session_id, message_id) is not None:
             self.hub.notify(conn.session_id)
-            return
+            return None
         if await self.log.sent_since(conn.session_id, utcnow() - RATE_WINDOW) >= RATE_LIMIT:
             raise BadFrame("te_snel")  # early, before checking buttons; append checks again
-        if button:
-            if text in (selfservice.YES, selfservice.NO):  # answered here, not by Rasa
-                return await self._forget(conn, message_id, label or text, text == selfservice.YES)
-        elif selfservice.is_command(frame["text"].strip()):
-            await forget.ask(self.log, self.hub, conn, message_id, frame["text"].strip())
+        answer = commands.forget_answer(text) if button else None
+        if answer is not None:  # the forget buttons are answered here, not by Rasa
+            return await self._forget(conn, message_id, label or text, answer)
+        if command is Command.FORGET:
+            await forget.ask(self.log, self.hub, conn, message_id, typed)
             return None
+        if command is Command.HELP:
+            text = commands.HELP_PAYLOAD
         try:
             stored = await self.log.append(
                 conn.session_id,
                 RESIDENT,
-                {"text": label or frame["text"].strip()},
+                {"text": label or typed},
                 message_id,
                 rate=(RATE_LIMIT, RATE_WINDOW),
             )
@@ -366,6 +361,7 @@ class ChatServer:
             # The address goes with the message: the status form throttles code guessing
             # per client address too (actions/guesser.py).
             self.hub.spawn(self._turn(conversation, text, stamp(metadata, conn.address)))
+        return None
 
     async def _turn(
         self, conversation: Conversation, text: str, metadata: dict[str, Any] | None
@@ -394,7 +390,7 @@ class ChatServer:
     ) -> Connection | None:
         """A button of /vergeet was pressed; a new connection when the resident was forgotten."""
         if not confirmed:
-            await forget.reply(self.log, self.hub, conn, message_id, label, selfservice.CANCELLED)
+            await forget.reply(self.log, self.hub, conn, message_id, label, texts.FORGET_CANCELLED)
             return None
         retention = self.app[RETENTION_KEY] if self.app is not None else None
         if not await forget.forget(self.log, self.hub, retention, conn, message_id, label):
@@ -404,7 +400,7 @@ class ChatServer:
         conversation, token, _ = await self.log.open(None)
         # The pressed button opens the new conversation (same id: the widget confirms it).
         await self.log.append(conversation.id, RESIDENT, {"text": label}, message_id)
-        await self.log.append(conversation.id, BOT, {"text": selfservice.DONE}, None)
+        await self.log.append(conversation.id, BOT, {"text": texts.FORGET_DONE}, None)
         return await self._attach(conn.ws, conversation, token, 0, new=True, address=conn.address)
 
     async def _restart(self, sender: str) -> None:

@@ -9,13 +9,15 @@ NLU sees them: NLU on a 200 KB message blocks a Rasa server for half a minute.
 
 The widget relay (webapp/chat/routes.py), the REST channel (rasa_plugins/connectors/rest.py) and
 Telegram (rasa_plugins/connectors/telegram.py) all ask `refusal()`; each knows where its
-conversation's offered buttons are and how to show the Dutch answer.
+conversation's offered buttons are and how to show the Dutch answer (texts.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from core.residents import texts
 
 MAX_LENGTH = 1000  # characters in one resident's message, on every channel
 PAYLOAD_PREFIX = "/"  # Rasa's INTENT_MESSAGE_PREFIX
@@ -30,12 +32,8 @@ class Refusal:
     text: str  # what the resident reads (B1, formal "u")
 
 
-TOO_LONG = Refusal(
-    "te_lang",
-    f"Uw bericht is te lang. Gebruikt u maximaal {MAX_LENGTH} tekens? "
-    "U kunt het ook in twee berichten sturen.",
-)
-NOT_OFFERED = Refusal("niet_aangeboden", "Deze knop werkt niet meer. Wilt u uw antwoord typen?")
+TOO_LONG = Refusal("te_lang", texts.too_long(MAX_LENGTH))
+NOT_OFFERED = Refusal("niet_aangeboden", texts.NOT_OFFERED)
 
 
 def is_payload(text: str) -> bool:

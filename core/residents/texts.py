@@ -1,0 +1,141 @@
+"""Every Dutch sentence a resident reads that is not one of Rasa's responses.
+
+Rasa's responses (what the dialogue says) live in `domain.yml`; this module is the home
+of everything else the channels say themselves: refusals of a message, the widget's
+error notices, Telegram's answers to what it cannot read, the status-message commands,
+the Telegram command menu and the forget confirmation. Each sentence is here once and
+every channel that needs it uses this one. Language: B1, formal "u" (checked by
+tests/test_resident_texts.py).
+"""
+
+from __future__ import annotations
+
+from core.photos import limit_text
+
+# --- refused messages, on every channel (core/residents/guard.py) -------------------------
+
+
+def too_long(max_length: int) -> str:
+    return (
+        f"Uw bericht is te lang. Gebruikt u maximaal {max_length} tekens? "
+        "U kunt het ook in twee berichten sturen."
+    )
+
+
+NOT_OFFERED = "Deze knop werkt niet meer. Wilt u uw antwoord typen?"
+OTHER_CHANNEL = "Dit gesprek is via een ander kanaal begonnen. Gaat u daar verder met uw vraag."
+
+# --- photos, on every channel ---------------------------------------------------------------
+
+PHOTO_TOO_BIG = (
+    f"De foto is te groot. Een foto mag maximaal {limit_text()} zijn. "
+    "Kunt u een kleinere foto sturen?"
+)
+PHOTO_BROKEN = (
+    "Deze foto kan ik niet openen: het bestand is beschadigd of niet helemaal verstuurd. "
+    "Wilt u de foto nog een keer sturen?"
+)
+NOT_A_PHOTO = (
+    "Dit bestand kan ik niet gebruiken. Ik kan alleen foto's ontvangen (JPEG, PNG of WebP)."
+)
+PHOTO_NOT_SAVED = "Het lukte niet om uw foto op te slaan. Wilt u het nog een keer proberen?"
+TOO_MANY_PHOTOS = "U heeft al veel foto's gestuurd. Probeert u het over een uur opnieuw."
+
+# --- the widget's error notices (webapp/chat/routes.py) -------------------------------------
+
+TOO_FAST = (
+    "U stuurt veel berichten kort na elkaar. Wacht u even een minuut en probeert u het dan opnieuw."
+)
+UNREADABLE = "Dit bericht kon niet worden verstuurd. Probeert u het opnieuw."
+SESSION_EXPIRED = "Het gesprek is verlopen. Laadt u de pagina opnieuw."
+
+
+def unavailable(telefoon: str) -> str:
+    """Rasa cannot be reached; `telefoon` is the municipality's number."""
+    return (
+        "Het lukt nu even niet om uw bericht te verwerken. Probeert u het over een "
+        f"paar minuten opnieuw, of belt u met {telefoon}."
+    )
+
+
+def too_many_conversations(telefoon: str) -> str:
+    return (
+        "Vanaf uw internetverbinding zijn het afgelopen uur veel nieuwe gesprekken "
+        f"begonnen. Probeert u het over een uur opnieuw, of belt u met {telefoon}."
+    )
+
+
+# --- Telegram (rasa_plugins/connectors/telegram*.py) ----------------------------------------
+
+SOMETHING_WENT_WRONG = "Sorry, er ging bij mij iets mis. Wilt u het nog eens proberen?"
+EDITED = (
+    "U heeft een bericht aangepast, maar aanpassingen kan ik helaas niet lezen. "
+    "Wilt u de nieuwe tekst als nieuw bericht sturen?"
+)
+UNSUPPORTED = (
+    "Dit soort bericht kan ik helaas niet lezen. Ik begrijp tekst, foto's en een gedeelde "
+    "locatie. Wilt u uw vraag typen?"
+)
+STICKER = "Dank u wel! Stickers kan ik helaas niet lezen. Waarmee kan ik u helpen?"
+VOICE = "Gesproken berichten kan ik helaas niet beluisteren. Wilt u uw vraag typen?"
+VIDEO_NOTE = "Video's kan ik helaas niet bekijken. Wilt u uw vraag typen?"
+VIDEO = "Video's kan ik helaas niet bekijken. Wilt u uw vraag typen, of een foto sturen?"
+AUDIO = "Geluidsbestanden kan ik helaas niet beluisteren. Wilt u uw vraag typen?"
+CONTACT_CARD = (
+    "Een contactkaart kan ik niet gebruiken. Als ik om uw telefoonnummer vraag, "
+    "kunt u het gewoon typen."
+)
+PRIVATE_ONLY = (
+    "Ik werk alleen in een privégesprek. Stuur mij een persoonlijk bericht, dan help ik u graag."
+)
+# Buttons need a text to hang from; a question about a place gets Telegram's own button.
+CHOOSE = "Kies een van deze mogelijkheden:"
+SHARE_LOCATION = "Deel mijn locatie"
+TYPE_ADDRESS = "Of typ het adres"  # the input field's placeholder while the button shows
+
+# --- status messages: /stop and /start (Telegram) -------------------------------------------
+
+STATUS_MESSAGES_OFF = (
+    "U krijgt van mij geen berichten meer over de status van uw meldingen en verzoeken. "
+    "Wilt u die later toch weer ontvangen? Stuur dan /start. U kunt mij gewoon vragen "
+    "blijven stellen."
+)
+STOP_FAILED = "Dat lukte nu helaas niet. Wilt u /stop later nog eens sturen?"
+STATUS_MESSAGES_ON = "U krijgt weer berichten over de status van uw meldingen en verzoeken."
+
+# The command menu Telegram shows behind "/" (core/residents/commands.py MENU).
+MENU_START = "Beginnen, en weer statusberichten ontvangen"
+MENU_STOP = "Geen statusberichten meer over uw meldingen"
+MENU_FORGET = "Laat Balie uw gegevens vergeten"
+MENU_HELP = "Wat Balie voor u kan doen"
+
+# --- forgetting: /vergeet, on every channel -------------------------------------------------
+
+FORGET_YES = "Ja, vergeet mij"  # the buttons' titles
+FORGET_NO = "Nee, niets wissen"
+FORGET_ASK = (
+    "Wilt u dat de gemeente uw gegevens in deze chat vergeet? Dan wissen wij:\n"
+    "• onze gesprekken met u;\n"
+    "• uw naam, e-mailadres en telefoonnummer bij uw meldingen en verzoeken;\n"
+    "• uw verzoeken om teruggebeld te worden (wij bellen u dan niet meer terug).\n\n"
+    "Wat blijft: uw meldingen en verzoeken zelf, met wat u erin heeft geschreven en de "
+    "foto's. De gemeente handelt ze gewoon af, maar weet niet meer dat ze van u zijn. U "
+    "krijgt er daarom geen berichten meer over. Met het zaaknummer en de controlecode kunt "
+    "u de status nog wel opvragen.\n\n"
+    "Wilt u dat wij uw gegevens vergeten?"
+)
+# Added on Telegram, where the chat also lives on the resident's phone.
+FORGET_TELEGRAM_NOTE = (
+    "\n\nLet op: de berichten in deze chat staan ook in Telegram op uw eigen telefoon. "
+    "Die kunt u daar zelf wissen."
+)
+FORGET_DONE = (
+    "Uw gegevens zijn gewist: onze gesprekken met u, uw contactgegevens bij uw meldingen "
+    "en verzoeken, en uw terugbelverzoeken. Uw meldingen en verzoeken zelf blijven bij de "
+    "gemeente, zonder uw naam. U kunt mij gewoon nieuwe vragen stellen."
+)
+FORGET_CANCELLED = "Goed, er is niets gewist."
+FORGET_FAILED = (
+    "Het wissen is nu helaas niet gelukt. Wilt u het over een tijdje nog eens proberen "
+    "met /vergeet? U kunt ook contact opnemen met de gemeente."
+)
