@@ -48,7 +48,8 @@ MELDING = [
     "er ligt een grote berg grofvuil naast de container",
     '/informeren{"categorie":"grofvuil"}',  # the button Balie offers for it
     "Marktplein 3",
-    "vanochtend rond 8 uur",
+    # Yesterday: "this morning at 8" lies in the future before 8 and is asked again.
+    "gisteravond rond 11 uur",
     "nee",  # no photo
     "nee",  # no contact
 ]
