@@ -17,11 +17,11 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from aiohttp import web
-from webapp.cases.schemas import CaseIn
 
 from actions import guesser
 from actions import retention as action_server_retention
 from actions.outbox import Outbox
+from core.caseapi.models import CaseIn
 from core.db import create_engine
 from core.privacy.retention import Policy
 from core.throttle import key

@@ -15,10 +15,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from webapp.chat.protocol import WEBHOOK_PATH
 
 from core.residents import commands, texts
 from core.residents.commands import Command
+from core.widget_protocol import WEBHOOK_PATH
 from rasa_plugins.connectors.telegram import TelegramInput, command_menu
 from rasa_plugins.connectors.telegram_bot import TelegramConfig
 from tests.conftest import make_settings

@@ -207,7 +207,7 @@ class StaffUser(Base):
     """A staff member of the console (/staff): medewerker, trainer and/or beheerder.
 
     Passwords are argon2 hashes; wrong ones are counted per name and client address
-    (webapp.cases.throttle), never on the account, so nobody can lock a colleague out.
+    (core/throttle.py), never on the account, so nobody can lock a colleague out.
     `sessie_versie` is kept in every session cookie: raising it (logout, password
     reset, disabling) ends all of the user's sessions.
     """
