@@ -26,11 +26,11 @@ def main() -> None:
     instrument(app, lambda: delivery().outbox.counts())
 
     @app.listener("after_server_start")
-    async def start_worker(app, loop) -> None:  # type: ignore[no-untyped-def]
+    async def start_worker(app, loop) -> None:
         app.ctx.outbox_worker = asyncio.ensure_future(delivery().run_worker())
 
     @app.listener("before_server_stop")
-    async def stop_worker(app, loop) -> None:  # type: ignore[no-untyped-def]
+    async def stop_worker(app, loop) -> None:
         app.ctx.outbox_worker.cancel()
         await delivery().close()
 

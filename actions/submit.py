@@ -62,7 +62,7 @@ async def submit_case(
         return events
     outcome = await delivery().submit_case(case, tracker.sender_id, tracker.get_slot("fotos"))
     if outcome.state == "delivered":
-        identificatie = outcome.result["identificatie"]  # type: ignore[index]
+        identificatie = outcome.result["identificatie"]  # type: ignore[index]  # delivered: a dict
         if outcome.controlecode:
             dispatcher.utter_message(
                 response="utter_zaak_aangemaakt",

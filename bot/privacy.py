@@ -104,7 +104,7 @@ def _forget(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "purge", help="delete conversations, contact details and cases past their retention term"
     )

@@ -14,6 +14,7 @@ import os
 import pytest
 
 from core import ROOT
+from tests.action_server import running as running_action_server
 from tests.webapp import TOKEN, serve
 
 SCHEMATHESIS = ROOT / ".venv-fuzz" / "bin" / "st"
@@ -34,6 +35,14 @@ async def test_case_api_survives_fuzzing_from_its_openapi_document(
 ) -> None:
     if not SCHEMATHESIS.exists():
         pytest.fail("schemathesis is missing: run `make fuzz-env` (make test does)")
+    # The real action server: forgetting a resident also forgets their outbox entries.
+    with running_action_server(tmp_path / "actions") as actions:
+        for name, value in actions.env().items():
+            monkeypatch.setenv(name, value)
+        await _fuzz(db_url, tmp_path, monkeypatch)
+
+
+async def _fuzz(db_url: str, tmp_path, monkeypatch) -> None:
     async with serve(db_url, tmp_path, monkeypatch) as (_, settings):
         fuzz = await asyncio.create_subprocess_exec(
             str(SCHEMATHESIS),

@@ -42,7 +42,7 @@ routes = web.RouteTableDef()
 
 
 @web.middleware
-async def api_guard(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def api_guard(request: web.Request, handler):
     """Bearer-token check for everything under /api/v1 (errors become JSON in errors.guard)."""
     if not request.path.startswith("/api/") or request.path == "/api/v1/openapi.json":
         return await handler(request)

@@ -64,4 +64,4 @@ class Metered:
 
 def metered(backend: T) -> T:
     """The backend, with its calls measured (typed as the backend itself)."""
-    return Metered(backend)  # type: ignore[return-value]
+    return Metered(backend)  # type: ignore[return-value]  # a proxy: same methods, other class

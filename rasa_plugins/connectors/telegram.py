@@ -227,12 +227,12 @@ class TelegramInput(InputChannel):
         telegram = Blueprint("balie_telegram", __name__)
 
         @telegram.listener("after_server_start")
-        async def started(app, loop) -> None:  # type: ignore[no-untyped-def]
+        async def started(app, loop) -> None:
             self._app = app
             await self.start()
 
         @telegram.listener("before_server_stop")
-        async def stopping(app, loop) -> None:  # type: ignore[no-untyped-def]
+        async def stopping(app, loop) -> None:
             await self.stop()
 
         @telegram.route("/", methods=["GET"])

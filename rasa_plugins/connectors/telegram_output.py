@@ -18,6 +18,7 @@ import html
 import logging
 import re
 from collections import OrderedDict
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import OutputChannel
@@ -181,8 +182,12 @@ class TelegramOutput(OutputChannel):
             else:
                 extra = reply if i == 0 else None
             await call(
-                lambda part=part, extra=extra: self.bot.send_message(
-                    chat_id, to_html(part, codes), parse_mode="HTML", reply_markup=extra
+                partial(
+                    self.bot.send_message,
+                    chat_id,
+                    to_html(part, codes),
+                    parse_mode="HTML",
+                    reply_markup=extra,
                 ),
                 f"sendMessage to {chat_id}",
             )

@@ -117,7 +117,9 @@ def clean_metadata(raw: Any) -> dict[str, Any] | None:
     point = raw.get("locatie")
     if point is not None:
         lat, lon = (point or {}).get("lat"), (point or {}).get("lon")
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon)):
+        if not (isinstance(lat, int | float) and isinstance(lon, int | float)):
+            raise BadFrame
+        if isinstance(lat, bool) or isinstance(lon, bool):
             raise BadFrame
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise BadFrame
