@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -20,6 +20,8 @@ from core.caseapi.client import CaseApiClient
 from core.caseapi.errors import BackendRejected, BackendUnavailable, PhotoRefused
 from core.caseapi.openapi import document
 from core.domain import STATUSES
+from tests.action_server import ActionServer
+from tests.action_server import running as running_action_server
 from tests.images import jpeg_bytes
 from tests.webapp import case_api, client
 from webapp import api, receipts
@@ -149,8 +151,17 @@ def test_the_document_schemas_are_the_models() -> None:
 # -- the client against the real web app -------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def action_server(tmp_path_factory) -> Iterator[ActionServer]:
+    """Forgetting a resident asks the outbox's owner too: a real action server."""
+    with running_action_server(tmp_path_factory.mktemp("actions")) as server:
+        yield server
+
+
 @pytest_asyncio.fixture
-async def cases(db_url, tmp_path, monkeypatch) -> AsyncIterator[CaseApiClient]:
+async def cases(db_url, tmp_path, monkeypatch, action_server) -> AsyncIterator[CaseApiClient]:
+    for name, value in action_server.env().items():
+        monkeypatch.setenv(name, value)
     async with case_api(db_url, tmp_path, monkeypatch) as url:
         api_client = client(url)
         try:
