@@ -9,6 +9,7 @@ Bot API (tests/fakes/telegram.py) and that web app's Case API.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,8 @@ from core.residents.commands import Command
 from core.widget_protocol import WEBHOOK_PATH
 from rasa_plugins.connectors.telegram import TelegramInput, command_menu
 from rasa_plugins.connectors.telegram_bot import TelegramConfig
+from tests.action_server import ActionServer
+from tests.action_server import running as running_action_server
 from tests.conftest import make_settings
 from tests.fakes.telegram import FakeTelegram, TelegramChat
 from tests.test_retention import eventually, melding
@@ -96,8 +99,17 @@ async def store(db_url):
     await store.close()
 
 
+@pytest.fixture(scope="module")
+def action_server(tmp_path_factory) -> Iterator[ActionServer]:
+    """Forgetting a resident asks the outbox's owner too: a real action server."""
+    with running_action_server(tmp_path_factory.mktemp("actions")) as server:
+        yield server
+
+
 @pytest_asyncio.fixture
-async def stack(db_url, store, tmp_path, monkeypatch):
+async def stack(db_url, store, tmp_path, monkeypatch, action_server):
+    for name, value in action_server.env().items():
+        monkeypatch.setenv(name, value)
     """A web app, a fake Rasa behind its widget relay (the texts it got), and Telegram."""
     monkeypatch.setenv("BALIE_DATABASE_URL", db_url)
     monkeypatch.setenv("BALIE_API_TOKEN", TOKEN)
