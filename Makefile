@@ -60,6 +60,8 @@ fuzz-env:
 
 test: install services browser deploy-check fuzz-env
 	$(PY) -m ruff check .
+	PYTHONPATH=. $(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -ra
 
 # The single-process stack, then one Rasa server against two in the cluster (docs/cluster.md).
