@@ -14,25 +14,12 @@ always set (or removed) by the channel, so a caller cannot choose it.
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
+from core.settings import Network
+
 METADATA_KEY = "client_address"
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-@lru_cache(maxsize=8)
-def _networks(raw: str) -> tuple[Network, ...]:
-    return tuple(
-        ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()
-    )
-
-
-def trusted_proxies() -> tuple[Network, ...]:
-    return _networks(os.environ.get("BALIE_TRUSTED_PROXIES", ""))
-
 
 def _ip(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
@@ -42,10 +29,9 @@ def _ip(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
 
 
 def client_address(
-    peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...] | None = None
+    peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]
 ) -> str | None:
     """The address of whoever sent the request, or None if the peer is unknown."""
-    trusted = trusted_proxies() if trusted is None else trusted
     address = _ip(peer)
     hops = [h for h in (forwarded_for or "").split(",") if h.strip()]
     while address is not None and hops and any(address in net for net in trusted):
@@ -56,9 +42,11 @@ def client_address(
     return str(address) if address is not None else None
 
 
-def of_request(peer: str | None, headers: Mapping[str, str]) -> str | None:
+def of_request(
+    peer: str | None, headers: Mapping[str, str], trusted: tuple[Network, ...]
+) -> str | None:
     """`client_address` of an aiohttp or Sanic request (`remote`/`ip` and `headers`)."""
-    return client_address(peer, headers.get("X-Forwarded-For"))
+    return client_address(peer, headers.get("X-Forwarded-For"), trusted)
 
 
 def bucket(address: str) -> str:

@@ -1,8 +1,11 @@
-"""The municipality's own settings (name, phone, opening hours, website, time zone)."""
+"""The municipality's own settings (name, phone, opening hours, website, time zone).
+
+The file is re-read when it changes. Which file: `Settings.content_file`, given once
+by the process's entry point (`use`); content/gemeente.yml until then.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +17,16 @@ DEFAULT_CONTENT_FILE = ROOT / "content" / "gemeente.yml"
 DEFAULT_TIJDZONE = "Europe/Amsterdam"
 
 _cache: dict[Path, tuple[float, dict[str, Any]]] = {}
+_configured = [DEFAULT_CONTENT_FILE]
+
+
+def use(path: Path) -> None:
+    """The content file of this process (BALIE_CONTENT_FILE), set by its entry point."""
+    _configured[0] = path
 
 
 def content_file() -> Path:
-    return Path(os.environ.get("BALIE_CONTENT_FILE", DEFAULT_CONTENT_FILE))
+    return _configured[0]
 
 
 def _content(path: Path | None = None) -> dict[str, Any]:

@@ -10,7 +10,6 @@ migrations (the action server).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -23,13 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.orm import sessionmaker
 
 from core.clock import as_utc
-
-
-def database_url(data_dir: Path) -> str:
-    url = os.environ.get("BALIE_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{data_dir / 'balie.sqlite'}"
 
 
 def _with_driver(url: str, sqlite: str, postgresql: str) -> URL:

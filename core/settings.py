@@ -1,24 +1,118 @@
-"""Configuration from environment variables, with embedded defaults that just work."""
+"""Configuration from environment variables, with embedded defaults that just work.
+
+`Env` is the one place Balie reads its environment (tests/test_settings.py checks it).
+Every process has one typed settings object, built once in its entry point and passed
+down: `Settings` holds what all processes share (addresses, directories, secrets, the
+database, logging); each process extends it with its own (webapp/settings.py,
+actions/settings.py, rasa_plugins/settings.py). A value that cannot be used stops the
+start with a `ConfigError` naming the variable, instead of failing later.
+"""
 
 from __future__ import annotations
 
 import functools
+import ipaddress
+import logging
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from core import ROOT
 
+S = TypeVar("S", bound="Settings")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+LOG_FORMATS = ("json", "text")
+_TRUE = ("1", "true", "yes", "ja", "on")
+_FALSE = ("0", "false", "no", "nee", "off")
+
+
+class ConfigError(ValueError):
+    """A setting in the environment that Balie cannot use; the process does not start."""
+
+
+class Env:
+    """Typed reads of the environment; an unset or empty variable means the default."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+
+    def text(self, name: str, default: str = "", *, fallback: str = "") -> str:
+        value = self._environ.get(name, "").strip()
+        if not value and fallback:
+            value = self._environ.get(fallback, "").strip()
+        return value or default
+
+    def has(self, name: str) -> bool:
+        return bool(self.text(name))
+
+    def number(
+        self, name: str, default: float, *, minimum: float | None = None, fallback: str = ""
+    ) -> float:
+        raw = self.text(name, fallback=fallback)
+        if not raw:
+            return default
+        try:
+            value = float(raw.replace(",", "."))
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"{name} must be a finite number, not {raw!r}")
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum:g}, not {raw!r}")
+        return value
+
+    def integer(self, name: str, default: int, *, minimum: int | None = None) -> int:
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, not {raw!r}")
+        return value
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        raw = self.text(name).lower()
+        if not raw:
+            return default
+        if raw in _TRUE:
+            return True
+        if raw in _FALSE:
+            return False
+        raise ConfigError(f"{name} must be one of {', '.join(_TRUE + _FALSE)}, not {raw!r}")
+
+    def path(self, name: str, default: Path) -> Path:
+        raw = self.text(name)
+        return Path(raw) if raw else default
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        raw = self.text(name, default).lower()
+        if raw not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+        return raw
+
+    def items(self, name: str) -> tuple[str, ...]:
+        """A comma-separated list."""
+        return tuple(part.strip() for part in self.text(name).split(",") if part.strip())
+
+    def networks(self, name: str) -> tuple[Network, ...]:
+        """Addresses or networks, comma-separated."""
+        try:
+            return tuple(ipaddress.ip_network(part, strict=False) for part in self.items(name))
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
 
 
 @dataclass(frozen=True)
 class Settings:
+    """What every process needs to know: where the others are, where data lives, secrets."""
+
     host: str = "127.0.0.1"
     rasa_port: int = 5005
     action_port: int = 5055
@@ -29,18 +123,52 @@ class Settings:
     # Where the other processes reach Rasa when it is not this host's port: a load
     # balancer in front of several Rasa servers (BALIE_RASA_URL).
     rasa_base: str = ""
+    # BALIE_DATABASE_URL; empty: SQLite in the data directory.
+    configured_database_url: str = ""
+    # BALIE_API_TOKEN, BALIE_RASA_TOKEN, BALIE_SECRET_KEY; empty: random, kept in data_dir.
+    configured_api_token: str = field(default="", repr=False)
+    configured_rasa_token: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)
+    # The web app's Case API as the action server and Telegram reach it (BALIE_CASE_API_URL).
+    configured_case_api_url: str = ""
+    # Redis for locks, the event bus and shared state of several replicas; empty: none.
+    redis_url: str = ""
+    # Load balancers whose X-Forwarded-For is believed (core/client_address.py).
+    trusted_proxies: tuple[Network, ...] = ()
+    # The municipality's name, phone, opening hours (core/content.py).
+    content_file: Path = field(default=ROOT / "content" / "gemeente.yml")
+    log_format: str = "text"
+    log_level: str = "INFO"
 
     @classmethod
-    def from_env(cls) -> Settings:
-        return cls(
-            host=os.environ.get("BALIE_HOST", "127.0.0.1"),
-            rasa_port=_env_int("BALIE_RASA_PORT", 5005),
-            action_port=_env_int("BALIE_ACTION_PORT", 5055),
-            web_port=_env_int("BALIE_WEB_PORT", 8000),
-            models_dir=Path(os.environ.get("BALIE_MODELS_DIR", ROOT / "models")),
-            data_dir=Path(os.environ.get("BALIE_DATA_DIR", ROOT / "data")),
-            rasa_base=os.environ.get("BALIE_RASA_URL", "").rstrip("/"),
-        )
+    def from_env(cls: type[S], environ: Mapping[str, str] | None = None) -> S:
+        """Built once in a process's entry point; raises ConfigError on a bad value."""
+        return cls(**cls.read(Env(environ)))
+
+    @classmethod
+    def read(cls, env: Env) -> dict[str, Any]:
+        """The constructor's arguments from the environment; subclasses add theirs."""
+        fmt, level = env.text("BALIE_LOG_FORMAT").lower(), env.text("BALIE_LOG_LEVEL").upper()
+        return {
+            "host": env.text("BALIE_HOST", "127.0.0.1"),
+            "rasa_port": env.integer("BALIE_RASA_PORT", 5005, minimum=1),
+            "action_port": env.integer("BALIE_ACTION_PORT", 5055, minimum=1),
+            "web_port": env.integer("BALIE_WEB_PORT", 8000, minimum=1),
+            "models_dir": env.path("BALIE_MODELS_DIR", ROOT / "models"),
+            "data_dir": env.path("BALIE_DATA_DIR", ROOT / "data"),
+            "rasa_base": env.text("BALIE_RASA_URL").rstrip("/"),
+            "configured_database_url": env.text("BALIE_DATABASE_URL"),
+            "configured_api_token": env.text("BALIE_API_TOKEN"),
+            "configured_rasa_token": env.text("BALIE_RASA_TOKEN"),
+            "secret_key": env.text("BALIE_SECRET_KEY"),
+            "configured_case_api_url": env.text("BALIE_CASE_API_URL").rstrip("/"),
+            "redis_url": env.text("BALIE_REDIS_URL"),
+            "trusted_proxies": env.networks("BALIE_TRUSTED_PROXIES"),
+            "content_file": env.path("BALIE_CONTENT_FILE", ROOT / "content" / "gemeente.yml"),
+            # An unknown format or level falls back rather than stopping a process over logs.
+            "log_format": fmt if fmt in LOG_FORMATS else "text",
+            "log_level": level if isinstance(logging.getLevelName(level), int) else "INFO",
+        }
 
     @property
     def rasa_url(self) -> str:
@@ -55,18 +183,20 @@ class Settings:
         return f"http://{self.host}:{self.web_port}"
 
     @property
-    def database_url(self) -> str:
-        from core.db import database_url
+    def case_api_url(self) -> str:
+        return self.configured_case_api_url or f"{self.web_url}/api/v1"
 
-        return database_url(self.data_dir)
+    @property
+    def database_url(self) -> str:
+        return self.configured_database_url or f"sqlite:///{self.data_dir / 'balie.sqlite'}"
 
     def api_token(self) -> str:
         """BALIE_API_TOKEN, or a random token kept in the data directory (embedded default)."""
-        return os.environ.get("BALIE_API_TOKEN") or kept_secret(self.data_dir / "api-token")
+        return self.configured_api_token or kept_secret(self.data_dir / "api-token")
 
     def rasa_token(self) -> str:
         """BALIE_RASA_TOKEN: Rasa's HTTP API and the action server answer only callers with it."""
-        return os.environ.get("BALIE_RASA_TOKEN") or kept_secret(self.data_dir / "rasa-token")
+        return self.configured_rasa_token or kept_secret(self.data_dir / "rasa-token")
 
     def rasa_auth(self) -> dict[str, str]:
         """Headers for Rasa's HTTP API: a JWT signed with BALIE_RASA_TOKEN (`--jwt-secret`).

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from actions.outbox import Outbox, entries
 from core.db import create_engine, session_factory, sync_url
-from core.privacy import masking
+from core.privacy import masking, sealing
 from core.privacy.permissions import secure_tree
 from core.privacy.sealing import Sealer, personal_data_key
 from core.settings import Settings
@@ -54,7 +54,7 @@ ORDINARY = [
 
 
 def sealer() -> Sealer:
-    return Sealer(personal_data_key(SECRET))
+    return Sealer(personal_data_key(SECRET.encode()))
 
 
 def unsealed(text: str) -> str:
@@ -445,7 +445,7 @@ def outbox_row(deployment: Deployment, marker: str) -> Any:
 
 def sealer_of(deployment: Deployment) -> Sealer:
     """The stack's key: BALIE_SECRET_KEY, or the key file in its data directory."""
-    return Sealer(personal_data_key(data_dir=deployment.settings.data_dir))
+    return sealing.sealer(deployment.settings)
 
 
 async def eventually(check, what: str, seconds: int = 90):  # type: ignore[no-untyped-def]

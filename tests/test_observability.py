@@ -76,8 +76,7 @@ def restore_logging() -> Iterator[None]:
 def test_json_log_lines_parse_and_hold_no_personal_data(
     restore_logging, monkeypatch, capsys
 ) -> None:
-    monkeypatch.setenv("BALIE_LOG_FORMAT", "json")
-    logs.configure_logging("test")
+    logs.configure_logging("test", fmt="json", level="INFO")
     log = logging.getLogger("balie.test")
     log.info("bericht van inwoner: %s", PERSONAL, extra={"melder": EMAIL})
     try:
@@ -101,17 +100,14 @@ def test_json_log_lines_parse_and_hold_no_personal_data(
 
 
 def test_text_logs_are_masked_too(restore_logging, monkeypatch, capsys) -> None:
-    monkeypatch.delenv("BALIE_LOG_FORMAT", raising=False)
-    logs.configure_logging("test")
+    logs.configure_logging("test", fmt="text", level="INFO")
     logging.getLogger("balie.test").warning("terugbellen op %s", PHONE)
     assert capsys.readouterr().err == "WARNING balie.test: terugbellen op [telefoonnummer]\n"
 
 
-def test_rasa_gets_the_logging_config_file_only_for_json(monkeypatch) -> None:
-    monkeypatch.setenv("BALIE_LOG_FORMAT", "text")
-    assert logs.rasa_logging_args() == []
-    monkeypatch.setenv("BALIE_LOG_FORMAT", "json")
-    flag, path = logs.rasa_logging_args()
+def test_rasa_gets_the_logging_config_file_only_for_json() -> None:
+    assert logs.rasa_logging_args("text") == []
+    flag, path = logs.rasa_logging_args("json")
     assert flag == "--logging-config-file" and Path(path).is_file()
 
 

@@ -235,12 +235,13 @@ async def test_forgetting_in_the_web_app_reaches_the_outbox_through_its_owner(
 
 
 @pytest.mark.parametrize("setting", ["0", "-1"])
-def test_a_bad_purge_interval_is_refused_or_off(setting: str, monkeypatch) -> None:
-    from core.privacy.retention import ConfigError, purge_interval
+def test_a_bad_purge_interval_is_refused_or_off(setting: str) -> None:
+    from core.privacy.retention import read_purge_interval
+    from core.settings import ConfigError, Env
 
-    monkeypatch.setenv("BALIE_PURGE_INTERVAL_MINUTES", setting)
+    env = Env({"BALIE_PURGE_INTERVAL_MINUTES": setting})
     if setting == "0":
-        assert purge_interval() is None
+        assert read_purge_interval(env) is None
     else:
         with pytest.raises(ConfigError):
-            purge_interval()
+            read_purge_interval(env)

@@ -26,7 +26,9 @@ from actions.outbox import Outbox
 from core import ROOT
 from core.caseapi.models import CallbackIn, CaseIn, ForgetIn
 from core.db import create_engine, sync_url
+from core.privacy.retention import Policy, read_purge_interval
 from core.residents import commands, texts
+from core.settings import ConfigError, Env
 from core.throttle import Throttle
 from core.throttle import key as attempt_key
 from rasa_plugins.connectors.telegram import TelegramInput
@@ -52,13 +54,7 @@ from webapp.cases.models import (
 )
 from webapp.cases.store import CaseStore
 from webapp.chat.log import BOT, RESIDENT, ChatLog, token_hash
-from webapp.privacy.retention import (
-    PURGE_LOCK,
-    ConfigError,
-    Policy,
-    Retention,
-    purge_interval,
-)
+from webapp.privacy.retention import PURGE_LOCK, Retention
 from webapp.staff.tracker import EVENTS
 
 TOKEN = "test-token-retention-0123456789"
@@ -219,13 +215,10 @@ async def rows(store: CaseStore, query: Any) -> list[Any]:
 # --- the policy ------------------------------------------------------------------------------
 
 
-def test_policy_from_environment(monkeypatch) -> None:
-    for name in list(os.environ):
-        if name.startswith(("BALIE_RETENTION_", "BALIE_PURGE_")) or name == (
-            "BALIE_CHAT_RETENTION_DAYS"
-        ):
-            monkeypatch.delenv(name)
-    policy = Policy.from_env()
+def test_policy_from_environment() -> None:
+    environ: dict[str, str] = {}
+    env = Env(environ)
+    policy = Policy.read(env)
     assert policy == Policy()
     assert policy.describe() == {
         "conversation": 30,
@@ -234,20 +227,20 @@ def test_policy_from_environment(monkeypatch) -> None:
         "cancelled": 365,
         "handled": 1826,
     }
-    assert purge_interval() == 3600
+    assert read_purge_interval(env) == 3600
     # The widget's old variable still counts, the new one wins.
-    monkeypatch.setenv("BALIE_CHAT_RETENTION_DAYS", "14")
-    assert Policy.from_env().conversation == timedelta(days=14)
-    monkeypatch.setenv("BALIE_RETENTION_CONVERSATION_DAYS", "7")
-    monkeypatch.setenv("BALIE_RETENTION_HANDLED_DAYS", "2,5")
-    assert Policy.from_env().conversation == timedelta(days=7)
-    assert Policy.from_env().handled == timedelta(days=2.5)
-    for bad in ("0", "-3", "dertig", "inf"):
-        monkeypatch.setenv("BALIE_RETENTION_CONTACT_DAYS", bad)
+    environ["BALIE_CHAT_RETENTION_DAYS"] = "14"
+    assert Policy.read(env).conversation == timedelta(days=14)
+    environ["BALIE_RETENTION_CONVERSATION_DAYS"] = "7"
+    environ["BALIE_RETENTION_HANDLED_DAYS"] = "2,5"
+    assert Policy.read(env).conversation == timedelta(days=7)
+    assert Policy.read(env).handled == timedelta(days=2.5)
+    for bad in ("0", "-3", "dertig", "inf", "nan"):
+        environ["BALIE_RETENTION_CONTACT_DAYS"] = bad
         with pytest.raises(ConfigError, match="BALIE_RETENTION_CONTACT_DAYS"):
-            Policy.from_env()
-    monkeypatch.setenv("BALIE_PURGE_INTERVAL_MINUTES", "0")
-    assert purge_interval() is None  # off: purge from cron with `python -m bot purge`
+            Policy.read(env)
+    environ["BALIE_PURGE_INTERVAL_MINUTES"] = "0"
+    assert read_purge_interval(env) is None  # off: purge from cron with `python -m bot purge`
 
 
 # --- the purge -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from alembic import command
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+import core.content
 from actions.backends.builtin import BuiltinBackend
 from actions.delivery import case_from_payload, case_payload
 from actions.melding import ValidateMeldingForm, summary_values
@@ -30,6 +31,7 @@ from actions.submit import new_case
 from core import clock
 from core.caseapi.client import CaseApiClient
 from core.db import sync_url
+from core.settings import Settings
 from tests.conftest import free_port
 from tests.staff_helpers import Client, create_users, settings_in, web_app
 from tests.test_case_api import MELDING
@@ -215,7 +217,7 @@ async def test_migration_converts_old_sqlite_incident_times(db_url) -> None:
 
 def test_the_time_zone_comes_from_the_content_file(tmp_path: Path, monkeypatch) -> None:
     content = tmp_path / "gemeente.yml"
-    monkeypatch.setenv("BALIE_CONTENT_FILE", str(content))
+    monkeypatch.setattr(core.content, "_configured", [content])
     content.write_text("gemeente:\n  naam: Bonaire\ntijdzone: America/Kralendijk\n")
     assert clock.zone().key == "America/Kralendijk"
     assert clock.local_text(datetime(2026, 11, 21, 22, 0, tzinfo=UTC)) == "21-11-2026 18:00"
@@ -226,6 +228,6 @@ def test_the_time_zone_comes_from_the_content_file(tmp_path: Path, monkeypatch) 
         clock.zone()
 
 
-def test_the_shipped_content_file_says_europe_amsterdam(monkeypatch) -> None:
-    monkeypatch.delenv("BALIE_CONTENT_FILE", raising=False)
+def test_the_shipped_content_file_says_europe_amsterdam() -> None:
+    assert core.content.content_file() == Settings().content_file
     assert clock.zone() == AMS

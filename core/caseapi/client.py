@@ -10,7 +10,6 @@ False for a 404.
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -39,11 +38,9 @@ class CaseApiClient:
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
-    def from_env(cls) -> CaseApiClient:
+    def of(cls, settings: Settings) -> CaseApiClient:
         """The web app's Case API; `BALIE_CASE_API_URL` when it runs elsewhere."""
-        settings = Settings.from_env()
-        url = os.environ.get("BALIE_CASE_API_URL", f"{settings.web_url}/api/v1")
-        return cls(url, settings.api_token())
+        return cls(settings.case_api_url, settings.api_token())
 
     @property
     def session(self) -> aiohttp.ClientSession:

@@ -1,6 +1,7 @@
 """Logging of every Balie process: JSON lines or text on stderr, personal data masked.
 
-`configure_logging(service)` sets up the root logger once per process:
+`configure_logging(service, fmt=..., level=...)` sets up the root logger once per
+process, with the format and level of its settings (core/settings.py):
 
 - `BALIE_LOG_FORMAT=json`: one JSON object per line with `timestamp` (ISO 8601, UTC),
   `level`, `logger`, `service`, `message`, plus `exc_info` and any `extra` fields;
@@ -20,7 +21,6 @@ by the metrics broker inside Rasa) brings the loggers Rasa and Sanic set up late
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 from pathlib import Path
@@ -31,9 +31,6 @@ from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 from core.privacy.masking import mask
 
-FORMAT_ENV = "BALIE_LOG_FORMAT"
-LEVEL_ENV = "BALIE_LOG_LEVEL"
-FORMATS = ("json", "text")
 TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"
 RASA_LOGGING_CONFIG = Path(__file__).with_name("rasa-logging.yml")
 # Loggers that would write personal data or noise at INFO.
@@ -42,16 +39,6 @@ QUIET = {"aiohttp.access": logging.WARNING}
 FIELD_ORDER = ("timestamp", "level", "logger", "service", "message")
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 _EXTRA_SKIP = set(RESERVED_ATTRS) | {"message", "asctime"}
-
-
-def log_format() -> str:
-    value = os.environ.get(FORMAT_ENV, "").strip().lower()
-    return value if value in FORMATS else "text"
-
-
-def log_level() -> str:
-    value = os.environ.get(LEVEL_ENV, "").strip().upper() or "INFO"
-    return value if isinstance(logging.getLevelName(value), int) else "INFO"
 
 
 class MaskingFilter(logging.Filter):
@@ -130,9 +117,9 @@ class StderrHandler(logging.Handler):
             self.handleError(record)
 
 
-def make_handler(service: str, fmt: str | None = None) -> logging.Handler:
+def make_handler(service: str, fmt: str) -> logging.Handler:
     handler = StderrHandler()
-    if (fmt or log_format()) == "json":
+    if fmt == "json":
         handler.setFormatter(JsonFormatter(service))
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
@@ -153,14 +140,13 @@ def _loggers() -> list[logging.Logger]:
     return [logging.getLogger(), *(lg for lg in named if isinstance(lg, logging.Logger))]
 
 
-def configure_logging(service: str, *, fmt: str | None = None, level: str | None = None) -> None:
+def configure_logging(service: str, *, fmt: str, level: str) -> None:
     """Balie's handler in place of every console handler; safe to call again.
 
     Libraries that gave their logger a console handler of their own (spaCy, Sanic in
     Rasa) log through the root logger's instead, or through Balie's handler when they
     do not propagate. Other handlers (a test runner's capture, a file) stay.
     """
-    fmt = fmt or log_format()
     handler = make_handler(service, fmt)
     root = logging.getLogger()
     for logger in _loggers():
@@ -169,21 +155,21 @@ def configure_logging(service: str, *, fmt: str | None = None, level: str | None
             logger.removeHandler(old)
         if logger is root or (consoles and not logger.propagate):
             logger.addHandler(handler)
-    root.setLevel(level or log_level())
+    root.setLevel(level)
     for name, quiet in QUIET.items():
         logging.getLogger(name).setLevel(quiet)
     # Python's warnings become log records too, so a JSON log stays all JSON.
     logging.captureWarnings(fmt == "json")
 
 
-def rasa_logging_args() -> list[str]:
+def rasa_logging_args(fmt: str) -> list[str]:
     """Extra `rasa run` arguments: JSON logging when BALIE_LOG_FORMAT=json, else none."""
-    if log_format() != "json":
+    if fmt != "json":
         return []
     return ["--logging-config-file", str(RASA_LOGGING_CONFIG)]
 
 
-def adopt_rasa_logging() -> None:
+def adopt_rasa_logging(fmt: str, level: str) -> None:
     """Inside the Rasa server, once it runs: Balie's handler for every logger.
 
     After reading the logging config file Rasa installs coloredlogs on the root logger
@@ -196,8 +182,8 @@ def adopt_rasa_logging() -> None:
         import spacy  # noqa: F401  (the tokenizer loads it anyway; its handler goes now)
     except ImportError:
         pass
-    if log_format() == "json":
-        configure_logging("rasa")
+    if fmt == "json":
+        configure_logging("rasa", fmt=fmt, level=level)
         return
     for logger in _loggers():
         for handler in logger.handlers:

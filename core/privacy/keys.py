@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from core.settings import kept_secret
+from core.settings import Settings, kept_secret
 
 
-def session_key(data_dir: Path) -> bytes:
+def session_key(settings: Settings) -> bytes:
     """A Fernet key: from BALIE_SECRET_KEY, or random and kept in the data directory.
 
     With several web app replicas, set BALIE_SECRET_KEY so they all read each other's cookies.
     """
-    configured = os.environ.get("BALIE_SECRET_KEY")
-    if configured:
+    if settings.secret_key:
         # Any string works: hashing turns it into the 32 bytes Fernet needs.
-        return base64.urlsafe_b64encode(hashlib.sha256(configured.encode()).digest())
-    return kept_secret(data_dir / "secret-key", lambda: Fernet.generate_key().decode()).encode()
+        return base64.urlsafe_b64encode(hashlib.sha256(settings.secret_key.encode()).digest())
+    path = settings.data_dir / "secret-key"
+    return kept_secret(path, lambda: Fernet.generate_key().decode()).encode()

@@ -1,15 +1,14 @@
 """The retention terms and the purge rhythm, the same for every process that keeps data.
 
 Each process purges its own tables (the web app: webapp/privacy/retention.py; the
-action server: actions/retention.py) by the one `Policy` from the environment (see
-docs/privacy.md), every BALIE_PURGE_INTERVAL_MINUTES (`run_periodically`).
+action server: actions/retention.py) by the one `Policy` its settings read from the
+environment (see docs/privacy.md), every BALIE_PURGE_INTERVAL_MINUTES (`run_periodically`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from core.domain import CHANNELS
+from core.settings import Env
 
 log = logging.getLogger(__name__)
 
@@ -25,26 +25,9 @@ Counts = dict[str, int]
 FORGET_PATH = "/vergeten"
 
 
-class ConfigError(ValueError):
-    """A retention setting that is not a positive number of days."""
-
-
-def _number(name: str, default: float, *, minimum: float, fallback: str | None = None) -> float:
-    raw = os.environ.get(name) or (os.environ.get(fallback) if fallback else None)
-    if not raw:
-        return default
-    try:
-        value = float(raw.replace(",", "."))
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-    if not value >= minimum or value == float("inf"):
-        raise ConfigError(f"{name} must be at least {minimum:g}, not {raw!r}")
-    return value
-
-
-def _days(name: str, default: float, fallback: str | None = None) -> timedelta:
+def _days(env: Env, name: str, default: float, fallback: str = "") -> timedelta:
     # A term of zero would delete a conversation while the resident is still typing.
-    return timedelta(days=_number(name, default, minimum=0.0001, fallback=fallback))
+    return timedelta(days=env.number(name, default, minimum=0.0001, fallback=fallback))
 
 
 @dataclass(frozen=True)
@@ -63,16 +46,17 @@ class Policy:
     handled: timedelta = timedelta(days=1826)
 
     @classmethod
-    def from_env(cls) -> Policy:
+    def read(cls, env: Env) -> Policy:
+        """The terms from BALIE_RETENTION_*_DAYS; ConfigError on a bad one."""
         return cls(
             # BALIE_CHAT_RETENTION_DAYS is the widget's old name for the same term.
             conversation=_days(
-                "BALIE_RETENTION_CONVERSATION_DAYS", 30, fallback="BALIE_CHAT_RETENTION_DAYS"
+                env, "BALIE_RETENTION_CONVERSATION_DAYS", 30, fallback="BALIE_CHAT_RETENTION_DAYS"
             ),
-            contact=_days("BALIE_RETENTION_CONTACT_DAYS", 90),
-            callback=_days("BALIE_RETENTION_CALLBACK_DAYS", 90),
-            cancelled=_days("BALIE_RETENTION_CANCELLED_DAYS", 365),
-            handled=_days("BALIE_RETENTION_HANDLED_DAYS", 1826),
+            contact=_days(env, "BALIE_RETENTION_CONTACT_DAYS", 90),
+            callback=_days(env, "BALIE_RETENTION_CALLBACK_DAYS", 90),
+            cancelled=_days(env, "BALIE_RETENTION_CANCELLED_DAYS", 365),
+            handled=_days(env, "BALIE_RETENTION_HANDLED_DAYS", 1826),
         )
 
     def describe(self) -> dict[str, float]:
@@ -86,9 +70,9 @@ class Policy:
         }
 
 
-def purge_interval() -> float | None:
+def read_purge_interval(env: Env) -> float | None:
     """Seconds between a process's purges (BALIE_PURGE_INTERVAL_MINUTES); None: off."""
-    minutes = _number("BALIE_PURGE_INTERVAL_MINUTES", 60, minimum=0)
+    minutes = env.number("BALIE_PURGE_INTERVAL_MINUTES", 60, minimum=0)
     return minutes * 60 if minutes else None
 
 

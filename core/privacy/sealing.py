@@ -14,27 +14,21 @@ import hmac
 import json
 import logging
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from core.privacy import masking
+from core.privacy.keys import session_key
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _KEY_CONTEXT = b"balie: personal data in stored conversations"
 
 
-def personal_data_key(secret: str | None = None, data_dir: Path | None = None) -> bytes:
+def personal_data_key(base: bytes) -> bytes:
     """The Fernet key for personal data at rest: derived from the web app's secret."""
-    if secret is None:
-        from core.privacy.keys import session_key
-        from core.settings import Settings
-
-        base = session_key(data_dir or Settings.from_env().data_dir)
-    else:
-        base = secret.encode()
     return base64.urlsafe_b64encode(hmac.new(base, _KEY_CONTEXT, hashlib.sha256).digest())
 
 
@@ -72,6 +66,6 @@ def _sealer(key: bytes) -> Sealer:
     return Sealer(key)
 
 
-def sealer(data_dir: Path | None = None) -> Sealer:
-    """The process's Sealer for BALIE_SECRET_KEY (or data_dir's key file)."""
-    return _sealer(personal_data_key(data_dir=data_dir))
+def sealer(settings: Settings) -> Sealer:
+    """The process's Sealer for BALIE_SECRET_KEY (or the data directory's key file)."""
+    return _sealer(personal_data_key(session_key(settings)))
