@@ -129,8 +129,14 @@ class Settings:
     configured_api_token: str = field(default="", repr=False)
     configured_rasa_token: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)
+    # Where Rasa keeps conversations (BALIE_TRACKER_DATABASE_URL); empty: the database above.
+    configured_tracker_database_url: str = ""
     # The web app's Case API as the action server and Telegram reach it (BALIE_CASE_API_URL).
     configured_case_api_url: str = ""
+    # The action servers' webhook as Rasa reaches them (BALIE_ACTION_URL; a load balancer).
+    configured_action_webhook: str = ""
+    # Where every Rasa server pulls the live model (BALIE_MODEL_URL); empty: this web app.
+    configured_model_url: str = ""
     # Redis for locks, the event bus and shared state of several replicas; empty: none.
     redis_url: str = ""
     # Load balancers whose X-Forwarded-For is believed (core/client_address.py).
@@ -161,7 +167,10 @@ class Settings:
             "configured_api_token": env.text("BALIE_API_TOKEN"),
             "configured_rasa_token": env.text("BALIE_RASA_TOKEN"),
             "secret_key": env.text("BALIE_SECRET_KEY"),
+            "configured_tracker_database_url": env.text("BALIE_TRACKER_DATABASE_URL"),
             "configured_case_api_url": env.text("BALIE_CASE_API_URL").rstrip("/"),
+            "configured_action_webhook": env.text("BALIE_ACTION_URL").rstrip("/"),
+            "configured_model_url": env.text("BALIE_MODEL_URL"),
             "redis_url": env.text("BALIE_REDIS_URL"),
             "trusted_proxies": env.networks("BALIE_TRUSTED_PROXIES"),
             "content_file": env.path("BALIE_CONTENT_FILE", ROOT / "content" / "gemeente.yml"),
@@ -187,8 +196,18 @@ class Settings:
         return self.configured_case_api_url or f"{self.web_url}/api/v1"
 
     @property
+    def action_webhook(self) -> str:
+        """Rasa's way to the action servers: BALIE_ACTION_URL, else this host's action port."""
+        return self.configured_action_webhook or f"{self.action_url}/webhook"
+
+    @property
     def database_url(self) -> str:
         return self.configured_database_url or f"sqlite:///{self.data_dir / 'balie.sqlite'}"
+
+    @property
+    def tracker_database_url(self) -> str:
+        """Where Rasa keeps conversations: Balie's own database unless configured otherwise."""
+        return self.configured_tracker_database_url or self.database_url
 
     def api_token(self) -> str:
         """BALIE_API_TOKEN, or a random token kept in the data directory (embedded default)."""
