@@ -4,43 +4,47 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 from rasa_sdk.endpoint import create_app
 
-from actions import retention
+from actions import delivery, retention
 from actions.auth import require_token
-from actions.delivery import delivery
+from actions.delivery import Delivery
 from actions.observability import instrument
+from actions.settings import ActionSettings
 from core.observability.logs import configure_logging
 from core.privacy.permissions import secure_process
-from core.settings import Settings
 
 
-def main() -> None:
-    settings = Settings.from_env()
+def main() -> int:
+    settings = ActionSettings.for_process()  # the process's one settings object
     secure_process(settings.data_dir)  # the outbox file, the key file: owner only
-    configure_logging("actions")
+    configure_logging("actions", fmt=settings.log_format, level=settings.log_level)
+    cases = Delivery.of(settings)
+    delivery.install(cases)  # for the actions, which rasa-sdk makes without arguments
     app = create_app("actions", cors_origins=None)
     require_token(app, settings.rasa_token())
     # GET /metrics, action timing; the outbox is counted when Prometheus asks.
-    instrument(app, lambda: delivery().outbox.counts())
+    instrument(app, cases.outbox.counts)
 
     @app.listener("after_server_start")
     async def start_worker(app, loop) -> None:
-        app.ctx.outbox_worker = asyncio.ensure_future(delivery().run_worker())
+        app.ctx.outbox_worker = asyncio.ensure_future(cases.run_worker())
 
     @app.listener("before_server_stop")
     async def stop_worker(app, loop) -> None:
         app.ctx.outbox_worker.cancel()
-        await delivery().close()
+        await cases.close()
 
     # The outbox and the guess counts are this process's: it purges them and forgets a
     # resident's entries when the web app asks. (Registered last: stops before the worker.)
-    retention.setup(app, lambda: delivery().outbox)
+    retention.setup(app, cases.outbox, settings.retention, settings.purge_interval)
 
     # One worker process: the outbox worker must not run twice on one file.
     app.run(settings.host, settings.action_port, workers=1, access_log=False)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

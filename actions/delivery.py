@@ -1,7 +1,8 @@
 """Submitting cases and call-backs: outbox first, then the backend, honestly reported.
 
 One `Delivery` per action-server process holds the backend and the outbox; the
-actions ask it to submit, and the background worker uses it to deliver later.
+actions ask it to submit, and the background worker uses it to deliver later. The
+entry point builds it from the process's settings and installs it (`install`).
 """
 
 from __future__ import annotations
@@ -11,19 +12,23 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiohttp
 from pydantic import ValidationError
 
-from actions.backends import backend_from_env
+from actions.backends import backend_of
 from actions.backends.base import BackendError, BackendRejected, CaseBackend, NewCase
 from actions.backends.builtin import BuiltinBackend
 from actions.backends.metered import metered
 from actions.outbox import Entry, Outbox, run_worker
+from core.caseapi.client import CaseApiClient
 from core.caseapi.models import CallbackIn
 from core.observability import metrics
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from actions.settings import ActionSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,15 +66,18 @@ def _parsed(parse: Callable[[dict[str, Any]], T], entry: Entry) -> T:
 
 
 class Delivery:
-    def __init__(self, backend: CaseBackend, balie: BuiltinBackend, outbox: Outbox) -> None:
+    def __init__(
+        self, backend: CaseBackend, balie: BuiltinBackend, outbox: Outbox, settings: Settings
+    ) -> None:
         self.backend = backend
         self.balie = balie  # Balie's own case API: call-backs and staged photos
         self.outbox = outbox
+        self.settings = settings  # where Rasa is and its token: to tell a conversation
 
     @classmethod
-    def from_env(cls) -> Delivery:
-        backends = metered(backend_from_env()), metered(BuiltinBackend.from_env())
-        return cls(*backends, Outbox.from_env())
+    def of(cls, settings: ActionSettings) -> Delivery:
+        balie = BuiltinBackend(CaseApiClient.of(settings))
+        return cls(metered(backend_of(settings)), metered(balie), Outbox.of(settings), settings)
 
     async def deliver(self, entry: Entry) -> dict[str, Any]:
         if entry.kind == "case":
@@ -128,13 +136,12 @@ class Delivery:
         """Tell the resident's conversation that a queued submission went through."""
         if not entry.sender:
             return
-        settings = Settings.from_env()
-        url = f"{settings.rasa_url}/conversations/{entry.sender}/trigger_intent"
+        url = f"{self.settings.rasa_url}/conversations/{entry.sender}/trigger_intent"
         body = {"name": "EXTERNAL_afgeleverd", "entities": {"sleutel": entry.key}}
         params = {"output_channel": "latest"}
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
             async with http.post(
-                url, json=body, params=params, headers=settings.rasa_auth()
+                url, json=body, params=params, headers=self.settings.rasa_auth()
             ) as resp:
                 if resp.status >= 400:
                     log.warning("trigger_intent for %s: HTTP %s", entry.sender, resp.status)
@@ -148,12 +155,23 @@ class Delivery:
         await self.outbox.close()
 
 
-_delivery: Delivery | None = None
+# rasa-sdk makes the Action objects itself, without arguments (its ActionExecutor), so
+# an action cannot be handed the Delivery it needs: the entry point installs the
+# process's one Delivery here before it serves (actions/__main__.py), and a test that
+# runs actions in-process installs its own. This is the action server's only such holder.
+_installed: list[Delivery] = []
+
+
+def install(delivery: Delivery | None) -> None:
+    """The process's Delivery from now on; None: none (a test cleaning up)."""
+    _installed[:] = [delivery] if delivery is not None else []
 
 
 def delivery() -> Delivery:
-    """The process-wide Delivery (created on first use, inside the event loop)."""
-    global _delivery
-    if _delivery is None:
-        _delivery = Delivery.from_env()
-    return _delivery
+    """The process-wide Delivery, installed by the entry point."""
+    if not _installed:
+        raise RuntimeError(
+            "the action server is not set up: no Delivery installed "
+            "(python -m actions installs one; a test calls actions.delivery.install)"
+        )
+    return _installed[0]

@@ -6,8 +6,9 @@ chat, a widget session, a REST sender id) and, on the widget and REST, by its cl
 address (metadata `client_address`, set by the channel: core/client_address.py). A new
 sender id or `/restart` starts a new chat, but the address stays; a Telegram chat is
 an account, which is costly to replace. Counts live in the action server's own
-database, next to the outbox (`guess_attempts`, core/throttle.py), so every action
-server of a cluster sees the same ones; the action server makes and purges the table.
+database, next to the outbox and through its engine (`guess_attempts`,
+core/throttle.py), so every action server of a cluster sees the same ones; the action
+server makes and purges the table.
 
 Nothing here ever locks a case: its owner, from another chat or address, always
 gets through with the right code, and the reporter's own chat needs no code at all.
@@ -20,13 +21,14 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from rasa_sdk import Tracker
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actions import common
 from actions.backends.base import BackendUnavailable, CaseStatus
 from actions.delivery import delivery
-from actions.outbox import database_url
+from actions.outbox import Outbox
 from core.client_address import METADATA_KEY, bucket
-from core.db import create_engine, create_tables, session_factory
+from core.db import create_tables, session_factory
 from core.throttle import Blocked, Key, Policy, Throttle, key, table
 
 # A chat: five tries, then one minute, doubling up to a day; one try forgiven an hour.
@@ -42,39 +44,37 @@ ADDRESSED_CHANNELS = {"web", "rest"}
 __all__ = ["Blocked", "keys", "lookup", "purge"]
 
 GUESSES = table("guess_attempts", sa.MetaData())
-_throttles: dict[str, Throttle] = {}
-_created: set[str] = set()
+# One throttle per outbox database, its table made on first use (tests switch databases).
+_throttles: dict[AsyncEngine, Throttle] = {}
+_created: set[AsyncEngine] = set()
 
 
-def throttle() -> Throttle:
-    """The process's throttle on its own database (one per URL: tests switch databases)."""
-    url = database_url()
-    if url not in _throttles:
-        _throttles[url] = Throttle(session_factory(create_engine(url)), GUESSES)
-    return _throttles[url]
+def throttle(outbox: Outbox) -> Throttle:
+    """The throttle in the outbox's database."""
+    if outbox.engine not in _throttles:
+        _throttles[outbox.engine] = Throttle(session_factory(outbox.engine), GUESSES)
+    return _throttles[outbox.engine]
 
 
-async def _ready() -> Throttle:
+async def _ready(outbox: Outbox) -> Throttle:
     """The throttle, its table made on first use (the action server has no migrations)."""
-    url = database_url()
-    found = throttle()
-    if url not in _created:
-        await create_tables(found.sessions.kw["bind"], [GUESSES])
-        _created.add(url)
+    found = throttle(outbox)
+    if outbox.engine not in _created:
+        await create_tables(outbox.engine, [GUESSES])
+        _created.add(outbox.engine)
     return found
 
 
 async def close() -> None:
-    """Let go of the databases (a command line that purged, tests that switch them)."""
-    for found in _throttles.values():
-        await found.sessions.kw["bind"].dispose()
+    """Forget the throttles (a command line that purged, tests that switch databases);
+    their databases are the outboxes', closed with them."""
     _throttles.clear()
     _created.clear()
 
 
-async def purge(*, dry_run: bool = False, now: datetime | None = None) -> int:
+async def purge(outbox: Outbox, *, dry_run: bool = False, now: datetime | None = None) -> int:
     """Delete the counts gone quiet (the action server's retention purge)."""
-    return await (await _ready()).purge(dry_run=dry_run, now=now)
+    return await (await _ready(outbox)).purge(dry_run=dry_run, now=now)
 
 
 def keys(tracker: Tracker) -> list[Key]:
@@ -95,16 +95,17 @@ async def lookup(tracker: Tracker, number: str, code: str) -> CaseStatus | None:
     more checks than the policy allows) and given back when the code was right or the
     case system could not answer.
     """
-    guesser = keys(tracker)
+    guesser, cases = keys(tracker), delivery()
     try:
-        await (await _ready()).reserve(guesser)
+        counts = await _ready(cases.outbox)
+        await counts.reserve(guesser)
     except (SQLAlchemyError, OSError) as exc:  # no count, no check: fail closed
         raise BackendUnavailable(f"attempts database unreachable: {exc!r}") from exc
     try:
-        found = await delivery().backend.get_case(number, controlecode=code)
+        found = await cases.backend.get_case(number, controlecode=code)
     except BaseException:
-        await throttle().release(guesser)  # not checked: the case system did not answer
+        await counts.release(guesser)  # not checked: the case system did not answer
         raise
     if found is not None:
-        await throttle().release(guesser)
+        await counts.release(guesser)
     return found

@@ -22,12 +22,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,7 +34,9 @@ from core.db import create_engine, create_tables
 from core.privacy.retention import Counts, Policy, check_identity
 from core.privacy.sealing import Sealer, is_sealed
 from core.privacy.sealing import sealer as personal_data_sealer
-from core.settings import Settings
+
+if TYPE_CHECKING:
+    from actions.settings import ActionSettings
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +63,6 @@ LEASE = 30.0
 # and (when it went through later, from the queue) its controlecode.
 KEPT_AFTER_DELIVERY = ("type",)
 KEPT_UNTIL_ANNOUNCED = ("type", "controlecode")
-
-
-def database_url() -> str:
-    """The action server's own database: BALIE_OUTBOX_URL (any SQLAlchemy URL), else the
-    file BALIE_OUTBOX_PATH. It holds the outbox and the controlecode guess counts."""
-    url = os.environ.get("BALIE_OUTBOX_URL")
-    if url:
-        return url
-    default = Settings.from_env().data_dir / "outbox.sqlite"
-    return f"sqlite:///{Path(os.environ.get('BALIE_OUTBOX_PATH', default))}"
 
 
 def _now() -> float:
@@ -117,18 +107,19 @@ def kept(payload: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
 
 
 class Outbox:
-    def __init__(self, engine: AsyncEngine, sealer: Sealer | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
         self.engine = engine
-        # BALIE_SECRET_KEY, or the key file in the data directory (as the web app's).
-        self.sealer = sealer or personal_data_sealer()
+        self.sealer = sealer
         self._ready = False
 
     def _row(self, row: Any) -> Entry:
         return Entry.from_row(row, self.sealer)
 
     @classmethod
-    def from_env(cls) -> Outbox:
-        return cls(create_engine(database_url()))
+    def of(cls, settings: ActionSettings) -> Outbox:
+        """The outbox in the settings' database (`outbox_url`), sealed with the install's
+        key (BALIE_SECRET_KEY, or the key file in the data directory, as the web app's)."""
+        return cls(create_engine(settings.outbox_url), personal_data_sealer(settings))
 
     async def _setup(self) -> None:
         if self._ready:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,14 +22,7 @@ from sanic.response import HTTPResponse
 
 from actions import guesser
 from actions.outbox import Outbox
-from core.privacy.retention import (
-    FORGET_PATH,
-    Counts,
-    Policy,
-    log_counts,
-    purge_interval,
-    run_periodically,
-)
+from core.privacy.retention import FORGET_PATH, Counts, Policy, log_counts, run_periodically
 from core.safe_json import InvalidJson, loads
 
 
@@ -39,7 +31,7 @@ async def purge(
 ) -> Counts:
     """Delete what is past its term in the action server's database; the counts."""
     counts = await outbox.purge(policy, dry_run=dry_run, now=now)
-    counts["raadpogingen"] = await guesser.purge(dry_run=dry_run, now=now)
+    counts["raadpogingen"] = await guesser.purge(outbox, dry_run=dry_run, now=now)
     if not dry_run:
         log_counts("action server retention purge", counts)
     return counts
@@ -63,20 +55,19 @@ async def _forget(outbox: Outbox, raw: bytes) -> HTTPResponse:
     return response.json({"kanaal": kanaal, "verwijderd": counts})
 
 
-def setup(app: Sanic, outbox: Callable[[], Outbox]) -> None:
-    """The forget route and the periodic purge (off when the interval is 0)."""
-    policy = Policy.from_env()  # a bad setting stops the start, as in the web app
-    interval = purge_interval()
+def setup(app: Sanic, outbox: Outbox, policy: Policy, interval: float | None) -> None:
+    """The forget route and the periodic purge by `policy` every `interval` seconds (the
+    settings' `retention` and `purge_interval`; None: no purge)."""
 
     @app.post(FORGET_PATH)
     async def forget(request: Request) -> HTTPResponse:
-        return await _forget(outbox(), request.body)
+        return await _forget(outbox, request.body)
 
     if interval is None:
         return
 
     async def purge_round() -> Counts:
-        return await purge(outbox(), policy)
+        return await purge(outbox, policy)
 
     async def start_purging(app: Sanic, loop: Any) -> None:
         app.ctx.retention = asyncio.ensure_future(run_periodically(purge_round, interval))

@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 from bench import cluster, single
+from bench.settings import BenchSettings
 from core.observability.logs import configure_logging
 from core.privacy.permissions import restrict_umask
 
@@ -52,13 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="Your training data contains an example")
     # What the bench creates (throwaway databases, kept logs) is the owner's only.
     restrict_umask()
-    configure_logging("soak" if args.profile == "soak" else "bench")
+    settings = BenchSettings.for_process()
+    service = "soak" if args.profile == "soak" else "bench"
+    configure_logging(service, fmt=settings.log_format, level=settings.log_level)
     if args.profile == "cluster":
-        return asyncio.run(cluster.main(args))
+        return asyncio.run(cluster.main(args, settings))
     if args.profile == "soak":
-        return asyncio.run(cluster.soak(args))
+        return asyncio.run(cluster.soak(args, settings))
     args.users, args.duration = args.users or 20, args.duration or 40.0
-    return asyncio.run(single.main(args))
+    return asyncio.run(single.main(args, settings))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import re
 import secrets
@@ -41,6 +40,7 @@ import psutil
 import yaml
 from yarl import URL
 
+from bench.settings import BenchSettings
 from bench.single import percentile
 from bot.cluster.launch import cluster_process
 from core import ROOT
@@ -629,19 +629,13 @@ class Run:
         return [s for n, s in sorted(self.sampler.series.items()) if n.startswith("rasa-")]
 
 
-def _admin_url() -> str:
-    return os.environ.get(
-        "BALIE_BENCH_POSTGRES_URL", "postgresql://balie:balie@127.0.0.1:5432/postgres"
-    )
-
-
 @contextmanager
-def bench_database() -> Iterator[str]:
+def bench_database(settings: BenchSettings) -> Iterator[str]:
     """A PostgreSQL database of its own, dropped afterwards."""
     import sqlalchemy as sa
 
     name = f"balie_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(settings.bench_postgres_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -659,11 +653,11 @@ def bench_database() -> Iterator[str]:
 
 
 @contextmanager
-def bench_redis() -> Iterator[str]:
+def bench_redis(settings: BenchSettings) -> Iterator[str]:
     """An empty Redis database number of its own (10-15; the tests use 7), emptied after."""
     import redis
 
-    base = URL(os.environ.get("BALIE_REDIS_URL") or "redis://127.0.0.1:6379/0")
+    base = URL(settings.redis_url or "redis://127.0.0.1:6379/0")
     for db in range(10, 16):
         url = str(base.with_path(f"/{db}"))
         client = redis.Redis.from_url(url)
@@ -685,11 +679,13 @@ def bench_redis() -> Iterator[str]:
 
 
 @contextmanager
-def running_cluster(replicas: int, model: Path, work: Path) -> Iterator[dict[str, Any]]:
+def running_cluster(
+    settings: BenchSettings, replicas: int, model: Path, work: Path
+) -> Iterator[dict[str, Any]]:
     """`python -m bot run-cluster --rasa N` on a database and Redis of its own; yields
     cluster.json (+ token)."""
     token = secrets.token_urlsafe(24)
-    with bench_database() as database_url, bench_redis() as redis_url:
+    with bench_database(settings) as database_url, bench_redis(settings) as redis_url:
         env = {
             "BALIE_DATABASE_URL": database_url,
             "BALIE_REDIS_URL": redis_url,
@@ -701,6 +697,7 @@ def running_cluster(replicas: int, model: Path, work: Path) -> Iterator[dict[str
 
 
 async def profile(
+    settings: BenchSettings,
     replicas: int,
     model: Path,
     users: int,
@@ -711,7 +708,7 @@ async def profile(
     with tempfile.TemporaryDirectory(prefix="balie-bench-") as tmp:
         print(f"\nStarting a cluster with {replicas} Rasa server(s)...", flush=True)
         started = time.monotonic()
-        with running_cluster(replicas, model, Path(tmp)) as addresses:
+        with running_cluster(settings, replicas, model, Path(tmp)) as addresses:
             public = addresses["public"]
             print(f"  up in {time.monotonic() - started:.0f} s at {public}", flush=True)
             target = Target(
@@ -726,18 +723,16 @@ async def profile(
             await asyncio.sleep(2)  # a delivery retried by the outbox would show up now
             cases = await check_cases(target, load.told, since)
             if load.error_count or cases.lost or cases.unannounced:
-                keep_logs(Path(tmp), replicas)
+                keep_logs(settings, Path(tmp), replicas)
     total = sum(after) - sum(before)
     busy = 100 * (1 - (after.idle - before.idle) / total) if total else 0.0
     return Run(replicas, load, cases, sampler, busy)
 
 
-def keep_logs(work: Path, replicas: int) -> None:
+def keep_logs(settings: BenchSettings, work: Path, replicas: int) -> None:
     """The cluster's logs outlive the run when something went wrong."""
-    from core.settings import Settings
-
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    kept = Settings.from_env().data_dir / "bench" / f"{stamp}-rasa{replicas}"
+    kept = settings.data_dir / "bench" / f"{stamp}-rasa{replicas}"
     shutil.copytree(work / "data" / "cluster", kept, dirs_exist_ok=True)
     shutil.copy(work / "run-cluster.log", kept)
     print(f"  logs of this run: {kept}", flush=True)
@@ -790,12 +785,11 @@ def comparison(runs: list[Run]) -> str:
     return f"{head}\n{body}"
 
 
-async def _resolve_model(explicit: Path | None) -> Path:
-    from core.settings import Settings
+async def _resolve_model(settings: BenchSettings, explicit: Path | None) -> Path:
     from webapp.staff.cli import live_model
 
     # The model `make run` serves; a bench trains only if there is none for this data.
-    return explicit or await live_model(Settings.from_env(), None)
+    return explicit or await live_model(settings, None)
 
 
 def _replica_counts(raw: str) -> list[int]:
@@ -805,9 +799,9 @@ def _replica_counts(raw: str) -> list[int]:
     return counts
 
 
-async def main(args: argparse.Namespace) -> int:
+async def main(args: argparse.Namespace, settings: BenchSettings) -> int:
     """The cluster profile: one block per number of Rasa servers, then the comparison."""
-    model = await _resolve_model(args.model)
+    model = await _resolve_model(settings, args.model)
     counts = _replica_counts(args.replicas or "1,2")
     users, duration = args.users or 50, args.duration or 60.0
     interval = args.interval or 5.0
@@ -819,7 +813,7 @@ async def main(args: argparse.Namespace) -> int:
     )
     runs = []
     for n in counts:
-        run = await profile(n, model, users, duration, args.think, interval)
+        run = await profile(settings, n, model, users, duration, args.think, interval)
         print_run(run, users, duration)
         runs.append(run)
     print(f"\n== one versus {'/'.join(map(str, counts))} Rasa servers ==")
@@ -828,9 +822,9 @@ async def main(args: argparse.Namespace) -> int:
     return 0
 
 
-async def soak(args: argparse.Namespace) -> int:
+async def soak(args: argparse.Namespace, settings: BenchSettings) -> int:
     """2 Rasa servers, 50 residents, 10 minutes; non-zero exit unless all is well."""
-    model = await _resolve_model(args.model)
+    model = await _resolve_model(settings, args.model)
     counts = _replica_counts(args.replicas or "2")
     users, duration = args.users or 50, args.duration or 600.0
     interval = args.interval or min(15.0, max(1.0, duration / 40))
@@ -839,7 +833,7 @@ async def soak(args: argparse.Namespace) -> int:
         f"{interval:g} s; model {model.name}",
         flush=True,
     )
-    run = await profile(counts[0], model, users, duration, args.think, interval)
+    run = await profile(settings, counts[0], model, users, duration, args.think, interval)
     print_run(run, users, duration)
     passed, text = soak_verdict(run)
     print(text)

@@ -19,6 +19,7 @@ import aiohttp
 import psutil
 from yarl import URL
 
+from bot.settings import LauncherSettings
 from core.settings import Settings
 
 # What residents say, turn by turn: FAQ questions, small talk and out-of-scope.
@@ -202,11 +203,10 @@ def _pid_listening_on(port: int) -> int | None:
     return None
 
 
-async def main(args: argparse.Namespace) -> int:
+async def main(args: argparse.Namespace, settings: LauncherSettings) -> int:
     from bot.supervisor import Supervisor
     from webapp.staff.cli import live_model
 
-    settings = Settings.from_env()
     supervisor = None
     if args.rasa_url:
         rasa_url = args.rasa_url.rstrip("/")

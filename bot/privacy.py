@@ -15,12 +15,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from bot.cli import launcher
 from core.domain import CHANNELS
 from core.privacy.retention import Counts
-from core.settings import Settings
 
 if TYPE_CHECKING:  # imported when a command runs: `python -m bot --help` stays quick
     from actions.outbox import Outbox
+    from bot.settings import LauncherSettings
     from webapp.privacy.retention import Retention
 
 T = TypeVar("T")
@@ -34,7 +35,9 @@ def _print(counts: Counts, dry_run: bool) -> None:
         print("Dry run: these would be removed; nothing was changed.")
 
 
-async def _with_owners(settings: Settings, work: Callable[[Retention, Outbox], Awaitable[T]]) -> T:
+async def _with_owners(
+    settings: LauncherSettings, work: Callable[[Retention, Outbox], Awaitable[T]]
+) -> T:
     """`work(retention, outbox)`: the web app's retention and the action server's outbox."""
     from actions import guesser
     from actions.outbox import Outbox
@@ -42,7 +45,7 @@ async def _with_owners(settings: Settings, work: Callable[[Retention, Outbox], A
     from webapp.privacy.retention import Retention
 
     engine = create_engine(settings.database_url)
-    outbox = Outbox.from_env()
+    outbox = Outbox.of(settings)
     retention = Retention.from_settings(settings, engine, outbox=outbox)
     try:
         return await work(retention, outbox)
@@ -53,17 +56,11 @@ async def _with_owners(settings: Settings, work: Callable[[Retention, Outbox], A
         await engine.dispose()
 
 
-def _purge(args: argparse.Namespace) -> int:
+def _purge(args: argparse.Namespace, settings: LauncherSettings) -> int:
     from actions import retention as action_server
-    from core.privacy.retention import ConfigError, Policy
     from webapp.cases.migrate import migrate
 
-    settings = Settings.from_env()
-    try:
-        policy = Policy.from_env()
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    policy = settings.retention
     migrate(settings.database_url)
     terms = ", ".join(f"{kind} {days:g}" for kind, days in policy.describe().items())
     print(f"Retention terms in days: {terms}")
@@ -82,7 +79,7 @@ def _purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _forget(args: argparse.Namespace) -> int:
+def _forget(args: argparse.Namespace, settings: LauncherSettings) -> int:
     from pydantic import ValidationError
 
     from core.caseapi.models import ForgetIn
@@ -93,7 +90,6 @@ def _forget(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print("; ".join(e["msg"] for e in exc.errors()), file=sys.stderr)
         return 2
-    settings = Settings.from_env()
     migrate(settings.database_url)
 
     async def work(retention: Retention, outbox: Outbox) -> Counts:
@@ -109,7 +105,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "purge", help="delete conversations, contact details and cases past their retention term"
     )
     p.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
-    p.set_defaults(func=_purge)
+    p.set_defaults(func=_purge, settings=launcher)
 
     p = sub.add_parser(
         "forget",
@@ -121,4 +117,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--id", required=True, help="the sender id: Telegram chat id, widget or REST sender"
     )
     p.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
-    p.set_defaults(func=_forget)
+    p.set_defaults(func=_forget, settings=launcher)

@@ -14,20 +14,18 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.settings import LauncherSettings
 from core import ROOT
 from core.observability.logs import rasa_logging_args
 from core.privacy.permissions import secure_process
-from core.settings import Settings
 from core.widget_protocol import RASA_READY_PATH
-from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH, TelegramConfig
-from rasa_plugins.connectors.telegram_bot import process_env as telegram_env
+from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH
 from webapp.cases.migrate import migrate
 from webapp.staff.cli import live_model
 from webapp.staff.endpoints import rasa_env
 
 log = logging.getLogger(__name__)
 
-STARTUP_TIMEOUT = float(os.environ.get("BALIE_STARTUP_TIMEOUT", "300"))
 STOP_TIMEOUT = 20.0
 
 
@@ -58,7 +56,7 @@ class Service:
         return self.process.pid if self.process else None
 
 
-def rasa_argv(model: Path, host: str, port: int) -> list[str]:
+def rasa_argv(model: Path, host: str, port: int, log_format: str) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -75,13 +73,13 @@ def rasa_argv(model: Path, host: str, port: int) -> list[str]:
         "endpoints.yml",
         "--credentials",
         "credentials.yml",
-        *rasa_logging_args(),  # JSON lines like every Balie process, when so configured
+        *rasa_logging_args(log_format),  # JSON lines like every Balie process, when so configured
     ]
 
 
-def services(settings: Settings, model: Path) -> list[Service]:
+def services(settings: LauncherSettings, model: Path) -> list[Service]:
     py = sys.executable
-    telegram = telegram_env()  # credentials.yml reads these, so Rasa always gets them
+    telegram = settings.telegram.process_env()  # credentials.yml reads these: Rasa needs them
     env = {"BALIE_ACTION_URL": f"{settings.action_url}/webhook", **telegram, **rasa_env(settings)}
     started = [
         Service(
@@ -96,14 +94,14 @@ def services(settings: Settings, model: Path) -> list[Service]:
         ),
         Service(
             "rasa",
-            rasa_argv(model, settings.host, settings.rasa_port),
+            rasa_argv(model, settings.host, settings.rasa_port, settings.log_format),
             f"{settings.rasa_url}{RASA_READY_PATH}",  # 200 only once the model is loaded
             env,
             # Rasa pulls the live model from the web app (endpoints.yml `models:`) at start.
             needs=("web",),
         ),
     ]
-    if TelegramConfig.from_env(telegram).polling:
+    if settings.telegram.polling:
         # No public URL: fetch updates and hand them to Rasa's webhook, same secret.
         started.append(Service("telegram", [py, "-m", "bot", "telegram-poll"], None, telegram))
     return started
@@ -115,7 +113,7 @@ class Supervisor:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: LauncherSettings,
         model: Path,
         log_dir: Path | None = None,
         *,
@@ -193,7 +191,8 @@ class Supervisor:
 
     async def _wait_healthy(self, services: list[Service] | None = None) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + STARTUP_TIMEOUT
+        timeout = self.settings.startup_timeout
+        deadline = loop.time() + timeout
         pending = [s for s in (self.services if services is None else services) if s.health_url]
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
             while pending:
@@ -212,7 +211,7 @@ class Supervisor:
                 if loop.time() > deadline:
                     names = ", ".join(s.name for s in pending)
                     raise TimeoutError(
-                        f"not ready after {STARTUP_TIMEOUT:.0f}s: {names}; see {self.log_dir}"
+                        f"not ready after {timeout:.0f}s: {names}; see {self.log_dir}"
                     )
                 if pending:
                     await asyncio.sleep(0.5)
@@ -253,8 +252,8 @@ def _signal_group(pid: int, sig: int) -> None:
         pass
 
 
-def print_urls(settings: Settings) -> None:
-    telegram, telegram_line = TelegramConfig.from_env(), ""
+def print_urls(settings: LauncherSettings) -> None:
+    telegram, telegram_line = settings.telegram, ""
     if telegram.enabled:
         how = "long polling" if telegram.polling else f"webhook {telegram.webhook_url}"
         telegram_line = f"  Telegram           {how} -> {settings.rasa_url}{WEBHOOK_PATH}\n"
@@ -275,7 +274,7 @@ def print_urls(settings: Settings) -> None:
     )
 
 
-async def run(settings: Settings, model: Path) -> int:
+async def run(settings: LauncherSettings, model: Path) -> int:
     """Start everything, print the URLs, run until Ctrl-C/SIGTERM or a service dies."""
     print(f"Starting Rasa server, action server and web app (model {model.name})...", flush=True)
     return await run_until_stopped(Supervisor(settings, model), lambda: print_urls(settings))

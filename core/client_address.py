@@ -21,6 +21,7 @@ from core.settings import Network
 
 METADATA_KEY = "client_address"
 
+
 def _ip(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address((value or "").strip().strip("[]"))

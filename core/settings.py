@@ -15,12 +15,13 @@ import ipaddress
 import logging
 import os
 import secrets
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from core import ROOT
+from core import ROOT, content
 
 S = TypeVar("S", bound="Settings")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -150,6 +151,19 @@ class Settings:
     def from_env(cls: type[S], environ: Mapping[str, str] | None = None) -> S:
         """Built once in a process's entry point; raises ConfigError on a bad value."""
         return cls(**cls.read(Env(environ)))
+
+    @classmethod
+    def for_process(cls: type[S], environ: Mapping[str, str] | None = None) -> S:
+        """The settings a process starts with, read by its entry point: a bad value ends
+        the process with a message naming the variable (exit status 2), and the content
+        file is the configured one from here on."""
+        try:
+            settings = cls.from_env(environ)
+        except ConfigError as exc:
+            print(f"Configuration: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        content.use(settings.content_file)
+        return settings
 
     @classmethod
     def read(cls, env: Env) -> dict[str, Any]:

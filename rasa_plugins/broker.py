@@ -9,7 +9,8 @@ number of time series.
 
 When `BALIE_RASA_METRICS_PORT` is set the broker serves the metrics on that port
 (`BALIE_HOST`, default 127.0.0.1); unset, nothing listens. It also brings Rasa's
-logging in line with Balie's (core.observability.logs.adopt_rasa_logging).
+logging in line with Balie's (core.observability.logs.adopt_rasa_logging). Both come
+from the Rasa server's settings (rasa_plugins/settings.py).
 
 A broken metric must never break a conversation: `publish` swallows every error.
 """
@@ -17,7 +18,6 @@ A broken metric must never break a conversation: `publish` swallows every error.
 from __future__ import annotations
 
 import logging
-import os
 from asyncio import AbstractEventLoop
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -31,10 +31,10 @@ from rasa.utils.endpoints import EndpointConfig
 
 from core import ROOT
 from core.observability import logs, metrics
+from rasa_plugins import settings as plugin_settings
 
 log = logging.getLogger(__name__)
 
-PORT_ENV = "BALIE_RASA_METRICS_PORT"
 # Input channels get their own label value; anything else counts as "other".
 CHANNELS = frozenset({"rest", "balie_web", "telegram", "cmdline"})
 NLU_FALLBACK = "nlu_fallback"
@@ -86,18 +86,16 @@ def core_fallback_action(path: Path) -> str:
     return "action_default_fallback"
 
 
-def serve_metrics() -> None:
-    """Start the metrics listener on BALIE_RASA_METRICS_PORT, once per process."""
+def serve_metrics(host: str, port: int) -> None:
+    """Start the metrics listener on `port` (0: none), once per process."""
     global _server
-    port = os.environ.get(PORT_ENV, "").strip()
     if not port or _server is not None:
         return
     from prometheus_client import start_http_server
 
-    host = os.environ.get("BALIE_HOST", "127.0.0.1")
     try:
-        _server, _ = start_http_server(int(port), addr=host, registry=metrics.RASA)
-    except (OSError, ValueError) as exc:
+        _server, _ = start_http_server(port, addr=host, registry=metrics.RASA)
+    except OSError as exc:
         # Rasa still serves residents; only the metrics are missing.
         log.warning("metrics not served on %s:%s: %s", host, port, exc)
         return
@@ -141,11 +139,12 @@ class MetricsBroker(EventBroker):
         broker = cls.from_files(
             ROOT / kwargs.get("domain", "domain.yml"), ROOT / kwargs.get("config", "config.yml")
         )
+        settings = plugin_settings.settings()
         try:
-            logs.adopt_rasa_logging()
+            logs.adopt_rasa_logging(settings.log_format, settings.log_level)
         except Exception:
             log.exception("could not adopt Rasa's logging")
-        serve_metrics()
+        serve_metrics(settings.host, settings.metrics_port)
         return broker
 
     def publish(self, event: dict[str, Any]) -> None:

@@ -7,11 +7,12 @@ port, db and password separately; deployments set a single URL instead.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import redis
 from rasa.core.lock_store import DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX, LockStore, RedisLockStore
+
+from rasa_plugins import settings as plugin_settings
 
 KEY_PREFIX = "balie:" + DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX
 # Rasa asks Redis on every turn; a Redis that hangs must fail the turn, not freeze it.
@@ -20,7 +21,8 @@ SOCKET_TIMEOUT = 10.0
 
 class RedisUrlLockStore(RedisLockStore):
     def __init__(self, endpoint_config: Any = None, url: str | None = None) -> None:
-        url = url or os.environ.get("BALIE_REDIS_URL")
+        """Rasa passes only `endpoint_config`: the URL is then the Rasa server's setting."""
+        url = url or plugin_settings.settings().redis_url
         if not url:
             raise ValueError("RedisUrlLockStore needs BALIE_REDIS_URL (redis://host:6379/0)")
         self.red = redis.StrictRedis.from_url(url, socket_timeout=SOCKET_TIMEOUT)

@@ -3,10 +3,10 @@
 Rasa reads its JWT secret only from `--jwt-secret`; a secret on the command line is
 readable by every local user (`ps`, /proc/*/cmdline). This wrapper adds it to Rasa's
 own argument list in-process instead, from BALIE_RASA_TOKEN or the token file in the
-data directory (core/settings.py), so every route except `/` and `/version` answers
-401/403 to callers without a JWT signed with it (`Settings.rasa_auth`). A JWT in the
-Authorization header rather than Rasa's `--auth-token`, which is read from `?token=`
-and so ends up in access logs.
+data directory (the Rasa server's settings, rasa_plugins/settings.py), so every route
+except `/` and `/version` answers 401/403 to callers without a JWT signed with it
+(`Settings.rasa_auth`). A JWT in the Authorization header rather than Rasa's
+`--auth-token`, which is read from `?token=` and so ends up in access logs.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from core.settings import Settings
+from rasa_plugins import settings as plugin_settings
 
 
 def refuse_bad_jwts(create_app: Callable[..., Sanic]) -> Callable[..., Sanic]:
@@ -48,6 +48,9 @@ def with_secret(args: list[str], secret: str) -> list[str]:
 
 
 def main() -> None:
+    # The settings every plug-in will use, read before Rasa starts: a bad value stops here.
+    settings = plugin_settings.settings()
+
     import rasa.server
     from rasa.__main__ import main as rasa_main
 
@@ -55,7 +58,7 @@ def main() -> None:
 
     if "--auth-token" in sys.argv or "--jwt-secret" in sys.argv:
         raise SystemExit("rasa_plugins.server sets Rasa's token itself (BALIE_RASA_TOKEN)")
-    sys.argv = ["rasa", *with_secret(sys.argv[1:], Settings.from_env().rasa_token())]
+    sys.argv = ["rasa", *with_secret(sys.argv[1:], settings.rasa_token())]
     rasa_main()
 
 

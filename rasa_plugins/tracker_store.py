@@ -38,9 +38,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 
-from core.privacy import masking
+from core.privacy import masking, sealing
 from core.privacy.permissions import restrict_umask
 from core.privacy.sealing import Sealer, is_sealed, personal_data_key
+from rasa_plugins import settings as plugin_settings
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,10 @@ class MaskingTrackerStore(SQLTrackerStore):
         # container): a SQLite tracker file and whatever Rasa writes next are owner-only.
         restrict_umask()
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
-        self.sealer = Sealer(personal_data_key(secret))
+        if secret is None:
+            self.sealer = sealing.sealer(plugin_settings.settings())
+        else:
+            self.sealer = Sealer(personal_data_key(secret.encode()))
 
     def masker(self, tracker: DialogueStateTracker) -> Masker:
         return Masker.for_events(tracker.events, self.sealer)

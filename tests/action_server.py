@@ -27,6 +27,13 @@ class ActionServer:
         """What the web app needs to reach it."""
         return {"BALIE_ACTION_URL": f"{self.url}/webhook", "BALIE_RASA_TOKEN": self.token}
 
+    def web_settings(self) -> dict[str, str]:
+        """The same as fields of an in-process web app's settings (tests/webapp.py)."""
+        return {
+            "configured_action_webhook": f"{self.url}/webhook",
+            "configured_rasa_token": self.token,
+        }
+
 
 @contextmanager
 def running(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[ActionServer]:

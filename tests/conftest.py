@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -26,6 +27,7 @@ from core import ROOT
 from core.settings import Settings
 from tests.databases import postgres_database, sqlite_database
 from tests.fakes.proxy import SwitchableProxy
+from webapp.settings import WebSettings
 from webapp.staff import training
 
 CACHE = ROOT / ".cache" / "tests"
@@ -44,14 +46,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def make_settings(tmp: Path) -> Settings:
-    return Settings(
-        host="127.0.0.1",
-        rasa_port=free_port(),
-        action_port=free_port(),
-        web_port=free_port(),
-        models_dir=tmp / "models",
-        data_dir=tmp / "data",
+def make_settings(tmp: Path, kind: type[Settings] = WebSettings, **fields: Any) -> Any:
+    """Settings of a process (the web app's unless `kind` says otherwise) on free ports,
+    with directories under tmp and `fields` as given, none from the environment."""
+    return kind(
+        **{
+            "host": "127.0.0.1",
+            "rasa_port": free_port(),
+            "action_port": free_port(),
+            "web_port": free_port(),
+            "models_dir": tmp / "models",
+            "data_dir": tmp / "data",
+            **fields,
+        }
     )
 
 

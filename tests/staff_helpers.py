@@ -7,15 +7,16 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from core.settings import Settings
 from tests.images import png_bytes
 from webapp.app import create_app
 from webapp.cases.migrate import migrate
 from webapp.cases.store import CaseStore
+from webapp.settings import WebSettings
 from webapp.staff import evaluation
 from webapp.staff.users import Users
 
@@ -89,7 +90,7 @@ async def create_users(url: str, users: dict[str, list[str]]) -> None:
 
 
 @asynccontextmanager
-async def web_app(settings: Settings, port: int) -> AsyncIterator[str]:
+async def web_app(settings: WebSettings, port: int) -> AsyncIterator[str]:
     """The whole web app (as `python -m bot web` serves it) on 127.0.0.1:port."""
     migrate(settings.database_url)
     runner = web.AppRunner(create_app(settings))
@@ -102,14 +103,18 @@ async def web_app(settings: Settings, port: int) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-def settings_in(tmp: Path, port: int) -> Settings:
-    return Settings(
-        host="127.0.0.1",
-        rasa_port=1,  # no Rasa in these tests
-        action_port=1,
-        web_port=port,
-        models_dir=tmp / "models",
-        data_dir=tmp / "data",
+def settings_in(tmp: Path, port: int, **fields: Any) -> WebSettings:
+    """The web app's settings for these tests: directories under tmp, `fields` as given."""
+    return WebSettings(
+        **{
+            "host": "127.0.0.1",
+            "rasa_port": 1,  # no Rasa in these tests
+            "action_port": 1,
+            "web_port": port,
+            "models_dir": tmp / "models",
+            "data_dir": tmp / "data",
+            **fields,
+        }
     )
 
 

@@ -30,20 +30,16 @@ CHECKS = [
 ]
 
 
-async def test_case_api_survives_fuzzing_from_its_openapi_document(
-    db_url, tmp_path, monkeypatch
-) -> None:
+async def test_case_api_survives_fuzzing_from_its_openapi_document(db_url, tmp_path) -> None:
     if not SCHEMATHESIS.exists():
         pytest.fail("schemathesis is missing: run `make fuzz-env` (make test does)")
     # The real action server: forgetting a resident also forgets their outbox entries.
     with running_action_server(tmp_path / "actions") as actions:
-        for name, value in actions.env().items():
-            monkeypatch.setenv(name, value)
-        await _fuzz(db_url, tmp_path, monkeypatch)
+        await _fuzz(db_url, tmp_path, actions.web_settings())
 
 
-async def _fuzz(db_url: str, tmp_path, monkeypatch) -> None:
-    async with serve(db_url, tmp_path, monkeypatch) as (_, settings):
+async def _fuzz(db_url: str, tmp_path, fields: dict[str, str]) -> None:
+    async with serve(db_url, tmp_path, **fields) as (_, settings):
         fuzz = await asyncio.create_subprocess_exec(
             str(SCHEMATHESIS),
             "run",

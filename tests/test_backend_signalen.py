@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 
+from actions.backends import backend_of
 from actions.backends.base import (
     Attachment,
     BackendRejected,
@@ -24,7 +25,9 @@ from actions.backends.base import (
     Locatie,
     NewCase,
 )
-from actions.backends.signalen import SignalenBackend, load_categories, map_state
+from actions.backends.signalen import SignalenBackend, SignalenConfig, load_categories, map_state
+from actions.settings import ActionSettings
+from core.settings import ConfigError
 from tests.fakes import LoopbackServer, serve
 from tests.fakes.signalen import REFERENCE, FakeSignalen
 from tests.webapp import case_api, ledger
@@ -62,9 +65,9 @@ def image(kind: str) -> bytes:
 
 
 @pytest_asyncio.fixture
-async def ledger_url(tmp_path, monkeypatch) -> AsyncIterator[str]:
+async def ledger_url(tmp_path) -> AsyncIterator[str]:
     """The web app's Case API, which keeps the receipts."""
-    async with case_api(f"sqlite:///{tmp_path / 'balie.sqlite'}", tmp_path, monkeypatch) as url:
+    async with case_api(f"sqlite:///{tmp_path / 'balie.sqlite'}", tmp_path) as url:
         yield url
 
 
@@ -358,3 +361,35 @@ async def test_incident_time_is_sent_with_the_local_offset(fake, backend) -> Non
         "2026-10-25T02:30:00+02:00",  # the autumn hour twice: told apart by the offset
         "2026-10-25T02:30:00+01:00",
     ]
+
+
+async def test_the_action_server_reads_signalen_settings_only_when_chosen(tmp_path) -> None:
+    env = {
+        "BALIE_DATA_DIR": str(tmp_path),
+        "BALIE_SIGNALEN_URL": "https://api.meldingen.example.nl",
+        "BALIE_SIGNALEN_CATEGORIES": str(REFERENCE),
+        "BALIE_SIGNALEN_DEFAULT_POINT": "52.0907, 5.1214",
+        "BALIE_SIGNALEN_TIMEOUT": "2,5",
+    }
+    assert ActionSettings.from_env(env).signalen is None  # the built-in case system
+    settings = ActionSettings.from_env(env | {"BALIE_BACKEND": "signalen"})
+    assert settings.signalen == SignalenConfig(
+        url="https://api.meldingen.example.nl",
+        categories_file=REFERENCE,
+        default_point=(52.0907, 5.1214),
+        timeout=2.5,
+    )
+    backend = backend_of(settings)
+    try:
+        assert isinstance(backend, SignalenBackend)
+        assert backend.default_point == (52.0907, 5.1214) and backend.source == "online"
+        assert backend.categories("grofvuil") == CATEGORIES("grofvuil") is not None
+    finally:
+        await backend.close()
+    for name, value in (
+        ("BALIE_SIGNALEN_URL", ""),
+        ("BALIE_SIGNALEN_DEFAULT_POINT", "Utrecht"),
+        ("BALIE_SIGNALEN_TIMEOUT", "snel"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            ActionSettings.from_env(env | {"BALIE_BACKEND": "signalen", name: value})

@@ -18,6 +18,7 @@ import jwt
 import pytest
 import pytest_asyncio
 
+from actions.backends import backend_of
 from actions.backends.base import (
     Attachment,
     BackendRejected,
@@ -27,7 +28,9 @@ from actions.backends.base import (
     NewCase,
 )
 from actions.backends.zgw import ZgwBackend, ZgwConfig, elfproef
+from actions.settings import ActionSettings
 from core import clock
+from core.settings import ConfigError
 from tests.fakes import LoopbackServer, serve
 from tests.fakes.zgw import FakeZgw
 from tests.webapp import case_api, ledger
@@ -54,9 +57,9 @@ def case(**changes: Any) -> NewCase:
 
 
 @pytest_asyncio.fixture
-async def ledger_url(tmp_path, monkeypatch) -> AsyncIterator[str]:
+async def ledger_url(tmp_path) -> AsyncIterator[str]:
     """The web app's Case API, which keeps the receipts."""
-    async with case_api(f"sqlite:///{tmp_path / 'balie.sqlite'}", tmp_path, monkeypatch) as url:
+    async with case_api(f"sqlite:///{tmp_path / 'balie.sqlite'}", tmp_path) as url:
         yield url
 
 
@@ -316,7 +319,7 @@ async def test_dates_are_dutch_dates_and_the_incident_time_is_local(
     zgw, _ = fake
     moment = datetime(2026, 11, 21, 23, 30, tzinfo=timezone.utc)
     monkeypatch.setattr(clock, "now", lambda: moment.astimezone(ZoneInfo("Europe/Amsterdam")))
-    async with case_api(db_url, tmp_path, monkeypatch) as api:
+    async with case_api(db_url, tmp_path) as api:
         backend = ZgwBackend(config(zgw), ledger(api))
         try:
             created = await backend.create_case(
@@ -331,3 +334,44 @@ async def test_dates_are_dutch_dates_and_the_incident_time_is_local(
     [status] = zgw.statussen.values()
     assert datetime.fromisoformat(status["datumStatusGezet"]) == moment
     assert receipt.aangemaakt_op == moment and created.aangemaakt_op == moment
+
+
+async def test_the_action_server_reads_zgw_settings_only_when_chosen(tmp_path) -> None:
+    base = "https://openzaak.example.nl"
+    env = {
+        "BALIE_DATA_DIR": str(tmp_path),
+        "BALIE_ZGW_ZAKEN_URL": f"{base}/zaken/api/v1",
+        "BALIE_ZGW_CLIENT_ID": "balie",
+        "BALIE_ZGW_SECRET": SECRET,
+        "BALIE_ZGW_RSIN": RSIN,
+        "BALIE_ZGW_ZAAKTYPE_VERZOEK": f"{base}/catalogi/api/v1/zaaktypen/2",
+        "BALIE_ZGW_STATUS_MAP": f'{{"{base}/catalogi/api/v1/statustypen/5": "ingepland"}}',
+        "BALIE_ZGW_TIMEOUT": "2,5",
+    }
+    assert ActionSettings.from_env(env).zgw is None  # the built-in case system
+    settings = ActionSettings.from_env(env | {"BALIE_BACKEND": "zgw"})
+    assert settings.zgw == ZgwConfig(
+        zaken_url=f"{base}/zaken/api/v1",
+        client_id="balie",
+        secret=SECRET,
+        rsin=RSIN,
+        zaaktypen={"verzoek": f"{base}/catalogi/api/v1/zaaktypen/2"},
+        status_map={f"{base}/catalogi/api/v1/statustypen/5": "ingepland"},
+        timeout=2.5,
+    )
+    assert SECRET not in repr(settings)  # settings may be logged; the secret never is
+    backend = backend_of(settings)
+    try:
+        assert isinstance(backend, ZgwBackend) and backend.config == settings.zgw
+    finally:
+        await backend.close()
+    for name, value in (
+        ("BALIE_ZGW_SECRET", ""),
+        ("BALIE_ZGW_RSIN", "123456789"),
+        ("BALIE_ZGW_ZAAKTYPE_VERZOEK", ""),
+        ("BALIE_ZGW_STATUS_MAP", "{kapot"),
+        ("BALIE_ZGW_STATUS_MAP", '{"x": "klaar"}'),
+        ("BALIE_ZGW_TIMEOUT", "0"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            ActionSettings.from_env(env | {"BALIE_BACKEND": "zgw", name: value})

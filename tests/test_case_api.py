@@ -20,8 +20,8 @@ MELDING = {
 
 
 @pytest_asyncio.fixture
-async def api(db_url, tmp_path, monkeypatch):
-    async with serve(db_url, tmp_path, monkeypatch) as (_, settings):
+async def api(db_url, tmp_path):
+    async with serve(db_url, tmp_path) as (_, settings):
         async with aiohttp.ClientSession(f"{settings.web_url}", headers=AUTH) as http:
             yield http
 

@@ -159,10 +159,8 @@ def action_server(tmp_path_factory) -> Iterator[ActionServer]:
 
 
 @pytest_asyncio.fixture
-async def cases(db_url, tmp_path, monkeypatch, action_server) -> AsyncIterator[CaseApiClient]:
-    for name, value in action_server.env().items():
-        monkeypatch.setenv(name, value)
-    async with case_api(db_url, tmp_path, monkeypatch) as url:
+async def cases(db_url, tmp_path, action_server) -> AsyncIterator[CaseApiClient]:
+    async with case_api(db_url, tmp_path, **action_server.web_settings()) as url:
         api_client = client(url)
         try:
             yield api_client

@@ -215,12 +215,15 @@ def test_the_optional_rest_ingress_opens_only_the_rest_channel() -> None:
     assert ingress_paths(docs) == [("/webhooks/rest/webhook", "Exact", "balie-rasa")]
 
 
-def _canonical_paths() -> set[str]:
+def _canonical_paths(tmp_path: Path) -> set[str]:
     """One concrete request path per route of the web app ({id} -> x)."""
-    from core.settings import Settings
     from webapp.app import create_app
+    from webapp.settings import WebSettings
 
-    app = create_app(Settings.from_env())
+    settings = WebSettings(
+        data_dir=tmp_path, models_dir=tmp_path / "models", configured_api_token="test"
+    )
+    app = create_app(settings)
     paths = set()
     for route in app.router.routes():
         canonical = route.resource.canonical if route.resource else ""
@@ -230,15 +233,8 @@ def _canonical_paths() -> set[str]:
     return paths
 
 
-def test_ingress_publishes_every_web_route_but_the_internal_ones(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("BALIE_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("BALIE_MODELS_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("BALIE_API_TOKEN", "test")
-    for name in ("BALIE_DATABASE_URL", "BALIE_REDIS_URL"):
-        monkeypatch.delenv(name, raising=False)
-    paths = _canonical_paths()
+def test_ingress_publishes_every_web_route_but_the_internal_ones(tmp_path: Path) -> None:
+    paths = _canonical_paths(tmp_path)
     assert INTERNAL_WEB_ROUTES <= paths, "the web app's internal routes moved: update the test"
     docs = rendered(BASE)
     unpublished = sorted(p for p in paths - INTERNAL_WEB_ROUTES if not routed_to(docs, p))

@@ -2,7 +2,7 @@
 
 The status form's code check runs as in the action server, against the real Case API
 (the web app on loopback) on SQLite and PostgreSQL, the counts in the action server's
-own database (BALIE_OUTBOX_URL, here the test's database): a guesser is known by its chat and
+own database (the outbox's, here the test's database): a guesser is known by its chat and
 its client address, waits longer and longer, and cannot lock the owner out.
 """
 
@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -24,11 +27,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import delivery as delivery_module
 from actions import guesser
+from actions.delivery import Delivery
+from actions.settings import ActionSettings
 from actions.status import ValidateStatusForm
 from core.caseapi.models import CaseIn
 from core.client_address import bucket, client_address, stamp
 from core.clock import utcnow
-from core.throttle import key
+from core.throttle import Throttle, key
 from tests.client import events, say
 from tests.conftest import free_port, make_settings
 from webapp.app import create_app
@@ -48,24 +53,44 @@ WRONG = "AAAAAA"
 @pytest_asyncio.fixture
 async def case_api(db_url, tmp_path, monkeypatch):
     """The web app with its Case API, and the action server's view of it."""
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, configured_database_url=db_url, configured_api_token=TOKEN)
     monkeypatch.setenv("BALIE_DATABASE_URL", db_url)
-    monkeypatch.setenv("BALIE_OUTBOX_URL", db_url)
     monkeypatch.setenv("BALIE_API_TOKEN", TOKEN)
-    monkeypatch.setenv("BALIE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("BALIE_BACKEND", "builtin")
-    monkeypatch.setenv("BALIE_CASE_API_URL", f"{settings.web_url}/api/v1")
-    monkeypatch.setattr(delivery_module, "_delivery", None)
     runner = web.AppRunner(create_app(settings))
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.web_port).start()
     store = CaseStore.from_url(db_url)
-    yield store
+    # The action server's settings: the web app's Case API, the counts in the test's database.
+    actions = action_settings(
+        tmp_path, web_port=settings.web_port, configured_api_token=TOKEN, outbox_url=db_url
+    )
+    async with action_server(actions):
+        yield store
     await store.close()
-    if delivery_module._delivery is not None:
-        await delivery_module._delivery.close()
-    await guesser.close()
     await runner.cleanup()
+
+
+def action_settings(tmp_path: Path, outbox_url: str, **fields: Any) -> ActionSettings:
+    """The action server's settings for this test (none from the environment)."""
+    return make_settings(tmp_path, ActionSettings, configured_outbox_url=outbox_url, **fields)
+
+
+@asynccontextmanager
+async def action_server(settings: ActionSettings) -> AsyncIterator[Delivery]:
+    """What `python -m actions` sets up for the actions: the Delivery of its settings."""
+    cases = Delivery.of(settings)
+    delivery_module.install(cases)
+    try:
+        yield cases
+    finally:
+        delivery_module.install(None)
+        await cases.close()
+        await guesser.close()
+
+
+def counts() -> Throttle:
+    """The guess counts of the action server set up for this test."""
+    return guesser.throttle(delivery_module.delivery().outbox)
 
 
 def tracker(sender: str, address: str | None, channel: str = "rest") -> Tracker:
@@ -144,31 +169,31 @@ async def test_concurrent_wrong_codes_are_all_counted(case_api) -> None:
     )
     assert not any(found(slots) or waits(r) for slots, r in results)
     address = key(guesser.SCOPE, "adres", "203.0.113.9")
-    assert await guesser.throttle().counted(address) == 18
+    assert await counts().counted(address) == 18
     # One chat firing 18 at once gets exactly its free tries checked; the rest wait.
     results = await asyncio.gather(*(ask(number, WRONG, "snel", "203.0.113.10") for _ in range(18)))
     assert sum(waits(r) for _, r in results) == 18 - guesser.CHAT.free
     chat = key(guesser.SCOPE, "chat", "rest:snel")
-    assert await guesser.throttle().counted(chat) == guesser.CHAT.free
+    assert await counts().counted(chat) == guesser.CHAT.free
 
 
 async def test_the_wait_grows_and_a_right_code_works_after_it(case_api) -> None:
     number, code = await new_case(case_api)
     chat = key(guesser.SCOPE, "chat", "rest:geduld")
 
-    counts = guesser.GUESSES
+    table = guesser.GUESSES
 
     async def wait_left() -> timedelta:
-        async with guesser.throttle().sessions() as session:
-            query = sa.select(counts.c.geblokkeerd_tot).where(counts.c.sleutel == chat)
+        async with counts().sessions() as session:
+            query = sa.select(table.c.geblokkeerd_tot).where(table.c.sleutel == chat)
             row = (await session.execute(query)).one()
         until = row.geblokkeerd_tot.replace(tzinfo=utcnow().tzinfo)
         return until - utcnow()
 
     async def wait_over() -> None:  # time passing, without a test that sleeps
-        async with guesser.throttle().sessions() as session, session.begin():
+        async with counts().sessions() as session, session.begin():
             past = utcnow() - timedelta(seconds=1)
-            await session.execute(sa.update(counts).values(geblokkeerd_tot=past))
+            await session.execute(sa.update(table).values(geblokkeerd_tot=past))
 
     for _ in range(guesser.CHAT.free):
         await ask(number, WRONG, "geduld", "203.0.113.11")
@@ -182,7 +207,7 @@ async def test_the_wait_grows_and_a_right_code_works_after_it(case_api) -> None:
     slots, _ = await ask(number, code, "geduld", "203.0.113.11")
     assert found(slots)
     # The right code was not counted as a wrong one.
-    assert await guesser.throttle().counted(chat) == guesser.CHAT.free + 1
+    assert await counts().counted(chat) == guesser.CHAT.free + 1
 
 
 async def test_telegram_chats_are_counted_by_chat(case_api) -> None:
@@ -258,12 +283,10 @@ async def test_over_rest_restart_does_not_reset_the_count(http, stack) -> None:
     assert "gemeld" not in answer  # still no status in this conversation
 
 
-async def test_without_the_attempts_database_no_code_is_checked(monkeypatch) -> None:
+async def test_without_the_attempts_database_no_code_is_checked(tmp_path) -> None:
     """Fail closed: the resident hears the case system is away, nothing is looked up."""
-    monkeypatch.setenv("BALIE_OUTBOX_URL", f"postgresql://balie@127.0.0.1:{free_port()}/x")
-    try:
+    away = action_settings(tmp_path, f"postgresql://balie@127.0.0.1:{free_port()}/x")
+    async with action_server(away):
         slots, responses = await ask("M-2026-000001", WRONG, "weg", "203.0.113.13")
-    finally:
-        await guesser.close()
     assert responses == ["utter_zaaksysteem_onbereikbaar"]
     assert slots == {"controlecode": "eigen"}

@@ -50,8 +50,8 @@ class App:
 
 
 @pytest_asyncio.fixture
-async def web_app(db_url, tmp_path, monkeypatch):
-    async with serve(db_url, tmp_path, monkeypatch) as (app, settings):
+async def web_app(db_url, tmp_path):
+    async with serve(db_url, tmp_path) as (app, settings):
         async with aiohttp.ClientSession(settings.web_url, headers=AUTH) as http:
             yield App(app, settings.host, settings.web_port, http)
 

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -209,11 +210,11 @@ def test_without_a_domain_every_intent_is_other(tmp_path) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_web_app(tmp_path: Path, monkeypatch) -> AsyncIterator[aiohttp.ClientSession]:
+async def running_web_app(tmp_path: Path, **fields: Any) -> AsyncIterator[aiohttp.ClientSession]:
     with sqlite_database(tmp_path) as url:
-        monkeypatch.setenv("BALIE_DATABASE_URL", url)
-        monkeypatch.setenv("BALIE_API_TOKEN", TOKEN)
-        settings = make_settings(tmp_path)
+        settings = make_settings(
+            tmp_path, configured_database_url=url, configured_api_token=TOKEN, **fields
+        )
         runner = web.AppRunner(create_app(settings))
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.web_port).start()
@@ -225,8 +226,8 @@ async def running_web_app(tmp_path: Path, monkeypatch) -> AsyncIterator[aiohttp.
 
 
 @pytest_asyncio.fixture
-async def web_app(tmp_path, monkeypatch):
-    async with running_web_app(tmp_path, monkeypatch) as http:
+async def web_app(tmp_path):
+    async with running_web_app(tmp_path) as http:
         yield http
 
 
@@ -282,9 +283,8 @@ async def test_web_metrics_time_requests_by_route_template(web_app) -> None:
     assert value(after, name, method="GET", route="/metrics", status="200") >= 1
 
 
-async def test_web_metrics_can_require_the_api_token(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("BALIE_METRICS_REQUIRE_TOKEN", "1")
-    async with running_web_app(tmp_path, monkeypatch) as http:
+async def test_web_metrics_can_require_the_api_token(tmp_path) -> None:
+    async with running_web_app(tmp_path, metrics_require_token=True) as http:
         async with http.get("/metrics") as resp:
             assert resp.status == 401
         await scrape_web(http, headers={"Authorization": f"Bearer {TOKEN}"})

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from actions import delivery as delivery_module
 from actions import outbox as outbox_module
 from actions.backends.base import (
     BackendRejected,
@@ -17,13 +18,22 @@ from actions.backends.base import (
 )
 from actions.delivery import Delivery
 from actions.outbox import Entry, Outbox, run_worker
+from actions.settings import ActionSettings
 from core.codes import new_code
 from core.db import create_engine
+from core.privacy.sealing import sealer
+from core.settings import Settings
+
+SETTINGS = Settings(secret_key="test-secret-outbox")
+
+
+def open_outbox(url: str) -> Outbox:
+    return Outbox(create_engine(url), sealer(SETTINGS))
 
 
 @pytest.fixture
 async def outbox(tmp_path):
-    box = Outbox(create_engine(f"sqlite:///{tmp_path / 'outbox.sqlite'}"))
+    box = open_outbox(f"sqlite:///{tmp_path / 'outbox.sqlite'}")
     yield box
     await box.close()
 
@@ -88,7 +98,7 @@ async def test_action_servers_sharing_one_outbox_deliver_each_entry_once(
 ) -> None:
     """A cluster's action servers run a worker each on the same table (BALIE_OUTBOX_URL)."""
     monkeypatch.setattr(outbox_module, "LEASE", 0.5)
-    boxes = [Outbox(create_engine(db_url)) for _ in range(2)]
+    boxes = [open_outbox(db_url) for _ in range(2)]
     keys = [f"k{i}" for i in range(12)]
     for key in keys:
         await boxes[0].put(key, "case", {"key": key}, "s")
@@ -149,7 +159,7 @@ async def test_a_repeated_submission_announces_the_code_the_case_has(
     """Rasa retries an action, or a resident confirms twice: same key, a new random code
     in the retry's case. The resident must never hear a code the case does not have."""
     cases = OneCaseSystem()
-    delivery = Delivery(cases, None, outbox)  # type: ignore[arg-type]
+    delivery = Delivery(cases, None, outbox, SETTINGS)  # type: ignore[arg-type]
 
     def case() -> NewCase:
         return NewCase(
@@ -173,3 +183,18 @@ async def test_a_repeated_submission_announces_the_code_the_case_has(
         assert again.controlecode == first.controlecode
     else:  # told already and dropped from the outbox: no code rather than a wrong one
         assert again.controlecode is None
+
+
+def test_the_outbox_is_a_file_in_the_data_directory_unless_configured(tmp_path) -> None:
+    data = {"BALIE_DATA_DIR": str(tmp_path)}
+    assert ActionSettings.from_env(data).outbox_url == f"sqlite:///{tmp_path / 'outbox.sqlite'}"
+    own = {"BALIE_OUTBOX_PATH": str(tmp_path / "eigen.sqlite"), "BALIE_OUTBOX_URL": " "}
+    assert ActionSettings.from_env(data | own).outbox_url == f"sqlite:///{own['BALIE_OUTBOX_PATH']}"
+    shared = "postgresql://balie@db.example.nl/balie"  # a cluster's action servers share one
+    assert ActionSettings.from_env(data | own | {"BALIE_OUTBOX_URL": shared}).outbox_url == shared
+
+
+def test_an_action_outside_a_set_up_action_server_says_so() -> None:
+    """rasa-sdk makes the actions; `python -m actions` installs what they need first."""
+    with pytest.raises(RuntimeError, match="not set up"):
+        delivery_module.delivery()

@@ -8,6 +8,7 @@ resident is forgotten, and the action server purges on its own rhythm.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -24,6 +25,8 @@ from actions.outbox import Outbox
 from core.caseapi.models import CaseIn
 from core.db import create_engine
 from core.privacy.retention import Policy
+from core.privacy.sealing import sealer
+from core.settings import Settings
 from core.throttle import key
 from tests.action_server import running as running_action_server
 from tests.conftest import free_port, make_settings
@@ -35,22 +38,18 @@ from webapp.privacy.retention import RETENTION_KEY
 POLICY = Policy(conversation=timedelta(days=30), contact=timedelta(days=90))
 API_TOKEN = "test-token-outbox-retention-0123"
 CONTACT = {"naam": "Anna", "telefoon": "0612345678"}
+# The action server and this test open each other's sealed payloads, as the processes of
+# one installation do (BALIE_SECRET_KEY).
+SECRET_KEY = "test-secret-outbox-retention"
 
 
 def days_ago(days: float) -> float:
     return (datetime.now(timezone.utc) - timedelta(days=days)).timestamp()
 
 
-@pytest.fixture(autouse=True)
-def one_secret_key(monkeypatch):
-    """The action server and this test open each other's sealed payloads, as the
-    processes of one installation do (BALIE_SECRET_KEY)."""
-    monkeypatch.setenv("BALIE_SECRET_KEY", "test-secret-outbox-retention")
-
-
 @pytest_asyncio.fixture
 async def outbox(db_url):
-    outbox = Outbox(create_engine(db_url))
+    outbox = Outbox(create_engine(db_url), sealer(Settings(secret_key=SECRET_KEY)))
     await outbox._setup()
     yield outbox
     await outbox.close()
@@ -77,7 +76,7 @@ async def states(outbox: Outbox, *names: str) -> dict[str, str]:
     return {e.key: e.state for e in found if e is not None}
 
 
-async def test_the_outbox_purge_keeps_what_is_pending(db_url, outbox, monkeypatch) -> None:
+async def test_the_outbox_purge_keeps_what_is_pending(outbox) -> None:
     await entries(
         outbox,
         ("geleverd-oud", "delivered", 31, "1"),
@@ -87,9 +86,8 @@ async def test_the_outbox_purge_keeps_what_is_pending(db_url, outbox, monkeypatc
         ("wachtend-oud", "pending", 400, "1"),
     )
     # Guess counts in the same database: quiet for eight days goes, a fresh one stays.
-    monkeypatch.setenv("BALIE_OUTBOX_URL", db_url)
     try:
-        throttle = guesser.throttle()
+        throttle = guesser.throttle(outbox)
         await action_server_retention.purge(outbox, POLICY, dry_run=True)  # makes the table
         for name in ("oud", "nieuw"):
             await throttle.count(key("test", name), timedelta(hours=1))
@@ -130,7 +128,11 @@ async def test_the_action_server_purges_its_outbox_periodically(db_url, outbox, 
     await entries(
         outbox, ("geleverd-oud", "delivered", 40, "1"), ("wachtend-oud", "pending", 40, "1")
     )
-    env = {"BALIE_OUTBOX_URL": db_url, "BALIE_PURGE_INTERVAL_MINUTES": "0.002"}
+    env = {
+        "BALIE_OUTBOX_URL": db_url,
+        "BALIE_SECRET_KEY": SECRET_KEY,
+        "BALIE_PURGE_INTERVAL_MINUTES": "0.002",
+    }
     with running_action_server(tmp_path / "actions", env) as server:
 
         async def purged() -> bool:
@@ -152,7 +154,9 @@ async def web_app(db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("BALIE_DATABASE_URL", db_url)
     monkeypatch.setenv("BALIE_API_TOKEN", API_TOKEN)
     monkeypatch.delenv("BALIE_TRACKER_DATABASE_URL", raising=False)
-    settings = make_settings(tmp_path)
+    settings = make_settings(
+        tmp_path, configured_database_url=db_url, configured_api_token=API_TOKEN
+    )
     app = create_app(settings)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -201,12 +205,11 @@ async def test_forgetting_in_the_web_app_reaches_the_outbox_through_its_owner(
     assert (await store.get(ident)).melder is None
     assert (await outbox.get("111-wachtend")).payload["contact"] == CONTACT
 
-    env = {"BALIE_OUTBOX_URL": db_url}
+    env = {"BALIE_OUTBOX_URL": db_url, "BALIE_SECRET_KEY": SECRET_KEY}
     with running_action_server(tmp_path / "actions", env) as server:
         # Where the web app finds it: BALIE_ACTION_URL, as Rasa does.
-        monkeypatch.setenv("BALIE_ACTION_URL", server.env()["BALIE_ACTION_URL"])
-        monkeypatch.setenv("BALIE_RASA_TOKEN", server.token)
-        retention.outbox = ActionServer.from_settings(settings)
+        found = dataclasses.replace(settings, **server.web_settings())
+        retention.outbox = ActionServer.from_settings(found)
         # Asked again, the outbox's owner forgets too.
         status, body = await forget(settings, "111")
         assert status == 200, body

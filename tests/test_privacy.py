@@ -454,7 +454,7 @@ async def test_resident_gives_contact_details_the_case_gets_them_the_tracker_not
     assert callbacks and callbacks[-1]["telefoon"] == "+31703456789"
 
     # The tracker database: none of it in the clear, personal slots encrypted.
-    # Where the stack's Rasa writes (webapp/staff/config.py tracker_database_url; the stack
+    # Where the stack's Rasa writes (core/settings.py Settings.tracker_database_url; the stack
     # runs with BALIE_DATABASE_URL="").
     database = f"sqlite:///{stack.data_dir / 'balie.sqlite'}"
     url = sync_url(os.environ.get("BALIE_TRACKER_DATABASE_URL") or database)

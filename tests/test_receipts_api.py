@@ -18,8 +18,8 @@ RECEIPT = {
 
 
 @pytest.fixture
-async def api(db_url, tmp_path, monkeypatch):
-    async with case_api(db_url, tmp_path, monkeypatch) as url:
+async def api(db_url, tmp_path):
+    async with case_api(db_url, tmp_path) as url:
         async with aiohttp.ClientSession() as http:
             yield http, url
 

@@ -116,7 +116,12 @@ async def stack(db_url, store, tmp_path, monkeypatch, action_server):
     monkeypatch.delenv("BALIE_TRACKER_DATABASE_URL", raising=False)
     monkeypatch.delenv("BALIE_OUTBOX_URL", raising=False)
     monkeypatch.setenv("BALIE_OUTBOX_PATH", str(tmp_path / "outbox.sqlite"))
-    settings = make_settings(tmp_path)
+    settings = make_settings(
+        tmp_path,
+        configured_database_url=db_url,
+        configured_api_token=TOKEN,
+        **action_server.web_settings(),
+    )
     relayed: list[str] = []
 
     async def rasa_webhook(request: web.Request) -> web.Response:
@@ -129,7 +134,6 @@ async def stack(db_url, store, tmp_path, monkeypatch, action_server):
     for runner, port in zip(runners, (settings.web_port, settings.rasa_port), strict=True):
         await runner.setup()
         await web.TCPSite(runner, settings.host, port).start()
-    monkeypatch.setenv("BALIE_CASE_API_URL", f"{settings.web_url}/api/v1")
     yield settings, relayed
     for runner in runners:
         await runner.cleanup()
@@ -187,7 +191,8 @@ async def test_a_command_does_the_same_in_the_widget_and_on_telegram(
     db_url, store, stack, fake_telegram
 ) -> None:
     settings, relayed_by_widget = stack
-    channel = TelegramInput(TelegramConfig(fake_telegram.token, "geheim_1", "", fake_telegram.url))
+    config = TelegramConfig(fake_telegram.token, "geheim_1", "", fake_telegram.url)
+    channel = TelegramInput(config, settings)  # the web app's Case API and token
     await channel.start()
     base = settings.web_url
     try:

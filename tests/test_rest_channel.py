@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import aiohttp
 import pytest
 from sanic import Sanic
 
+from core.settings import ConfigError
 from rasa_plugins.connectors.rest import BalieRestInput
+from rasa_plugins.settings import PluginSettings
 from tests.conftest import free_port
 
 BODY = {"sender": "integratie-1", "message": "hallo"}
@@ -46,35 +49,30 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-def from_env(monkeypatch: pytest.MonkeyPatch, **env: str) -> BalieRestInput:
-    for name in ("BALIE_REST_CHANNEL", "BALIE_REST_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    channel = BalieRestInput.from_credentials(None)
-    assert isinstance(channel, BalieRestInput)
-    return channel
+def configured(**env: str) -> BalieRestInput:
+    """The channel as the Rasa server's settings configure it from these variables."""
+    return BalieRestInput.of(PluginSettings.from_env(env))
 
 
-async def test_on_by_default_without_a_token(monkeypatch, http) -> None:
-    async for url in serve(from_env(monkeypatch)):
+async def test_on_by_default_without_a_token(http) -> None:
+    async for url in serve(configured()):
         async with http.post(url, json=BODY) as resp:
             assert resp.status == 503  # past every check; Rasa has no model here
         async with http.post(url, json={**BODY, "message": "x" * 1001}) as resp:
             assert resp.status == 413 and (await resp.json())["error"] == "te_lang"
 
 
-async def test_switched_off(monkeypatch, http) -> None:
-    async for url in serve(from_env(monkeypatch, BALIE_REST_CHANNEL="off")):
+async def test_switched_off(http) -> None:
+    async for url in serve(configured(BALIE_REST_CHANNEL="off")):
         async with http.post(url, json=BODY) as resp:
             assert resp.status == 404 and "BALIE_REST_CHANNEL" in (await resp.json())["error"]
         async with http.get(url.removesuffix("webhook")) as resp:
             assert resp.status == 404
 
 
-async def test_a_token_is_required_when_set(monkeypatch, http) -> None:
+async def test_a_token_is_required_when_set(http) -> None:
     token = "integratie-" + uuid.uuid4().hex
-    async for url in serve(from_env(monkeypatch, BALIE_REST_TOKEN=token)):
+    async for url in serve(configured(BALIE_REST_CHANNEL="on", BALIE_REST_TOKEN=token)):
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token}):
             async with http.post(url, json=BODY, headers=headers) as resp:
                 assert resp.status == 401, headers
@@ -84,6 +82,19 @@ async def test_a_token_is_required_when_set(monkeypatch, http) -> None:
             assert resp.status == 503
 
 
-def test_a_wrong_switch_stops_the_start(monkeypatch) -> None:
-    with pytest.raises(ValueError, match="BALIE_REST_CHANNEL"):
-        from_env(monkeypatch, BALIE_REST_CHANNEL="misschien")
+def test_a_wrong_switch_stops_the_start() -> None:
+    with pytest.raises(ConfigError, match="BALIE_REST_CHANNEL"):
+        configured(BALIE_REST_CHANNEL="misschien")
+
+
+def test_the_client_address_is_forwarded_only_by_trusted_proxies() -> None:
+    """BALIE_TRUSTED_PROXIES reaches the channel: X-Forwarded-For from a load balancer
+    names the resident; the caller's own claim in the metadata never counts."""
+    request = SimpleNamespace(
+        ip="10.1.2.3",
+        headers={"X-Forwarded-For": "198.51.100.1"},
+        json={**BODY, "metadata": {"client_address": "6.6.6.6"}},
+    )
+    behind_proxy = configured(BALIE_TRUSTED_PROXIES="10.0.0.0/8")
+    assert behind_proxy.get_metadata(request) == {"client_address": "198.51.100.1"}
+    assert configured().get_metadata(request) == {"client_address": "10.1.2.3"}

@@ -12,8 +12,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -27,8 +29,9 @@ from core import ROOT
 from core.caseapi.models import CallbackIn, CaseIn, ForgetIn
 from core.db import create_engine, sync_url
 from core.privacy.retention import Policy, read_purge_interval
+from core.privacy.sealing import sealer
 from core.residents import commands, texts
-from core.settings import ConfigError, Env
+from core.settings import ConfigError, Env, Settings
 from core.throttle import Throttle
 from core.throttle import key as attempt_key
 from rasa_plugins.connectors.telegram import TelegramInput
@@ -55,6 +58,7 @@ from webapp.cases.models import (
 from webapp.cases.store import CaseStore
 from webapp.chat.log import BOT, RESIDENT, ChatLog, token_hash
 from webapp.privacy.retention import PURGE_LOCK, Retention
+from webapp.settings import WebSettings
 from webapp.staff.tracker import EVENTS
 
 TOKEN = "test-token-retention-0123456789"
@@ -66,6 +70,8 @@ POLICY = Policy(
     cancelled=timedelta(days=365),
     handled=timedelta(days=1826),
 )
+# Transcripts written and read by the test itself (the web app's own: `sealer(settings)`).
+SEALER = sealer(Settings(secret_key="test-secret-retention"))
 
 
 def days_ago(days: float) -> datetime:
@@ -97,7 +103,7 @@ async def store(db_url):
 @pytest_asyncio.fixture
 async def outbox(db_url):
     """The action server's outbox, here in the same database (BALIE_OUTBOX_URL)."""
-    outbox = Outbox(create_engine(db_url))
+    outbox = Outbox(create_engine(db_url), SEALER)
     await outbox._setup()
     yield outbox
     await outbox.close()
@@ -255,7 +261,7 @@ async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
     await conversation(db_url, "teruggekomen", 60, 1)  # came back: all of it stays
     await conversation(db_url, "nieuw", 2)
     # Widget conversations and staged photos.
-    chat = ChatLog(store.sessions)
+    chat = ChatLog(store.sessions, SEALER)
     old_chat, _, _ = await chat.open(None)
     new_chat, _, _ = await chat.open(None)
     for conv in (old_chat, new_chat):
@@ -441,7 +447,7 @@ async def residents(db_url: str, store: CaseStore, outbox: Outbox) -> dict[str, 
         )
     await conversation(db_url, "111", 1)
     await conversation(db_url, "222", 1)
-    chat = ChatLog(store.sessions)
+    chat = ChatLog(store.sessions, SEALER)
     web_chat, _, _ = await chat.open(None)
     await chat.append(web_chat.id, RESIDENT, {"text": "mijn mail is a@b.nl"}, "w1")
     await conversation(db_url, web_chat.sender, 1)
@@ -514,7 +520,7 @@ async def test_forget_a_widget_resident(db_url, store, outbox, retention) -> Non
     counts = await retention.forget("web", web_chat.sender)
     assert counts["widgetgesprekken"] == 1 and counts["widgetberichten"] == 1
     assert counts["gebeurtenissen"] == 3 and counts["ontkoppelde_zaken"] == 1
-    chat = ChatLog(store.sessions)
+    chat = ChatLog(store.sessions, SEALER)
     found = await chat.by_sender(web_chat.sender)
     assert found is not None and found[1] is True  # wiped: late replies are dropped
     assert await chat.after(web_chat.id, 0) == []
@@ -632,21 +638,32 @@ def action_server(tmp_path_factory):
         yield server
 
 
-@pytest_asyncio.fixture
-async def web_app(db_url, tmp_path, monkeypatch, action_server):
-    for name, value in action_server.env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("BALIE_DATABASE_URL", db_url)
-    monkeypatch.setenv("BALIE_API_TOKEN", TOKEN)
-    monkeypatch.delenv("BALIE_TRACKER_DATABASE_URL", raising=False)
-    monkeypatch.delenv("BALIE_OUTBOX_URL", raising=False)
-    monkeypatch.setenv("BALIE_OUTBOX_PATH", str(tmp_path / "outbox.sqlite"))
-    settings = make_settings(tmp_path)
+@asynccontextmanager
+async def running_web_app(
+    db_url: str, tmp_path: Path, action_server: Any, **fields: Any
+) -> AsyncIterator[WebSettings]:
+    """The web app on db_url, forgetting outbox entries at action_server; `fields` of its
+    settings as given."""
+    settings = make_settings(
+        tmp_path,
+        configured_database_url=db_url,
+        configured_api_token=TOKEN,
+        **action_server.web_settings(),
+        **fields,
+    )
     runner = web.AppRunner(create_app(settings))
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.web_port).start()
-    yield settings
-    await runner.cleanup()
+    try:
+        yield settings
+    finally:
+        await runner.cleanup()
+
+
+@pytest_asyncio.fixture
+async def web_app(db_url, tmp_path, action_server):
+    async with running_web_app(db_url, tmp_path, action_server) as settings:
+        yield settings
 
 
 async def test_forget_endpoint(db_url, store, web_app) -> None:
@@ -686,14 +703,6 @@ async def test_forget_endpoint(db_url, store, web_app) -> None:
     assert (await store.get(ident)).melder is None
 
 
-@pytest.fixture
-def purging_app(monkeypatch):
-    """Settings for the web app of the test: it purges every 0.12 s."""
-    monkeypatch.setenv("BALIE_PURGE_INTERVAL_MINUTES", "0.002")  # every 0.12 s
-    monkeypatch.setenv("BALIE_RETENTION_CONVERSATION_DAYS", "30")
-    monkeypatch.delenv("BALIE_CHAT_RETENTION_DAYS", raising=False)
-
-
 async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -703,7 +712,14 @@ async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
         await asyncio.sleep(0.05)
 
 
-async def test_the_web_app_purges_periodically(db_url, store, purging_app, web_app) -> None:
+async def test_the_web_app_purges_periodically(db_url, store, tmp_path, action_server) -> None:
+    async with running_web_app(
+        db_url, tmp_path, action_server, retention=POLICY, purge_interval=0.12
+    ):
+        await _purges_periodically(db_url, store)
+
+
+async def _purges_periodically(db_url: str, store: CaseStore) -> None:
     await conversation(db_url, "oud-gesprek", 40)
     await conversation(db_url, "lopend-gesprek", 0.01)
     callback, _ = await store.create_callback(
@@ -737,11 +753,9 @@ def fake_telegram():
     server.stop()
 
 
-async def test_telegram_vergeet_asks_then_forgets(
-    db_url, store, web_app, fake_telegram, monkeypatch
-) -> None:
-    monkeypatch.setenv("BALIE_CASE_API_URL", f"{web_app.web_url}/api/v1")
-    channel = TelegramInput(TelegramConfig(fake_telegram.token, "geheim_1", "", fake_telegram.url))
+async def test_telegram_vergeet_asks_then_forgets(db_url, store, web_app, fake_telegram) -> None:
+    config = TelegramConfig(fake_telegram.token, "geheim_1", "", fake_telegram.url)
+    channel = TelegramInput(config, web_app)  # the web app's Case API and token
     await channel.start()
     received: list[Any] = []
 
@@ -791,16 +805,15 @@ async def _received(received: list[Any]) -> bool:
     return bool(received)
 
 
-@pytest.fixture
-def one_new_conversation_per_hour(monkeypatch):
-    monkeypatch.setenv("BALIE_WIDGET_NEW_CONVERSATIONS_PER_HOUR", "1")
-
-
-async def test_widget_vergeet_asks_then_forgets(
-    db_url, store, one_new_conversation_per_hour, web_app
-) -> None:
+async def test_widget_vergeet_asks_then_forgets(db_url, store, tmp_path, action_server) -> None:
     """Also from an address that has used up its new conversations: forgetting is a right,
     and the conversation that tells the resident so replaces the forgotten one."""
+    one_new_per_hour = {"widget_new_per_hour": 1}
+    async with running_web_app(db_url, tmp_path, action_server, **one_new_per_hour) as settings:
+        await _widget_vergeet(db_url, store, settings)
+
+
+async def _widget_vergeet(db_url: str, store: CaseStore, web_app: WebSettings) -> None:
     base = web_app.web_url
     async with aiohttp.ClientSession() as http:
         ws = await http.ws_connect(f"{base}/chat/ws", origin=base)
@@ -867,7 +880,7 @@ async def test_widget_vergeet_asks_then_forgets(
         await ws.close()
 
         # The old conversation is gone here and in Rasa; the melding stays without them.
-        chat = ChatLog(store.sessions)
+        chat = ChatLog(store.sessions, sealer(web_app))
         assert await chat.find(token) is None
         assert await chat.after(token_hash(token), 0) == []
         assert sender not in await event_senders(store.engine)

@@ -7,6 +7,7 @@ make that name wait from that client address; unknown names get the same answers
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import time
@@ -32,6 +33,7 @@ from tests.staff_helpers import (
     web_app,
 )
 from webapp.cases.store import CaseStore
+from webapp.staff.config import StaffConfig
 from webapp.staff.jobs import TRAIN, Jobs
 from webapp.staff.registry import Registry
 from webapp.staff.tracker import EVENTS
@@ -80,19 +82,19 @@ class Console:
 async def console(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Console]:
     tmp = tmp_path_factory.mktemp("console")
     port = free_port()
-    settings = settings_in(tmp, port)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("BALIE_STAFF_DATA", str(tmp / "staff.yml"))
-        env.setenv("BALIE_DATABASE_URL", "")
-        env.delenv("BALIE_SECRET_KEY", raising=False)
+    settings = settings_in(
+        tmp,
+        port,
+        staff=StaffConfig(data_file=tmp / "staff.yml"),
         # The tests play clients at other addresses through X-Forwarded-For.
-        env.setenv("BALIE_TRUSTED_PROXIES", "127.0.0.1")
-        async with web_app(settings, port) as base:
-            await create_users(settings.database_url, USERS)
-            found = Console(base, settings, tmp)
-            yield found
-            for client in found.clients:
-                await client.close()
+        trusted_proxies=(ipaddress.ip_network("127.0.0.1"),),
+    )
+    async with web_app(settings, port) as base:
+        await create_users(settings.database_url, USERS)
+        found = Console(base, settings, tmp)
+        yield found
+        for client in found.clients:
+            await client.close()
 
 
 def console_routes(app_routes: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -22,12 +22,13 @@ import pytest
 import pytest_asyncio
 from telegram import Update
 
+from bot.settings import LauncherSettings
 from bot.supervisor import services
 from core.channel_hints import ASK_LOCATION, copyable
 from core.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from core.residents import texts
 from core.residents.guard import MAX_LENGTH
-from core.settings import Settings
+from core.settings import Env, Settings
 from rasa_plugins.connectors.telegram import TelegramInput
 from rasa_plugins.connectors.telegram_bot import SECRET_HEADER, WEBHOOK_PATH, TelegramConfig
 from rasa_plugins.connectors.telegram_output import (
@@ -98,12 +99,10 @@ def test_long_payloads_travel_as_short_keys() -> None:
         ({"TELEGRAM_TOKEN": "1:x", "TELEGRAM_WEBHOOK_URL": "https://balie.example/w"}, False),
     ],
 )
-def test_supervisor_configures_the_channel(env, poller, monkeypatch) -> None:
-    for name in ("TELEGRAM_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_URL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    found = {s.name: s for s in services(make_settings(Path("/tmp/balie-unused")), Path("m"))}
+def test_supervisor_configures_the_channel(env, poller) -> None:
+    telegram = TelegramConfig.read(Env(env))
+    settings = make_settings(Path("/tmp/balie-unused"), LauncherSettings, telegram=telegram)
+    found = {s.name: s for s in services(settings, Path("m"))}
     rasa = found["rasa"].env
     # credentials.yml reads all four with ${VAR}: Rasa must always get them, if empty.
     assert {k for k in rasa if k.startswith("TELEGRAM_")} == {
@@ -127,11 +126,13 @@ async def test_without_a_token_the_channel_is_off() -> None:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def channel(fake, monkeypatch):
+async def channel(fake):
     """The input channel on its own, started as Rasa starts it (polling mode: no webhook)."""
-    monkeypatch.setenv("BALIE_CASE_API_URL", "http://127.0.0.1:9/api/v1")  # nothing there
     config = TelegramConfig(fake.token, SECRET, "", fake.url)
-    telegram = TelegramInput(config)
+    nothing_there = Settings(
+        configured_case_api_url="http://127.0.0.1:9/api/v1", configured_api_token="unused"
+    )
+    telegram = TelegramInput(config, nothing_there)
     await telegram.start()
     yield telegram
     await telegram.stop()
@@ -306,11 +307,11 @@ async def test_odd_updates_never_reach_rasa_or_crash(fake, channel, caplog) -> N
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def channel_to_cases(fake, db_url, tmp_path, monkeypatch):
+async def channel_to_cases(fake, db_url, tmp_path):
     """The input channel with the real web app's Case API behind it, on both databases."""
-    async with serve(db_url, tmp_path, monkeypatch) as (_, settings):
-        monkeypatch.setenv("BALIE_CASE_API_URL", f"{settings.web_url}/api/v1")
-        telegram = TelegramInput(TelegramConfig(fake.token, SECRET, "", fake.url))
+    async with serve(db_url, tmp_path) as (_, settings):
+        # The web app's own settings: its Case API and its token.
+        telegram = TelegramInput(TelegramConfig(fake.token, SECRET, "", fake.url), settings)
         await telegram.start()
         async with aiohttp.ClientSession(settings.web_url, headers=AUTH) as api:
             yield telegram, api

@@ -38,6 +38,7 @@ from tests.test_case_api import MELDING
 from tests.webapp import AUTH, TOKEN
 from webapp.cases.migrate import alembic_config
 from webapp.cases.store import CaseStore
+from webapp.staff.config import StaffConfig
 
 AMS = ZoneInfo("Europe/Amsterdam")
 UTC = timezone.utc
@@ -64,14 +65,17 @@ class Web:
 
 
 @pytest_asyncio.fixture
-async def web(db_url, tmp_path, monkeypatch) -> AsyncIterator[Web]:
+async def web(db_url, tmp_path) -> AsyncIterator[Web]:
     """The whole web app on loopback on SQLite or PostgreSQL, a medewerker logged in."""
-    monkeypatch.setenv("BALIE_DATABASE_URL", db_url)
-    monkeypatch.setenv("BALIE_API_TOKEN", TOKEN)
-    monkeypatch.setenv("BALIE_STAFF_DATA", str(tmp_path / "staff.yml"))
-    monkeypatch.delenv("BALIE_SECRET_KEY", raising=False)
     port = free_port()
-    async with web_app(settings_in(tmp_path, port), port) as base:
+    settings = settings_in(
+        tmp_path,
+        port,
+        configured_database_url=db_url,
+        configured_api_token=TOKEN,
+        staff=StaffConfig(data_file=tmp_path / "staff.yml"),
+    )
+    async with web_app(settings, port) as base:
         await create_users(db_url, {"mia": ["medewerker"]})
         staff = Client(base)
         assert (await staff.login("mia"))[0] == 200

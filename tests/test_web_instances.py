@@ -360,7 +360,7 @@ async def test_new_conversations_per_address_are_limited_across_instances(
     cluster: Cluster,
 ) -> None:
     """One address may start NEW_CONVERSATIONS an hour, counted in the shared database."""
-    from webapp.chat.routes import NEW_CONVERSATIONS
+    from webapp.settings import NEW_CONVERSATIONS
 
     async def hello(instance: Instance, address: str, token: str | None = None) -> dict:
         ws = await cluster.http.ws_connect(

@@ -24,6 +24,7 @@ from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute, 
 
 from core import ROOT
 from core.db import create_engine, session_factory
+from core.privacy.sealing import sealer
 from core.residents.guard import MAX_LENGTH
 from core.settings import Settings
 from core.widget_protocol import SECRET_HEADER, channel_secret
@@ -554,7 +555,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignor
 async def test_log_numbers_messages_in_order_once(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
-        chat_log = ChatLog(session_factory(engine))
+        chat_log = ChatLog(session_factory(engine), sealer(Settings(secret_key="test-widget-log")))
         conversation, token, new = await chat_log.open(None)
         assert new and (await chat_log.open(token))[0] == conversation
         # Concurrent appends (a status push during a turn) get distinct, consecutive numbers.

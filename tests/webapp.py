@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-import pytest
 from aiohttp import web
 
 from actions.backends.ledger import Ledger
 from core.caseapi.client import CaseApiClient
-from core.settings import Settings
 from tests.conftest import make_settings
 from webapp.app import create_app
 from webapp.cases.migrate import migrate
+from webapp.settings import WebSettings
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -22,11 +22,12 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @asynccontextmanager
 async def serve(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[web.Application, Settings]]:
-    monkeypatch.setenv("BALIE_DATABASE_URL", db_url)
-    monkeypatch.setenv("BALIE_API_TOKEN", TOKEN)
-    settings = make_settings(tmp_path)
+    db_url: str, tmp_path: Path, **fields: Any
+) -> AsyncIterator[tuple[web.Application, WebSettings]]:
+    """The web app on db_url with the test token; `fields` of its settings as given."""
+    settings = make_settings(
+        tmp_path, configured_database_url=db_url, configured_api_token=TOKEN, **fields
+    )
     app = create_app(settings)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -38,12 +39,10 @@ async def serve(
 
 
 @asynccontextmanager
-async def case_api(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[str]:
+async def case_api(db_url: str, tmp_path: Path, **fields: Any) -> AsyncIterator[str]:
     """The Case API's base URL, on a migrated database."""
     migrate(db_url)
-    async with serve(db_url, tmp_path, monkeypatch) as (_, settings):
+    async with serve(db_url, tmp_path, **fields) as (_, settings):
         yield f"{settings.web_url}/api/v1"
 
 

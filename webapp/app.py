@@ -11,20 +11,20 @@ from aiohttp import web
 
 from core.content import gemeente_settings
 from core.privacy.permissions import secure_process
-from core.settings import Settings
 from webapp import api, errors, observability, push, receipts
 from webapp.cases.migrate import migrate
 from webapp.cases.receipts import Receipts
 from webapp.cases.store import CaseStore
 from webapp.chat import routes as chat
 from webapp.privacy import retention
+from webapp.settings import WebSettings
 from webapp.staff import console as staff
 
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=jinja2.select_autoescape(["html"]),
 )
-SETTINGS_KEY = web.AppKey("settings", Settings)
+SETTINGS_KEY = web.AppKey("settings", WebSettings)
 HTTP_KEY = web.AppKey("http", aiohttp.ClientSession)
 
 SECURITY_HEADERS = {
@@ -79,9 +79,8 @@ async def _http_session(app: web.Application):
     await app[HTTP_KEY].close()
 
 
-def create_app(settings: Settings | None = None) -> web.Application:
+def create_app(settings: WebSettings) -> web.Application:
     """The web app on an already migrated database."""
-    settings = settings or Settings.from_env()
     # client_max_size bounds the forms aiohttp parses (the staff console's); JSON and
     # photos are read by webapp.bodies.read_body with limits of their own.
     app = web.Application(
@@ -107,12 +106,14 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.on_cleanup.append(_close_store)  # type: ignore[arg-type]  # aiohttp 3.9 vs aiosignal 1.4 typing
     app.router.add_get("/", index)
     app.router.add_get("/health", health)
-    observability.setup(app, settings.api_token())  # GET /metrics (Prometheus)
+    # GET /metrics (Prometheus); with BALIE_METRICS_REQUIRE_TOKEN for the Case API's token.
+    observability.setup(app, settings.api_token() if settings.metrics_require_token else None)
     app.router.add_static("/static", Path(__file__).parent / "static")
     return app
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: WebSettings) -> None:
+    """`python -m bot web`: the settings are the entry point's (bot/cli.py)."""
     secure_process(settings.data_dir, settings.models_dir)
     migrate(settings.database_url)
     web.run_app(create_app(settings), host=settings.host, port=settings.web_port, print=None)

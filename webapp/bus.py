@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import random
 import secrets
 import time
@@ -35,9 +34,10 @@ from aiohttp import web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
+from webapp.settings import WebSettings
+
 log = logging.getLogger(__name__)
 
-URL_ENV, PREFIX_ENV = "BALIE_REDIS_URL", "BALIE_REDIS_PREFIX"
 MESSAGES, TYPING, WIPED = "m", "t", "w"
 PING_SECONDS = 5.0  # an idle subscription pings this often; no answer in 3x: reconnect
 TIMEOUT = 2.0  # seconds one Redis command may take before Redis counts as unreachable
@@ -48,14 +48,6 @@ local value = redis.call('INCRBY', KEYS[1], ARGV[1])
 if value <= 0 then redis.call('DEL', KEYS[1]) else redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return value
 """
-
-
-def redis_url() -> str | None:
-    return os.environ.get(URL_ENV) or None
-
-
-def redis_prefix() -> str:
-    return os.environ.get(PREFIX_ENV) or "balie"
 
 
 def _redacted(url: str) -> str:
@@ -105,8 +97,9 @@ class Bus:
         self._on_connect: list[Callable[[], None]] = []
 
     @classmethod
-    def from_env(cls) -> Bus:
-        return cls(redis_url(), redis_prefix())
+    def of(cls, settings: WebSettings) -> Bus:
+        """BALIE_REDIS_URL and BALIE_REDIS_PREFIX; without a URL the bus never runs."""
+        return cls(settings.redis_url or None, settings.redis_prefix)
 
     @property
     def enabled(self) -> bool:
@@ -254,26 +247,34 @@ class Bus:
 BUS_KEY = web.AppKey("instance_bus", Bus)
 
 
-def setup(app: web.Application) -> Bus:
+def setup(app: web.Application, settings: WebSettings) -> Bus:
     """The app's bus, made once; it runs only when BALIE_REDIS_URL is set."""
     if BUS_KEY in app:
         return app[BUS_KEY]
-    bus = Bus.from_env()
+    bus = Bus.of(settings)
     app[BUS_KEY] = bus
     if bus.enabled:
         app.cleanup_ctx.append(bus.lifecycle)
-        _warn_unshared_secrets()
+        _warn_unshared_secrets(settings)
     return bus
 
 
-def _warn_unshared_secrets() -> None:
+def _warn_unshared_secrets(settings: WebSettings) -> None:
     """Several instances need the same secrets; files in a data directory are per instance."""
-    for name, what in (
-        ("BALIE_API_TOKEN", "the Case API token and the widget channel secret"),
-        ("BALIE_SECRET_KEY", "the key of the staff console's session cookies"),
-        ("BALIE_RASA_TOKEN", "the token of Rasa's HTTP API and the action server"),
+    for name, configured, what in (
+        (
+            "BALIE_API_TOKEN",
+            settings.configured_api_token,
+            "the Case API token and the widget channel secret",
+        ),
+        ("BALIE_SECRET_KEY", settings.secret_key, "the key of the staff console's session cookies"),
+        (
+            "BALIE_RASA_TOKEN",
+            settings.configured_rasa_token,
+            "the token of Rasa's HTTP API and the action server",
+        ),
     ):
-        if not os.environ.get(name):
+        if not configured:
             log.warning(
                 "BALIE_REDIS_URL is set (several web-app instances) but %s is not: %s come "
                 "from this instance's data directory and only match other instances that "

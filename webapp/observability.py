@@ -11,7 +11,6 @@ with `BALIE_METRICS_REQUIRE_TOKEN=1` it wants the Case API's bearer token too.
 
 from __future__ import annotations
 
-import os
 import time
 
 from aiohttp import web
@@ -19,7 +18,6 @@ from aiohttp import web
 from core.bearer import bearer_ok
 from core.observability import metrics
 
-REQUIRE_TOKEN_ENV = "BALIE_METRICS_REQUIRE_TOKEN"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 TOKEN_KEY = web.AppKey("metrics_token", str)
 
@@ -63,8 +61,9 @@ async def metrics_route(request: web.Request) -> web.Response:
     )
 
 
-def setup(app: web.Application, api_token: str) -> None:
-    """`GET /metrics`; the middleware goes first in the app's list (see webapp/app.py)."""
-    if os.environ.get(REQUIRE_TOKEN_ENV, "").strip().lower() in ("1", "true", "yes"):
-        app[TOKEN_KEY] = api_token
+def setup(app: web.Application, token: str | None) -> None:
+    """`GET /metrics`, open, or for callers with `token` (BALIE_METRICS_REQUIRE_TOKEN);
+    the middleware goes first in the app's list (see webapp/app.py)."""
+    if token:
+        app[TOKEN_KEY] = token
     app.router.add_get("/metrics", metrics_route)

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-import os
+from typing import TYPE_CHECKING
 
 from actions.backends.base import CaseBackend
+from core.caseapi.client import CaseApiClient
+
+if TYPE_CHECKING:
+    from actions.settings import ActionSettings
 
 BACKENDS = ("builtin", "signalen", "zgw")
 
 
-def backend_from_env() -> CaseBackend:
-    name = os.environ.get("BALIE_BACKEND", "builtin")
-    if name == "builtin":
-        from actions.backends.builtin import BuiltinBackend
-
-        return BuiltinBackend.from_env()
-    if name == "signalen":
+def backend_of(settings: ActionSettings) -> CaseBackend:
+    """The case system the settings chose; Signalen's and ZGW's receipts are kept by the
+    web app, reached like the built-in case system through its Case API."""
+    api = CaseApiClient.of(settings)
+    if settings.backend == "signalen" and settings.signalen is not None:
+        from actions.backends.ledger import Ledger
         from actions.backends.signalen import SignalenBackend
 
-        return SignalenBackend.from_env()
-    if name == "zgw":
+        return SignalenBackend.of(settings.signalen, Ledger(api))
+    if settings.backend == "zgw" and settings.zgw is not None:
+        from actions.backends.ledger import Ledger
         from actions.backends.zgw import ZgwBackend
 
-        return ZgwBackend.from_env()
-    raise ValueError(f"BALIE_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}")
+        return ZgwBackend(settings.zgw, Ledger(api))
+    from actions.backends.builtin import BuiltinBackend
+
+    return BuiltinBackend(api)

@@ -13,10 +13,6 @@ class BuiltinBackend:
     def __init__(self, api: CaseApiClient) -> None:
         self.api = api
 
-    @classmethod
-    def from_env(cls) -> BuiltinBackend:
-        return cls(CaseApiClient.from_env())
-
     async def close(self) -> None:
         await self.api.close()
 

@@ -34,10 +34,6 @@ class Ledger:
         self.api = api
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    @classmethod
-    def from_env(cls) -> Ledger:
-        return cls(CaseApiClient.from_env())
-
     async def close(self) -> None:
         await self.api.close()
 

@@ -33,7 +33,7 @@ Anonymous POSTs are throttled per client address (`PUBLIC_THROTTLE_RATE`, by def
 60/hour): a 429 becomes BackendThrottled with Signalen's Retry-After. Verzoeken are
 not Signalen's business: create_case refuses them.
 
-Environment:
+Settings (`SignalenConfig`, read only when `BALIE_BACKEND=signalen`):
 * `BALIE_SIGNALEN_URL` (required): Signalen's API root, e.g. `https://api.meldingen.example.nl`
   (the part before `/signals/v1`).
 * `BALIE_SIGNALEN_DEFAULT_POINT`: `lat,lon` (WGS84) used when a melding has an address or
@@ -47,8 +47,8 @@ Environment:
   its taxonomy differs from the one Balie ships (`core/signalen-categories.json`);
   used to find a sub category's main category for the category URL.
 * `BALIE_SIGNALEN_TIMEOUT`: seconds per request (default 10).
-* The receipts (`external_cases`) live in Balie's database: `BALIE_DATABASE_URL`, or the
-  SQLite file in `BALIE_DATA_DIR` (see `core.db`).
+* The receipts are kept by the web app, reached through its Case API
+  (actions/backends/ledger.py).
 """
 
 from __future__ import annotations
@@ -57,9 +57,9 @@ import asyncio
 import io
 import json
 import logging
-import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -82,6 +82,7 @@ from core.caseapi.models import Receipt
 from core.categories import TAXONOMY_FILE
 from core.categories import load_categories as load_taxonomy
 from core.domain import Status
+from core.settings import ConfigError, Env
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +142,38 @@ def parse_point(value: str | None) -> tuple[float, float] | None:
     try:
         lat, lon = (float(part) for part in value.split(","))
     except ValueError:
-        raise ValueError(f"BALIE_SIGNALEN_DEFAULT_POINT must be 'lat,lon', not {value!r}") from None
+        raise ConfigError(
+            f"BALIE_SIGNALEN_DEFAULT_POINT must be 'lat,lon', not {value!r}"
+        ) from None
     return lat, lon
+
+
+@dataclass(frozen=True)
+class SignalenConfig:
+    """How Balie reaches this gemeente's Signalen (the module's docstring: Settings)."""
+
+    url: str
+    categories_file: Path | None = None  # None: the taxonomy Balie ships
+    default_point: tuple[float, float] | None = None
+    default_category: str = "overig"
+    source: str = "online"
+    timeout: float = 10.0
+
+    @classmethod
+    def read(cls, env: Env) -> SignalenConfig:
+        """The BALIE_SIGNALEN_* settings; ConfigError when one cannot be used."""
+        url = env.text("BALIE_SIGNALEN_URL")
+        if not url:
+            raise ConfigError("BALIE_SIGNALEN_URL is required for BALIE_BACKEND=signalen")
+        categories = env.text("BALIE_SIGNALEN_CATEGORIES")
+        return cls(
+            url=url,
+            categories_file=Path(categories) if categories else None,
+            default_point=parse_point(env.text("BALIE_SIGNALEN_DEFAULT_POINT")),
+            default_category=env.text("BALIE_SIGNALEN_DEFAULT_CATEGORY", "overig"),
+            source=env.text("BALIE_SIGNALEN_SOURCE", "online"),
+            timeout=env.number("BALIE_SIGNALEN_TIMEOUT", 10.0, minimum=0.1),
+        )
 
 
 def retry_after(value: str | None) -> float | None:
@@ -222,22 +253,16 @@ class SignalenBackend(LedgerBackend):
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
-    def from_env(cls) -> SignalenBackend:
-        url = os.environ.get("BALIE_SIGNALEN_URL")
-        if not url:
-            raise ValueError("BALIE_SIGNALEN_URL is required for BALIE_BACKEND=signalen")
+    def of(cls, config: SignalenConfig, ledger: Ledger) -> SignalenBackend:
+        """The adapter for `config`, its receipts in `ledger`."""
         return cls(
-            url,
-            Ledger.from_env(),
-            categories=load_categories(
-                Path(os.environ["BALIE_SIGNALEN_CATEGORIES"])
-                if os.environ.get("BALIE_SIGNALEN_CATEGORIES")
-                else None
-            ),
-            default_point=parse_point(os.environ.get("BALIE_SIGNALEN_DEFAULT_POINT")),
-            default_category=os.environ.get("BALIE_SIGNALEN_DEFAULT_CATEGORY", "overig"),
-            source=os.environ.get("BALIE_SIGNALEN_SOURCE", "online"),
-            timeout=float(os.environ.get("BALIE_SIGNALEN_TIMEOUT", "10")),
+            config.url,
+            ledger,
+            categories=load_categories(config.categories_file),
+            default_point=config.default_point,
+            default_category=config.default_category,
+            source=config.source,
+            timeout=config.timeout,
         )
 
     @property

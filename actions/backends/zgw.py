@@ -28,7 +28,7 @@ configured initial statustype, else "in_behandeling". The status's
 Photos: `POST {documenten}/enkelvoudiginformatieobjecten` (base64 `inhoud`, taal
 "dut") and `POST {zaken}/zaakinformatieobjecten` to link it to the zaak.
 
-Environment:
+Settings (`ZgwConfig`, read only when `BALIE_BACKEND=zgw`):
 * `BALIE_ZGW_ZAKEN_URL` (required): Zaken API root, e.g. `https://openzaak.example.nl/zaken/api/v1`.
 * `BALIE_ZGW_DOCUMENTEN_URL`: Documenten API root (needed for photos).
 * `BALIE_ZGW_CLIENT_ID`, `BALIE_ZGW_SECRET` (required): the application's credentials
@@ -45,7 +45,8 @@ Environment:
 * `BALIE_ZGW_USER_ID` (default `balie`), `BALIE_ZGW_USER_REPRESENTATION` (default
   `Balie (digitale balie)`): who acts, for Open Zaak's audit trail.
 * `BALIE_ZGW_TIMEOUT`: seconds per request (default 10).
-* The receipts live in Balie's database: `BALIE_DATABASE_URL` or `BALIE_DATA_DIR`.
+* The receipts are kept by the web app, reached through its Case API
+  (actions/backends/ledger.py).
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ import base64
 import hashlib
 import json
 import logging
-import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -78,6 +78,7 @@ from actions.backends.ledger import Ledger, LedgerBackend
 from core import clock
 from core.caseapi.models import Receipt
 from core.domain import FINAL, Status
+from core.settings import ConfigError, Env
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def zgw_message(body: Any) -> str:
 class ZgwConfig:
     zaken_url: str
     client_id: str
-    secret: str
+    secret: str = field(repr=False)
     rsin: str
     zaaktypen: dict[str, str]  # case type -> zaaktype URL
     statustypen: dict[str, str] = field(default_factory=dict)  # case type -> initial statustype
@@ -130,46 +131,59 @@ class ZgwConfig:
 
     def __post_init__(self) -> None:
         if not elfproef(self.rsin):
-            raise ValueError(f"RSIN {self.rsin!r} is not 9 digits passing the elfproef")
+            raise ConfigError(f"BALIE_ZGW_RSIN {self.rsin!r} is not 9 digits passing the elfproef")
         if not self.zaaktypen:
-            raise ValueError("configure at least one zaaktype (BALIE_ZGW_ZAAKTYPE_MELDING/VERZOEK)")
+            raise ConfigError(
+                "BALIE_ZGW_ZAAKTYPE_MELDING or BALIE_ZGW_ZAAKTYPE_VERZOEK is required: "
+                "at least one zaaktype"
+            )
         wrong = {k: v for k, v in self.status_map.items() if v not in STATUSES}
         if wrong:
-            raise ValueError(f"BALIE_ZGW_STATUS_MAP maps to unknown statuses: {wrong}")
+            raise ConfigError(f"BALIE_ZGW_STATUS_MAP maps to unknown statuses: {wrong}")
 
     @classmethod
-    def from_env(cls) -> ZgwConfig:
-        env = os.environ
+    def read(cls, env: Env) -> ZgwConfig:
+        """The BALIE_ZGW_* settings; ConfigError when one is missing or cannot be used."""
 
         def required(name: str) -> str:
-            value = env.get(name)
+            value = env.text(name)
             if not value:
-                raise ValueError(f"{name} is required for BALIE_BACKEND=zgw")
+                raise ConfigError(f"{name} is required for BALIE_BACKEND=zgw")
             return value
 
-        per_type = {"melding": "MELDING", "verzoek": "VERZOEK"}
+        def per_type(melding: str, verzoek: str) -> dict[str, str]:
+            found = {"melding": melding, "verzoek": verzoek}
+            return {case_type: url for case_type, url in found.items() if url}
+
         return cls(
             zaken_url=required("BALIE_ZGW_ZAKEN_URL"),
             client_id=required("BALIE_ZGW_CLIENT_ID"),
             secret=required("BALIE_ZGW_SECRET"),
             rsin=required("BALIE_ZGW_RSIN"),
-            zaaktypen={
-                t: env[f"BALIE_ZGW_ZAAKTYPE_{s}"]
-                for t, s in per_type.items()
-                if env.get(f"BALIE_ZGW_ZAAKTYPE_{s}")
-            },
-            statustypen={
-                t: env[f"BALIE_ZGW_STATUSTYPE_{s}"]
-                for t, s in per_type.items()
-                if env.get(f"BALIE_ZGW_STATUSTYPE_{s}")
-            },
-            documenten_url=env.get("BALIE_ZGW_DOCUMENTEN_URL") or None,
-            informatieobjecttype=env.get("BALIE_ZGW_INFORMATIEOBJECTTYPE") or None,
-            status_map=json.loads(env.get("BALIE_ZGW_STATUS_MAP") or "{}"),
-            user_id=env.get("BALIE_ZGW_USER_ID", "balie"),
-            user_representation=env.get("BALIE_ZGW_USER_REPRESENTATION", "Balie (digitale balie)"),
-            timeout=float(env.get("BALIE_ZGW_TIMEOUT", "10")),
+            zaaktypen=per_type(
+                env.text("BALIE_ZGW_ZAAKTYPE_MELDING"), env.text("BALIE_ZGW_ZAAKTYPE_VERZOEK")
+            ),
+            statustypen=per_type(
+                env.text("BALIE_ZGW_STATUSTYPE_MELDING"), env.text("BALIE_ZGW_STATUSTYPE_VERZOEK")
+            ),
+            documenten_url=env.text("BALIE_ZGW_DOCUMENTEN_URL") or None,
+            informatieobjecttype=env.text("BALIE_ZGW_INFORMATIEOBJECTTYPE") or None,
+            status_map=_status_map(env.text("BALIE_ZGW_STATUS_MAP")),
+            user_id=env.text("BALIE_ZGW_USER_ID", "balie"),
+            user_representation=env.text("BALIE_ZGW_USER_REPRESENTATION", "Balie (digitale balie)"),
+            timeout=env.number("BALIE_ZGW_TIMEOUT", 10.0, minimum=0.1),
         )
+
+
+def _status_map(raw: str) -> dict[str, Status]:
+    """BALIE_ZGW_STATUS_MAP: a JSON object of statustype URL -> Balie status."""
+    try:
+        found = json.loads(raw or "{}")
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"BALIE_ZGW_STATUS_MAP is not JSON: {exc}") from None
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        raise ConfigError("BALIE_ZGW_STATUS_MAP must be a JSON object of URL -> status")
+    return found
 
 
 class ZgwBackend(LedgerBackend):
@@ -182,11 +196,6 @@ class ZgwBackend(LedgerBackend):
         self.ledger = ledger
         self._timeout = aiohttp.ClientTimeout(total=config.timeout)
         self._session: aiohttp.ClientSession | None = None
-
-    @classmethod
-    def from_env(cls) -> ZgwBackend:
-        ledger = Ledger.from_env()
-        return cls(ZgwConfig.from_env(), ledger)
 
     @property
     def session(self) -> aiohttp.ClientSession:

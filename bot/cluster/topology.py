@@ -24,11 +24,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot.settings import LauncherSettings
 from bot.supervisor import Service, Supervisor, rasa_argv, run_until_stopped
-from core.settings import Settings
 from core.widget_protocol import RASA_READY_PATH
-from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH, TelegramConfig
-from rasa_plugins.connectors.telegram_bot import process_env as telegram_env
+from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH
 from webapp.staff.endpoints import rasa_env
 from webapp.staff.modelserver import PATH as MODEL_PATH
 
@@ -70,7 +69,7 @@ class Replica:
 
 @dataclass(frozen=True)
 class Cluster:
-    settings: Settings
+    settings: LauncherSettings
     public_port: int
     rasa_front: int
     actions_front: int
@@ -80,12 +79,13 @@ class Cluster:
     redis_url: str
 
     @classmethod
-    def from_env(cls, rasa: int = 2, actions: int = 2, web: int = 2) -> Cluster:
+    def plan(
+        cls, settings: LauncherSettings, rasa: int = 2, actions: int = 2, web: int = 2
+    ) -> Cluster:
         """Sizes from the arguments; BALIE_CLUSTER_PORT (8080; 0 = a free one) for the
         public front; the internal ports are the next free ones after it."""
-        settings = Settings.from_env()
         host = settings.host
-        configured = int(os.environ.get("BALIE_CLUSTER_PORT", "8080"))
+        configured = settings.cluster_port
         ports = Ports(host, configured or random.randrange(20000, 30000, 100))
         port = ports.take()
         if configured and port != configured:
@@ -104,8 +104,8 @@ class Cluster:
             actions_front=ports.take(),
             web_front=ports.take(),
             replicas=tuple(replicas),
-            database_url=os.environ.get("BALIE_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            redis_url=os.environ.get("BALIE_REDIS_URL") or DEFAULT_REDIS_URL,
+            database_url=settings.configured_database_url or DEFAULT_DATABASE_URL,
+            redis_url=settings.redis_url or DEFAULT_REDIS_URL,
         )
 
     def of(self, kind: str) -> list[Replica]:
@@ -138,7 +138,7 @@ class Cluster:
             # HAProxy forwards the client's address (option forwardfor): believe it only
             # from HAProxy itself, on this host.
             "BALIE_TRUSTED_PROXIES": self.settings.host,
-            "BALIE_LOG_FORMAT": os.environ.get("BALIE_LOG_FORMAT", "json"),
+            "BALIE_LOG_FORMAT": self.settings.cluster_log_format,
         }
 
 
@@ -224,7 +224,7 @@ def services(cluster: Cluster, model: Path, log_dir: Path) -> list[Service]:
     py = sys.executable
     config = log_dir / "haproxy.cfg"
     config.write_text(haproxy_config(cluster))
-    telegram = telegram_env()
+    telegram = cluster.settings.telegram.process_env()
     webs = cluster.of("web")
     started = [
         *(
@@ -256,7 +256,7 @@ def services(cluster: Cluster, model: Path, log_dir: Path) -> list[Service]:
         *(
             Service(
                 r.name,
-                rasa_argv(model, cluster.settings.host, r.port),
+                rasa_argv(model, cluster.settings.host, r.port, cluster.settings.log_format),
                 f"{cluster.url(r.port)}{RASA_READY_PATH}",
                 {
                     **telegram,
@@ -269,7 +269,7 @@ def services(cluster: Cluster, model: Path, log_dir: Path) -> list[Service]:
             for r in cluster.of("rasa")
         ),
     ]
-    if TelegramConfig.from_env(telegram).polling:
+    if cluster.settings.telegram.polling:
         # One poller: Telegram hands each update to one getUpdates consumer only.
         started.append(Service("telegram", [py, "-m", "bot", "telegram-poll"], None, telegram))
     return started
@@ -333,7 +333,7 @@ def print_urls(cluster: Cluster, log_dir: Path) -> None:
         f"    {r.name:<10} {cluster.url(r.port)}  (metrics: {metrics_url(cluster, r)})"
         for r in cluster.replicas
     )
-    telegram = TelegramConfig.from_env()
+    telegram = cluster.settings.telegram
     telegram_line = ""
     if telegram.enabled:
         how = "long polling" if telegram.polling else f"webhook {telegram.webhook_url}"
@@ -364,9 +364,10 @@ async def run(cluster: Cluster, model: Path | None) -> int:
 
     await asyncio.to_thread(ensure_database, cluster.database_url)
     await ensure_redis(cluster.redis_url)
-    # This process reads the same configuration as its children (migrations, model registry).
+    # This process works with the same configuration as its children (migrations, the
+    # model registry, a training job it starts): the cluster's on top of the launcher's.
     os.environ.update(cluster.env())
-    settings = Settings.from_env()
+    settings = LauncherSettings.for_process()
     cluster = Cluster(**{**cluster.__dict__, "settings": settings})
     log_dir = settings.data_dir / "cluster"
     log_dir.mkdir(parents=True, exist_ok=True)

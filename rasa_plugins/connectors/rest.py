@@ -17,7 +17,6 @@ the route and the answer (a JSON list of bot messages) stay Rasa's. What it adds
 
 from __future__ import annotations
 
-import os
 import re
 from collections import OrderedDict
 from typing import Any
@@ -32,6 +31,8 @@ from core.bearer import CHALLENGE, bearer_ok
 from core.client_address import of_request, stamp
 from core.residents import texts
 from core.residents.guard import TOO_LONG, Refusal
+from core.settings import Network
+from rasa_plugins import settings as plugin_settings
 from rasa_plugins.connectors import guard
 from rasa_plugins.connectors.ready import agent
 
@@ -50,9 +51,12 @@ def _error(status: int, error: str, text: str | None = None) -> HTTPResponse:
 
 
 class BalieRestInput(RestInput):
-    def __init__(self, enabled: bool = True, token: str = "") -> None:
+    def __init__(
+        self, enabled: bool = True, token: str = "", trusted_proxies: tuple[Network, ...] = ()
+    ) -> None:
         self.enabled = enabled
         self.token = token
+        self.trusted_proxies = trusted_proxies
         self._rest_only: OrderedDict[str, None] = OrderedDict()
 
     @classmethod
@@ -60,13 +64,15 @@ class BalieRestInput(RestInput):
         return "rest"
 
     @classmethod
+    def of(cls, settings: plugin_settings.PluginSettings) -> BalieRestInput:
+        """BALIE_REST_CHANNEL (`on`, default, or `off`), BALIE_REST_TOKEN (empty: no
+        token needed) and the proxies whose X-Forwarded-For is believed."""
+        return cls(settings.rest_channel, settings.rest_token, settings.trusted_proxies)
+
+    @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        """From the environment: BALIE_REST_CHANNEL (`on`, default, or `off`) and
-        BALIE_REST_TOKEN (empty: no token needed)."""
-        switch = os.environ.get("BALIE_REST_CHANNEL", "on").strip().lower()
-        if switch not in ("on", "off"):
-            raise ValueError(f"BALIE_REST_CHANNEL must be 'on' or 'off', not {switch!r}")
-        return cls(switch == "on", os.environ.get("BALIE_REST_TOKEN", "").strip())
+        """Rasa's way in (credentials.yml has nothing for it): the Rasa server's settings."""
+        return cls.of(plugin_settings.settings())
 
     def _extract_input_channel(self, req: Request) -> str:
         return self.name()  # never what the caller claims
@@ -75,7 +81,8 @@ class BalieRestInput(RestInput):
         """The caller's metadata with the client address set from the connection (and a
         trusted proxy's X-Forwarded-For), replacing any the caller claims: the status
         form throttles controlecode guessing per address (actions/guesser.py)."""
-        return stamp(super().get_metadata(request), of_request(request.ip, request.headers))
+        address = of_request(request.ip, request.headers, self.trusted_proxies)
+        return stamp(super().get_metadata(request), address)
 
     def blueprint(self, on_new_message: Any) -> Blueprint:
         webhook = super().blueprint(on_new_message)

@@ -37,6 +37,8 @@ from core.residents import commands, texts
 from core.residents.commands import Command
 from core.residents.guard import MAX_LENGTH, TOO_LONG
 from core.safe_json import loads
+from core.settings import Settings
+from rasa_plugins import settings as plugin_settings
 from rasa_plugins.connectors import guard
 from rasa_plugins.connectors.ready import agent_ready
 from rasa_plugins.connectors.telegram_bot import (
@@ -123,10 +125,14 @@ class ChatQueue:
 
 
 class TelegramInput(InputChannel):
-    """Telegram's webhook for Rasa; configured in credentials.yml from `TELEGRAM_*`."""
+    """Telegram's webhook for Rasa; configured in credentials.yml from `TELEGRAM_*`.
 
-    def __init__(self, config: TelegramConfig) -> None:
+    `settings` say where the Case API is, for photos and the chat commands.
+    """
+
+    def __init__(self, config: TelegramConfig, settings: Settings) -> None:
         self.config = config
+        self.settings = settings
         self.keys = CallbackKeys()
         self.queue = ChatQueue()
         self._bot: Bot | None = None
@@ -144,14 +150,16 @@ class TelegramInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
         creds = {k: "" if v is None else str(v) for k, v in (credentials or {}).items()}
-        env = TelegramConfig.from_env()
+        settings = plugin_settings.settings()
+        env = settings.telegram  # what credentials.yml leaves out
         return cls(
             TelegramConfig(
                 token=creds.get("token", env.token).strip(),
                 secret=creds.get("webhook_secret", env.secret).strip(),
                 webhook_url=creds.get("webhook_url", env.webhook_url).strip(),
                 api_url=creds.get("api_url", env.api_url).strip(),
-            )
+            ),
+            settings,
         )
 
     def get_output_channel(self) -> TelegramOutput | None:
@@ -168,7 +176,7 @@ class TelegramInput(InputChannel):
             log.error("TELEGRAM_WEBHOOK_SECRET is empty: every Telegram update will be refused")
         self._bot = self.config.make_bot()
         self._output = TelegramOutput(self._bot, self.keys)
-        self._cases = ChatCases.from_env()
+        self._cases = ChatCases.of(self.settings)
         self._spawn(self._connect())
 
     async def stop(self) -> None:

@@ -1,6 +1,6 @@
 """What the Telegram connector and the long-polling process share.
 
-Settings from the environment, the python-telegram-bot `Bot` built from them, and
+The `TELEGRAM_*` settings, the python-telegram-bot `Bot` built from them, and
 `call`, which runs one Bot API request the way Telegram asks clients to: wait out
 a 429 `retry_after`, back off on network errors, give up on refusals.
 """
@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import secrets
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from telegram import Bot
     from telegram.error import RetryAfter
+
+    from core.settings import Env
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
@@ -42,18 +43,18 @@ ATTEMPTS = 5
 class TelegramConfig:
     """`TELEGRAM_*` environment variables; an empty token means the channel is off."""
 
-    token: str = ""
-    secret: str = ""
+    token: str = field(default="", repr=False)
+    secret: str = field(default="", repr=False)
     webhook_url: str = ""
     api_url: str = ""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> TelegramConfig:
+    def read(cls, env: Env) -> TelegramConfig:
         return cls(
-            token=env.get("TELEGRAM_TOKEN", "").strip(),
-            secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
-            webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip(),
-            api_url=env.get("TELEGRAM_API_URL", "").strip(),
+            token=env.text("TELEGRAM_TOKEN"),
+            secret=env.text("TELEGRAM_WEBHOOK_SECRET"),
+            webhook_url=env.text("TELEGRAM_WEBHOOK_URL"),
+            api_url=env.text("TELEGRAM_API_URL"),
         )
 
     @property
@@ -79,22 +80,20 @@ class TelegramConfig:
             get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40.0),
         )
 
+    def process_env(self) -> dict[str, str]:
+        """`TELEGRAM_*` for the Rasa server and the poller, started by the supervisor.
 
-def process_env(env: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """`TELEGRAM_*` for the Rasa server and the poller, started by the supervisor.
-
-    All four are always set, empty when unused, because credentials.yml reads them
-    with `${VAR}` and Rasa refuses unset variables. Without a configured secret, one
-    is made up for this run: Balie registers the webhook (or forwards updates) itself.
-    """
-    config = TelegramConfig.from_env(env)
-    secret = config.secret or (secrets.token_urlsafe(32) if config.enabled else "")
-    return {
-        "TELEGRAM_TOKEN": config.token,
-        "TELEGRAM_WEBHOOK_SECRET": secret,
-        "TELEGRAM_WEBHOOK_URL": config.webhook_url,
-        "TELEGRAM_API_URL": config.api_url,
-    }
+        All four are always set, empty when unused, because credentials.yml reads them
+        with `${VAR}` and Rasa refuses unset variables. Without a configured secret, one
+        is made up for this run: Balie registers the webhook (or forwards updates) itself.
+        """
+        secret = self.secret or (secrets.token_urlsafe(32) if self.enabled else "")
+        return {
+            "TELEGRAM_TOKEN": self.token,
+            "TELEGRAM_WEBHOOK_SECRET": secret,
+            "TELEGRAM_WEBHOOK_URL": self.webhook_url,
+            "TELEGRAM_API_URL": self.api_url,
+        }
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

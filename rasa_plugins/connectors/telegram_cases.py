@@ -13,6 +13,7 @@ import logging
 
 from core.caseapi.client import CaseApiClient
 from core.caseapi.errors import BackendError, PhotoRefused
+from core.settings import Settings
 
 __all__ = ["ChatCases", "PhotoRefused"]
 
@@ -24,8 +25,9 @@ class ChatCases:
         self.api = api
 
     @classmethod
-    def from_env(cls) -> ChatCases:
-        return cls(CaseApiClient.from_env())
+    def of(cls, settings: Settings) -> ChatCases:
+        """The Case API of these settings (`BALIE_CASE_API_URL`, `BALIE_API_TOKEN`)."""
+        return cls(CaseApiClient.of(settings))
 
     async def close(self) -> None:
         await self.api.close()

@@ -16,11 +16,10 @@ import logging
 import random
 import signal
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from core.settings import Settings
 from rasa_plugins.connectors.telegram_bot import (
     ALLOWED_UPDATES,
     SECRET_HEADER,
@@ -28,6 +27,9 @@ from rasa_plugins.connectors.telegram_bot import (
     TelegramConfig,
     retry_after_seconds,
 )
+
+if TYPE_CHECKING:
+    from rasa_plugins.settings import PluginSettings
 
 log = logging.getLogger(__name__)
 
@@ -140,12 +142,13 @@ class Poller:
         return task.result()
 
 
-async def main() -> int:
-    config = TelegramConfig.from_env()
+async def main(settings: PluginSettings) -> int:
+    """The poller of `python -m bot telegram-poll`, with that command's settings (bot/cli.py)."""
+    config = settings.telegram
     if not config.enabled:
         log.error("TELEGRAM_TOKEN is not set: nothing to poll")
         return 2
-    poller = Poller(config, Settings.from_env().rasa_url + WEBHOOK_PATH)
+    poller = Poller(config, settings.rasa_url + WEBHOOK_PATH)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, poller.stopping.set)

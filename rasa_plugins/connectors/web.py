@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -31,8 +30,8 @@ from sanic.response import HTTPResponse
 
 from core.bearer import same_secret
 from core.residents.guard import MAX_LENGTH, TOO_LONG
-from core.settings import Settings
-from core.widget_protocol import CALLBACK_PATH, CHANNEL, SECRET_HEADER, channel_secret
+from core.widget_protocol import CHANNEL, SECRET_HEADER, channel_secret
+from rasa_plugins import settings as plugin_settings
 from rasa_plugins.connectors.ready import agent_ready
 
 log = logging.getLogger(__name__)
@@ -79,12 +78,8 @@ class BalieWebInput(CallbackInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        settings = Settings.from_env()
-        url = (
-            (credentials or {}).get("url")
-            or os.environ.get("BALIE_WEB_CALLBACK_URL")
-            or settings.web_url + CALLBACK_PATH
-        )
+        settings = plugin_settings.settings()
+        url = (credentials or {}).get("url") or settings.web_callback_url
         secret = channel_secret(settings.api_token())
         return cls(EndpointConfig(url, headers={SECRET_HEADER: secret}), secret)
 

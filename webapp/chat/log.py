@@ -25,7 +25,6 @@ from sqlalchemy.orm import sessionmaker
 
 from core.privacy.masking import ENCRYPTED_LABEL, ENCRYPTED_PREFIX
 from core.privacy.sealing import Sealer, is_sealed
-from core.privacy.sealing import sealer as personal_data_sealer
 from webapp.cases.models import ChatEntry, ChatSession, utcnow
 
 RESIDENT, BOT = "inwoner", "balie"
@@ -70,10 +69,10 @@ class Entry:
 
 
 class ChatLog:
-    def __init__(self, sessions: sessionmaker, sealer: Sealer | None = None) -> None:
+    def __init__(self, sessions: sessionmaker, sealer: Sealer) -> None:
         self.sessions = sessions
-        # BALIE_SECRET_KEY, or the key file in the data directory (as the web app's).
-        self.sealer = sealer or personal_data_sealer()
+        # core.privacy.sealing.sealer(settings): BALIE_SECRET_KEY, or the data directory's key.
+        self.sealer = sealer
 
     def _open(self, stored: str) -> dict[str, Any]:
         bericht = self.sealer.open_json(stored)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -34,7 +33,6 @@ from core.residents import commands, guard, texts
 from core.residents.commands import Command
 from core.residents.guard import MAX_LENGTH
 from core.safe_json import loads
-from core.settings import Settings
 from core.throttle import Throttle, key
 from core.widget_protocol import CALLBACK_PATH, SECRET_HEADER, channel_secret
 from webapp import bus as instance_bus
@@ -46,6 +44,7 @@ from webapp.chat.hub import Connection, Hub
 from webapp.chat.log import BOT, RESIDENT, ChatLog, Conversation, RateLimited
 from webapp.chat.relay import RasaRelay, RasaUnavailable
 from webapp.privacy.retention import RETENTION_KEY
+from webapp.settings import WebSettings
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +52,7 @@ RATE_LIMIT = 20  # messages per resident per minute
 RATE_WINDOW = timedelta(minutes=1)
 UPLOAD_LIMIT = 10  # photos per conversation per hour
 UPLOAD_WINDOW = timedelta(hours=1)
-# New conversations per client address per hour (BALIE_WIDGET_NEW_CONVERSATIONS_PER_HOUR):
-# a browser keeps its conversation, so even an office behind one address stays far below.
-NEW_CONVERSATIONS = 100
+# The window of the new conversations one client address may start (widget_new_per_hour).
 NEW_WINDOW = timedelta(hours=1)
 HELLO_TIMEOUT = 15
 MAX_FRAME = 16 * 1024
@@ -156,23 +153,18 @@ def bot_message(body: dict[str, Any]) -> dict[str, Any]:
 
 class ChatServer:
     def __init__(
-        self,
-        settings: Settings,
-        store: CaseStore,
-        allowed_origins: set[str],
-        bus: instance_bus.Bus | None = None,
-        new_per_hour: int = NEW_CONVERSATIONS,
+        self, settings: WebSettings, store: CaseStore, bus: instance_bus.Bus | None = None
     ) -> None:
         secret = channel_secret(settings.api_token())
         self.secret = secret
-        self.log = ChatLog(store.sessions, sealer(settings.data_dir))
+        self.log = ChatLog(store.sessions, sealer(settings))
         self.store = store
-        poll = float(os.environ.get("BALIE_CHAT_POLL_SECONDS", "1.0"))
-        self.hub = Hub(self.log, poll, bus)  # bus: other instances' news through Redis
+        self.hub = Hub(self.log, settings.chat_poll_seconds, bus)  # bus: other instances' news
         self.relay = RasaRelay(settings.rasa_url, secret)
-        self.allowed_origins = allowed_origins
+        self.allowed_origins = frozenset(settings.widget_origins)
+        self.trusted_proxies = settings.trusted_proxies
         self.throttle = Throttle(store.sessions, Attempts.__table__)
-        self.new_per_hour = new_per_hour
+        self.new_per_hour = settings.widget_new_per_hour
         # Set by setup; forgetting uses the app's Retention. Old conversations are
         # deleted by its periodic purge (webapp/privacy/retention.py).
         self.app: web.Application | None = None
@@ -201,7 +193,7 @@ class ChatServer:
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME)
         await ws.prepare(request)
         conn: Connection | None = None
-        address = of_request(request.remote, request.headers)
+        address = of_request(request.remote, request.headers, self.trusted_proxies)
         try:
             hello = await asyncio.wait_for(ws.receive(), HELLO_TIMEOUT)
             conn = await self._hello(ws, hello, address)
@@ -513,16 +505,9 @@ TEMPLATES_KEY = web.AppKey("chat_templates", jinja2.Environment)
 
 
 def setup(
-    app: web.Application, settings: Settings, store: CaseStore, templates: jinja2.Environment
+    app: web.Application, settings: WebSettings, store: CaseStore, templates: jinja2.Environment
 ) -> None:
-    origins = {o.strip().rstrip("/") for o in os.environ.get("BALIE_WIDGET_ORIGINS", "").split(",")}
-    server = ChatServer(
-        settings,
-        store,
-        {o for o in origins if o},
-        instance_bus.setup(app),
-        int(os.environ.get("BALIE_WIDGET_NEW_CONVERSATIONS_PER_HOUR") or NEW_CONVERSATIONS),
-    )
+    server = ChatServer(settings, store, instance_bus.setup(app, settings))
     app[SERVER_KEY] = server
     app[TEMPLATES_KEY] = templates
     server.app = app

@@ -8,7 +8,6 @@ token, which the action server demands of every caller (actions/auth.py).
 from __future__ import annotations
 
 import asyncio
-import os
 
 import aiohttp
 
@@ -31,9 +30,7 @@ class ActionServer:
     def from_settings(cls, settings: Settings) -> ActionServer:
         """Where Rasa reaches the action servers (BALIE_ACTION_URL, their webhook; a load
         balancer in a cluster), else this host's action port."""
-        webhook = os.environ.get("BALIE_ACTION_URL", "")
-        base = webhook.removesuffix("/webhook") if webhook else settings.action_url
-        return cls(base, settings.rasa_token())
+        return cls(settings.action_webhook.removesuffix("/webhook"), settings.rasa_token())
 
     async def forget(self, kanaal: str, identity: str, *, dry_run: bool = False) -> Counts:
         body = {"kanaal": kanaal, "id": identity, "dry_run": dry_run}

@@ -1,7 +1,7 @@
 """Retention and forgetting in the web app: how long Balie keeps what it knows about residents.
 
-`Retention.purge()` deletes, per the `Policy` (environment variables, see
-docs/privacy.md; core/privacy/retention.py):
+`Retention.purge()` deletes, per the `Policy` (the settings' `retention`, from
+environment variables, see docs/privacy.md; core/privacy/retention.py):
 
 - conversations: Rasa's tracker events of every sender whose last event is older than
   the conversation term, the widget's chat sessions and messages, staged photos that
@@ -49,15 +49,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from core.db import create_engine
 from core.domain import FINAL
 from core.privacy.retention import (
-    ConfigError,
     Counts,
     Policy,
     check_identity,
     log_counts,
-    purge_interval,
     run_periodically,
 )
-from core.settings import Settings
 from core.throttle import stale as quiet_attempts
 from webapp.cases.models import (
     Attachment,
@@ -75,7 +72,7 @@ from webapp.cases.models import (
 )
 from webapp.cases.store import UPLOAD_TTL, CaseStore
 from webapp.privacy.action_server import ActionServer
-from webapp.staff.config import tracker_database_url
+from webapp.settings import WebSettings
 from webapp.staff.tracker import EVENTS
 
 log = logging.getLogger(__name__)
@@ -89,8 +86,6 @@ CHUNK = 500  # ids per IN (...): well below every database's limit on bound para
 # longer than any turn (webapp/chat/relay.py TURN_TIMEOUT).
 RESWEEP_AFTER = 150.0
 TRACKER_TABLE = "events"  # Rasa's SQL tracker store
-
-__all__ = ["ConfigError", "Policy", "Retention", "purge_interval"]
 
 
 class OutboxOwner(Protocol):
@@ -169,15 +164,15 @@ class Retention:
         self,
         cases: AsyncEngine,
         *,
+        policy: Policy,
         tracker: AsyncEngine | str | None = None,
         outbox: OutboxOwner | None = None,
-        policy: Policy | None = None,
         resweep_after: float | None = None,
     ) -> None:
         self.cases = cases
         self.tracker = _Database(tracker)
         self.outbox = outbox
-        self.policy = policy or Policy.from_env()
+        self.policy = policy
         # Seconds after which `forget` deletes the conversation once more (see
         # RESWEEP_AFTER); None in a short-lived process such as the command line.
         self.resweep_after = resweep_after
@@ -187,20 +182,20 @@ class Retention:
     @classmethod
     def from_settings(
         cls,
-        settings: Settings,
+        settings: WebSettings,
         cases: AsyncEngine,
         *,
         outbox: OutboxOwner | None = None,
-        policy: Policy | None = None,
         resweep_after: float | None = None,
     ) -> Retention:
-        tracker_url = tracker_database_url(settings)
+        """The terms of `settings`; Rasa's tracker store where they say it is."""
+        tracker_url = settings.tracker_database_url
         tracker = cases if tracker_url == settings.database_url else tracker_url
         return cls(
             cases,
+            policy=settings.retention,
             tracker=tracker,
             outbox=outbox,
-            policy=policy,
             resweep_after=resweep_after,
         )
 
@@ -523,7 +518,7 @@ class Retention:
 RETENTION_KEY = web.AppKey("retention", Retention)
 
 
-def setup(app: web.Application, settings: Settings, store: CaseStore) -> None:
+def setup(app: web.Application, settings: WebSettings, store: CaseStore) -> None:
     """Forgetting for the Case API and the widget; the purge every BALIE_PURGE_INTERVAL_MINUTES."""
     retention = Retention.from_settings(
         settings,
@@ -531,7 +526,7 @@ def setup(app: web.Application, settings: Settings, store: CaseStore) -> None:
         outbox=ActionServer.from_settings(settings),
         resweep_after=RESWEEP_AFTER,
     )
-    interval = purge_interval()
+    interval = settings.purge_interval
     app[RETENTION_KEY] = retention
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

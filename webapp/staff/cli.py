@@ -1,7 +1,8 @@
 """Command-line counterparts of the console: accounts and the model life cycle.
 
 `python -m bot create-user|train|evaluate|promote|rollback`; `run` asks this module
-which model is live.
+which model is live. Each command gets the web app's settings from its entry point
+(bot/cli.py), which built them from the environment.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.settings import Settings
+from webapp.settings import WebSettings
 from webapp.staff import evaluation, heldout, worker
-from webapp.staff.config import StaffConfig, jobs_dir
+from webapp.staff.config import StaffConfig
 from webapp.staff.jobs import EVALUATE, FAILED, TRAIN, Jobs, JobState
 from webapp.staff.promotion import PromotionRefused, judge, promote
 from webapp.staff.registry import ModelEntry, Registry, RegistryError
@@ -29,10 +30,10 @@ def _who(args: argparse.Namespace) -> str:
 
 
 async def _job(
-    settings: Settings, config: StaffConfig, soort: str, door: str, **kw: Any
+    settings: WebSettings, config: StaffConfig, soort: str, door: str, **kw: Any
 ) -> JobState:
     """Run a job in this process, printing each new stage."""
-    jobs = Jobs(jobs_dir(settings), settings.models_dir)
+    jobs = Jobs(settings.jobs_dir, settings.models_dir)
     job = await asyncio.to_thread(jobs.create, soort, door, kw.pop("model", None))
 
     async def report() -> None:
@@ -59,7 +60,7 @@ async def _job(
     return state
 
 
-async def live_model(settings: Settings, explicit: Path | None) -> Path:
+async def live_model(settings: WebSettings, explicit: Path | None) -> Path:
     """The model `python -m bot run` serves: given, live, or trained for the current data.
 
     The live model stays live unless Balie's own data, domain or pipeline changed (a
@@ -71,7 +72,7 @@ async def live_model(settings: Settings, explicit: Path | None) -> Path:
         given = await asyncio.to_thread(registry.register, explicit)
         await asyncio.to_thread(registry.set_live, given.name, door=door, actie="start")
         return given.file
-    config = StaffConfig.from_env()
+    config = settings.staff
     split_fingerprint = await asyncio.to_thread(heldout.current_fingerprint, config.data_file)
     full, base = await asyncio.to_thread(worker.fingerprints, config, split_fingerprint)
     live = await asyncio.to_thread(registry.live)
@@ -93,11 +94,11 @@ async def live_model(settings: Settings, explicit: Path | None) -> Path:
     return entry.file
 
 
-def _settings(args: argparse.Namespace) -> tuple[Settings, StaffConfig]:
-    config = StaffConfig.from_env()
+def _config(args: argparse.Namespace, settings: WebSettings) -> StaffConfig:
+    """The staff settings, with the pipeline of `--config` if given."""
     if getattr(args, "config", None):
-        config = replace(config, train_config=args.config.resolve())
-    return Settings.from_env(), config
+        return replace(settings.staff, train_config=args.config.resolve())
+    return settings.staff
 
 
 def _model(registry: Registry, name: str | None) -> ModelEntry:
@@ -114,7 +115,7 @@ def _model(registry: Registry, name: str | None) -> ModelEntry:
     raise SystemExit("No model other than the live one; train one first.")
 
 
-def _print_scores(settings: Settings, config: StaffConfig, entry: ModelEntry) -> None:
+def _print_scores(settings: WebSettings, config: StaffConfig, entry: ModelEntry) -> None:
     registry = Registry(settings.models_dir)
     live = registry.live()
     scored = evaluation.latest(settings.models_dir, entry.name)
@@ -128,8 +129,8 @@ def _print_scores(settings: Settings, config: StaffConfig, entry: ModelEntry) ->
     print(judge(settings.models_dir, entry, live, config.promotion_tolerance).reason)
 
 
-def train(args: argparse.Namespace) -> int:
-    settings, config = _settings(args)
+def train(args: argparse.Namespace, settings: WebSettings) -> int:
+    config = _config(args, settings)
     state = asyncio.run(_job(settings, config, TRAIN, _who(args), evaluate=not args.no_evaluate))
     if state.status == FAILED:
         return 1
@@ -144,8 +145,8 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
-def evaluate(args: argparse.Namespace) -> int:
-    settings, config = _settings(args)
+def evaluate(args: argparse.Namespace, settings: WebSettings) -> int:
+    config = _config(args, settings)
     entry = _model(Registry(settings.models_dir), args.model)
     state = asyncio.run(_job(settings, config, EVALUATE, _who(args), model=entry.name))
     if state.status == FAILED:
@@ -154,8 +155,8 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def promote_command(args: argparse.Namespace) -> int:
-    settings, config = _settings(args)
+def promote_command(args: argparse.Namespace, settings: WebSettings) -> int:
+    config = _config(args, settings)
     registry = Registry(settings.models_dir)
     entry = _model(registry, args.model)
     if args.force and not args.reason:
@@ -180,9 +181,9 @@ def promote_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def rollback(args: argparse.Namespace) -> int:
+def rollback(args: argparse.Namespace, settings: WebSettings) -> int:
     try:
-        entry = Registry(Settings.from_env().models_dir).rollback(door=_who(args))
+        entry = Registry(settings.models_dir).rollback(door=_who(args))
     except RegistryError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -190,7 +191,7 @@ def rollback(args: argparse.Namespace) -> int:
     return 0
 
 
-def create_user(args: argparse.Namespace) -> int:
+def create_user(args: argparse.Namespace, settings: WebSettings) -> int:
     from webapp.cases.migrate import migrate
     from webapp.cases.store import CaseStore
     from webapp.staff import audit
@@ -203,7 +204,6 @@ def create_user(args: argparse.Namespace) -> int:
         if password != getpass.getpass("Password again: "):
             print("The passwords differ.", file=sys.stderr)
             return 1
-    settings = Settings.from_env()
     migrate(settings.database_url)
 
     async def create() -> int:

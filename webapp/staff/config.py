@@ -1,20 +1,14 @@
-"""Settings of the staff console and the model life cycle, from environment variables."""
+"""Settings of the staff console and the model life cycle (part of webapp.settings)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from core import ROOT
-from core.settings import Settings
+from core.settings import Env
 
 DEFAULT_STAFF_DATA = ROOT / "nlu_data" / "nlu" / "staff.yml"
-
-
-def _float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
 
 
 @dataclass(frozen=True)
@@ -33,32 +27,12 @@ class StaffConfig:
     model_pull_seconds: int = 10
 
     @classmethod
-    def from_env(cls) -> StaffConfig:
+    def read(cls, env: Env) -> StaffConfig:
         return cls(
-            data_file=Path(os.environ.get("BALIE_STAFF_DATA") or DEFAULT_STAFF_DATA),
-            train_config=Path(os.environ.get("BALIE_TRAIN_CONFIG") or ROOT / "config.yml"),
-            inbox_threshold=_float("BALIE_INBOX_THRESHOLD", 0.6),
-            promotion_tolerance=_float("BALIE_PROMOTION_TOLERANCE", 0.0),
-            secure_cookie=os.environ.get("BALIE_STAFF_SECURE_COOKIE", "") in ("1", "true", "ja"),
-            model_pull_seconds=int(os.environ.get("BALIE_MODEL_PULL_SECONDS") or 10),
+            data_file=env.path("BALIE_STAFF_DATA", DEFAULT_STAFF_DATA),
+            train_config=env.path("BALIE_TRAIN_CONFIG", ROOT / "config.yml"),
+            inbox_threshold=env.number("BALIE_INBOX_THRESHOLD", 0.6),
+            promotion_tolerance=env.number("BALIE_PROMOTION_TOLERANCE", 0.0),
+            secure_cookie=env.flag("BALIE_STAFF_SECURE_COOKIE"),
+            model_pull_seconds=env.integer("BALIE_MODEL_PULL_SECONDS", 10, minimum=1),
         )
-
-
-def tracker_database_url(settings: Settings) -> str:
-    """Where Rasa keeps conversations: Balie's own database unless configured otherwise."""
-    return os.environ.get("BALIE_TRACKER_DATABASE_URL") or settings.database_url
-
-
-def jobs_dir(settings: Settings) -> Path:
-    """Training and evaluation jobs: their state, progress and logs.
-
-    BALIE_JOBS_DIR if set; with several web-app instances (BALIE_REDIS_URL set) next to
-    the models in the shared models directory, so every instance shows every job;
-    otherwise in the data directory, as a single instance always kept them.
-    """
-    configured = os.environ.get("BALIE_JOBS_DIR")
-    if configured:
-        return Path(configured)
-    if os.environ.get("BALIE_REDIS_URL"):
-        return settings.models_dir / "jobs"
-    return settings.data_dir / "staff" / "jobs"

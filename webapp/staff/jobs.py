@@ -8,7 +8,7 @@ see that no job is running and to create the new one (`Jobs.claim`), so two web-
 instances clicking "train" at once start one job, not two.
 
 With several web-app instances the jobs directory is shared (see
-`webapp.staff.config.jobs_dir`), so every instance shows every job's progress. A worker
+`WebSettings.jobs_dir`), so every instance shows every job's progress. A worker
 on another machine cannot be asked whether it still lives by its process id; it
 writes a heartbeat into its state instead, and a job whose heartbeat is a minute old
 counts as failed.

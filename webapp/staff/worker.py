@@ -222,12 +222,15 @@ async def run(
 
 
 def main(argv: list[str]) -> int:
+    """The worker's entry point: the web app's settings, from the environment it was given
+    (webapp/staff/console/runner.py)."""
     from core.privacy.permissions import restrict_umask
-    from webapp.staff.config import jobs_dir
+    from webapp.settings import WebSettings
 
     restrict_umask()  # the job's files and the model it trains: owner only
-    settings, config = Settings.from_env(), StaffConfig.from_env()
-    root = Path(argv[0]).parent if argv else jobs_dir(settings)
+    settings = WebSettings.for_process()
+    config = settings.staff
+    root = Path(argv[0]).parent if argv else settings.jobs_dir
     jobs = Jobs(root, settings.models_dir)
     job = jobs.get(Path(argv[0]).name) if argv else None
     if job is None:

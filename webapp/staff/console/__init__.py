@@ -12,10 +12,9 @@ from cryptography.fernet import Fernet
 
 from core.db import create_engine
 from core.privacy.keys import session_key
-from core.settings import Settings
 from webapp.cases.store import CaseStore
+from webapp.settings import WebSettings
 from webapp.staff import modelserver
-from webapp.staff.config import StaffConfig, jobs_dir, tracker_database_url
 from webapp.staff.console import (
     account_pages,
     auth_pages,
@@ -37,13 +36,14 @@ PAGES = (auth_pages, case_pages, conversation_pages, model_pages, account_pages)
 
 
 def create_console(
-    settings: Settings, config: StaffConfig, store: CaseStore, templates: jinja2.Environment
+    settings: WebSettings, store: CaseStore, templates: jinja2.Environment
 ) -> Console:
-    tracker_url = tracker_database_url(settings)
+    config = settings.staff
+    tracker_url = settings.tracker_database_url
     tracker_engine = (
         store.engine if tracker_url == settings.database_url else create_engine(tracker_url)
     )
-    jobs = Jobs(jobs_dir(settings), settings.models_dir)
+    jobs = Jobs(settings.jobs_dir, settings.models_dir)
     return Console(
         settings=settings,
         config=config,
@@ -67,7 +67,7 @@ def _middleware(ctx: Console):
     installed yarl refuses for a Host header with a port.
     """
     storage = EncryptedCookieStorage(
-        Fernet(session_key(ctx.settings.data_dir)),
+        Fernet(session_key(ctx.settings)),
         cookie_name=COOKIE,
         path=PREFIX,
         httponly=True,
@@ -87,11 +87,10 @@ def _middleware(ctx: Console):
 
 
 def setup(
-    app: web.Application, settings: Settings, store: CaseStore, templates: jinja2.Environment
+    app: web.Application, settings: WebSettings, store: CaseStore, templates: jinja2.Environment
 ) -> None:
     """The console at /staff and the live model at /models/live.tar.gz."""
-    config = StaffConfig.from_env()
-    ctx = create_console(settings, config, store, templates)
+    ctx = create_console(settings, store, templates)
     app[CONSOLE_KEY] = ctx
     modelserver.setup(app, ctx.registry, settings.api_token())
     app.middlewares.append(_middleware(ctx))

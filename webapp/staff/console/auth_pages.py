@@ -38,8 +38,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     username, password = str(form.get("gebruikersnaam", "")), str(form.get("wachtwoord", ""))
     volgende = str(form.get("volgende", ""))
-    address = of_request(request.remote, request.headers)
-    result = await console(request).users.login(username, password[:200], address)
+    ctx = console(request)
+    address = of_request(request.remote, request.headers, ctx.settings.trusted_proxies)
+    result = await ctx.users.login(username, password[:200], address)
     if result.user is None:
         return await render(
             request,
@@ -89,7 +90,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     ctx, user = console(request), current_user(request)
     current = str(form.get("huidig", ""))
     new, again = str(form.get("nieuw", "")), str(form.get("herhaling", ""))
-    address = of_request(request.remote, request.headers)
+    address = of_request(request.remote, request.headers, ctx.settings.trusted_proxies)
     check = await ctx.users.login(user.gebruikersnaam, current, address)
     error = None
     if check.user is None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import jinja2
 from aiohttp import web
 
-from core.settings import Settings
 from webapp.cases.store import CaseStore
+from webapp.settings import WebSettings
 from webapp.staff.config import StaffConfig
 from webapp.staff.console.runner import JobRunner
 from webapp.staff.jobs import Jobs
@@ -20,7 +20,7 @@ from webapp.staff.users import Users
 
 @dataclass
 class Console:
-    settings: Settings
+    settings: WebSettings
     config: StaffConfig
     store: CaseStore
     users: Users
