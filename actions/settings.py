@@ -8,19 +8,19 @@ action server too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from actions.backends import BACKENDS
 from actions.backends.signalen import SignalenConfig
 from actions.backends.zgw import ZgwConfig
-from core.privacy.retention import Policy, read_purge_interval
-from core.settings import ConfigError, Env, Settings
+from core.privacy.retention import RetentionSettings
+from core.settings import ConfigError, Env
 
 
 @dataclass(frozen=True)
-class ActionSettings(Settings):
+class ActionSettings(RetentionSettings):
     """What `python -m actions` is configured with."""
 
     # The case system the actions submit to (BALIE_BACKEND); its adapter's settings are
@@ -32,9 +32,6 @@ class ActionSettings(Settings):
     # cluster's action servers), else the SQLite file BALIE_OUTBOX_PATH.
     configured_outbox_url: str = ""
     configured_outbox_path: Path | None = None
-    # How long delivered outbox entries are kept, and seconds between purges (None: none).
-    retention: Policy = field(default_factory=Policy)
-    purge_interval: float | None = 3600.0
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -56,8 +53,6 @@ class ActionSettings(Settings):
             "zgw": ZgwConfig.read(env) if backend == "zgw" else None,
             "configured_outbox_url": env.text("BALIE_OUTBOX_URL"),
             "configured_outbox_path": Path(outbox_path) if outbox_path else None,
-            "retention": Policy.read(env),
-            "purge_interval": read_purge_interval(env),
         }
 
     @property

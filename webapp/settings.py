@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.privacy.retention import Policy, read_purge_interval
-from core.settings import Env, Settings
+from core.privacy.retention import RetentionSettings
+from core.settings import Env
 from webapp.staff.config import StaffConfig
 
 # New widget conversations one client address may start per hour: a browser keeps its
@@ -21,7 +21,7 @@ NEW_CONVERSATIONS = 100
 
 
 @dataclass(frozen=True)
-class WebSettings(Settings):
+class WebSettings(RetentionSettings):
     """What `python -m bot web` is configured with."""
 
     # The console's training data and pipeline, its thresholds, its cookie, the model pull.
@@ -37,9 +37,6 @@ class WebSettings(Settings):
     redis_prefix: str = "balie"
     # `/metrics` wants the Case API's token too.
     metrics_require_token: bool = False
-    # How long what residents tell is kept, and seconds between purges (None: no purge).
-    retention: Policy = field(default_factory=Policy)
-    purge_interval: float | None = 3600.0
 
     @classmethod
     def read(cls, env: Env) -> dict[str, Any]:
@@ -55,8 +52,6 @@ class WebSettings(Settings):
             "chat_poll_seconds": env.number("BALIE_CHAT_POLL_SECONDS", 1.0, minimum=0.01),
             "redis_prefix": env.text("BALIE_REDIS_PREFIX", "balie"),
             "metrics_require_token": env.flag("BALIE_METRICS_REQUIRE_TOKEN"),
-            "retention": Policy.read(env),
-            "purge_interval": read_purge_interval(env),
         }
 
     @property

@@ -11,12 +11,12 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from core.domain import CHANNELS
-from core.settings import Env
+from core.settings import Env, Settings
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,23 @@ def read_purge_interval(env: Env) -> float | None:
     """Seconds between a process's purges (BALIE_PURGE_INTERVAL_MINUTES); None: off."""
     minutes = env.number("BALIE_PURGE_INTERVAL_MINUTES", 60, minimum=0)
     return minutes * 60 if minutes else None
+
+
+@dataclass(frozen=True)
+class RetentionSettings(Settings):
+    """The settings of a process that keeps residents' data: the web app, the action server."""
+
+    retention: Policy = field(default_factory=Policy)
+    # Seconds between purges; None: none (purge from cron with `python -m bot purge`).
+    purge_interval: float | None = 3600.0
+
+    @classmethod
+    def read(cls, env: Env) -> dict[str, Any]:
+        return {
+            **super().read(env),
+            "retention": Policy.read(env),
+            "purge_interval": read_purge_interval(env),
+        }
 
 
 async def run_periodically(purge: Callable[[], Awaitable[Any]], interval: float) -> None:
