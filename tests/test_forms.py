@@ -211,6 +211,25 @@ async def test_validation_sees_the_extracted_answer_in_the_tracker() -> None:
     assert state.get_slot("telefoon") == "+31612345678"
 
 
+@pytest.mark.parametrize("photo", [True, False])
+async def test_a_caption_is_added_to_the_description_and_answers_nothing_else(photo) -> None:
+    """Also when the channel refused the photo itself: the caption's words are kept."""
+    caption = "Hij knippert al dagen & zoemt"
+    metadata: dict[str, Any] = {"bijschrift": caption}
+    if photo:
+        metadata["foto"] = {"upload_id": "0b6f2c1e-7d0e-4c55-9a55-3f1f7a0c9e11"}
+    state = tracker(
+        "melding_form",
+        {"requested_slot": "locatie", "omschrijving": "De lantaarnpaal is kapot"},
+        user(caption, metadata=metadata),
+    )
+    events, said = await run(ValidateMeldingForm(), state)
+    slots = slots_of(events)
+    assert slots["omschrijving"] == f"De lantaarnpaal is kapot\n{caption}"
+    assert "locatie" not in slots and said == []
+    assert ("fotos" in slots) == photo
+
+
 # --- the category question ---------------------------------------------------------
 
 

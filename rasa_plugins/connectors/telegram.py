@@ -372,10 +372,15 @@ class TelegramInput(InputChannel):
             point = {"lat": message.location.latitude, "lon": message.location.longitude}
             await self.forward(chat_id, "[locatie]", update_id, on_new, {"locatie": point})
         elif message.photo or _is_image(message):
+            caption = (message.caption or "").strip()
+            # The whole caption rides along as metadata (the form adds it to the
+            # description), also when the photo is refused: its words are never lost.
+            meta: dict[str, Any] = {"bijschrift": caption} if caption else {}
             upload_id = await self._stage_photo(chat_id, message)
             if upload_id:
-                text = (message.caption or "").strip()[:MAX_LENGTH] or "[foto]"
-                meta = {"foto": {"upload_id": upload_id}}
+                meta["foto"] = {"upload_id": upload_id}
+            if meta:
+                text = caption[:MAX_LENGTH] or "[foto]"
                 await self.forward(chat_id, text, update_id, on_new, meta)
         else:
             kind = next((k for k in MEDIA_REPLIES if getattr(message, k, None)), None)
