@@ -8,7 +8,8 @@ then handled in the background, one at a time per chat (so a resident's messages
 keep their order) and concurrently across chats.
 
 The chat id is Rasa's sender id; text, button clicks, a shared location (metadata
-`locatie`) and photos (staged with the Case API, metadata `foto`) go to Rasa, and
+`locatie`) and photos (staged with the Case API, metadata `foto`; the caption whole in
+`bijschrift`, also when the photo is refused) go to Rasa, and
 everything else gets a short Dutch answer (core/residents/texts.py) or is ignored. The
 commands (core/residents/commands.py, also the menu Balie sets at start with
 `setMyCommands`): `/start` greets and turns status messages back on; `/stop` turns them
