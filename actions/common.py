@@ -35,6 +35,9 @@ YES = {"ja", "jawel", "jazeker", "klopt", "prima", "goed", "oké", "oke", "ok", 
 NO = {"nee", "neen", "nope", "no", "liever niet", "niet nodig", "hoeft niet", "geen"}
 
 
+MAX_CAPTION = 1024  # Telegram's limit for a caption
+
+
 def text(tracker: Tracker) -> str:
     return (tracker.latest_message.get("text") or "").strip()
 
@@ -102,9 +105,21 @@ def button(title: str, payload: str) -> dict[str, Any]:
 
 
 def caption(tracker: Tracker) -> str:
-    """The text that came with a photo (Telegram's caption), if any."""
-    said = text(tracker)
-    return said if photo_ids(tracker) and said.lower() not in ("", "foto", "[foto]") else ""
+    """The text that came with a photo (Telegram's caption), whole, if any.
+
+    Telegram puts it in the metadata as `bijschrift`, also when the photo itself was
+    refused (too large, corrupt), so its words are never lost; the message text may be
+    cut to the NLU limit.
+    """
+    metadata = tracker.latest_message.get("metadata") or {}
+    given = metadata.get("bijschrift") if isinstance(metadata, dict) else None
+    if isinstance(given, str):
+        said = given.strip()[:MAX_CAPTION]
+    elif photo_ids(tracker):
+        said = text(tracker)
+    else:
+        return ""
+    return said if said.lower() not in ("", "foto", "[foto]") else ""
 
 
 def photo_ids(tracker: Tracker) -> list[str]:

@@ -171,7 +171,7 @@ class BaseForm(FormValidationAction):
         """The message as an answer to `slot`, or a signal that it was something else."""
         if tracker.get_slot("requested_slot") != slot:
             return None
-        if common.photo_ids(tracker):
+        if common.photo_ids(tracker) or common.caption(tracker):
             # A photo answers no other question: extract_fotos keeps it and
             # extract_omschrijving its caption, whichever question was asked.
             return None
@@ -239,6 +239,8 @@ class CaseForm(BaseForm):
             known = str(tracker.get_slot("omschrijving") or "").strip()
             if caption in known:  # the first message was the photo: prefill took it already
                 return {}
+            if known and caption.startswith(known):  # prefill took it cut to the NLU limit
+                return {"omschrijving": caption}
             return {"omschrijving": f"{known}\n{caption}" if known else caption}
         return await self._extract("omschrijving", dispatcher, tracker)
 

@@ -18,7 +18,7 @@ from actions.forms import (
     locatie_tekst,
 )
 from actions.submit import submit_case
-from core.categories import load_categories, propose
+from core.categories import choices, load_categories, propose
 
 OTHER = "overig"
 MAX_PHOTOS = 5
@@ -107,7 +107,7 @@ class ValidateMeldingForm(CaseForm):
 
 
 class ActionAskCategorie(Action):
-    """Propose the categories that fit the description, as buttons."""
+    """One question: the best category first, then plausible alternatives and "Iets anders"."""
 
     def name(self) -> str:
         return "action_ask_categorie"
@@ -115,7 +115,7 @@ class ActionAskCategorie(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        proposals = propose(tracker.get_slot("omschrijving") or "", limit=3)
+        proposals = choices(tracker.get_slot("omschrijving") or "")
         buttons = [
             common.button(p.category.name, f'/informeren{{"categorie":"{p.category.slug}"}}')
             for p in proposals

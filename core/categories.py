@@ -9,6 +9,8 @@ by (main_slug, slug), because Signalen allows the same sub slug under two main c
 rules in `content/categorieen.yml`: words and phrases residents use, matched on lower case,
 accent-free tokens with light Dutch stemming (plurals, diminutives) and compound matching
 ("lantaarnpalen", "basketbalveldje"). Multi-word phrases weigh more. Pure Python, no model.
+`choices()` is what the melding form offers: the best match and the runners-up that are
+real evidence too, never ones that share only a hint word.
 """
 
 from __future__ import annotations
@@ -214,6 +216,10 @@ MAX_GAP = 4  # a phrase's next word may be this far on ("het licht brandt al dag
 MIN_COMPOUND = 4  # shortest keyword that matches as part of a compound
 MIN_REST = 3  # and the rest of the compound is at least this long ("gevaar" is no "vaar")
 OVERIG_FACTOR = 0.8  # the catch-all "overig" categories lose ties
+# An alternative to the best match must itself be evidence, not noise: at least one
+# full keyword (hint words such as "kapot" weigh 0.5) and a fair share of the best score.
+MIN_ALTERNATIVE = 1.0
+ALTERNATIVE_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -387,3 +393,18 @@ def propose(omschrijving: str, limit: int = 3) -> list[Proposal]:
     scored = [(_score(rule, text), index, rule) for index, rule in enumerate(load_rules())]
     ranked = sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))
     return [Proposal(rule.category, round(score, 3)) for score, _, rule in ranked[:limit]]
+
+
+def choices(omschrijving: str, alternatives: int = 3) -> list[Proposal]:
+    """The best match first, then at most `alternatives` other plausible ones; [] if none.
+
+    What the melding form offers as buttons: the runners-up only when the description
+    really points at them too (`MIN_ALTERNATIVE`, `ALTERNATIVE_SHARE`), so a lamp post
+    never gets "Container is kapot" because both mention "kapot".
+    """
+    ranked = propose(omschrijving, limit=alternatives + 1)
+    if not ranked:
+        return []
+    best, *rest = ranked
+    floor = max(MIN_ALTERNATIVE, best.score * ALTERNATIVE_SHARE)
+    return [best, *(p for p in rest if p.score >= floor)]

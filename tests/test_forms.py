@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.forms import BaseForm
-from actions.melding import ValidateMeldingForm
+from actions.melding import ActionAskCategorie, ValidateMeldingForm
 from actions.terugbellen import ValidateTerugbelForm
 from actions.verzoek import ValidateVerzoekForm
 
@@ -209,6 +209,120 @@ async def test_validation_sees_the_extracted_answer_in_the_tracker() -> None:
     assert events == [SlotSet("telefoon", "+31612345678")]
     # The answers are on the tracker too, as rasa-sdk leaves them for the next step.
     assert state.get_slot("telefoon") == "+31612345678"
+
+
+@pytest.mark.parametrize("photo", [True, False])
+async def test_a_caption_is_added_to_the_description_and_answers_nothing_else(photo) -> None:
+    """Also when the channel refused the photo itself: the caption's words are kept."""
+    caption = "Hij knippert al dagen & zoemt"
+    metadata: dict[str, Any] = {"bijschrift": caption}
+    if photo:
+        metadata["foto"] = {"upload_id": "0b6f2c1e-7d0e-4c55-9a55-3f1f7a0c9e11"}
+    state = tracker(
+        "melding_form",
+        {"requested_slot": "locatie", "omschrijving": "De lantaarnpaal is kapot"},
+        user(caption, metadata=metadata),
+    )
+    events, said = await run(ValidateMeldingForm(), state)
+    slots = slots_of(events)
+    assert slots["omschrijving"] == f"De lantaarnpaal is kapot\n{caption}"
+    assert "locatie" not in slots and said == []
+    assert ("fotos" in slots) == photo
+
+
+# --- the category question ---------------------------------------------------------
+
+
+def said_as(response: str, aanspreekvorm: str | None, **values: Any) -> str:
+    """The response's text as Rasa picks it for this form of address."""
+    for variant in DOMAIN["responses"][response]:
+        wanted = [c["value"] for c in variant.get("condition", []) if c["name"] == "aanspreekvorm"]
+        if not wanted or aanspreekvorm in wanted:
+            return str(variant["text"]).format(**values)
+    raise AssertionError(f"no variant of {response} for {aanspreekvorm}")
+
+
+async def ask_categorie(omschrijving: str, aanspreekvorm: str | None = None) -> tuple[str, list]:
+    """What the category question says, and its buttons' titles, for this description."""
+    slots = {"requested_slot": "categorie", "omschrijving": omschrijving}
+    if aanspreekvorm:
+        slots["aanspreekvorm"] = aanspreekvorm
+    dispatcher = CollectingDispatcher()
+    state = tracker("melding_form", slots, user(omschrijving))
+    await ActionAskCategorie().run(dispatcher, state, DOMAIN)
+    [message] = dispatcher.messages
+    values = {k: v for k, v in message.items() if k == "categorie_naam"}
+    text = said_as(message["response"], aanspreekvorm, **values)
+    return text, [b["title"] for b in message["buttons"]]
+
+
+@pytest.mark.parametrize(
+    ("omschrijving", "first", "plausible"),
+    [
+        (
+            "de lantaarnpaal bij de ingang van het park is kapot",
+            "Straatverlichting / openbare klok",
+            {"Straatmeubilair", "Overig Wegen, verkeer, straatmeubilair"},
+        ),
+        (
+            "de prullenbak bij de bushalte puilt uit",
+            "Prullenbak is vol",
+            {"Prullenbak is kapot", "Container is vol", "Straatmeubilair"},
+        ),
+        (
+            "een fietswrak staat al weken tegen de lantaarnpaal",
+            "Fietswrak",
+            {
+                "Straatverlichting / openbare klok",
+                "Auto- / scooter- / bromfiets(wrak)",
+                "Straatmeubilair",
+            },
+        ),
+        (
+            "hondenpoep op de stoep",
+            "Honden(poep)",
+            {"Wildplassen / poepen / overgeven", "Onderhoud stoep, straat en fietspad"},
+        ),
+        ("ratten in de tuin", "Ratten", set()),
+        (
+            "het verkeerslicht op de kruising is kapot",
+            "Verkeerslicht",
+            {"Straatverlichting / openbare klok", "Verkeersoverlast / Verkeerssituaties"},
+        ),
+    ],
+)
+async def test_the_category_question_offers_the_best_match_and_real_alternatives(
+    omschrijving: str, first: str, plausible: set[str]
+) -> None:
+    text, buttons = await ask_categorie(omschrijving)
+    # One question, about the proposal, which is the first button.
+    assert text.count("?") == 1 and first in text, text
+    assert buttons[0] == first and buttons[-1] == "Iets anders"
+    alternatives = buttons[1:-1]
+    # Only alternatives the description points at too, at most three, none twice.
+    assert set(alternatives) <= plausible, alternatives
+    assert len(alternatives) <= 3 and len(set(buttons)) == len(buttons)
+    if len(plausible) >= 2:
+        assert len(alternatives) >= 1
+
+
+async def test_a_word_that_only_hints_brings_no_alternative() -> None:
+    # "kapot" is a hint for bins and containers, not a reason to offer them for a lamp.
+    for omschrijving in ("de straatlamp is kapot", "de lantaarnpaal is kapot"):
+        _, buttons = await ask_categorie(omschrijving)
+        assert buttons[0] == "Straatverlichting / openbare klok"
+        assert not {"Container is kapot", "Prullenbak is kapot"} & set(buttons), buttons
+
+
+async def test_the_category_question_says_u_or_je_as_the_resident_does() -> None:
+    formal, buttons = await ask_categorie("er ligt veel zwerfvuil op straat")
+    informal, same = await ask_categorie("er ligt veel zwerfvuil op straat", "je")
+    assert buttons == same and buttons[0] == "Veeg- / zwerfvuil"
+    assert "uw melding" in formal and " je " not in formal and formal.count("?") == 1
+    assert "je melding" in informal and "uw" not in informal and informal.count("?") == 1
+    # Nothing recognised: the open question, with "Iets anders" only.
+    text, buttons = await ask_categorie("blabla")
+    assert buttons == ["Iets anders"] and text.count("?") == 1
 
 
 # --- the guard: rasa-sdk's public API only ---------------------------------------------

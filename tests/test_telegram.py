@@ -170,13 +170,25 @@ async def test_the_command_menu_is_set_in_dutch(fake, channel) -> None:
     assert [c["command"] for c in commands] == ["start", "stop", "vergeet", "help"]
     assert all(c["description"] for c in commands)
     assert "statusberichten" in commands[1]["description"]
+    assert all(len(c["description"]) <= 256 for c in commands)  # checked by the fake too
+
+
+def command_menu_set_before(fake: FakeTelegram, method: str) -> bool:
+    """The last `method` call came after a setMyCommands (the start of the same connector)."""
+    names = [name for name, _ in fake.calls if name in ("setMyCommands", method)]
+    last = len(names) - 1 - names[::-1].index(method)
+    return "setMyCommands" in names[:last] and bool(fake.commands)
 
 
 async def test_only_copyable_values_are_formatted_and_the_rest_is_escaped(fake, channel) -> None:
     chat = TelegramChat(fake, 5101)
     fake._chats[chat.chat_id] = chat.chat
     # A resident's own words echoed back: tags, entities and markdown stay literal.
-    text = "Wat: <b>lamp</b> &amp; *kapot* <a href='x'>\nNummer M-2026-000042, code K7Q2ZP."
+    text = (
+        "Wat: <b>lamp</b> &amp; *kapot* <a href='x'> _schuin_ [link](http://x) ~a~ `b` "
+        '\\ # + - = | { } . ! > < & "quote" &#60; <code>x</code>'
+        "\nNummer M-2026-000042, code K7Q2ZP."
+    )
     custom = copyable("M-2026-000042", "K7Q2ZP")
     await channel.get_output_channel().send_response(
         str(chat.chat_id), {"text": text, "custom": custom}
@@ -350,6 +362,18 @@ async def test_photos_reach_the_case_system_byte_for_byte(fake, channel_to_cases
         and len(received) == 4
     )
     assert "10 MB" in texts.PHOTO_TOO_BIG
+    # A caption is never lost: whole in the metadata, with the photo or without it.
+    caption = "Het licht <knippert> & " + "zoemt " * 200
+    for update in (
+        chat.photo(photo_bytes("JPEG", 1), caption),
+        chat.photo(photo_bytes("JPEG", 1)[:300_000], caption),
+    ):
+        await telegram.handle(Update.de_json(update, telegram._bot), on_new)
+    with_photo, refused = received[-2:]
+    assert len(received) == 6 and fake.sent(chat.chat_id)[-1]["text"] == texts.PHOTO_BROKEN
+    assert with_photo.metadata["bijschrift"] == caption.strip() and with_photo.metadata["foto"]
+    assert refused.metadata == {"bijschrift": caption.strip()}
+    assert refused.text == caption.strip()[:MAX_LENGTH]
 
 
 # -- the real stack ---------------------------------------------------------------
@@ -503,6 +527,9 @@ async def test_melding_with_shared_location_and_photo(fake, webhook_stack, http)
         "secret_token": SECRET,
         "allowed_updates": ["message", "edited_message", "callback_query"],
     }
+    # Webhook mode: the command menu is set at start, just before the webhook.
+    assert command_menu_set_before(fake, "setWebhook")
+    assert [c["command"] for c in fake.commands] == ["start", "stop", "vergeet", "help"]
     resident = Resident(fake, http, webhook_stack, 81_000_001)
     welcome = await resident.says("/start")
     assert "digitale balie" in welcome and "Iets melden" in resident.buttons()
@@ -674,6 +701,9 @@ async def test_long_polling_mode_handles_the_same_conversation(
         resident = Resident(fake, http, running.settings, 82_000_001)
         ident = await report_melding(resident, photo=True)
         assert fake.method_calls("deleteWebhook") and fake.webhook is None
+        # Long-polling mode: the Rasa server's connector sets the menu (a fresh fake here).
+        assert [c["command"] for c in fake.commands] == ["start", "stop", "vergeet", "help"]
+        assert len(fake.method_calls("setMyCommands")) == 1 and not fake.method_calls("setWebhook")
         polls = fake.method_calls("getUpdates")
         assert polls[-1]["allowed_updates"] == ["message", "edited_message", "callback_query"]
         _, case = await CaseApi(http, running.settings).get(f"/cases/{ident}")

@@ -8,7 +8,8 @@ then handled in the background, one at a time per chat (so a resident's messages
 keep their order) and concurrently across chats.
 
 The chat id is Rasa's sender id; text, button clicks, a shared location (metadata
-`locatie`) and photos (staged with the Case API, metadata `foto`) go to Rasa, and
+`locatie`) and photos (staged with the Case API, metadata `foto`; the caption whole in
+`bijschrift`, also when the photo is refused) go to Rasa, and
 everything else gets a short Dutch answer (core/residents/texts.py) or is ignored. The
 commands (core/residents/commands.py, also the menu Balie sets at start with
 `setMyCommands`): `/start` greets and turns status messages back on; `/stop` turns them
@@ -372,10 +373,15 @@ class TelegramInput(InputChannel):
             point = {"lat": message.location.latitude, "lon": message.location.longitude}
             await self.forward(chat_id, "[locatie]", update_id, on_new, {"locatie": point})
         elif message.photo or _is_image(message):
+            caption = (message.caption or "").strip()
+            # The whole caption rides along as metadata (the form adds it to the
+            # description), also when the photo is refused: its words are never lost.
+            meta: dict[str, Any] = {"bijschrift": caption} if caption else {}
             upload_id = await self._stage_photo(chat_id, message)
             if upload_id:
-                text = (message.caption or "").strip()[:MAX_LENGTH] or "[foto]"
-                meta = {"foto": {"upload_id": upload_id}}
+                meta["foto"] = {"upload_id": upload_id}
+            if meta:
+                text = caption[:MAX_LENGTH] or "[foto]"
                 await self.forward(chat_id, text, update_id, on_new, meta)
         else:
             kind = next((k for k in MEDIA_REPLIES if getattr(message, k, None)), None)
