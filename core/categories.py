@@ -308,13 +308,40 @@ def _word_match(text: _Text, i: int, word: str, word_stem: str) -> float:
         return STEM
     if len(word_stem) >= MIN_COMPOUND and len(text.stems[i]) >= len(word_stem) + MIN_REST:
         candidate, original = text.stems[i], text.words[i]
-        if candidate.startswith(word_stem) or candidate.endswith(word_stem):
-            return COMPOUND
-        if original.startswith(word) or original.endswith(word):
+        if _compound_part(candidate, word_stem) or _compound_part(original, word):
             return COMPOUND
     if len(word) >= MIN_TYPO and _one_edit(text.words[i], word):
         return TYPO
     return 0.0
+
+
+def _compound_part(compound: str, part: str) -> bool:
+    """`part` is how `compound` begins or ends, and no longer keyword there holds it: in
+    "stoeptegel" the end is "tegel", so "egel" (a hedgehog) is no part of it."""
+    if compound.startswith(part):
+        heads = _extensions(part, at_end=False)
+        if not any(compound.startswith(v) and _smaller(v, compound) for v in heads):
+            return True
+    if compound.endswith(part):
+        tails = _extensions(part, at_end=True)
+        return not any(compound.endswith(v) and _smaller(v, compound) for v in tails)
+    return False
+
+
+def _smaller(keyword: str, compound: str) -> bool:
+    # A keyword that is the whole compound ("stoeptegel" in "stoeptegels") says nothing
+    # about how the compound is split.
+    return len(keyword) < len(compound) and stem(keyword) != stem(compound)
+
+
+@lru_cache(maxsize=4096)
+def _extensions(part: str, at_end: bool) -> tuple[str, ...]:
+    """The longer keyword words (and stems) that end (or begin) with `part`."""
+    terms = (t for rule in load_rules() for t in (*rule.terms, *rule.required))
+    vocabulary = {w for t in terms for w in (*t.words, *t.stems)}
+    if at_end:
+        return tuple(v for v in vocabulary if len(v) > len(part) and v.endswith(part))
+    return tuple(v for v in vocabulary if len(v) > len(part) and v.startswith(part))
 
 
 def _one_edit(a: str, b: str) -> bool:

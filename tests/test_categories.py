@@ -12,6 +12,7 @@ from core.categories import (
     KEYWORDS_FILE,
     TAXONOMY_FILE,
     Category,
+    choices,
     load_categories,
     load_rules,
     missing_rules,
@@ -472,3 +473,19 @@ def test_variants_land_in_the_same_category() -> None:
         "jeugd op de hangplek",
     ]:
         assert top(text) == "jongerenoverlast", text
+
+
+@pytest.mark.parametrize(
+    ("description", "not_slug"),
+    [
+        ("de stoeptegels liggen los", "overig-dieren"),  # stoep+tegel, not stoept+egel
+        ("losse trottoirtegels bij de school", "overig-dieren"),
+        ("het is spiegelglad op de brug", "overig-wegen-verkeer-straatmeubilair"),
+    ],
+)
+def test_a_keyword_inside_a_longer_one_is_no_part_of_a_compound(
+    description: str, not_slug: str
+) -> None:
+    assert not_slug not in [p.category.slug for p in choices(description)]
+    # The compound's real part still counts.
+    assert choices("er loopt een egeltje door de tuin")[0].category.slug == "overig-dieren"
