@@ -42,6 +42,7 @@ async def new_page(
     ctx = await browser.new_context(
         viewport={"width": size[0], "height": size[1]},
         locale="nl-NL",
+        reduced_motion="reduce",  # no slide-in: boxes are measured where they stay
         bypass_csp=for_axe,  # axe-core adds styles the page's CSP would block
     )
     ctx.set_default_timeout(30_000)
@@ -83,17 +84,16 @@ async def in_log_view(page: Page, selector: str) -> bool:
     return item["y"] >= log["y"] - 1 and item["y"] + item["height"] <= log["y"] + log["height"] + 1
 
 
-async def first_new_in_view(page: Page, before: int) -> bool:
-    """The first bot message of the last reply starts inside the conversation's view."""
+async def first_new_in_view(page: Page) -> bool:
+    """The last reply's first message (after the resident's last one) starts in view."""
     return await page.evaluate(
-        f"""(before) => {{
+        f"""() => {{
           const root = {ROOT_JS};
           const log = root.querySelector('.balie-log').getBoundingClientRect();
-          const first = root.querySelectorAll('.balie-bot:not(.balie-intro)')[before];
-          const r = first.getBoundingClientRect();
+          const mine = [...root.querySelectorAll('.balie-inwoner')].pop();
+          const r = mine.nextElementSibling.getBoundingClientRect();
           return r.top >= log.top - 1 && r.top < log.bottom;
-        }}""",
-        before,
+        }}"""
     )
 
 
@@ -124,11 +124,13 @@ async def test_widget_finished(browser: Browser, stack: Settings, size: tuple[in
 
     # 9. On a phone the input is one compact row; photo, location and send in it.
     form = await box(page, ".balie-invoer")
-    assert form["height"] <= size[1] / 6, form
-    rows = {
-        round((await box(page, f".balie-{name}"))["y"]) for name in ("foto", "locatie", "verstuur")
-    }
-    assert len(rows) == 1
+    assert form["height"] <= (100 if size[0] < 640 else size[1] / 4), form
+    middles = []
+    for name in ("foto", "locatie", "verstuur"):
+        button = await box(page, f".balie-{name}")
+        middles.append(button["y"] + button["height"] / 2)
+        assert button["height"] <= 48, (name, button)  # one line of text
+    assert max(middles) - min(middles) <= 2, middles  # one row
     # Keyboard: from the message box on to every control, in reading order.
     names = []
     for _ in range(6):
@@ -158,10 +160,9 @@ async def test_widget_finished(browser: Browser, stack: Settings, size: tuple[in
     # 1. The panel uses the height; every reply is shown from its first new message.
     log = await box(page, ".balie-log")
     assert log["height"] >= (400 if size[1] >= 800 else 300), log
-    before = (await widget.state())["bots"]
     summary = await to_summary(widget)
     assert "Parkweg 1" in summary
-    assert await first_new_in_view(page, before + 4)  # the summary: the 5th new message
+    assert await first_new_in_view(page)
     assert await in_log_view(page, ".balie-keuzes button >> text=Ja, versturen")
 
     # 8. The case number and controlecode arrive as a card with copy buttons.
@@ -202,16 +203,16 @@ async def test_widget_finished(browser: Browser, stack: Settings, size: tuple[in
     await widget.input.fill("")
 
     # 6. The privacy statement and "Vergeet mij", which asks like /vergeet does.
-    privacy = page.get_by_role("link", name="Privacyverklaring")
+    privacy = page.locator(".balie-privacy")
     assert await privacy.get_attribute("href") == gemeente["privacy_url"]
     assert await privacy.is_visible()
     ask = await widget._turn(lambda: page.get_by_role("button", name="Vergeet mij").click())
-    assert ask.startswith(texts.FORGET_ASK.split("\n")[0])
+    assert texts.FORGET_ASK.split("\n")[0] in ask
     assert await widget.choice(texts.FORGET_YES).count() == 1
-    assert await first_new_in_view(page, (await widget.state())["bots"] - 1)
-    done = await widget._turn(lambda: widget.choice(texts.FORGET_YES).click())
-    assert "vergeten" in done.lower() or "gewist" in done.lower(), done
-    assert (await widget.state())["users"] <= 1  # a fresh conversation
+    assert await first_new_in_view(page)
+    await widget.choice(texts.FORGET_YES).click()
+    await widget.wait_for_bot(texts.FORGET_DONE.split("\n")[0][:40])
+    assert number.group() not in "".join(await widget.transcript())  # a fresh conversation
 
     await page.screenshot(path=str(stack.data_dir / f"widget-{size[0]}.png"))
     assert page.problems == []  # type: ignore[attr-defined]
@@ -239,7 +240,8 @@ async def test_script_tag_overrides(
     await page.goto(f"{stack.web_url}/demo")
     widget = Widget(page)
     await page.locator(".balie-launcher", has_text="Testdorp").wait_for()
-    await widget.open()
+    await widget.launcher.click()
+    await page.locator(".balie-kop").wait_for()
     colours = await page.locator(".balie-kop").evaluate(
         "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]"
     )
@@ -247,7 +249,10 @@ async def test_script_tag_overrides(
     # An unsafe logo address is dropped; the gemeente's own is used instead.
     src = await page.locator(".balie-logo").get_attribute("src") or ""
     assert src.startswith(stack.web_url)
-    assert page.problems == []  # type: ignore[attr-defined]
+    # Chromium treats a document the test fulfilled as public, so its socket to loopback
+    # is refused (local network access); that is the test's doing, anything else is not.
+    problems = [p for p in page.problems if "LOCAL_NETWORK_ACCESS" not in p]  # type: ignore[attr-defined]
+    assert problems == []
     await page.context.close()
 
 

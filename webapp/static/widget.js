@@ -290,7 +290,7 @@
     id: "balie-paneel", class: "balie-paneel", role: "dialog", "aria-modal": "false",
     "aria-labelledby": "balie-titel", hidden: true,
   },
-  el("header", { class: "balie-kop" }, logo,
+  el("div", { class: "balie-kop" }, logo, // not <header>: the page has its own banner
     el("div", { class: "balie-kop-tekst" }, title, el("p", {}, T.subtitle)),
     closeButton),
   status, logList, typing, alertBox, form, confirmBar, footer);
@@ -722,9 +722,9 @@
       : COLOUR_RE.test(look.kleur || "") ? look.kleur : kleur;
     frame.style.setProperty("--balie-kleur", colour);
     frame.style.setProperty("--balie-op-kleur", textOn(colour));
-    const logoUrl = safeUrl(data.logo || look.logo);
+    const logoUrl = safeUrl(data.logo) || safeUrl(look.logo);
     if (logoUrl) { logo.src = logoUrl; logo.hidden = false; }
-    const privacy = safeUrl(data.privacy || look.privacy_url);
+    const privacy = safeUrl(data.privacy) || safeUrl(look.privacy_url);
     if (privacy) { privacyLink.href = privacy; privacyLink.hidden = false; }
   }
 
