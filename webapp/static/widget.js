@@ -47,7 +47,9 @@
     placeholder: "Typ uw vraag of bericht",
     send: "Versturen",
     photo: "Foto toevoegen",
+    photoShort: "Foto",
     location: "Mijn locatie",
+    locationShort: "Locatie",
     choices: "Keuzes",
     typing: "Balie is aan het typen…",
     sending: "wordt verstuurd",
@@ -267,10 +269,11 @@
   });
   // On a phone the labels hide (CSS) and the three buttons sit in one row with the text
   // box; the accessible name stays the label.
-  const photoButton = el("button", { type: "button", class: "balie-foto", title: T.photo },
-    icon("foto"), el("span", { class: "balie-knoptekst" }, T.photo));
-  const locationButton = el("button", { type: "button", class: "balie-locatie", title: T.location },
-    icon("locatie"), el("span", { class: "balie-knoptekst" }, T.location));
+  // Short visible words; the name says it in full and contains them (WCAG 2.5.3).
+  const photoButton = el("button", { type: "button", class: "balie-foto", title: T.photo, "aria-label": T.photo },
+    icon("foto"), el("span", { class: "balie-knoptekst" }, T.photoShort));
+  const locationButton = el("button", { type: "button", class: "balie-locatie", title: T.location, "aria-label": T.location },
+    icon("locatie"), el("span", { class: "balie-knoptekst" }, T.locationShort));
   const sendButton = el("button", { type: "submit", class: "balie-verstuur", title: T.send },
     icon("verstuur"), el("span", { class: "balie-knoptekst" }, T.send));
   const form = el("form", { class: "balie-invoer", novalidate: true },
