@@ -1,8 +1,8 @@
 """Links in bot texts: responses write `[tekst](https://…)`, so a resident reads words.
 
 Each channel shows such a link its own way: the web widget as a link with that text
-(widget.js parses the same form), Telegram as an HTML link; `plain` is for channels
-that show text only. Only http(s) addresses count as links; anything else is text.
+(widget.js parses the same form), Telegram as an HTML link. Only http(s) addresses
+count as links; anything else is text.
 """
 
 from __future__ import annotations
@@ -23,8 +23,3 @@ def segments(text: str) -> Iterator[tuple[str, str | None]]:
         at = found.end()
     if at < len(text):
         yield text[at:], None
-
-
-def plain(text: str) -> str:
-    """Links as "tekst (https://…)", for a channel that shows text only."""
-    return "".join(words if url is None else f"{words} ({url})" for words, url in segments(text))
