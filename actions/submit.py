@@ -84,7 +84,7 @@ async def submit_case(
             response="utter_zaak_in_wachtrij",
             soort=soort,
             controlecode=outcome.controlecode,
-            json_message=copyable(outcome.controlecode),
+            json_message=copyable(code=outcome.controlecode),
         )
     else:
         dispatcher.utter_message(response="utter_zaak_geweigerd", soort=soort)

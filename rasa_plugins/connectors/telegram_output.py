@@ -1,7 +1,8 @@
 """Bot messages to a Telegram chat: HTML text in parts of at most 4096, buttons inline.
 
 Every text is HTML-escaped and sent with `parse_mode=HTML`, so whatever a response or
-a resident's own words contain (`*`, `_`, `<b>`, `&`) arrives literally; only the
+a resident's own words contain (`*`, `_`, `<b>`, `&`) arrives literally; only a
+response's `[tekst](https://…)` becomes a link (core/links.py), and the
 values a response marks as copyable (case number, controlecode; core/channel_hints.py)
 become `<code>` spans, which Telegram copies with one tap. Rasa buttons become an
 inline keyboard whose `callback_data` is the payload; a payload over Telegram's 64
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import OutputChannel
 
+from core import links
 from core.channel_hints import asks_location, copyable_values
 from core.residents import texts
 from rasa_plugins.connectors.telegram_bot import call
@@ -58,7 +60,17 @@ def _cut(text: str, limit: int) -> int:
 
 
 def to_html(text: str, copyable: list[str] | tuple[str, ...] = ()) -> str:
-    """`text` escaped for `parse_mode=HTML`, with each copyable value as a code span."""
+    """`text` escaped for `parse_mode=HTML`: `[tekst](url)` links (core/links.py) as links,
+    each copyable value as a code span."""
+    return "".join(
+        _escaped(words, copyable)
+        if url is None
+        else f'<a href="{html.escape(url)}">{html.escape(words, quote=False)}</a>'
+        for words, url in links.segments(text)
+    )
+
+
+def _escaped(text: str, copyable: list[str] | tuple[str, ...]) -> str:
     values = sorted({v for v in copyable if v}, key=len, reverse=True)
     if not values:
         return html.escape(text, quote=False)

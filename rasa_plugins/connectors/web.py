@@ -29,6 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from core.bearer import same_secret
+from core.channel_hints import CARD, card_values
 from core.residents.guard import MAX_LENGTH, TOO_LONG
 from core.widget_protocol import CHANNEL, SECRET_HEADER, channel_secret
 from rasa_plugins import settings as plugin_settings
@@ -48,7 +49,27 @@ class BalieWebOutput(CallbackOutput):
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
-        """Channel hints (core/channel_hints.py) change nothing the widget shows: no callback."""
+        """Channel hints (core/channel_hints.py) travel with their text (below): no callback."""
+
+    @staticmethod
+    def _with_card(message: dict[str, Any], custom: Any) -> dict[str, Any]:
+        """A hint's card (case number, controlecode) goes along, for the widget to show."""
+        card = card_values(custom)
+        return {**message, "custom": {CARD: card}} if card else message
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        parts = text.strip().split("\n\n")  # as Rasa's CollectingOutputChannel does
+        for n, part in enumerate(parts):
+            message = self._message(recipient_id, text=part)
+            if n == len(parts) - 1:
+                message = self._with_card(message, kwargs.get("custom"))
+            await self._persist_message(message)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        message = self._message(recipient_id, text=text, buttons=buttons)
+        await self._persist_message(self._with_card(message, kwargs.get("custom")))
 
     async def _persist_message(self, message: dict[str, Any]) -> None:
         self.messages.append(message)

@@ -3,6 +3,7 @@
 - `GET /chat/ws`: the widget's WebSocket (protocol in docs/widget.md).
 - `POST /chat/callback`: Rasa's `balie_web` channel delivers bot messages here.
 - `POST /chat/upload`: a photo for a melding, staged in the case store.
+- `GET /chat/gemeente`: the gemeente's name, colour, logo and privacy statement (CORS).
 - `GET /demo`, `/demo/{pagina}`: a fictional gemeente's pages with the widget on them.
 
 A resident who types `/vergeet` can have Balie forget them (forget.py); `/help` asks Rasa
@@ -25,6 +26,7 @@ from aiohttp import WSMsgType, web
 
 from core import photos
 from core.bearer import same_secret
+from core.channel_hints import card_values
 from core.client_address import bucket, of_request, stamp
 from core.content import gemeente_settings
 from core.observability import metrics
@@ -148,7 +150,23 @@ def bot_message(body: dict[str, Any]) -> dict[str, Any]:
     image = body.get("image")
     if isinstance(image, str) and image.startswith(("https://", "http://")):
         message["image"] = image[:1000]
+    card = card_values(body.get("custom"))
+    if card:
+        message["card"] = card  # shown as a card with copy buttons
     return message
+
+
+def widget_look(settings: dict[str, str]) -> dict[str, str]:
+    """The gemeente's name, colour, logo and privacy statement for the widget."""
+    look = {"naam": settings.get("naam", "")}
+    if COLOUR_RE.fullmatch(settings.get("kleur", "")):
+        look["kleur"] = settings["kleur"]
+    for name in ("logo", "privacy_url"):
+        value = settings.get(name, "")
+        # A path on this web app (/static/...) or an http(s) address; nothing else.
+        if value.startswith(("https://", "http://")) or SAFE_PATH_RE.fullmatch(value):
+            look[name] = value
+    return look
 
 
 class ChatServer:
@@ -332,7 +350,7 @@ class ChatServer:
         if answer is not None:  # the forget buttons are answered here, not by Rasa
             return await self._forget(conn, message_id, label or text, answer)
         if command is Command.FORGET:
-            await forget.ask(self.log, self.hub, conn, message_id, typed)
+            await forget.ask(self.log, self.hub, conn, message_id, label or typed)
             return None
         if command is Command.HELP:
             text = commands.HELP_PAYLOAD
@@ -481,15 +499,28 @@ class ChatServer:
         await self.relay.close()
 
 
+COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
+SAFE_PATH_RE = re.compile(r"/[A-Za-z0-9/._-]{1,200}")
+
+
+async def look(request: web.Request) -> web.StreamResponse:
+    """`GET /chat/gemeente`: what the widget shows of the gemeente (content/gemeente.yml)."""
+    response = web.json_response(widget_look(gemeente_settings()))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return request.app[SERVER_KEY].cors(request, response)
+
+
 async def demo(request: web.Request) -> web.Response:
     pagina = request.match_info.get("pagina", "")
     if pagina not in DEMO_PAGES:
         raise web.HTTPNotFound
+    settings = gemeente_settings()
     html = (
         request.app[TEMPLATES_KEY]
         .get_template("demo.html")
         .render(
-            gemeente=gemeente_settings(),
+            gemeente=settings,
+            look=widget_look(settings),
             pagina=pagina,
             paginas=DEMO_PAGES,
             base=f"{request.scheme}://{request.host}",
@@ -516,5 +547,6 @@ def setup(
     app.router.add_post(CALLBACK_PATH, server.callback)
     app.router.add_post("/chat/upload", server.upload)
     app.router.add_route("OPTIONS", "/chat/upload", server.upload_options)
+    app.router.add_get("/chat/gemeente", look)
     app.router.add_get("/demo", demo)
     app.router.add_get("/demo/{pagina}", demo)

@@ -3,7 +3,10 @@
  *
  *   <script src="https://balie.gemeente.example/static/widget.js"
  *           data-balie-url="https://balie.gemeente.example" data-gemeente="Lindewaard"
- *           data-kleur="#00577a" data-open="false" defer></script>
+ *           data-kleur="#00577a" data-logo="/static/logo.svg" data-open="false" defer></script>
+ *
+ * Name, colour, logo and privacy statement come from the web app (GET /chat/gemeente,
+ * content/gemeente.yml); the data- attributes override them.
  *
  * Plain JavaScript, no build step. Works under a strict Content-Security-Policy:
  * no inline styles or scripts, the stylesheet is a file, all text goes in as text
@@ -19,8 +22,9 @@
 
   const data = script.dataset;
   const base = (data.balieUrl || new URL(script.src, location.href).origin).replace(/\/+$/, "");
-  const gemeente = data.gemeente || "";
-  const kleur = /^#[0-9a-f]{6}$/i.test(data.kleur || "") ? data.kleur : "#00577a";
+  const COLOUR_RE = /^#[0-9a-f]{6}$/i;
+  let gemeente = data.gemeente || "";
+  const kleur = COLOUR_RE.test(data.kleur || "") ? data.kleur : "#00577a";
   const startOpen = data.open === "true";
 
   const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
@@ -28,8 +32,8 @@
   let maxLength = 1000;
 
   const T = {
-    launcher: gemeente ? `Chat met gemeente ${gemeente}` : "Chat met de gemeente",
-    title: gemeente ? `Balie – gemeente ${gemeente}` : "Balie – digitale balie",
+    launcher: () => (gemeente ? `Chat met gemeente ${gemeente}` : "Chat met de gemeente"),
+    title: () => (gemeente ? `Balie – gemeente ${gemeente}` : "Balie – digitale balie"),
     subtitle: "U chat met een digitale assistent.",
     close: "Chat sluiten",
     clear: "Gesprek wissen",
@@ -43,7 +47,9 @@
     placeholder: "Typ uw vraag of bericht",
     send: "Versturen",
     photo: "Foto toevoegen",
+    photoShort: "Foto",
     location: "Mijn locatie",
+    locationShort: "Locatie",
     choices: "Keuzes",
     typing: "Balie is aan het typen…",
     sending: "wordt verstuurd",
@@ -69,6 +75,14 @@
     locationNone: "Uw locatie is niet gedeeld. U kunt ook een adres typen.",
     notConnected: "Er is nog geen verbinding. Probeert u het zo opnieuw.",
     wiped: "Het gesprek is gewist.",
+    privacy: "Privacyverklaring",
+    forget: "Vergeet mij",
+    forgetCommand: "/vergeet",
+    copy: "Kopiëren",
+    copyWhat: (label) => `${label} kopiëren`,
+    copied: (label) => `${label} is gekopieerd.`,
+    copyFailed: "Kopiëren lukt niet. Selecteert u de tekst en kopieert u die zelf.",
+    more: "Meer",
   };
 
   // --- small helpers ----------------------------------------------------------------------
@@ -114,6 +128,7 @@
     chat: "M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z",
     foto: "M9 4 7.5 6H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2h-3.5" +
       "L15 4H9zm3 4.5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z",
+    verstuur: "M2.5 20.5 22 12 2.5 3.5 2.5 10l13 2-13 2z",
     locatie: "M12 2a7 7 0 0 0-7 7c0 5 7 13 7 13s7-8 7-13a7 7 0 0 0-7-7zm0 4.5a2.5 2.5 0 1 1 0 5" +
       " 2.5 2.5 0 0 1 0-5z",
   };
@@ -146,20 +161,48 @@
     return 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 ? "#ffffff" : "#111111";
   }
 
-  const URL_RE = /\bhttps?:\/\/[^\s<>"']+/g;
+  // [tekst](https://…) as in the responses, or a bare http(s) address.
+  const LINK_RE = /\[([^\]\n]{1,200})\]\((https?:\/\/[^\s()<>"']+)\)|\bhttps?:\/\/[^\s<>"']+/g;
 
-  /** Text with http(s) links made clickable; everything else stays text. */
+  /** Readable words for a bare address: its last path part, or else its host. */
+  function linkWords(href) {
+    try {
+      const url = new URL(href);
+      const part = url.pathname.split("/").filter(Boolean).pop();
+      const words = part ? decodeURIComponent(part).replace(/\.[a-z0-9]{1,5}$/i, "")
+        .replace(/[-_+.]+/g, " ").trim() : "";
+      if (words) return `${words[0].toUpperCase()}${words.slice(1)} (${url.hostname.replace(/^www\./, "")})`;
+      return url.hostname.replace(/^www\./, "");
+    } catch {
+      return href;
+    }
+  }
+
+  /** A link opening in a new window; only http(s) addresses, built as DOM, text as text. */
+  function link(href, text) {
+    let url;
+    try { url = new URL(href); } catch { return null; }
+    if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+    return el("a", { href: url.href, target: "_blank", rel: "noopener noreferrer" },
+      text, srOnly(` ${T.newWindow}`));
+  }
+
+  /** Text with links made clickable, each with readable text; everything else stays text. */
   function linkify(text) {
     const parts = [];
     let last = 0;
-    for (const match of text.matchAll(URL_RE)) {
-      let url = match[0];
-      const trail = url.match(/[.,;:!?)]+$/);
-      if (trail) url = url.slice(0, -trail[0].length);
+    for (const match of text.matchAll(LINK_RE)) {
+      let [whole, label, href] = match;
+      if (!href) {
+        href = whole;
+        const trail = href.match(/[.,;:!?)]+$/);
+        if (trail) href = href.slice(0, -trail[0].length);
+        whole = href;
+      }
+      const anchor = link(href, label ? label.trim() : linkWords(href));
       parts.push(text.slice(last, match.index));
-      parts.push(el("a", { href: url, target: "_blank", rel: "noopener noreferrer" },
-        url, srOnly(` ${T.newWindow}`)));
-      last = match.index + url.length;
+      parts.push(anchor || whole);
+      last = match.index + whole.length;
     }
     parts.push(text.slice(last));
     return parts.filter((p) => p !== "");
@@ -197,7 +240,7 @@
   const badge = el("span", { class: "balie-badge", hidden: true });
   const launcher = el("button", {
     type: "button", class: "balie-launcher", "aria-expanded": "false", "aria-controls": "balie-paneel",
-  }, icon("chat"), el("span", {}, T.launcher), badge);
+  }, icon("chat"), el("span", { class: "balie-launcher-tekst" }, T.launcher()), badge);
 
   const closeButton = el("button", { type: "button", class: "balie-sluiten", "aria-label": T.close },
     el("span", { "aria-hidden": "true" }, "×"));
@@ -208,7 +251,8 @@
     el("p", { id: "balie-bevestig-tekst" }, T.clearAsk), el("div", { class: "balie-rij" }, confirmYes, confirmNo));
 
   const status = el("p", { class: "balie-status", role: "status" });
-  const alertBox = el("p", { class: "balie-fout", role: "alert" });
+  // The one place errors show: a live region that exists before any error, announced once.
+  const alertBox = el("p", { class: "balie-fout", "aria-live": "assertive", "aria-atomic": "true" });
   const logList = el("ol", { class: "balie-log", "aria-label": T.log, tabindex: "0" });
   const typing = el("p", { class: "balie-typen", hidden: true },
     el("span", { class: "balie-puntjes", "aria-hidden": "true" }, el("span"), el("span"), el("span")),
@@ -223,24 +267,36 @@
   const fileInput = el("input", {
     type: "file", accept: PHOTO_TYPES.join(","), hidden: true, tabindex: "-1", "aria-hidden": "true",
   });
-  const photoButton = el("button", { type: "button", class: "balie-foto" }, icon("foto"), T.photo);
-  const locationButton = el("button", { type: "button", class: "balie-locatie" },
-    icon("locatie"), T.location);
-  const sendButton = el("button", { type: "submit", class: "balie-verstuur" }, T.send);
+  // On a phone the labels hide (CSS) and the three buttons sit in one row with the text
+  // box; the accessible name stays the label.
+  // Short visible words; the name says it in full and contains them (WCAG 2.5.3).
+  const photoButton = el("button", { type: "button", class: "balie-foto", title: T.photo, "aria-label": T.photo },
+    icon("foto"), el("span", { class: "balie-knoptekst" }, T.photoShort));
+  const locationButton = el("button", { type: "button", class: "balie-locatie", title: T.location, "aria-label": T.location },
+    icon("locatie"), el("span", { class: "balie-knoptekst" }, T.locationShort));
+  const sendButton = el("button", { type: "submit", class: "balie-verstuur", title: T.send },
+    icon("verstuur"), el("span", { class: "balie-knoptekst" }, T.send));
   const form = el("form", { class: "balie-invoer", novalidate: true },
     el("label", { for: "balie-tekst", class: "sr-only" }, T.inputLabel),
     textarea, counter,
-    el("div", { class: "balie-rij" }, photoButton, locationButton, sendButton), fileInput);
+    el("div", { class: "balie-rij balie-knoppen" }, photoButton, locationButton, sendButton), fileInput);
+
+  const logo = el("img", { class: "balie-logo", alt: "", hidden: true });
+  const title = el("h2", { id: "balie-titel" }, T.title());
+  const privacyLink = el("a", { class: "balie-privacy", target: "_blank", rel: "noopener noreferrer", hidden: true },
+    T.privacy, srOnly(` ${T.newWindow}`));
+  const forgetButton = el("button", { type: "button", class: "balie-vergeet" }, T.forget);
+  // Privacy and the resident's data: always in view, below the message box.
+  const footer = el("div", { class: "balie-voet" }, privacyLink, clearButton, forgetButton);
 
   const panel = el("section", {
     id: "balie-paneel", class: "balie-paneel", role: "dialog", "aria-modal": "false",
     "aria-labelledby": "balie-titel", hidden: true,
   },
-  el("header", { class: "balie-kop" },
-    el("div", { class: "balie-kop-tekst" },
-      el("h2", { id: "balie-titel" }, T.title), el("p", {}, T.subtitle)),
-    clearButton, closeButton),
-  confirmBar, status, logList, typing, alertBox, form);
+  el("div", { class: "balie-kop" }, logo, // not <header>: the page has its own banner
+    el("div", { class: "balie-kop-tekst" }, title, el("p", {}, T.subtitle)),
+    closeButton),
+  status, logList, typing, alertBox, form, confirmBar, footer);
 
   // The live region stays outside the panel: news is announced even while it is closed.
   frame.append(launcher, panel, live);
@@ -257,14 +313,21 @@
   let reconnectTimer = null;
   let wipedToken = null; // a conversation cleared in another tab: never resume it
   const pending = new Map(); // id -> {frame, item}: sent, not yet confirmed by the server
+  let firstNew = null; // the first bot message since the resident's last message
 
   // --- rendering ----------------------------------------------------------------------------
 
-  /** Show the newest message; one taller than the list is shown from its start. */
+  /** Show the reply from its first message on (with its buttons), as much as fits;
+   *  with no new reply, the newest message; one taller than the list from its start. */
   function scrollDown() {
-    const last = logList.lastElementChild;
-    if (last && last.offsetHeight > logList.clientHeight) logList.scrollTop = last.offsetTop - 8;
-    else logList.scrollTop = logList.scrollHeight;
+    const bottom = logList.scrollHeight - logList.clientHeight;
+    const from = firstNew && firstNew.isConnected ? firstNew : logList.lastElementChild;
+    if (!from) return;
+    if (from === firstNew || from.offsetHeight > logList.clientHeight) {
+      logList.scrollTop = Math.min(from.offsetTop - 8, bottom);
+    } else {
+      logList.scrollTop = bottom;
+    }
   }
 
   function disableChoices() {
@@ -281,9 +344,33 @@
       srOnly(`${T.you}: `), el("p", {}, text));
   }
 
+  /** Labelled values (case number, controlecode) as a card, each with a copy button. */
+  function renderCard(rows) {
+    const list = el("dl", { class: "balie-kaart" });
+    for (const row of rows) {
+      if (typeof row?.label !== "string" || typeof row?.value !== "string") continue;
+      const value = el("code", {}, row.value);
+      const copy = el("button", { type: "button", class: "balie-kopieer", "aria-label": T.copyWhat(row.label) },
+        T.copy);
+      copy.addEventListener("click", async () => {
+        try {
+          await navigator.clipboard.writeText(row.value);
+          setStatus(T.copied(row.label), 4000);
+        } catch {
+          getSelection()?.selectAllChildren(value); // the resident copies it themselves
+          setStatus(T.copyFailed, 6000);
+        }
+      });
+      list.append(el("div", { class: "balie-kaart-rij" },
+        el("dt", {}, row.label), el("dd", {}, value, copy)));
+    }
+    return list;
+  }
+
   function renderBot(message) {
     const item = el("li", { class: "balie-bericht balie-bot" }, srOnly(`${T.bot}: `));
     if (message.text) item.append(...renderText(message.text));
+    if (Array.isArray(message.card) && message.card.length) item.append(renderCard(message.card));
     if (message.image) {
       item.append(el("p", {}, el("a", { href: message.image, target: "_blank", rel: "noopener noreferrer" },
         T.image, srOnly(` ${T.newWindow}`))));
@@ -328,6 +415,7 @@
     lastSeq = message.seq;
     if (message.from === "user") {
       disableChoices();
+      firstNew = null;
       const mine = message.id && pending.get(message.id);
       if (mine) {
         pending.delete(message.id);
@@ -338,8 +426,12 @@
         place(userItem(message.text || ""));
       }
     } else {
-      place(renderBot(message));
-      if (synced) announce(message);
+      const item = renderBot(message);
+      place(item);
+      if (synced) {
+        if (!firstNew) firstNew = item;
+        announce(message);
+      }
     }
     scrollDown();
   }
@@ -366,10 +458,12 @@
     if (keepMs) notice = setTimeout(() => setStatus(""), keepMs);
   }
 
+  let errorTimer = null;
   function showError(text) {
+    clearTimeout(errorTimer);
     alertBox.textContent = "";
-    // A fresh text node, so the same notice twice is announced twice.
-    setTimeout(() => { alertBox.textContent = text; }, 50);
+    // A fresh text node, so the same notice after a new attempt is announced again.
+    errorTimer = setTimeout(() => { alertBox.textContent = text; }, 50);
   }
 
   // --- the connection -----------------------------------------------------------------------
@@ -472,6 +566,8 @@
     logList.append(item);
     scrollDown();
     pending.set(id, { frame: frameData, item });
+    firstNew = null;
+    clearTimeout(errorTimer);
     alertBox.textContent = "";
     if (!send(frameData)) connect();
   }
@@ -481,9 +577,12 @@
   function updateCounter() {
     const n = textarea.value.length;
     const over = n > maxLength;
-    counter.textContent = over ? T.tooLong(n) : n > maxLength - 100 ? T.left(maxLength - n) : "";
-    counter.classList.toggle("balie-te-lang", over);
+    // Too long is said once, in the error line; the counter only counts down.
+    counter.textContent = !over && n > maxLength - 100 ? T.left(maxLength - n) : "";
+    const wasOver = textarea.getAttribute("aria-invalid") === "true";
     textarea.setAttribute("aria-invalid", over ? "true" : "false");
+    if (over && !wasOver) showError(T.tooLong(n));
+    else if (!over && wasOver) { clearTimeout(errorTimer); alertBox.textContent = ""; }
   }
 
   form.addEventListener("submit", (event) => {
@@ -491,7 +590,6 @@
     const text = textarea.value.trim();
     if (!text) return;
     if (text.length > maxLength) {
-      updateCounter();
       showError(T.tooLong(text.length));
       return;
     }
@@ -553,6 +651,12 @@
     );
   });
 
+  // As typing /vergeet: Balie explains what is forgotten and asks to confirm with buttons.
+  forgetButton.addEventListener("click", () => {
+    sendMessage({ text: T.forgetCommand, label: T.forget });
+    textarea.focus();
+  });
+
   clearButton.addEventListener("click", () => {
     confirmBar.hidden = false;
     confirmNo.focus();
@@ -579,6 +683,7 @@
 
   function open() {
     panel.hidden = false;
+    fetchLook();
     launcher.setAttribute("aria-expanded", "true");
     frame.classList.add("balie-open");
     badge.hidden = true;
@@ -611,8 +716,43 @@
     else close();
   });
 
+  /** The gemeente's name, colour, logo and privacy statement; data- attributes win. */
+  function applyLook(look) {
+    if (!data.gemeente && typeof look.naam === "string" && look.naam) gemeente = look.naam.slice(0, 80);
+    launcher.querySelector(".balie-launcher-tekst").textContent = T.launcher();
+    title.textContent = T.title();
+    const colour = COLOUR_RE.test(data.kleur || "") ? data.kleur
+      : COLOUR_RE.test(look.kleur || "") ? look.kleur : kleur;
+    frame.style.setProperty("--balie-kleur", colour);
+    frame.style.setProperty("--balie-op-kleur", textOn(colour));
+    const logoUrl = safeUrl(data.logo) || safeUrl(look.logo);
+    if (logoUrl) { logo.src = logoUrl; logo.hidden = false; }
+    const privacy = safeUrl(data.privacy) || safeUrl(look.privacy_url);
+    if (privacy) { privacyLink.href = privacy; privacyLink.hidden = false; }
+  }
+
+  /** An http(s) address, or a path on the web app; anything else (javascript:, data:) is dropped. */
+  function safeUrl(value) {
+    if (typeof value !== "string" || !value) return null;
+    try {
+      const url = new URL(value, `${base}/`);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch { return null; }
+  }
+
+  let lookFetched = false;
+  function fetchLook() {
+    if (lookFetched) return;
+    lookFetched = true;
+    fetch(`${base}/chat/gemeente`, { credentials: "omit" })
+      .then((r) => (r.ok ? r.json() : {}))
+      .then((look) => applyLook(look && typeof look === "object" ? look : {}))
+      .catch(() => applyLook({}));
+  }
+
   function start() {
     document.body.append(host);
+    fetchLook();
     const remembered = wasOpen();
     if (remembered === "1" || (remembered === null && startOpen)) {
       panel.hidden = false; // open without stealing focus from the page
