@@ -23,8 +23,9 @@ from actions.announce import ANNOUNCEMENTS
 from core import clock
 from core.channel_hints import ASK_LOCATION
 from core.dutch.adres import parse_adres
+from core.dutch.beleefdheid import zonder_aanhef_en_groet
 from core.dutch.patterns import find_emails, find_telefoonnummers
-from core.dutch.tijdstip import is_terugkerend, parse_tijdstip, weet_niet
+from core.dutch.tijdstip import is_terugkerend, parse_tijdstip, terugkerend_tekst, weet_niet
 
 # Words that say "I want to report/request" without saying what.
 GENERIC = set(
@@ -86,9 +87,17 @@ def locatie_from(tracker: Tracker, text: str) -> dict[str, Any] | None:
 def tijdstip_from(text: str, now: datetime | None = None) -> dict[str, Any] | None:
     """The slot value: the moment with its local offset, and how the resident is told it."""
     found = parse_tijdstip(text, now or clock.now(), clock.zone())
+    if found and found.doorlopend:
+        return {"iso": found.start.isoformat(), "tekst": found.tekst, "doorlopend": True}
     if found:
         return {"iso": found.start.isoformat(), "tekst": found.tekst}
     return None
+
+
+def periode_from(text: str) -> dict[str, Any] | None:
+    """A recurring or ongoing time in a longer message, in the resident's words: no moment."""
+    tekst = terugkerend_tekst(text)
+    return {"tekst": tekst} if tekst else None
 
 
 def contact_tekst(contact: dict[str, str] | None) -> str:
@@ -234,7 +243,7 @@ class CaseForm(BaseForm):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """A photo's caption describes the situation too: it is added to the description."""
-        caption = common.caption(tracker)
+        caption = zonder_aanhef_en_groet(common.caption(tracker) or "")
         if caption:
             known = str(tracker.get_slot("omschrijving") or "").strip()
             if caption in known:  # the first message was the photo: prefill took it already
@@ -301,7 +310,7 @@ class CaseForm(BaseForm):
     async def validate_omschrijving(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = str(value or "").strip()
+        text = zonder_aanhef_en_groet(str(value or ""))  # staff need no "Goedemorgen,"
         if len(text) < 15 or not is_descriptive(text):
             return self._retry("omschrijving", dispatcher, tracker, "utter_hint_omschrijving")
         return {"omschrijving": text[:5000]}
@@ -518,11 +527,12 @@ def prefill(tracker: Tracker, *, with_time: bool) -> dict[str, Any]:
     slots: dict[str, Any] = {name: None for name in common.FORM_SLOTS}
     if common.is_button(tracker):
         return slots
-    if is_descriptive(text):
-        slots["omschrijving"] = text
+    omschrijving = zonder_aanhef_en_groet(text)
+    if is_descriptive(omschrijving):
+        slots["omschrijving"] = omschrijving
     locatie = locatie_from(tracker, text)
     if locatie:
         slots["locatie"] = locatie
     if with_time:
-        slots["tijdstip"] = tijdstip_from(text)
+        slots["tijdstip"] = tijdstip_from(text) or periode_from(text)
     return slots

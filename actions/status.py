@@ -21,7 +21,7 @@ from actions.delivery import delivery
 from actions.forms import BaseForm
 from core.codes import normalize_code
 from core.domain import LABELS
-from core.dutch.patterns import normalize_zaaknummer
+from core.dutch.patterns import find_controlecode, normalize_zaaknummer
 from core.throttle import when
 
 # Wrong number/code combinations per form before Balie stops asking (the throttle in
@@ -110,13 +110,16 @@ class ValidateStatusForm(BaseForm):
     async def extract_controlecode(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if common.entity(tracker, "zaaknummer"):
-            return {}  # a new number: extract_zaaknummer takes it
         text = common.text(tracker)
         if tracker.get_slot("requested_slot") == "controlecode" and normalize_code(text):
             # Six code characters are the answer, whatever NLU reads into them: "PGB7XK"
             # looked like a question about the pgb (found by the soak).
             return {"controlecode": text}
+        code = _code_in_sentence(tracker)
+        if code:
+            return {"controlecode": code}
+        if common.entity(tracker, "zaaknummer"):
+            return {}  # a new number alone: extract_zaaknummer takes it
         return await self._extract("controlecode", dispatcher, tracker)
 
     async def validate_zaaknummer(
@@ -139,6 +142,8 @@ class ValidateStatusForm(BaseForm):
                 "controlecode": "eigen",
                 "zaak_status": status_values(own),
             }
+        if _code_in_sentence(tracker):
+            return {"zaaknummer": number}  # its code came with it: validate_controlecode checks
         return {"zaaknummer": number, "controlecode": None}
 
     async def validate_controlecode(
@@ -167,6 +172,15 @@ class ValidateStatusForm(BaseForm):
         if failures < MAX_FAILURES:  # at the limit the form ends and says why
             dispatcher.utter_message(response="utter_status_niet_gevonden")
         return {"controlecode": None, "status_mislukt": failures}
+
+
+def _code_in_sentence(tracker: Tracker) -> str | None:
+    """A code typed with the number, or with the number already known ("M-2026-000123 code
+    ab3-k7p"). Without a number there is nothing to check it against yet."""
+    text = common.text(tracker)
+    if not (tracker.get_slot("zaaknummer") or normalize_zaaknummer(text)):
+        return None
+    return find_controlecode(text)
 
 
 class ActionStatusTonen(Action):

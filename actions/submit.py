@@ -27,8 +27,9 @@ def new_case(tracker: Tracker, case_type: CaseType) -> NewCase:
     tijdstip = tracker.get_slot("tijdstip") or {}
     contact = tracker.get_slot("contact") if tracker.get_slot("contact_toestemming") else None
     omschrijving = tracker.get_slot("omschrijving") or ""
-    if tijdstip.get("tekst") and not tijdstip.get("iso") and tijdstip["tekst"] != "onbekend":
-        # A recurring or vague time stays with the description, in the resident's words.
+    tekst = tijdstip.get("tekst")
+    if tekst and tekst != "onbekend" and (not tijdstip.get("iso") or tijdstip.get("doorlopend")):
+        # A recurring, vague or ongoing time stays with the description, in words.
         omschrijving += f"\n\nWanneer: {tijdstip['tekst']}"
     return NewCase(
         type=case_type,

@@ -12,7 +12,8 @@ the event broker):
   contact and call-back forms too: the store knows them from the conversation's slots;
 - controlecodes are masked where the conversation says they are one: the code Balie
   announced (its response's `controlecode`), the `controlecode` slot, and what the
-  resident typed while the status form asked for it; a shared point ({"lat", "lon"})
+  resident typed while the status form asked for it or together with a case number
+  ("V-2026-000004, HX4T9B", core/dutch/patterns.py); a shared point ({"lat", "lon"})
   is rounded to about 100 m;
 - slot values with personal data (those of PERSONAL_SLOTS and `controlecode` always, any
   other whose value masking would change) are encrypted: "enc:v1:<Fernet token>"
@@ -38,6 +39,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 
+from core.dutch.patterns import find_controlecode, normalize_zaaknummer
 from core.privacy import masking, sealing
 from core.privacy.permissions import restrict_umask
 from core.privacy.sealing import Sealer, is_sealed, personal_data_key
@@ -81,6 +83,11 @@ def _facts(events: Iterable[Event | dict[str, Any]]) -> Iterable[tuple[str, str,
                 yield str(kind), "", event.get("text" if kind == "user" else "metadata")
 
 
+def _code_with_number(text: str) -> str | None:
+    """A code typed together with a case number, as the status form reads it."""
+    return find_controlecode(text) if normalize_zaaknummer(text) else None
+
+
 def _content_values() -> list[str]:
     try:
         from core.content import gemeente_settings
@@ -114,6 +121,8 @@ class Masker:
             if kind == "user":
                 if requested == CODE_SLOT and isinstance(value, str):
                     codes += masking.code_tokens(value)
+                elif isinstance(value, str) and (code := _code_with_number(value)):
+                    codes.append(code)  # "V-2026-000004, HX4T9B": even a wrong one
                 continue
             if kind == "bot":
                 announced = value.get(CODE_SLOT) if isinstance(value, dict) else None

@@ -145,9 +145,8 @@ async def test_neighbour_reports_youth_nuisance_with_contact(http, stack, api) -
     await buur.says("bij het basketbalveldje in het park")
     assert "straat" in buur.text  # a landmark alone is not enough: which street?
     await buur.says("Sportlaan 4")
-    assert "Wanneer" in buur.text
-    await buur.says("elke avond rond 10 uur")
-    assert "foto" in buur.text
+    # "elke avond" came with the first message: the time is not asked again.
+    assert "Wanneer" not in buur.text and "foto" in buur.text
     # The channel stores the photo and passes its id along with the message.
     upload_id = await api.stage_photo(jpeg_bytes())
     await buur.says("[foto]", metadata={"foto": {"upload_id": upload_id}})
@@ -163,6 +162,42 @@ async def test_neighbour_reports_youth_nuisance_with_contact(http, stack, api) -
     assert "elke avond" in case["omschrijving"]
     assert case["contact"]["email"] == "buurman.jansen@example.nl"
     assert [b["content_type"] for b in case["bijlagen"]] == ["image/jpeg"]
+
+
+async def test_what_was_said_once_is_understood_the_first_time(http, stack, api) -> None:
+    kees = Resident(http, stack)
+    await kees.says(
+        "Goedemorgen, de afgelopen twee weken, vooral 's avonds, rijden er scooters over het "
+        "fietspad in de Sportlaan. Met vriendelijke groet, Kees"
+    )
+    assert await kees.intent() == "melding_doen"
+    await kees.clicks(kees.buttons[0]["title"])
+    if "Waar is het" in kees.text:
+        await kees.says("Sportlaan 8")
+    # The time came with the first message: never asked again.
+    assert "Wanneer" not in kees.text and "foto" in kees.text
+    await kees.clicks("Geen foto")
+    summary = await kees.clicks("Nee, liever niet")
+    assert "afgelopen twee weken, vooral 's avonds" in summary
+    assert "Goedemorgen" not in summary and "vriendelijke groet" not in summary
+    ident, code = receipt(await kees.clicks("Ja, versturen"))
+    case = await api.get(ident)
+    assert case["omschrijving"].startswith("de afgelopen twee weken")
+    assert "Kees" not in case["omschrijving"] and "Goedemorgen" not in case["omschrijving"]
+    assert "Wanneer: afgelopen twee weken, vooral 's avonds" in case["omschrijving"]
+    assert case["tijdstip"] is None  # a stretch of time, not one made-up moment
+
+    # Number and code in one message, any order and case: the code is not asked again.
+    later = Resident(http, stack)
+    spaced = ident.lower().replace("-", " ")
+    answer = await later.says(
+        f"mijn code is {code[:3].lower()}-{code[3:].lower()} en het nummer {spaced}"
+    )
+    assert f"De status van melding {ident}" in answer, answer
+    assert "controlecode" not in answer
+    first = Resident(http, stack)
+    answer = await first.says(f"wat is de status van {ident} met code {code}?")
+    assert f"De status van melding {ident}" in answer, answer
 
 
 async def test_broken_street_light_gets_the_right_category(http, stack, api) -> None:

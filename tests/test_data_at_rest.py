@@ -124,6 +124,9 @@ async def test_codes_are_masked_where_the_conversation_says_so(store, tmp_path) 
     tracker.update(SlotSet("controlecode", CODE))
     tracker.update(SlotSet("requested_slot", None))
     tracker.update(user("BEDANKT"))  # the form is done: a code-shaped word is a word again
+    # A code typed with the number, never the slot's (a wrong one): masked all the same.
+    tracker.update(user("status van m 2026 000042, code 7qx-9pm"))
+    tracker.update(user("V-2026-000004 en 7QX9PM"))
     await store.save(tracker)
 
     stored = rows(tracker_url(tmp_path))
@@ -134,6 +137,8 @@ async def test_codes_are_masked_where_the_conversation_says_so(store, tmp_path) 
     }
     assert "status M-2026-000042 [controlecode]" in texts  # masked once the code was known
     assert "[controlecode]" in texts
+    assert "status van m 2026 000042, code [controlecode]" in texts
+    assert "V-2026-000004 en [controlecode]" in texts
     assert any("Uw controlecode is [controlecode]." in (t or "") for t in texts)
     for text in [*ORDINARY, "BEDANKT", "ik ben hem kwijt"]:
         assert text in texts, text  # ordinary Dutch stays as it was

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from core.codes import ALPHABET as CODE_ALPHABET
+from core.codes import normalize_code
+
 # M-2026-000042, m2026000042, "v 2026 42", "M/2026/000042"
 ZAAKNUMMER_RE = re.compile(r"\b([MV])[\s\-_./]?(20\d{2})[\s\-_./]?(\d{1,6})\b", re.IGNORECASE)
 # Dutch postcodes never start with 0 and never use the letter pairs SA, SD, SS.
@@ -22,6 +25,20 @@ HUISNUMMER_RE = re.compile(
     re.IGNORECASE,
 )
 _FORBIDDEN_POSTCODE_LETTERS = {"SA", "SD", "SS"}
+# A controlecode as residents type it inside a sentence: "AB3K7P", "ab3 k7p", "AB3-K7P",
+# "ab-3k-7p". Overlapping candidates ("met AB3 K7P" holds "met AB3" too) are all tried.
+_PIECE = r"[A-Za-z2-9]"
+_CODE_CANDIDATE_RE = re.compile(
+    rf"(?<![\w@/\-])(?=({_PIECE}{{6}}|{_PIECE}{{3}}[ \-.]{_PIECE}{{3}}"
+    rf"|{_PIECE}{{2}}[\-.]{_PIECE}{{2}}[\-.]{_PIECE}{{2}})(?![\w@/\-]|\.\w))"
+)
+# The resident says a code follows: "code AB3K7P", "controlecode is ...", "code: ...".
+_CODE_CUE_RE = re.compile(
+    r"\b(?:controle|toegangs|verificatie)?\s?code\b(?:\s+(?:is|was|luidt|nummer))?\s*[:=]?\s*$",
+    re.IGNORECASE,
+)
+_POSTCODE_SHAPE_RE = re.compile(r"\d{4}\s?[A-Za-z]{2}")
+_CODE_VOWELS = set("AEUY") & set(CODE_ALPHABET)
 # Two-letter Dutch words that follow a number in ordinary sentences ("in 2026 al ...").
 _COMMON_TWO_LETTER_WORDS = {
     "al",
@@ -102,6 +119,51 @@ def normalize_telefoonnummer(text: str) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _plausible_code(token: str, cued: bool) -> bool:
+    """Could a resident have meant this token as a code, given whether "code" came before it?
+
+    Six letters from the code alphabet are also ordinary words ("status", "nummer", "hebben"):
+    without a digit a token is a code only right after the word "code", and even then not a
+    lower-case word with the vowels of a word (random codes rarely have two of A/E/U/Y).
+    """
+    code = normalize_code(token)
+    if code is None:
+        return False
+    has_digit = any(c.isdigit() for c in code)
+    has_letter = any(c.isalpha() for c in code)
+    if cued:
+        if has_digit:
+            return True
+        return token.upper() == token or sum(c in _CODE_VOWELS for c in code) < 2
+    # Without a cue: letters and digits mixed, and not a postcode ("5678 XY"); split by a
+    # space, each half typed as a code ("met AB3 K7P" holds "met AB3": "met" is a word).
+    pieces = token.split(" ")
+    if len(pieces) > 1 and not all(any(c.isdigit() for c in p) or p.isupper() for p in pieces):
+        return False
+    return has_digit and has_letter and not _POSTCODE_SHAPE_RE.fullmatch(token)
+
+
+def find_controlecode(text: str) -> str | None:
+    """The controlecode typed somewhere in a sentence ("M-2026-000123 code ab3-k7p"), or None.
+
+    Case numbers are blanked first, so no code is read from inside one. A token counts when
+    it has letters and digits, or when the word "code" comes right before it; a token after
+    "code" wins over one without.
+    """
+    blanked = ZAAKNUMMER_RE.sub(lambda m: "#" * len(m.group(0)), text)
+    blanked = EMAIL_RE.sub(lambda m: "#" * len(m.group(0)), blanked)
+    best: tuple[int, str] | None = None
+    for m in _CODE_CANDIDATE_RE.finditer(blanked):
+        token = m.group(1)
+        cued = bool(_CODE_CUE_RE.search(blanked[max(0, m.start() - 40) : m.start()]))
+        if not _plausible_code(token, cued):
+            continue
+        rank = 0 if cued else 1
+        if best is None or rank < best[0]:
+            best = (rank, normalize_code(token) or "")
+    return best[1] if best else None
 
 
 def find_zaaknummers(text: str) -> list[Match]:

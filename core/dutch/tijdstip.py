@@ -42,6 +42,8 @@ class Tijdstip:
     start: datetime
     precisie: Precisie
     tekst: str
+    # "sinds zaterdag": the start of something still going on, not a single incident.
+    doorlopend: bool = False
 
 
 # --- vocabulary ----------------------------------------------------------------------------
@@ -283,6 +285,17 @@ _TERUGKEREND_RES = [
     ),
     re.compile(rf"\b(?:{'|'.join(WEEKDAGEN)})(?:s|en|avonden|nachten|middagen|ochtenden)\b"),
     re.compile(r"\b(?:in|op|tijdens) de (?:weekenden|avonden|nachten|ochtenden|middagen)\b"),
+    # "de afgelopen twee weken", "de laatste dagen", "de laatste tijd": a stretch, not a moment.
+    re.compile(
+        r"\b(?:afgelopen|laatste|voorbije|recente) (?:\w+ ){0,2}"
+        r"(?:dagen|weken|maanden|jaren|nachten|avonden|ochtenden|weekenden|tijd)\b"
+    ),
+    # "vooral 's avonds", "meestal rond 11 uur", "soms op zondag": a habit.
+    re.compile(
+        r"\b(?:vooral|meestal|meestentijds|soms|af en toe|geregeld|vaak|altijd|iedere keer)"
+        rf" (?:(?:{'|'.join(_S_DAGDELEN)})\b|(?:in|op|rond|om|na|tegen|tussen|tijdens) )"
+    ),
+    re.compile(r"\b(?:tegenwoordig|sinds kort|de laatste tijd)\b"),
 ]
 
 
@@ -293,6 +306,41 @@ def is_terugkerend(text: str) -> bool:
         if any(pattern.search(s) for pattern in _TERUGKEREND_RES):
             return True
     return False
+
+
+def terugkerend_tekst(text: str) -> str | None:
+    """The words of a recurring or ongoing time in a longer message, as the resident said
+    them: "de afgelopen twee weken, vooral 's avonds, hangen er jongeren" gives "afgelopen
+    twee weken, vooral 's avonds". None when the message names no such time.
+
+    Clock times and dagdelen near it come along ("elke avond rond 11 uur"); the rest of
+    the message (the description) does not.
+    """
+    if not is_terugkerend(text):
+        return None
+    for corrigeer in (False, True):
+        # Clause by clause, so the resident's commas stay: "al twee weken, vooral 's avonds".
+        delen = [d for clause in re.split(r"[,;]", text) for d in _tijddelen(clause, corrigeer)]
+        if delen:
+            return _S_DAGDEEL_TEKST_RE.sub(r"'s \1", ", ".join(delen))[:200]
+    return None
+
+
+def _tijddelen(clause: str, corrigeer: bool) -> list[str]:
+    """The time phrases in one clause, if it names a recurring time (else none of them)."""
+    s = re.sub(
+        r"\bnog steeds\b", lambda m: " " * len(m.group(0)), normalize(clause, corrigeer=corrigeer)
+    )
+    spans = [m.span() for pattern in _TERUGKEREND_RES for m in pattern.finditer(s)]
+    spans += [m.span() for pattern in _TIJD_ERBIJ_RES for m in pattern.finditer(s)]
+    spans += [m.span() for m in _UUR_RE.finditer(s) if _uur_plausibel(s, m)]
+    delen: list[list[int]] = []
+    for start, end in sorted(spans):
+        if delen and not s[delen[-1][1] : start].strip():  # touching: one phrase
+            delen[-1][1] = max(delen[-1][1], end)
+        else:
+            delen.append([start, end])
+    return [s[start:end].strip() for start, end in delen]
 
 
 _WEET_NIET_RE = re.compile(
@@ -336,7 +384,8 @@ _GISTER_RE = re.compile(rf"\b(eer)?gister(?:en)?({_DAGDEEL_ALT})?\b")
 _VAN_RE = re.compile(rf"\bvan({_DAGDEEL_ALT})\b")
 _NACHT_RE = re.compile(r"\b(?:afgelopen|vorige|deze) nacht\b")
 _WEEKDAG_RE = re.compile(
-    rf"\b(?:(afgelopen|vorige|laatste|jongstleden) )?({'|'.join(WEEKDAGEN)})({_DAGDEEL_ALT})?\b"
+    r"\b(?:(afgelopen|vorige|laatste|jongstleden|sinds) )?"
+    rf"({'|'.join(WEEKDAGEN)})({_DAGDEEL_ALT})?\b"
     r"(?! ?(?:s|en)\b)"
 )
 _NACHT_VAN_RE = re.compile(rf"\bnacht van (?:{'|'.join(WEEKDAGEN)}) op ({'|'.join(WEEKDAGEN)})\b")
@@ -542,7 +591,7 @@ _BEREIK_RE = re.compile(rf"\b{_GETAL} ?(?:-|en|tot|a) ?{_GETAL} (?:uur|u|h|savon
 _UUR_RE = re.compile(rf"\b{_GETAL} (?:uur|u|h)\b")
 _VOORZETSEL_RE = re.compile(
     rf"\b(?:om|rond|rondom|tegen|omstreeks|ongeveer|circa|ca|vanaf|sinds|na|tussen) {_GETAL}\b"
-    rf"(?![:.]\d){_GEEN_UUR_NA}"
+    rf"(?![:.]\d){_GEEN_UUR_NA}(?! (?:{_MAAND_ALT})\b)"  # "sinds 12 november" is a date
 )
 
 
@@ -653,6 +702,10 @@ def _los_dagdeel(s: str) -> str | None:
     woord = m.group(0).split()[-1]
     return _S_DAGDELEN.get(woord) or DAGDELEN.get(woord)
 
+
+# Parts of a time that come along with a recurring one (terugkerend_tekst).
+_TIJD_ERBIJ_RES = [_HHMM_RE, _U_MM_RE, _BEREIK_RE, _VOORZETSEL_RE, _LOS_DAGDEEL_RE, _WEEKEND_RE]
+_S_DAGDEEL_TEKST_RE = re.compile(rf"\bs({'|'.join(w[1:] for w in _S_DAGDELEN)})\b")
 
 _BENADERING_RE = re.compile(
     r"\b(?:rond|rondom|omstreeks|ongeveer|circa|ca|tegen|zo n|zon|ergens|ofzo|of zo|plm"
@@ -876,6 +929,20 @@ def _nu(now: datetime) -> Tijdstip:
 # --- entry points --------------------------------------------------------------------------
 
 
+_SINDS_RE = re.compile(
+    r"\bsinds (?:(?:afgelopen|vorige|verleden|jongstleden|deze|dit|het|de|begin|eind) )*"
+    rf"(?:(?:eer)?gister|van(?:{_DAGDEEL_ALT})\b|vandaag|{'|'.join(WEEKDAGEN)}|week|weekend"
+    r"|\d{1,2}\b)"
+)
+
+
+def _sinds(found: Tijdstip | None, s: str) -> Tijdstip | None:
+    """ "sinds zaterdag": still going on since that day, which the rendering says."""
+    if found is None or not _SINDS_RE.search(s):
+        return found
+    return Tijdstip(found.start, found.precisie, f"sinds {found.tekst}", doorlopend=True)
+
+
 def parse_tijdstip(text: str, now: datetime, zone: ZoneInfo = AMSTERDAM) -> Tijdstip | None:
     """When the incident in `text` happened, never after `now`; None if the text names no time.
 
@@ -901,9 +968,9 @@ def parse_tijdstip(text: str, now: datetime, zone: ZoneInfo = AMSTERDAM) -> Tijd
         if anker is not None and dagdeel == "nacht":
             anker = _nachtelijke_avond(anker, klok)
     if anker is not None:
-        return _tijdstip(_op_dag(anker, dagdeel, klok, now), klok, dagdeel, s, now)
+        return _sinds(_tijdstip(_op_dag(anker, dagdeel, klok, now), klok, dagdeel, s, now), s)
     if periode := _periode_anker(s, vandaag):
-        return Tijdstip(_dt(periode.dag, time(0), now), "dag", periode.tekst)
+        return _sinds(Tijdstip(_dt(periode.dag, time(0), now), "dag", periode.tekst), s)
     if klok is not None or dagdeel is not None:
         return _tijdstip(_meest_recent(dagdeel, klok, now), klok, dagdeel, s, now)
     if _NU_RE.search(s):
