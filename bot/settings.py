@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actions.settings import ActionSettings
-from webapp.settings import WebSettings
-
 from core.settings import LOG_FORMATS, Env
 from rasa_plugins.connectors.telegram_bot import TelegramConfig
+from webapp.settings import WebSettings
 
 
 @dataclass(frozen=True)
