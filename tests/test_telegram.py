@@ -194,10 +194,13 @@ async def test_only_copyable_values_are_formatted_and_the_rest_is_escaped(fake, 
         str(chat.chat_id), {"text": text, "custom": custom}
     )
     [message] = fake.sent(chat.chat_id)
-    assert message["parse_mode"] == "HTML" and message["text"] == text
-    spans = [message["text"][e["offset"] : e["offset"] + e["length"]] for e in message["entities"]]
-    assert [e["type"] for e in message["entities"]] == ["code", "code"]
-    assert spans == ["M-2026-000042", "K7Q2ZP"]
+    # Only a markdown link to http(s) becomes a link (core/links.py), as in the widget.
+    shown = text.replace("[link](http://x)", "link")
+    assert message["parse_mode"] == "HTML" and message["text"] == shown
+    entities = message["entities"]
+    spans = [shown[e["offset"] : e["offset"] + e["length"]] for e in entities]
+    assert [e["type"] for e in entities] == ["text_link", "code", "code"]
+    assert spans == ["link", "M-2026-000042", "K7Q2ZP"]
 
 
 async def test_location_keyboard_is_offered_and_removed_after_the_answer(fake, channel) -> None:
