@@ -21,6 +21,7 @@ FORM_SLOTS = [
     "categorie",
     "locatie",
     "locatie_hint",
+    "locatie_voorstel",
     "tijdstip",
     "fotos",
     "contact_toestemming",

@@ -18,14 +18,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common
+from actions import common, locatie
 from actions.announce import ANNOUNCEMENTS
+from actions.locatie import locatie_from, locatie_tekst
 from core import clock
+from core.categories import propose
 from core.channel_hints import ASK_LOCATION
-from core.dutch.adres import parse_adres
 from core.dutch.beleefdheid import zonder_aanhef_en_groet
 from core.dutch.patterns import find_emails, find_telefoonnummers
 from core.dutch.tijdstip import is_terugkerend, parse_tijdstip, terugkerend_tekst, weet_niet
+from core.dutch.vraag import is_clear_question
+
+__all__ = ["locatie_tekst"]  # the summaries of melding.py and verzoek.py show it
 
 # Words that say "I want to report/request" without saying what.
 GENERIC = set(
@@ -45,43 +49,7 @@ def is_descriptive(text: str) -> bool:
     return len(content_words(text)) >= 2
 
 
-LANDMARK_WORDS = {
-    "bij",
-    "naast",
-    "voor",
-    "achter",
-    "tegenover",
-    "in",
-    "op",
-    "aan",
-    "langs",
-    "onder",
-}
 UNKNOWN = {"tekst": "onbekend"}
-
-
-def is_landmark(text: str) -> bool:
-    """ "bij de ingang van het park" describes a place; "asdfgh" does not."""
-    words = re.findall(r"[\w'-]+", text.lower())
-    return 2 <= len(words) <= 40 and any(w in LANDMARK_WORDS for w in words)
-
-
-def locatie_from(tracker: Tracker, text: str) -> dict[str, Any] | None:
-    """A location from a shared point (metadata) or an address in the text."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    point = metadata.get("locatie") if isinstance(metadata, dict) else None
-    if isinstance(point, dict):
-        try:
-            lat, lon = float(point["lat"]), float(point["lon"])
-        except (KeyError, TypeError, ValueError):
-            pass  # not a point: the text may still hold an address
-        else:
-            if -90 <= lat <= 90 and -180 <= lon <= 180:
-                return {"lat": lat, "lon": lon}
-    adres = parse_adres(text, common.entity(tracker, "straat"))
-    if adres.is_empty():
-        return None
-    return {k: v for k, v in vars(adres).items() if v}
 
 
 def tijdstip_from(text: str, now: datetime | None = None) -> dict[str, Any] | None:
@@ -102,19 +70,6 @@ def periode_from(text: str) -> dict[str, Any] | None:
 
 def contact_tekst(contact: dict[str, str] | None) -> str:
     return ", ".join(contact.values()) if contact else "geen"
-
-
-def locatie_tekst(locatie: dict[str, Any] | None) -> str:
-    if not locatie:
-        return "geen"
-    if locatie.get("straat") or locatie.get("postcode"):
-        parts = [locatie.get("straat"), locatie.get("huisnummer"), locatie.get("postcode")]
-        text = " ".join(p for p in parts if p)
-    else:
-        text = f"gedeelde locatie ({locatie['lat']:.5f}, {locatie['lon']:.5f})"
-    if locatie.get("omschrijving"):
-        text += f" ({locatie['omschrijving']})"
-    return text
 
 
 class AnswersOnly(Tracker):
@@ -176,6 +131,12 @@ class BaseForm(FormValidationAction):
         # validating it would send a hint for a question nobody was asked.
         return await super().get_validation_events(dispatcher, AnswersOnly.of(tracker), domain)
 
+    def fits(self, slot: str, tracker: Tracker, text: str) -> bool:
+        """Could the message answer `slot`? Then it is the answer, whatever the NLU thinks
+        it is ("Stationsweg" may look like a FAQ, "vandaag" out of scope), unless it is a
+        clear question."""
+        return False
+
     def _answer(self, tracker: Tracker, slot: str, dispatcher: CollectingDispatcher) -> Any:
         """The message as an answer to `slot`, or a signal that it was something else."""
         if tracker.get_slot("requested_slot") != slot:
@@ -187,14 +148,16 @@ class BaseForm(FormValidationAction):
         name, confidence = common.intent(tracker)
         if name == "stoppen" and confidence >= 0.5:
             return _STOP
+        text = common.text(tracker)
         if (
             name in self.digressions
             and confidence >= common.DIGRESSION_CONFIDENCE
             and not common.is_button(tracker)
+            and (is_clear_question(text) or not self.fits(slot, tracker, text))
         ):
             answer_digression(tracker, dispatcher)
             return _DIGRESSION
-        return common.text(tracker)
+        return text
 
     async def _extract(
         self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -224,6 +187,23 @@ class CaseForm(BaseForm):
     @abstractmethod
     def base_slots(self, tracker: Tracker) -> list[str]:
         """The form's own questions, before contact and confirmation."""
+
+    def fits(self, slot: str, tracker: Tracker, text: str) -> bool:
+        if slot == "omschrijving":
+            return len(text) >= 15 and is_descriptive(text)
+        if slot == "categorie":
+            return bool(propose(text, limit=1))
+        if slot == "locatie":
+            return locatie.fits(tracker, text)
+        if slot == "tijdstip":
+            return bool(tijdstip_from(text) or weet_niet(text) or is_terugkerend(text))
+        if slot == "fotos":
+            return common.yes_no(tracker) is False or "geen" in text.lower()
+        if slot == "contact":
+            return contact_from(text) is not None or common.yes_no(tracker) is False
+        if slot in ("contact_toestemming", "bevestiging"):
+            return common.yes_no(tracker) is not None or contact_from(text) is not None
+        return False
 
     async def required_slots(
         self,
@@ -280,7 +260,7 @@ class CaseForm(BaseForm):
             target = common.entity(tracker, "aanpassen")
             if target in ("omschrijving", "categorie", "locatie", "tijdstip", "contact"):
                 extra = ["contact_toestemming"] if target == "contact" else []
-                extra += ["locatie_hint"] if target == "locatie" else []
+                extra += ["locatie_hint", "locatie_voorstel"] if target == "locatie" else []
                 cleared = {name: None for name in [target, *extra]}
                 return cleared | {"bevestiging": None, "aanpassen_gevraagd": None}
         return await self._extract("bevestiging", dispatcher, tracker)
@@ -324,16 +304,28 @@ class CaseForm(BaseForm):
         if not self.required_location and (
             common.yes_no(tracker) is False or text.lower() in {"geen", "nergens", "geen locatie"}
         ):
-            return {"locatie": {}, "locatie_hint": None}
-        found = locatie_from(tracker, text)
+            return {"locatie": {}, "locatie_hint": None, "locatie_voorstel": None}
         hint = tracker.get_slot("locatie_hint")
-        if found:
-            if hint:
-                found["omschrijving"] = hint
-            return {"locatie": found, "locatie_hint": None}
+        done = {"locatie_hint": None, "locatie_voorstel": None}
+        asked = tracker.get_slot("locatie_voorstel")
+        answer = common.yes_no(tracker) if asked else None
+        if asked and answer is not None:
+            # "Bedoelt u de Ringweg?" Yes: the list's street. No: the street as typed.
+            chosen = asked["voorstel"] if answer else asked["getypt"]
+            return {"locatie": locatie.with_hint(chosen, hint)} | done
+        point = locatie.shared_point(tracker)
+        if point:
+            return {"locatie": locatie.with_hint(point, hint)} | done
+        found = locatie.check(tracker, text, bare=True)
+        if found.soort == "bijna":
+            return {"locatie": None, "locatie_voorstel": locatie.voorstel(found)}
+        if found.soort == "onbekend" and found.adres.straat and locatie.lijst_bekend():
+            dispatcher.utter_message(response="utter_locatie_niet_in_lijst")
+        if found.soort != "leeg":
+            return {"locatie": locatie.with_hint(locatie.as_slot(found.adres), hint)} | done
         # "bij het basketbalveldje": keep it as a description, ask for a street.
-        if is_landmark(text) and not hint:
-            return {"locatie": None, "locatie_hint": text}
+        if locatie.is_landmark(text) and not hint:
+            return {"locatie": None, "locatie_hint": text, "locatie_voorstel": None}
         return self._retry("locatie", dispatcher, tracker, "utter_hint_locatie")
 
     async def validate_tijdstip(
@@ -448,6 +440,11 @@ class ActionAskLocatie(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        asked = tracker.get_slot("locatie_voorstel")
+        if asked:
+            straat = locatie.met_lidwoord(asked["voorstel"].get("straat") or "")
+            dispatcher.utter_message(response="utter_vraag_locatie_voorstel", straat=straat)
+            return []
         if tracker.get_slot("locatie_hint"):
             response = "utter_hint_locatie_straat"
         elif tracker.active_loop.get("name") == "verzoek_form":
@@ -530,9 +527,11 @@ def prefill(tracker: Tracker, *, with_time: bool) -> dict[str, Any]:
     omschrijving = zonder_aanhef_en_groet(text)
     if is_descriptive(omschrijving):
         slots["omschrijving"] = omschrijving
-    locatie = locatie_from(tracker, text)
-    if locatie:
-        slots["locatie"] = locatie
+    found = locatie_from(tracker, text)
+    if found:
+        slots["locatie"] = found
+    else:  # "Bedoelt u de Ringweg?" is asked when the form gets to the location
+        slots["locatie_voorstel"] = locatie.voorstel(locatie.check(tracker, text, bare=False))
     if with_time:
         slots["tijdstip"] = tijdstip_from(text) or periode_from(text)
     return slots

@@ -164,6 +164,7 @@ async def test_changing_an_answer_clears_it_without_a_hint() -> None:
     assert events == [
         SlotSet("locatie", None),
         SlotSet("locatie_hint", None),
+        SlotSet("locatie_voorstel", None),
         SlotSet("bevestiging", None),
         SlotSet("aanpassen_gevraagd", None),
     ]

@@ -1,8 +1,12 @@
 """Addresses in free text: "Kerkstraat 12a", "1234 AB 5", "in de van Goghstraat bij nr 3".
 
-A melding needs a place the municipality can find. The NLU's learned `straat`
-entity is used when present; this finds street names by their Dutch endings
-(…straat, …laan, …weg) when it is not, and takes the house number that follows.
+A melding needs a place the municipality can find. Streets on the gemeente's own list
+(core/openbare_ruimte.py) are found by name, also without a usual ending ("Vogelzang",
+"Hoogte"); others by their Dutch endings (…straat, …laan, …weg), unless the word is a
+thing rather than a street ("het zebrapad", "het schoolplein"). The NLU's learned
+`straat` entity is used when it is one of those. The house number may follow the
+street ("Vogelzang 3", "Vogelzang bij nummer 9") or come first ("bij huisnummer 60 aan
+de Ringweg").
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.dutch.patterns import find_huisnummer_after, find_postcodes
+from core.dutch.patterns import Match, find_huisnummer_after, find_postcodes, normalize_huisnummer
+from core.openbare_ruimte import Straatlijst, straatlijst
 
 SUFFIXES = (
     "straat|straatje|laan|laantje|weg|plein|pleintje|singel|kade|gracht|dijk|pad|hof|dreef"
@@ -35,17 +40,43 @@ NOT_STREETS = {
     "onderweg", "zoweg", "kruispunt", "wegdek", "parkeerplaats", "fietspad", "voetpad",
     "trottoir", "stoep", "speeltuin", "achtertuin", "voortuin", "moestuin", "bos", "ringweg",
     "snelweg", "rijbaan", "busbaan", "fietsstraat", "zijstraat", "woonerf", "oprit",
+    "zebrapad", "schoolplein", "speelplein", "dorpsplein", "kerkplein", "kerkhof", "bospad",
+    "wandelpad", "ruiterpad", "jaagpad", "tuinpad", "schelpenpad", "grindpad", "achterpad",
+    "tegelpad", "overweg", "zandpad", "dijkweg", "hoofdweg", "winkelstraat", "uitrit",
+    "ijsbaan", "tennisbaan", "atletiekbaan", "voetbalveldje", "trapveld", "trapveldje",
+    "kunstgrasveld", "hertenkamp", "volkstuin", "heemtuin", "wijkpark", "sportpark",
+    "speelveldje", "grasveldje", "pleintje", "parkje", "paadje", "weggetje", "straatje",
+    "kruising", "rotonde", "parkeerhaven", "bushalte", "busbaan", "vluchtheuvel",
 }  # fmt: skip
+# Words before a thing, never before a street name: "het zebrapad", "ons schoolplein".
+THING_DETERMINERS = {"het", "een", "dit", "dat", "ons", "onze", "mijn", "jullie", "hun", "'t"}
+# A house number with a cue, away from the street: "bij nummer 9", "huisnummer 60", "nr. 3".
+NUMMER_CUE_RE = re.compile(
+    r"\b(?:(?:bij|voor|naast|tegenover|ter hoogte van|t\.?h\.?v\.?|rond|ongeveer)\s+)?"
+    r"(?:het\s+)?(?:huis\s?nummer|huisnr\.?|nummer|nr\.?|no\.?)\s*(\d{1,5}(?:\s?[a-zA-Z]\b)?)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
 class Adres:
+    """What a resident's words say about a place; the fields of the Case API's Locatie."""
+
     straat: str | None = None
     huisnummer: str | None = None
     postcode: str | None = None
+    plaats: str | None = None
 
     def is_empty(self) -> bool:
         return not (self.straat or self.postcode)
+
+    def tekst(self) -> str:
+        """As on an envelope: "Ringweg 14, 2345 CD Lindewaard"; a postcode alone "2345 CD 14"."""
+        if self.straat:
+            line = " ".join(p for p in (self.straat, self.huisnummer) if p)
+            rest = " ".join(p for p in (self.postcode, self.plaats) if p)
+            return f"{line}, {rest}" if rest else line
+        return " ".join(p for p in (self.postcode, self.huisnummer, self.plaats) if p)
 
 
 def _street_start(text: str, start: int) -> int:
@@ -73,23 +104,87 @@ def _street_start(text: str, start: int) -> int:
     return begin
 
 
-def find_street(text: str) -> tuple[str, int] | None:
-    """The first street name in text and where it ends."""
+def is_thing(text: str, start: int, word: str) -> bool:
+    """ "het zebrapad", "de speeltuin", "bij ons schoolplein": a thing, not a street name."""
+    if word.lower() in NOT_STREETS:
+        return True
+    before = text[:start].split()
+    return bool(before) and word[:1].islower() and before[-1].lower() in THING_DETERMINERS
+
+
+def find_street(text: str) -> tuple[str, int, int] | None:
+    """The first street name with a street ending in text, where it starts and ends."""
     for m in STREET_RE.finditer(text):
         word = m.group(0).rstrip(".")
-        if word.lower() in NOT_STREETS or len(word) < 5:
+        if len(word) < 5 or is_thing(text, m.start(), word):
             continue
         begin = _street_start(text, m.start())
         name = text[begin : m.start() + len(word)].strip()
-        return name[0].upper() + name[1:], m.start() + len(word)
+        return name[0].upper() + name[1:], begin, m.start() + len(word)
     return None
 
 
-def parse_adres(text: str, straat: str | None = None) -> Adres:
+def find_nummer(text: str, start: int, end: int) -> Match | None:
+    """The house number of a street at text[start:end]: right after it ("Kerkstraat 12a"),
+    after it with a cue ("Vogelzang, bij nummer 9"), or before it with a cue ("bij
+    huisnummer 60 aan de Ringweg")."""
+    after = find_huisnummer_after(text, end)
+    if after:
+        return after
+    cued = [m for m in NUMMER_CUE_RE.finditer(text) if m.start() >= end or m.end() <= start]
+    if not cued:
+        return None
+    # The nearest cue after the street, else the nearest before it.
+    m = min(cued, key=lambda c: (c.start() < end, abs(c.start() - end)))
+    value = normalize_huisnummer(m.group(1))
+    return Match("huisnummer", m.start(1), m.end(1), value) if value else None
+
+
+def _learned_street(text: str, straat: str | None) -> tuple[str, int, int] | None:
+    """The NLU's `straat` entity, where it is in the text, unless it names a thing."""
+    if not straat or straat.lower() not in text.lower():
+        return None
+    start = text.lower().index(straat.lower())
+    if is_thing(text, start, text[start : start + len(straat)]):
+        return None
+    return straat[0].upper() + straat[1:], start, start + len(straat)
+
+
+# A bare answer that is a name and a number: "Zonnedauw 5", "De Kamp 12" (not on the list).
+_BARE_NAME_RE = re.compile(
+    r"^\s*(?:(?:in|op|aan|bij)\s+)?(?:(?:de|het)\s+)?"
+    r"((?:[A-Z][\w'’\-]+|van|de|der|den|het|'t)(?:\s+(?:[A-Z][\w'’\-]+|van|de|der|den|het|'t)){0,3})"
+    r"(?=\s*,?\s*\d)"
+)
+
+
+def find_any_street(
+    text: str, straat: str | None = None, *, bare: bool = False, lijst: Straatlijst | None = None
+) -> tuple[str, int, int] | None:
+    """A street in text: one on the gemeente's list first, then the NLU's, then by ending;
+    in a bare answer also a capitalised name before a house number."""
+    lijst = straatlijst() if lijst is None else lijst
+    known = lijst.in_tekst(text, bare=bare)
+    if known:
+        ruimte, start, end = known
+        return ruimte.naam, start, end
+    found = _learned_street(text, straat) or find_street(text)
+    if found:
+        return found
+    if bare:
+        m = _BARE_NAME_RE.match(text)
+        if m and m.group(1)[0].isupper():
+            return m.group(1), m.start(1), m.end(1)
+    return None
+
+
+def parse_adres(
+    text: str, straat: str | None = None, *, bare: bool = False, lijst: Straatlijst | None = None
+) -> Adres:
     """Street, house number and postcode from a resident's message.
 
-    `straat` is the NLU's entity value if it found one; its position in the text
-    is used to find the house number after it.
+    `straat` is the NLU's entity value if it found one. `bare`: the message answers
+    "Waar is het?", so a street name may be all it says ("hoogte", "Zonnedauw 5").
     """
     postcode = huisnummer = None
     postcodes = find_postcodes(text)
@@ -97,14 +192,20 @@ def parse_adres(text: str, straat: str | None = None) -> Adres:
         postcode = postcodes[0].value
         after = find_huisnummer_after(text, postcodes[0].end)
         huisnummer = after.value if after else None
-    end = None
-    if straat and straat.lower() in text.lower():
-        end = text.lower().index(straat.lower()) + len(straat)
-        straat = straat[0].upper() + straat[1:]
-    else:
-        found = find_street(text)
-        straat, end = found if found else (None, None)
-    if straat and end is not None and huisnummer is None:
-        after = find_huisnummer_after(text, end)
-        huisnummer = after.value if after else None
-    return Adres(straat=straat, huisnummer=huisnummer, postcode=postcode)
+    found = find_any_street(text, straat, bare=bare, lijst=lijst)
+    name = None
+    if found:
+        name, start, end = found
+        if huisnummer is None:
+            nummer = find_nummer(text, start, end)
+            huisnummer = nummer.value if nummer else None
+    elif postcode and huisnummer is None:
+        nummer = NUMMER_CUE_RE.search(text)  # "2345 CD, huisnummer 14"
+        huisnummer = normalize_huisnummer(nummer.group(1)) if nummer else None
+    return Adres(straat=name, huisnummer=huisnummer, postcode=postcode)
+
+
+def nummer_in(text: str) -> str | None:
+    """A house number said on its own: "bij nummer 9", "huisnummer 60"."""
+    m = NUMMER_CUE_RE.search(text)
+    return normalize_huisnummer(m.group(1)) if m else None
