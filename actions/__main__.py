@@ -14,6 +14,7 @@ from actions.delivery import Delivery
 from actions.observability import instrument
 from actions.settings import ActionSettings
 from core.observability.logs import configure_logging
+from core.openbare_ruimte import straatlijst
 from core.privacy.permissions import secure_process
 
 
@@ -21,6 +22,8 @@ def main() -> int:
     settings = ActionSettings.for_process()  # the process's one settings object
     secure_process(settings.data_dir)  # the outbox file, the key file: owner only
     configure_logging("actions", fmt=settings.log_format, level=settings.log_level)
+    # The gemeente's street list, read now: a broken file stops the start, not a melding.
+    straatlijst()
     cases = Delivery.of(settings)
     delivery.install(cases)  # for the actions, which rasa-sdk makes without arguments
     app = create_app("actions", cors_origins=None)

@@ -96,6 +96,13 @@ class ValidateStatusForm(BaseForm):
             return []
         return ["zaaknummer", "controlecode"]
 
+    def fits(self, slot: str, tracker: Tracker, text: str) -> bool:
+        if slot == "zaaknummer":
+            return normalize_zaaknummer(text) is not None
+        if slot == "controlecode":
+            return normalize_code(text) is not None or find_controlecode(text) is not None
+        return False
+
     async def _own(self, tracker: Tracker, number: str) -> CaseStatus | None:
         return await delivery().backend.get_case(number, melder=common.melder(tracker))
 

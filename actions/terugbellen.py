@@ -11,9 +11,13 @@ from rasa_sdk.types import DomainDict
 
 from actions import common
 from actions.delivery import delivery
-from actions.forms import BaseForm
-from core.dutch.patterns import normalize_telefoonnummer
+from actions.forms import BaseForm, tijdstip_from
+from core.dutch.patterns import find_telefoonnummers, normalize_telefoonnummer
 from core.dutch.tijdstip import weet_niet
+from core.dutch.vraag import words
+
+# A good time to call, said as a part of the day rather than a moment.
+DAGDELEN = {"ochtend", "ochtends", "middag", "middags", "avond", "avonds", "morgen", "overdag"}
 
 TERUGBEL_SLOTS = ["naam", "telefoon", "voorkeur", "formulier_gestopt", "pogingen"]
 
@@ -45,6 +49,18 @@ class ValidateTerugbelForm(BaseForm):
         domain: DomainDict,
     ) -> list[str]:
         return [] if tracker.get_slot("formulier_gestopt") else ["naam", "telefoon", "voorkeur"]
+
+    def fits(self, slot: str, tracker: Tracker, text: str) -> bool:
+        if slot == "naam":  # "Linda de Vries": a few words, no digits
+            said = words(text)
+            return 1 <= len(said) <= 6 and not any(c.isdigit() for c in text)
+        if slot == "telefoon":
+            return bool(normalize_telefoonnummer(text) or find_telefoonnummers(text))
+        if slot == "voorkeur":
+            return bool(
+                tijdstip_from(text) or weet_niet(text) or any(d in text.lower() for d in DAGDELEN)
+            )
+        return False
 
     async def extract_naam(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -150,7 +150,10 @@ STEMS = {
 }
 PAST_NAMES = "Zuidende Hoogland Kromme Zijde Binnenhof Rietveld Nieuwland Oudeland".split()
 LETTERS = [
-    a + b for a in "ABCDEGHJKLMNPRSTVWXZ" for b in "ABCDEGHJKLMNPRSTVWXZ" if a + b not in {"SA", "SD", "SS"}
+    a + b
+    for a in "ABCDEGHJKLMNPRSTVWXZ"
+    for b in "ABCDEGHJKLMNPRSTVWXZ"
+    if a + b not in {"SA", "SD", "SS"}
 ]
 
 
@@ -224,7 +227,7 @@ def rows(rng: random.Random) -> list[list[str]]:
             sx, sy = cx + rng.uniform(-radius, radius), cy + rng.uniform(-radius, radius)
             angle = rng.uniform(0, math.pi)
             kind = bag_type(name)
-            if kind != "Weg" and rng.random() < 0.5 or kind == "Water":
+            if (kind != "Weg" and rng.random() < 0.5) or kind == "Water":
                 out.append(_row(name, kind, place, "", "", "", "", sx, sy))
                 continue
             highest = rng.choice([8, 14, 24, 36, 52, 70, 96])
@@ -263,7 +266,19 @@ def rows(rng: random.Random) -> list[list[str]]:
 def _row(name: str, kind: str, place: str, van: str, tot: str, reeks: str, postcode: str,
          x: float, y: float) -> list[str]:  # fmt: skip
     lat, lon = rd_to_wgs84(x, y)
-    return [name, kind, place, van, tot, reeks, postcode, f"{x:.0f}", f"{y:.0f}", f"{lat:.6f}", f"{lon:.6f}"]
+    return [
+        name,
+        kind,
+        place,
+        van,
+        tot,
+        reeks,
+        postcode,
+        f"{x:.0f}",
+        f"{y:.0f}",
+        f"{lat:.6f}",
+        f"{lon:.6f}",
+    ]
 
 
 def write_csv(data: list[list[str]]) -> str:
@@ -288,7 +303,9 @@ def write_lookup(names: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lookup", action="store_true", help="also rewrite the straat lookup table")
+    parser.add_argument(
+        "--lookup", action="store_true", help="also rewrite the straat lookup table"
+    )
     args = parser.parse_args()
     data = rows(random.Random(SEED))
     OUT.write_text(write_csv(data), encoding="utf-8")

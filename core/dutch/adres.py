@@ -46,7 +46,7 @@ NOT_STREETS = {
     "ijsbaan", "tennisbaan", "atletiekbaan", "voetbalveldje", "trapveld", "trapveldje",
     "kunstgrasveld", "hertenkamp", "volkstuin", "heemtuin", "wijkpark", "sportpark",
     "speelveldje", "grasveldje", "pleintje", "parkje", "paadje", "weggetje", "straatje",
-    "kruising", "rotonde", "parkeerhaven", "bushalte", "busbaan", "vluchtheuvel",
+    "kruising", "rotonde", "parkeerhaven", "bushalte", "vluchtheuvel",
 }  # fmt: skip
 # Words before a thing, never before a street name: "het zebrapad", "ons schoolplein".
 THING_DETERMINERS = {"het", "een", "dit", "dat", "ons", "onze", "mijn", "jullie", "hun", "'t"}
@@ -200,8 +200,7 @@ def parse_adres(
             nummer = find_nummer(text, start, end)
             huisnummer = nummer.value if nummer else None
     elif postcode and huisnummer is None:
-        nummer = NUMMER_CUE_RE.search(text)  # "2345 CD, huisnummer 14"
-        huisnummer = normalize_huisnummer(nummer.group(1)) if nummer else None
+        huisnummer = nummer_in(text)  # "2345 CD, huisnummer 14"
     return Adres(straat=name, huisnummer=huisnummer, postcode=postcode)
 
 

@@ -59,7 +59,7 @@ def controleer(
         if near_in_text:
             ruimte, start, end = near_in_text
             nummer = find_nummer(text, start, end)
-            typed = Adres(straat=_capitalised(text[start:end]), huisnummer=nummer and nummer.value)
+            typed = Adres(_capitalised(text[start:end]), nummer.value if nummer else None)
             return Controle("bijna", typed, aangevuld(replace(typed, straat=ruimte.naam), ruimte))
     return Controle("leeg", adres)
 
