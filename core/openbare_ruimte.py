@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -161,25 +161,33 @@ class Straatlijst:
             found = self._by_key.get(key(span))
             if not found:
                 continue
-            strong = span[0].isupper() or bool(_ENDING_RE.search(key(span)))
+            strong = span[0].isupper() or _has_ending(key(span))
             if not strong and not (bare and _only_name(text, start, end)):
                 continue
             if best is None or (end - start) > (best[3] - best[2]):
                 best = (0, found[0], start, end)
         return (best[1], best[2], best[3]) if best else None
 
-    def bijna_in_tekst(self, text: str) -> tuple[OpenbareRuimte, int, int] | None:
-        """A near miss among the words of a short answer ("ringwg 14", "bij de Vogelzan")."""
+    def bijna_in_tekst(
+        self, text: str, skip: Callable[[int, str], bool] = lambda start, span: False
+    ) -> tuple[OpenbareRuimte, int, int] | None:
+        """A near miss among the words of a short answer ("ringwg 14", "bij de Vogelzan");
+        `skip(start, span)` leaves out what is no street ("het schoolplein")."""
         best: tuple[tuple[float, float], OpenbareRuimte, int, int] | None = None
         for start, end, span in _spans(text, max(1, min(self.max_words, 4))):
             typed = key(span)
-            if len(typed) < 5 or typed.isdigit():
+            if len(typed) < 5 or typed.isdigit() or skip(start, span):
                 continue
             for candidate, ruimtes in self._by_key.items():
                 score = (1.0, 1.0) if typed == candidate else _likeness(typed, candidate)
                 if score[0] >= NEAR and (best is None or score > best[0]):
                     best = (score, ruimtes[0], start, end)
         return (best[1], best[2], best[3]) if best else None
+
+
+def _has_ending(name_key: str) -> bool:
+    """ "kerkstraat" has a street ending; "wal" is only the ending itself."""
+    return stem(name_key) not in ("", name_key)
 
 
 def _likeness(typed: str, candidate: str) -> tuple[float, float]:

@@ -165,10 +165,12 @@ def find_any_street(
     in a bare answer also a capitalised name before a house number."""
     lijst = straatlijst() if lijst is None else lijst
     known = lijst.in_tekst(text, bare=bare)
+    found = _learned_street(text, straat) or find_street(text)
     if known:
         ruimte, start, end = known
-        return ruimte.naam, start, end
-    found = _learned_street(text, straat) or find_street(text)
+        # "Burgemeester van Dijkstraat" is not the Dijkstraat: a longer name wins.
+        if not (found and found[1] < start and found[2] >= end):
+            return ruimte.naam, start, end
     if found:
         return found
     if bare:

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from core.dutch.adres import Adres, find_nummer, parse_adres
+from core.dutch.adres import STOP, Adres, find_nummer, is_thing, parse_adres
 from core.openbare_ruimte import OpenbareRuimte, Straatlijst, straatlijst
 
+# A street ending typed as a word of its own: "Nieuwe straat" for the Nieuwstraat.
+BARE_ENDINGS = {"straat", "laan", "weg", "plein", "kade", "dijk", "pad", "hof", "singel", "steeg"}
 Soort = Literal["bekend", "bijna", "onbekend", "leeg"]
 
 
@@ -55,13 +57,20 @@ def controleer(
             return Controle("bekend", aangevuld(adres, found[0]))
         return Controle("onbekend", adres)
     if bare:
-        near_in_text = lijst.bijna_in_tekst(text)
+        near_in_text = lijst.bijna_in_tekst(text, skip=lambda start, span: _no_street(text, start, span))
         if near_in_text:
             ruimte, start, end = near_in_text
             nummer = find_nummer(text, start, end)
             typed = Adres(_capitalised(text[start:end]), nummer.value if nummer else None)
             return Controle("bijna", typed, aangevuld(replace(typed, straat=ruimte.naam), ruimte))
     return Controle("leeg", adres)
+
+
+def _no_street(text: str, start: int, span: str) -> bool:
+    """ "het schoolplein", "achter": words that are not a misspelt street name."""
+    said = span.split()
+    things = [w for w in said if w.lower() not in BARE_ENDINGS]  # "Nieuwe straat" may be meant
+    return said[0].lower() in STOP or any(is_thing(text, start, w) for w in things)
 
 
 def _capitalised(name: str) -> str:

@@ -17,9 +17,8 @@ QUESTION_WORDS = {
 }  # fmt: skip
 INVERSION_VERBS = {
     "kan", "kun", "kunt", "kunnen", "mag", "mogen", "moet", "moeten", "is", "zijn", "heb",
-    "hebt", "heeft", "hebben", "wordt", "worden", "ga", "gaat", "doet", "doen", "weet",
-    "weten", "zou", "zal", "zullen", "wil", "wilt", "willen", "krijg", "krijgt", "bestaat",
-}  # fmt: skip
+    "hebt", "heeft", "hebben", "wordt", "worden", "ga", "gaat", "doet", "doen", "zou", "zal", "zullen", "wil", "wilt", "willen", "krijg", "krijgt", "bestaat",
+}  # fmt: skip  (not "weet": "weet ik niet" is an answer)
 PRONOUNS = {"ik", "je", "jij", "u", "we", "wij", "jullie", "het", "er", "dat", "dit", "ze", "zij"}
 
 
