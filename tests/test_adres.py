@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LIJST = straatlijst(ROOT / "content" / "openbare_ruimte.csv")
 
 
-def check(text: str, bare: bool = True):  # noqa: ANN201 - a Controle
+def check(text: str, bare: bool = True):
     return controleer(text, bare=bare, lijst=LIJST)
 
 
@@ -71,14 +71,16 @@ def test_the_generator_is_deterministic(tmp_path) -> None:
 def test_the_lookup_table_holds_every_street_of_the_extract() -> None:
     lookups = (ROOT / "nlu_data" / "nlu" / "lookups.yml").read_text(encoding="utf-8")
     table = lookups.split("- lookup: straat", 1)[1].split("- lookup:", 1)[0]
-    assert {line.strip()[2:] for line in table.splitlines() if line.strip().startswith("- ")} == set(
-        LIJST.namen()
-    )
+    listed = {line.strip()[2:] for line in table.splitlines() if line.strip().startswith("- ")}
+    assert listed == set(LIJST.namen())
 
 
 def test_the_list_is_read_once_and_again_when_it_changes(tmp_path) -> None:
     path = tmp_path / "openbare_ruimte.csv"
-    header = "openbare_ruimte;type;woonplaats;huisnummer_van;huisnummer_tot;reeks;postcode;rd_x;rd_y;lat;lon\n"
+    header = (
+        "openbare_ruimte;type;woonplaats;huisnummer_van;huisnummer_tot;reeks;postcode;"
+        "rd_x;rd_y;lat;lon\n"
+    )
     path.write_text(header + "Zonnedauw;Weg;Dorp;1;9;oneven;1234 AB;1;2;52.0;5.0\n")
     first = straatlijst(path)
     assert straatlijst(path) is first and first.namen() == ["Zonnedauw"]
@@ -281,7 +283,8 @@ def test_without_a_list_every_street_is_taken_as_typed() -> None:
 def test_a_village_street_is_found_by_its_postcode_among_namesakes(tmp_path) -> None:
     path = tmp_path / "lijst.csv"
     path.write_text(
-        "openbare_ruimte;type;woonplaats;huisnummer_van;huisnummer_tot;reeks;postcode;rd_x;rd_y;lat;lon\n"
+        "openbare_ruimte;type;woonplaats;huisnummer_van;huisnummer_tot;reeks;postcode;"
+        "rd_x;rd_y;lat;lon\n"
         "Kerkstraat;Weg;Dorp;1;9;oneven;1111 AA;1;2;52.0;5.0\n"
         "Kerkstraat;Weg;Stad;1;9;oneven;2222 BB;1;2;52.0;5.0\n"
     )

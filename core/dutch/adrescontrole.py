@@ -57,7 +57,7 @@ def controleer(
             return Controle("bekend", aangevuld(adres, found[0]))
         return Controle("onbekend", adres)
     if bare:
-        near_in_text = lijst.bijna_in_tekst(text, skip=lambda start, span: _no_street(text, start, span))
+        near_in_text = lijst.bijna_in_tekst(text, lambda start, span: _no_street(text, start, span))
         if near_in_text:
             ruimte, start, end = near_in_text
             nummer = find_nummer(text, start, end)

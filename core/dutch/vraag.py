@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 
-# Words that open a Dutch question, and verbs that do so by inversion ("kan ik …").
+# Words that open a Dutch question, and verbs that do so by inversion ("kan ik …");
+# not "weet": "weet ik niet" is an answer.
 QUESTION_WORDS = {
     "hoe", "wat", "wanneer", "waar", "waarom", "wie", "welke", "welk", "hoeveel", "hoelang",
     "waarmee", "waarvoor", "waarover", "wat's", "hoezo",
 }  # fmt: skip
 INVERSION_VERBS = {
     "kan", "kun", "kunt", "kunnen", "mag", "mogen", "moet", "moeten", "is", "zijn", "heb",
-    "hebt", "heeft", "hebben", "wordt", "worden", "ga", "gaat", "doet", "doen", "zou", "zal", "zullen", "wil", "wilt", "willen", "krijg", "krijgt", "bestaat",
-}  # fmt: skip  (not "weet": "weet ik niet" is an answer)
+    "hebt", "heeft", "hebben", "wordt", "worden", "ga", "gaat", "doet", "doen", "zou", "zal",
+    "zullen", "wil", "wilt", "willen", "krijg", "krijgt", "bestaat",
+}  # fmt: skip
 PRONOUNS = {"ik", "je", "jij", "u", "we", "wij", "jullie", "het", "er", "dat", "dit", "ze", "zij"}
 
 
