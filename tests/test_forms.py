@@ -415,3 +415,51 @@ def test_the_guard_knows_the_private_names_it_looks_for() -> None:
 )
 def test_actions_use_only_the_public_rasa_sdk_api(path: Path) -> None:
     assert private_uses(path.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent"),
+    [
+        ("locatie", "Stationsweg", "faq"),
+        ("locatie", "Vogelzang 3", "buiten_bereik"),
+        ("locatie", "bij het zebrapad voor de school", "faq"),
+        ("tijdstip", "vandaag", "buiten_bereik"),
+        ("tijdstip", "al weken", "faq"),
+        ("contact_toestemming", "nee hoor", "buiten_bereik"),
+    ],
+)
+async def test_an_answer_that_fits_the_question_beats_a_digression(slot, text, intent) -> None:
+    state = tracker(
+        "melding_form",
+        {"requested_slot": slot, "omschrijving": "De lantaarnpaal is kapot"},
+        user(text, intent, 0.95),
+    )
+    events, said = await run(ValidateMeldingForm(), state)
+    assert "utter_formulier_verder" not in said
+    assert "onderbrekingen" not in slots_of(events)
+
+
+async def test_a_clear_question_still_interrupts_even_when_it_names_a_time() -> None:
+    state = tracker(
+        "melding_form",
+        {"requested_slot": "tijdstip", "onderbrekingen": 0},
+        user("wanneer is het gemeentehuis vandaag open?", "faq", 0.95),
+    )
+    events, said = await run(ValidateMeldingForm(), state)
+    assert said[-1] == "utter_formulier_verder"
+    assert events == [SlotSet("onderbrekingen", 1)]
+
+
+async def test_a_near_miss_is_asked_and_yes_takes_the_listed_street() -> None:
+    state = tracker("melding_form", {"requested_slot": "locatie"}, user("Ringwg 14"))
+    events, said = await run(ValidateMeldingForm(), state)
+    asked = slots_of(events)["locatie_voorstel"]
+    assert asked["voorstel"]["straat"] == "Ringweg" and asked["getypt"]["straat"] == "Ringwg"
+    state = tracker(
+        "melding_form",
+        {"requested_slot": "locatie", "locatie_voorstel": asked},
+        user("/bevestigen", "bevestigen"),
+    )
+    events, said = await run(ValidateMeldingForm(), state)
+    locatie = slots_of(events)["locatie"]
+    assert locatie["straat"] == "Ringweg" and locatie["huisnummer"] == "14"
