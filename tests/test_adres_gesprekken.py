@@ -11,9 +11,15 @@ from pathlib import Path
 import pytest
 
 from core.openbare_ruimte import straatlijst
-from tests.test_conversations import CaseApi, Resident, api, receipt  # noqa: F401 - fixture
+from tests.test_conversations import CaseApi, Resident, receipt
 
 pytestmark = [pytest.mark.stack, pytest.mark.asyncio(loop_scope="session")]
+
+
+@pytest.fixture
+def api(http, stack) -> CaseApi:
+    return CaseApi(http, stack)
+
 
 LIJST = straatlijst(Path(__file__).resolve().parent.parent / "content" / "openbare_ruimte.csv")
 DESCRIPTIONS = [

@@ -452,7 +452,7 @@ async def test_a_clear_question_still_interrupts_even_when_it_names_a_time() -> 
 
 async def test_a_near_miss_is_asked_and_yes_takes_the_listed_street() -> None:
     state = tracker("melding_form", {"requested_slot": "locatie"}, user("Ringwg 14"))
-    events, said = await run(ValidateMeldingForm(), state)
+    events, _ = await run(ValidateMeldingForm(), state)
     asked = slots_of(events)["locatie_voorstel"]
     assert asked["voorstel"]["straat"] == "Ringweg" and asked["getypt"]["straat"] == "Ringwg"
     state = tracker(
@@ -460,6 +460,6 @@ async def test_a_near_miss_is_asked_and_yes_takes_the_listed_street() -> None:
         {"requested_slot": "locatie", "locatie_voorstel": asked},
         user("/bevestigen", "bevestigen"),
     )
-    events, said = await run(ValidateMeldingForm(), state)
+    events, _ = await run(ValidateMeldingForm(), state)
     locatie = slots_of(events)["locatie"]
     assert locatie["straat"] == "Ringweg" and locatie["huisnummer"] == "14"
