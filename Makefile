@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproje
 # Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 (.python-version) or any python3.10 on PATH.
 PYTHON310 := $(shell command -v pyenv >/dev/null && pyenv which python3.10 2>/dev/null || command -v python3.10)
 
-.PHONY: install services cluster-services browser run run-cluster test deploy-check fuzz-env bench soak lint train compare-pipelines lock clean
+.PHONY: install services cluster-services browser run run-cluster test deploy-check fuzz-env bench soak lint train readability compare-pipelines lock clean
 
 install: $(STAMP)
 
@@ -76,6 +76,10 @@ soak: install cluster-services
 
 train: install
 	$(PY) -m bot train
+
+# B1: Flesch–Douma, sentence and answer lengths of every resident text, against the limits.
+readability: install
+	$(PY) -m bot.readability
 
 compare-pipelines: install
 	$(PY) -m bot compare-pipelines

@@ -1,7 +1,7 @@
 """What residents read outside Rasa's responses (core/residents/texts.py): Dutch, formal
 "u", short sentences, and every sentence in use.
 
-Rule-of-thumb checks for B1 (textstat, which could score readability, is not installed):
+Rule-of-thumb checks for B1 (tests/test_readability.py scores them with textstat too):
 sentences of at most 20 words and about 15 on average, no word longer than a Dutch
 compound such as "internetverbinding".
 """

@@ -104,7 +104,7 @@ STOP_FAILED = "Dat lukte nu helaas niet. Wilt u /stop later nog eens sturen?"
 STATUS_MESSAGES_ON = "U krijgt weer berichten over de status van uw meldingen en verzoeken."
 
 # The command menu Telegram shows behind "/" (core/residents/commands.py MENU).
-MENU_START = "Beginnen, en weer statusberichten ontvangen"
+MENU_START = "Beginnen, en weer berichten over de status krijgen"
 MENU_STOP = "Geen statusberichten meer over uw meldingen"
 MENU_FORGET = "Laat Balie uw gegevens vergeten"
 MENU_HELP = "Wat Balie voor u kan doen"
@@ -130,9 +130,9 @@ FORGET_TELEGRAM_NOTE = (
     "Die kunt u daar zelf wissen."
 )
 FORGET_DONE = (
-    "Uw gegevens zijn gewist: onze gesprekken met u, uw contactgegevens bij uw meldingen "
+    "Uw gegevens zijn gewist. Dat zijn onze gesprekken, uw contactgegevens bij meldingen "
     "en verzoeken, en uw terugbelverzoeken. Uw meldingen en verzoeken zelf blijven bij de "
-    "gemeente, zonder uw naam. U kunt mij gewoon nieuwe vragen stellen."
+    "gemeente, maar zonder uw naam. U kunt mij gewoon nieuwe vragen stellen."
 )
 FORGET_CANCELLED = "Goed, er is niets gewist."
 FORGET_FAILED = (
