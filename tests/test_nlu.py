@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import aiohttp
 import pytest
 from sklearn.metrics import f1_score
 
-from core.settings import Settings
-from tests.client import full_intent, parse
+from tests.client import full_intent, parse, parse_all
 from tests.conftest import TrainedModel
 from tests.training_data import nlu_examples, persona_sentences, xsid_utterances
 
@@ -22,18 +18,6 @@ BUSINESS_INTENTS = {
     "faq",
     "medewerker_spreken",
 }
-
-
-async def parse_all(
-    http: aiohttp.ClientSession, settings: Settings, texts: list[str]
-) -> list[dict]:
-    limit = asyncio.Semaphore(8)
-
-    async def one(text: str) -> dict:
-        async with limit:
-            return await parse(http, settings, text)
-
-    return await asyncio.gather(*(one(t) for t in texts))
 
 
 async def test_held_out_examples_are_understood(stack, http, test_model: TrainedModel) -> None:
