@@ -12,12 +12,13 @@ import pytest
 from tests.conversation_suite import load_suite, play_all, report
 from tests.training_data import nlu_examples, normalise
 
-MIN_SUCCESS = 0.0
+MIN_SUCCESS = 0.87  # measured 83/95 = 87.4% (docs/nlu.md); the goal is 0.97
 STEP_KEYS = {"say", "choose", "optional", "fill", "expect"}
 EXPECT_KEYS = {"says", "says_any", "not_says", "buttons_any", "form", "faq", "person"}
 EXPECT_KEYS |= {"out_of_scope"}
 CASE_KEYS = {"type", "categorie", "straat", "huisnummer", "postcode", "email", "telefoon"}
 CASE_KEYS |= {"omschrijving", "not_in_omschrijving", "tijdstip"}
+CONVERSATION_KEYS = {"name", "source", "case", "turns", "expect_case", "expect_no_case"}
 
 
 def test_the_suite_is_well_formed_and_not_training_data() -> None:
@@ -27,9 +28,7 @@ def test_the_suite_is_well_formed_and_not_training_data() -> None:
     assert len(names) == len(set(names))
     examples = {normalise(text) for _, text in nlu_examples()}
     for conversation in conversations:
-        assert set(conversation) <= {
-            "name", "source", "case", "turns", "expect_case", "expect_no_case"
-        }, conversation["name"]
+        assert set(conversation) <= CONVERSATION_KEYS, conversation["name"]
         assert set(conversation.get("expect_case") or {}) <= CASE_KEYS, conversation["name"]
         for step in conversation["turns"]:
             assert set(step) <= STEP_KEYS, (conversation["name"], step)

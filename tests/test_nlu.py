@@ -59,7 +59,8 @@ async def test_out_of_scope_is_not_routed_to_business(stack, http) -> None:
     print(f"\nxSID out-of-scope routed to a business intent: {len(routed)}/300 = {share:.1%}")
     for item in routed:
         print("  routed:", item)
-    assert share < 0.05
+    # Issue #14: at least 97% of them stay out of the municipality's business.
+    assert share <= 0.03
 
 
 PERSONA_INTENTS = {
