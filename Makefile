@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproje
 # Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 (.python-version) or any python3.10 on PATH.
 PYTHON310 := $(shell command -v pyenv >/dev/null && pyenv which python3.10 2>/dev/null || command -v python3.10)
 
-.PHONY: install services cluster-services browser run run-cluster test deploy-check fuzz-env bench soak lint train readability compare-pipelines lock clean
+.PHONY: install services cluster-services browser run run-cluster test deploy-check fuzz-env bench soak converse lint train readability compare-pipelines lock clean
 
 install: $(STAMP)
 
@@ -73,6 +73,11 @@ bench: install cluster-services
 # cases, no restarts and flat memory (docs/cluster.md, "Load and soak").
 soak: install cluster-services
 	$(PY) -m bench --profile soak
+
+# The conversation suite (tests/conversations/) over REST against a real stack with the
+# test model: prints the success rate and every failed conversation (docs/nlu.md).
+converse: install
+	PYTHONPATH=. $(PY) -m pytest tests/test_conversation_suite.py -q -s -p no:cacheprovider
 
 train: install
 	$(PY) -m bot train

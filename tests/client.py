@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -26,6 +27,19 @@ async def parse(http: aiohttp.ClientSession, settings: Settings, text: str) -> d
     async with http.post(url, json={"text": text}, headers=auth) as resp:
         assert resp.status == 200, await resp.text()
         return await resp.json()
+
+
+async def parse_all(
+    http: aiohttp.ClientSession, settings: Settings, texts: list[str], concurrency: int = 8
+) -> list[dict[str, Any]]:
+    """Parse many messages, a few at a time (the order of `texts` is kept)."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(text: str) -> dict[str, Any]:
+        async with limit:
+            return await parse(http, settings, text)
+
+    return await asyncio.gather(*(one(t) for t in texts))
 
 
 async def say(

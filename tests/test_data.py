@@ -10,7 +10,13 @@ from collections import Counter
 import yaml
 
 from core import ROOT
-from tests.training_data import nlu_examples, normalise, persona_sentences, xsid_utterances
+from tests.training_data import (
+    HELDOUT,
+    nlu_examples,
+    normalise,
+    persona_sentences,
+    xsid_utterances,
+)
 
 CONTRACT_INTENTS = [
     "groeten",
@@ -150,6 +156,13 @@ def test_persona_sentences_are_not_training_data() -> None:
 def test_xsid_evaluation_sentences_are_not_training_data() -> None:
     examples = {normalise(text) for _, text in nlu_examples()}
     assert [s for s in xsid_utterances() if normalise(s) in examples] == []
+
+
+def test_held_out_utterances_are_not_training_data() -> None:
+    examples = {normalise(text) for _, text in nlu_examples()}
+    held_out = nlu_examples(HELDOUT)
+    assert len(held_out) >= 300
+    assert [text for _, text in held_out if normalise(text) in examples] == []
 
 
 def test_every_placeholder_is_a_slot_filled_from_the_content_file() -> None:

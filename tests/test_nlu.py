@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import aiohttp
 import pytest
 from sklearn.metrics import f1_score
 
-from core.settings import Settings
-from tests.client import full_intent, parse
+from tests.client import full_intent, parse, parse_all
 from tests.conftest import TrainedModel
 from tests.training_data import nlu_examples, persona_sentences, xsid_utterances
 
@@ -22,18 +18,6 @@ BUSINESS_INTENTS = {
     "faq",
     "medewerker_spreken",
 }
-
-
-async def parse_all(
-    http: aiohttp.ClientSession, settings: Settings, texts: list[str]
-) -> list[dict]:
-    limit = asyncio.Semaphore(8)
-
-    async def one(text: str) -> dict:
-        async with limit:
-            return await parse(http, settings, text)
-
-    return await asyncio.gather(*(one(t) for t in texts))
 
 
 async def test_held_out_examples_are_understood(stack, http, test_model: TrainedModel) -> None:
@@ -75,7 +59,8 @@ async def test_out_of_scope_is_not_routed_to_business(stack, http) -> None:
     print(f"\nxSID out-of-scope routed to a business intent: {len(routed)}/300 = {share:.1%}")
     for item in routed:
         print("  routed:", item)
-    assert share < 0.05
+    # Issue #14: at least 97% of them stay out of the municipality's business.
+    assert share <= 0.03
 
 
 PERSONA_INTENTS = {

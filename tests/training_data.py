@@ -12,6 +12,8 @@ from webapp.staff.training import load_nlu
 SHARED = ROOT.parent / "shared"
 PERSONAS = SHARED / "spec" / "personas.md"
 XSID = SHARED / "reference" / "xsid-nl-valid.conll"
+# Utterances written apart from nlu_data/ to score the NLU on: never training data.
+HELDOUT = ROOT / "tests" / "data" / "heldout_nlu.yml"
 
 
 def normalise(text: str) -> str:
