@@ -57,6 +57,7 @@ SAMPLES = {
     "voorkeur": "morgenochtend",
     "aantal": "1",
     "tot": "om 14:35",
+    "straat": "de Ringweg",
 }
 # Arguments of the functions in texts.py, by parameter name.
 ARGUMENTS: dict[str, Any] = {"max_length": 1000, "telefoon": "14 0123"}
