@@ -111,6 +111,16 @@ class Straatlijst:
     def __bool__(self) -> bool:
         return bool(self.ruimtes)
 
+    def midden(self) -> tuple[float, float] | None:
+        """The middle of the gemeente (WGS84): where a map starts without cases."""
+        points = [r.wgs84 for ruimte in self.ruimtes for r in ruimte.reeksen if any(r.wgs84)]
+        if not points:
+            return None
+        return (
+            sum(p[0] for p in points) / len(points),
+            sum(p[1] for p in points) / len(points),
+        )
+
     def namen(self) -> list[str]:
         return sorted({r.naam for r in self.ruimtes})
 

@@ -51,6 +51,7 @@ USERS = {
 # Which role each part of the console needs (None: any logged-in user).
 AREAS = [
     ("/staff/zaken", "medewerker"),
+    ("/staff/kaart", "medewerker"),
     ("/staff/terugbellen", "medewerker"),
     ("/staff/gesprekken", "trainer"),
     ("/staff/inbox", "trainer"),

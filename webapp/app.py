@@ -8,6 +8,7 @@ from pathlib import Path
 import aiohttp
 import jinja2
 from aiohttp import web
+from xstatic.pkg import leaflet
 
 from core.content import gemeente_settings
 from core.privacy.permissions import secure_process
@@ -109,6 +110,8 @@ def create_app(settings: WebSettings) -> web.Application:
     # GET /metrics (Prometheus); with BALIE_METRICS_REQUIRE_TOKEN for the Case API's token.
     observability.setup(app, settings.api_token() if settings.metrics_require_token else None)
     app.router.add_static("/static", Path(__file__).parent / "static")
+    # Leaflet for the staff's cases map, from its PyPI packaging (no CDN).
+    app.router.add_static("/vendor/leaflet", leaflet.BASE_DIR)
     return app
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from core import codes
 from core.caseapi.models import CallbackIn, CaseIn
 from core.db import create_engine, session_factory
-from core.domain import INITIAL, check_transition
+from core.domain import FINAL, INITIAL, check_transition
 from webapp.cases.models import (
     Attachment,
     Callback,
@@ -45,6 +45,32 @@ class Filters:
     melder: str | None = None
     since: datetime | None = None
     zoek: str | None = None
+
+
+def _filtered(filters: Filters) -> sa.sql.Select:
+    """The cases matching the staff's filters (no order, no paging)."""
+    query = sa.select(Case)
+    for column, value in (
+        (Case.type, filters.type),
+        (Case.status, filters.status),
+        (Case.categorie, filters.categorie),
+        (Case.kanaal, filters.kanaal),
+        (Case.melder, filters.melder),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.since is not None:
+        query = query.where(Case.aangemaakt_op >= filters.since)
+    if filters.zoek:
+        like = f"%{filters.zoek.lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Case.omschrijving).like(like),
+                sa.func.lower(Case.identificatie).like(like),
+                sa.func.lower(Case.straat).like(like),
+            )
+        )
+    return query
 
 
 async def allocate(session: AsyncSession, prefix: str, jaar: int) -> str:
@@ -154,27 +180,7 @@ class CaseStore:
     async def list(
         self, filters: Filters, *, page: int = 1, per_page: int = 50
     ) -> tuple[list[Case], int]:
-        query = sa.select(Case)
-        for column, value in (
-            (Case.type, filters.type),
-            (Case.status, filters.status),
-            (Case.categorie, filters.categorie),
-            (Case.kanaal, filters.kanaal),
-            (Case.melder, filters.melder),
-        ):
-            if value is not None:
-                query = query.where(column == value)
-        if filters.since is not None:
-            query = query.where(Case.aangemaakt_op >= filters.since)
-        if filters.zoek:
-            like = f"%{filters.zoek.lower()}%"
-            query = query.where(
-                sa.or_(
-                    sa.func.lower(Case.omschrijving).like(like),
-                    sa.func.lower(Case.identificatie).like(like),
-                    sa.func.lower(Case.straat).like(like),
-                )
-            )
+        query = _filtered(filters)
         async with self.sessions() as session:
             total = (
                 await session.execute(sa.select(sa.func.count()).select_from(query.subquery()))
@@ -187,6 +193,31 @@ class CaseStore:
                 )
             ).scalars()
             return list(rows), total
+
+    async def located(
+        self, filters: Filters, *, open_only: bool, limit: int
+    ) -> tuple[builtins.list[Case], int]:
+        """The newest `limit` matching cases with a point, and how many match without one."""
+        query = _filtered(filters)
+        if open_only:
+            query = query.where(Case.status.not_in(FINAL))
+        has_point = sa.and_(Case.lat.is_not(None), Case.lon.is_not(None))
+        async with self.sessions() as session:
+            without = (
+                await session.execute(
+                    sa.select(sa.func.count()).select_from(
+                        query.where(sa.not_(has_point)).subquery()
+                    )
+                )
+            ).scalar_one()
+            rows = (
+                await session.execute(
+                    query.where(has_point)
+                    .order_by(Case.aangemaakt_op.desc(), Case.id.desc())
+                    .limit(limit)
+                )
+            ).scalars()
+            return list(rows), without
 
     async def change_status(
         self, identificatie: str, status: str, toelichting: str | None, door: str

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from core import ROOT
-from core.settings import Env
+from core.settings import ConfigError, Env
 
 DEFAULT_STAFF_DATA = ROOT / "nlu_data" / "nlu" / "staff.yml"
 
@@ -25,6 +26,18 @@ class StaffConfig:
     secure_cookie: bool = False
     # How often every Rasa server asks the web app for a new live model.
     model_pull_seconds: int = 10
+    # The cases map: an XYZ tile URL ("https://tiles.example/{z}/{x}/{y}.png") and the
+    # attribution its licence asks for. Unset: the map page is a plain list.
+    map_tiles: str = ""
+    map_attribution: str = ""
+
+    @property
+    def map_tile_origin(self) -> str:
+        """The tile server's origin, for the console's Content-Security-Policy."""
+        if not self.map_tiles:
+            return ""
+        parts = urlsplit(self.map_tiles)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @classmethod
     def read(cls, env: Env) -> StaffConfig:
@@ -35,4 +48,18 @@ class StaffConfig:
             promotion_tolerance=env.number("BALIE_PROMOTION_TOLERANCE", 0.0),
             secure_cookie=env.flag("BALIE_STAFF_SECURE_COOKIE"),
             model_pull_seconds=env.integer("BALIE_MODEL_PULL_SECONDS", 10, minimum=1),
+            map_tiles=tile_url(env.text("BALIE_MAP_TILES")),
+            map_attribution=env.text("BALIE_MAP_ATTRIBUTION")[:300],
         )
+
+
+def tile_url(raw: str) -> str:
+    """An http(s) XYZ template with {z}, {x} and {y}, or "" for no map."""
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"BALIE_MAP_TILES must be an http(s) URL, not {raw!r}")
+    if not all(part in raw for part in ("{z}", "{x}", "{y}")):
+        raise ConfigError("BALIE_MAP_TILES needs {z}, {x} and {y} (an XYZ tile URL)")
+    return raw

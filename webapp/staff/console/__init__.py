@@ -20,6 +20,7 @@ from webapp.staff.console import (
     auth_pages,
     case_pages,
     conversation_pages,
+    map_pages,
     model_pages,
 )
 from webapp.staff.console.context import CONSOLE_KEY, Console
@@ -32,7 +33,7 @@ from webapp.staff.tracker import TrackerReader
 from webapp.staff.trainingdata import StaffDataFile
 from webapp.staff.users import Users
 
-PAGES = (auth_pages, case_pages, conversation_pages, model_pages, account_pages)
+PAGES = (auth_pages, case_pages, map_pages, conversation_pages, model_pages, account_pages)
 
 
 def create_console(

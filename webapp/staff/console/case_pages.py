@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time
 from functools import cache
 
@@ -56,12 +57,10 @@ def _page(value: str | None) -> int:
     return whole_number(value, 1, 99_999) or 1
 
 
-@routes.get("/zaken", name="zaken")
-@requires(MEDEWERKER)
-async def cases(request: web.Request) -> web.Response:
-    q = request.query
+def filters_of(q: Mapping[str, str]) -> Filters:
+    """The list's filters from the query string; unknown values are ignored."""
     categorie = q.get("categorie") or None
-    filters = Filters(
+    return Filters(
         type=_pick(q.get("type"), CASE_TYPES),
         status=_pick(q.get("status"), STATUSES),
         categorie=categorie if categorie and categorie in taxonomy() else None,
@@ -69,6 +68,13 @@ async def cases(request: web.Request) -> web.Response:
         since=_date(q.get("vanaf")),
         zoek=(q.get("zoek") or "").strip()[:100] or None,
     )
+
+
+@routes.get("/zaken", name="zaken")
+@requires(MEDEWERKER)
+async def cases(request: web.Request) -> web.Response:
+    q = request.query
+    filters = filters_of(q)
     page = _page(q.get("pagina"))
     found, total = await console(request).store.list(filters, page=page, per_page=PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))

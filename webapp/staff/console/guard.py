@@ -31,9 +31,15 @@ log = logging.getLogger(__name__)
 
 ERRORS = {404: "Deze pagina bestaat niet.", 405: "Dat kan hier niet."}
 CSP = (
-    "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
+    "default-src 'self'; img-src 'self'{tiles}; script-src 'self'; style-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+def content_policy(request: web.Request) -> str:
+    """The console's CSP: its own origin only, plus the map's tile server when set."""
+    origin = console(request).config.map_tile_origin
+    return CSP.format(tiles=f" {origin}" if origin else "")
 
 
 def _same_origin(request: web.Request) -> bool:
@@ -68,7 +74,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise  # redirects
         message = ERRORS.get(exc.status, "Dat verzoek kan niet worden verwerkt.")
         response = await _refuse(request, exc.status, message)
-    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Content-Security-Policy"] = content_policy(request)
     response.headers["Cache-Control"] = "no-store"
     return response
 

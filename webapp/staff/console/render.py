@@ -16,6 +16,7 @@ from webapp.staff.users import BEHEERDER, MEDEWERKER, TRAINER, has_role
 # (title, route name, role) of the menu.
 MENU = [
     ("Zaken", "zaken", MEDEWERKER),
+    ("Kaart", "kaart", MEDEWERKER),
     ("Terugbelverzoeken", "terugbellen", MEDEWERKER),
     ("Gesprekken", "gesprekken", TRAINER),
     ("Inbox", "inbox", TRAINER),
