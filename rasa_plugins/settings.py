@@ -14,7 +14,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.settings import Env, Settings
+from core.settings import ConfigError, Env, Settings
 from core.widget_protocol import CALLBACK_PATH
 from rasa_plugins.connectors.telegram_bot import TelegramConfig
 
@@ -32,6 +32,9 @@ class PluginSettings(Settings):
     configured_web_callback_url: str = ""
     # The Prometheus listener of this Rasa server (BALIE_RASA_METRICS_PORT); 0: none.
     metrics_port: int = 0
+    # A turn loads about this many of a conversation's latest events, with the state
+    # before them carried over (BALIE_TRACKER_WINDOW; 0: every event, as stock Rasa).
+    tracker_window: int = 60
 
     @classmethod
     def read(cls, env: Env) -> dict[str, Any]:
@@ -42,12 +45,24 @@ class PluginSettings(Settings):
             "rest_token": env.text("BALIE_REST_TOKEN"),
             "configured_web_callback_url": env.text("BALIE_WEB_CALLBACK_URL"),
             "metrics_port": env.integer("BALIE_RASA_METRICS_PORT", 0, minimum=0),
+            "tracker_window": _window(env),
         }
 
     @property
     def web_callback_url(self) -> str:
         """The web app's callback for the widget's bot messages (rasa_plugins/connectors/web.py)."""
         return self.configured_web_callback_url or self.web_url + CALLBACK_PATH
+
+
+# Fewer events than this would cut into the turn being answered.
+MIN_TRACKER_WINDOW = 20
+
+
+def _window(env: Env) -> int:
+    window = env.integer("BALIE_TRACKER_WINDOW", 60, minimum=0)
+    if 0 < window < MIN_TRACKER_WINDOW:
+        raise ConfigError(f"BALIE_TRACKER_WINDOW must be 0 or at least {MIN_TRACKER_WINDOW}")
+    return window
 
 
 @functools.cache

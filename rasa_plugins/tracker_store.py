@@ -24,26 +24,33 @@ the event broker):
 The key is derived from BALIE_SECRET_KEY (or the key file in BALIE_DATA_DIR, as the web
 app's session key), so every Rasa server with the same secret reads every conversation.
 There is no second table: deleting a conversation's events deletes all of it.
+
+A turn loads only the session's latest events (BALIE_TRACKER_WINDOW) with the state
+before them carried over (tracker_window.py), so a long conversation stays as fast as a
+short one; the REST API's full tracker and the staff console read every event. The
+event broker gets exactly the events `save` stores, masked, without reading them back.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from core.dutch.patterns import find_controlecode, normalize_zaaknummer
 from core.privacy import masking, sealing
 from core.privacy.permissions import restrict_umask
 from core.privacy.sealing import Sealer, is_sealed, personal_data_key
 from rasa_plugins import settings as plugin_settings
+from rasa_plugins import tracker_window
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +255,7 @@ class MaskingTrackerStore(SQLTrackerStore):
         host: str | None = None,
         event_broker: EventBroker | None = None,
         secret: str | None = None,  # tests; BALIE_SECRET_KEY (or its key file) otherwise
+        window: int | None = None,  # tests; BALIE_TRACKER_WINDOW otherwise
         **kwargs: Any,
     ) -> None:
         # Balie's first code in a Rasa server however it was started (supervisor, a
@@ -258,6 +266,7 @@ class MaskingTrackerStore(SQLTrackerStore):
             self.sealer = sealing.sealer(plugin_settings.settings())
         else:
             self.sealer = Sealer(personal_data_key(secret.encode()))
+        self.window = plugin_settings.settings().tracker_window if window is None else window
 
     def masker(self, tracker: DialogueStateTracker) -> Masker:
         return Masker.for_events(tracker.events, self.sealer)
@@ -280,30 +289,62 @@ class MaskingTrackerStore(SQLTrackerStore):
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
         with self.session_scope() as session:
-            rows = self._event_query(
+            query = self._event_query(
                 session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            ).all()
-            events = [self.restore(json.loads(row.data)) for row in rows]
+            )
+            if fetch_events_from_all_sessions or not self.window or not self.domain:
+                events = self._load(query)
+            else:
+                events = self._load_window(query, sender_id)
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
 
+    def _load(self, query: Any) -> list[dict[str, Any]]:
+        return [self.restore(json.loads(row.data)) for row in query.all()]
+
+    def _load_window(self, query: Any, sender_id: str) -> list[dict[str, Any]]:
+        """The session's latest events and the state before them (tracker_window.py)."""
+        assert self.domain is not None
+        heads = query.with_entities(self.SQLEvent.id, self.SQLEvent.type_name).all()
+        start = tracker_window.cut([type_name for _, type_name in heads], self.window)
+        if start is None:
+            return self._load(query)
+        first_id = heads[start][0]
+        recent = self._load(query.filter(self.SQLEvent.id >= first_id))
+        before = self._load(
+            query.filter(
+                self.SQLEvent.id < first_id,
+                self.SQLEvent.type_name.in_(tracker_window.STATE_EVENTS),
+            )
+        )
+        events = tracker_window.prefix(
+            sender_id,
+            before,
+            self.domain.slots,
+            (*PERSONAL_SLOTS, CODE_SLOT),
+            float(recent[0].get("timestamp") or 0),
+        )
+        events += recent
+        tracker_window.mark(events, len(events))
+        return events
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        """The events not stored yet: after those loaded, or (a tracker built elsewhere)
+        after as many as the session has stored, as Rasa counts."""
+        loaded = tracker_window.loaded(tracker)
+        if loaded is None:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, loaded, len(tracker.events))
+
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
-        """The event broker gets the events as they are stored: masked."""
-        if self.event_broker is None:
-            return
-        old = await self.retrieve(tracker.sender_id)
-        masker = self.masker(tracker)
-        for event in TrackerEventDiffEngine.event_difference(old, tracker):
-            body = {"sender_id": tracker.sender_id}
-            body.update(self.serialise_event(event, masker))
-            self.event_broker.publish(body)
+        """Nothing: `save` publishes the events it stores, masked as they are stored."""
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Write the events Rasa has not stored yet, masked; mask a newly given name in the
-        conversation's earlier messages too."""
-        await self.stream_events(tracker)
+        conversation's earlier messages too; then hand the event broker what was stored."""
         masker = self.masker(tracker)
+        stored = []
         with self.session_scope() as session:
             new_events = list(self._additional_events(session, tracker))
             for event in new_events:
@@ -321,9 +362,13 @@ class MaskingTrackerStore(SQLTrackerStore):
                         data=json.dumps(data),
                     )
                 )
+                stored.append(data)
             if self._learned(tracker, len(new_events), masker):
                 self._mask_earlier(session, tracker.sender_id, masker)
             session.commit()
+        if self.event_broker is not None:
+            for data in stored:
+                self.event_broker.publish({"sender_id": tracker.sender_id, **data})
         log.debug("tracker %s stored, masked", tracker.sender_id)
 
     def _learned(self, tracker: DialogueStateTracker, new: int, masker: Masker) -> bool:

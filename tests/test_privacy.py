@@ -311,18 +311,12 @@ async def test_the_municipalitys_own_details_are_not_masked(store, tmp_path) -> 
 
 
 async def test_the_event_broker_gets_the_events_as_stored(domain, tmp_path) -> None:
-    from rasa.core.brokers.broker import EventBroker
     from rasa.core.tracker_store import TrackerStore, check_if_tracker_store_async
     from rasa.utils.endpoints import EndpointConfig
 
-    class Collecting(EventBroker):
-        def __init__(self) -> None:
-            self.published: list[dict[str, Any]] = []
+    from tests.brokers import CollectingBroker
 
-        def publish(self, event: dict[str, Any]) -> None:
-            self.published.append(event)
-
-    broker = Collecting()
+    broker = CollectingBroker()
     # As Rasa builds it from endpoints.yml: the class by its path, `url` as host.
     config = yaml.safe_load((ROOT / "endpoints.yml").read_text())["tracker_store"]
     assert config["type"] == "rasa_plugins.tracker_store.MaskingTrackerStore"
