@@ -171,7 +171,7 @@ async def test_the_browser_draws_a_marker_per_case_on_the_tiles(site) -> None:  
             )
             assert tiles.asked > 0
             attribution = await page.inner_text(".leaflet-control-attribution")
-            assert "Kaartmakers" in attribution
+            assert "© <i>Kaartmakers</i>" in attribution
             assert await page.locator(".leaflet-control-attribution i").count() == 0
             await page.locator(".leaflet-marker-icon").first.click()
             popup = page.locator(".leaflet-popup-content a")

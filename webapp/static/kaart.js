@@ -10,8 +10,10 @@
   var attribution = element.getAttribute("data-bron");
   L.tileLayer(element.getAttribute("data-tegels"), {
     maxZoom: 19,
-    // Plain text: the attribution comes from a setting, never markup.
-    attribution: attribution ? attribution.replace(/[<>&"]/g, "") : ""
+    // Shown as typed: the attribution comes from a setting, never read as markup.
+    attribution: attribution ? attribution.replace(/[<>&"]/g, function (c) {
+      return {"<": "&lt;", ">": "&gt;", "&": "&amp;", "\"": "&quot;"}[c];
+    }) : ""
   }).addTo(map);
   var points = [];
   rows.forEach(function (row) {
