@@ -23,8 +23,6 @@ from tests.staff_helpers import PASSWORD, Client, create_users, settings_in, web
 from webapp.cases.store import CaseStore
 from webapp.staff.config import StaffConfig
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 # Two open cases with a point, one closed with a point, one typed address without a point.
 CASES = [
     {"locatie": {"lat": 52.1012, "lon": 5.1203}, "omschrijving": "Lamp <b>kapot</b>"},
@@ -89,6 +87,7 @@ async def site(
     await runner.cleanup()
 
 
+@pytest.mark.asyncio(loop_scope="session")
 async def test_the_list_shows_open_cases_with_a_point_and_counts_the_rest(site) -> None:  # type: ignore[no-untyped-def]
     base, _, made = site
     mia = Client(base)
@@ -113,6 +112,7 @@ async def test_the_list_shows_open_cases_with_a_point_and_counts_the_rest(site) 
         await mia.close()
 
 
+@pytest.mark.asyncio(loop_scope="session")
 async def test_only_medewerkers_see_the_map(site) -> None:  # type: ignore[no-untyped-def]
     base, _, _ = site
     anonymous, tom = Client(base), Client(base)
@@ -127,6 +127,7 @@ async def test_only_medewerkers_see_the_map(site) -> None:  # type: ignore[no-un
         await tom.close()
 
 
+@pytest.mark.asyncio(loop_scope="session")
 async def test_without_a_tile_server_the_page_is_a_plain_list(tmp_path: Path) -> None:
     port = free_port()
     settings = settings_in(tmp_path, port, staff=StaffConfig(data_file=tmp_path / "s.yml"))
@@ -142,6 +143,7 @@ async def test_without_a_tile_server_the_page_is_a_plain_list(tmp_path: Path) ->
             await mia.close()
 
 
+@pytest.mark.asyncio(loop_scope="session")
 async def test_the_browser_draws_a_marker_per_case_on_the_tiles(site) -> None:  # type: ignore[no-untyped-def]
     base, tiles, made = site
     problems: list[str] = []
