@@ -58,6 +58,8 @@ AREAS = [
     ("/staff/voorbeelden", "trainer"),
     ("/staff/training", "trainer"),
     ("/staff/modellen", "trainer"),
+    ("/staff/overzicht", "trainer"),
+    ("/staff/overzicht.csv", "trainer"),
     ("/staff/accounts", "beheerder"),
     ("/staff/wachtwoord", None),
     ("/staff/uitloggen", None),
@@ -686,3 +688,30 @@ async def test_training_job_page_shows_progress_and_only_one_job_runs(console: C
     _, page = await tom.get(f"/staff/training/{job.id}")
     assert "De taak is mislukt" in page and "InvalidConfigException" in page
     assert "Er is niets veranderd aan het live model" in page
+
+
+async def test_overview_for_trainers_and_beheerders_only(console: Console) -> None:
+    add_events(
+        console,
+        "web-overzicht",
+        [
+            user_event("mag mijn kat op de maan", "nlu_fallback", 0.2),
+            user_event("mag mijn hond op de maan", "nlu_fallback", 0.2),
+            user_event("openingstijden", "faq", 0.9, "faq/openingstijden"),
+        ],
+    )
+    for name in ("tom", "bea"):
+        client = await console.client(name)
+        status, page = await client.get("/staff/overzicht?per=week&kanaal=telegram")
+        assert status == 200 and "Overzicht" in page
+        assert "faq/openingstijden" in page and "mag mijn kat op de maan" in page
+        assert "/staff/overzicht/gesprekken.svg?per=week&amp;kanaal=telegram" in page
+        status, svg = await client.get("/staff/overzicht/gesprekken.svg")
+        assert status == 200 and "<svg" in svg
+        status, text = await client.get("/staff/overzicht.csv")
+        assert status == 200 and "onderwerp,faq/openingstijden" in text
+        assert (await client.get("/staff/overzicht?per=jaar"))[0] == 400
+        assert (await client.get("/staff/overzicht?van=gisteren"))[0] == 400
+    mia = await console.client("mia")
+    for path in ("/staff/overzicht", "/staff/overzicht.csv", "/staff/overzicht/gesprekken.svg"):
+        assert (await mia.get(path))[0] == 403
