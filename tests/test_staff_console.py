@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from core.caseapi.models import CallbackIn, CaseIn
 from core.db import sync_url
+from tests.browser import axe_violations, describe, launch
 from tests.conftest import free_port
 from tests.images import jpeg_bytes
 from tests.staff_helpers import (
@@ -715,3 +716,28 @@ async def test_overview_for_trainers_and_beheerders_only(console: Console) -> No
     mia = await console.client("mia")
     for path in ("/staff/overzicht", "/staff/overzicht.csv", "/staff/overzicht/gesprekken.svg"):
         assert (await mia.get(path))[0] == 403
+
+
+async def test_overview_page_passes_axe_in_chromium(console: Console) -> None:
+    from playwright.async_api import async_playwright
+
+    add_events(console, "web-axe", [user_event("mag mijn vis op de maan", "nlu_fallback", 0.2)])
+    problems: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await launch(playwright)
+        try:
+            page = await browser.new_page()
+            page.on("console", lambda m: problems.append(m.text) if "Content" in m.text else None)
+            page.on("response", lambda r: problems.append(r.url) if r.status >= 400 else None)
+            await page.goto(console.base + "/staff/inloggen")
+            await page.fill("#gebruikersnaam", "tom")
+            await page.fill("#wachtwoord", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.goto(console.base + "/staff/overzicht")
+            # The chart is an <img> from a console route: it loads under the strict CSP.
+            assert await page.evaluate("document.querySelector('main img, img').naturalWidth") > 0
+            violations = await axe_violations(page)
+            assert violations == [], describe(violations)
+        finally:
+            await browser.close()
+    assert problems == []
