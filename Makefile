@@ -68,6 +68,7 @@ test: install services browser deploy-check fuzz-env
 bench: install cluster-services
 	$(PY) -m bench
 	$(PY) -m bench --profile cluster
+	$(PY) -m bench.insight
 
 # Not in CI: 2 Rasa servers, 50 residents, 10 minutes; fails unless zero errors, zero lost
 # cases, no restarts and flat memory (docs/cluster.md, "Load and soak").

@@ -20,6 +20,7 @@ from webapp.staff.console import (
     auth_pages,
     case_pages,
     conversation_pages,
+    insight_pages,
     map_pages,
     model_pages,
 )
@@ -33,7 +34,15 @@ from webapp.staff.tracker import TrackerReader
 from webapp.staff.trainingdata import StaffDataFile
 from webapp.staff.users import Users
 
-PAGES = (auth_pages, case_pages, map_pages, conversation_pages, model_pages, account_pages)
+PAGES = (
+    auth_pages,
+    case_pages,
+    map_pages,
+    conversation_pages,
+    model_pages,
+    account_pages,
+    insight_pages,
+)
 
 
 def create_console(

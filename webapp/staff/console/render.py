@@ -23,6 +23,7 @@ MENU = [
     ("Voorbeelden en antwoorden", "voorbeelden", TRAINER),
     ("Training", "training", TRAINER),
     ("Modellen", "modellen", TRAINER),
+    ("Overzicht", "overzicht", TRAINER),
     ("Accounts", "accounts", BEHEERDER),
 ]
 
