@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproje
 # Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 (.python-version) or any python3.10 on PATH.
 PYTHON310 := $(shell command -v pyenv >/dev/null && pyenv which python3.10 2>/dev/null || command -v python3.10)
 
-.PHONY: install services cluster-services browser run run-cluster test deploy-check fuzz-env bench soak converse lint train readability compare-pipelines lock clean
+.PHONY: install services cluster-services browser run run-cluster test deploy-check fuzz-env bench profile soak converse lint train readability compare-pipelines lock clean
 
 install: $(STAMP)
 
@@ -64,11 +64,16 @@ test: install services browser deploy-check fuzz-env
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -ra
 
-# The single-process stack, then one Rasa server against two in the cluster (docs/cluster.md).
+# Balie against the stock `rasa init` bot (ratios and issue #15's goals, docs/performance.md),
+# then one Rasa server against two in the cluster (docs/cluster.md).
 bench: install cluster-services
 	$(PY) -m bench
 	$(PY) -m bench --profile cluster
 	$(PY) -m bench.insight
+
+# A py-spy flame graph of Balie's Rasa server under 16 residents' FAQ turns, in results/.
+profile: install
+	$(PY) -m bench --profile flame --databases sqlite
 
 # Not in CI: 2 Rasa servers, 50 residents, 10 minutes; fails unless zero errors, zero lost
 # cases, no restarts and flat memory (docs/cluster.md, "Load and soak").

@@ -10,7 +10,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from bench import cluster, single
+from bench import cluster, compare, flame, single
 from bench.settings import BenchSettings
 from core.observability.logs import configure_logging
 from core.privacy.permissions import restrict_umask
@@ -23,22 +23,38 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--profile",
-        choices=("rest", "cluster", "soak"),
-        default="rest",
-        help="rest: one stack, REST, /model/parse and melding phases (default); "
-        "cluster: 1 vs 2 Rasa servers in the cluster; soak: 10 minutes, pass/fail",
+        choices=("compare", "rest", "cluster", "soak", "flame"),
+        default="compare",
+        help="compare: Balie against the stock `rasa init` bot, ratios and goals (default); "
+        "rest: one stack, REST, /model/parse and melding phases; "
+        "cluster: 1 vs 2 Rasa servers in the cluster; soak: 10 minutes, pass/fail; "
+        "flame: a py-spy flame graph of Balie's Rasa server under FAQ load (results/)",
     )
     p.add_argument(
-        "--users", type=int, help="concurrent simulated residents (rest 20, cluster/soak 50)"
+        "--users",
+        type=int,
+        help="concurrent simulated residents (compare/flame 16, rest 20, cluster/soak 50)",
     )
     p.add_argument(
-        "--duration", type=float, help="seconds of load per phase/run (40, 60; soak 600)"
+        "--duration",
+        type=float,
+        help="seconds of load per phase/run (compare/flame 30, rest 40, cluster 60, soak 600)",
+    )
+    p.add_argument("--turns", type=int, default=200, help="compare: turns of the long conversation")
+    p.add_argument(
+        "--rounds", type=int, default=6, help="compare: meldingen for the form step's cost"
+    )
+    p.add_argument(
+        "--databases",
+        type=compare.databases,
+        default=["sqlite", "postgresql"],
+        help="compare/flame: Balie's databases, comma-separated (sqlite,postgresql)",
     )
     p.add_argument("--rasa-url", help="rest profile: bench an already running Rasa server")
     p.add_argument(
         "--replicas", help="cluster/soak: Rasa server counts to compare (default 1,2; soak 2)"
     )
-    p.add_argument("--model", type=Path, help="cluster/soak: this model instead of the live one")
+    p.add_argument("--model", type=Path, help="Balie's model instead of the live one")
     p.add_argument(
         "--think", type=float, default=1.0, help="cluster/soak: residents' mean pause (s)"
     )
@@ -60,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cluster.main(args, settings))
     if args.profile == "soak":
         return asyncio.run(cluster.soak(args, settings))
+    if args.profile in ("compare", "flame"):
+        args.users, args.duration = args.users or 16, args.duration or 30.0
+        run = compare.main if args.profile == "compare" else flame.main
+        return asyncio.run(run(args, settings))
     args.users, args.duration = args.users or 20, args.duration or 40.0
     return asyncio.run(single.main(args, settings))
 

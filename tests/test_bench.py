@@ -1,9 +1,11 @@
-"""The cluster profile of `make bench` and `make soak`, cheaply, so it cannot rot.
+"""`make bench` and `make soak`, cheaply, so they cannot rot.
 
-Three residents for a few seconds against the test suite's single-process stack (the
-cluster itself is started by tests/test_cluster.py): every kind of conversation
-happens, nothing fails, every case number told is in the case system, and the report
-prints percentiles and memory.
+The cluster profile: three residents for a few seconds against the test suite's
+single-process stack (the cluster itself is started by tests/test_cluster.py): every kind
+of conversation happens, nothing fails, every case number told is in the case system,
+and the report prints percentiles and memory. The comparison with stock Rasa: its
+measures against the same stack and the table they make (no stock bot: it would need a
+training).
 """
 
 from __future__ import annotations
@@ -87,3 +89,62 @@ def test_soak_verdict() -> None:
     assert not passed and "FAILED (lost cases)" in text
     passed, text = cluster.soak_verdict(run(leak=2.0))
     assert not passed and "GROWING" in text and "flat memory" in text
+
+
+# ---------------------------------------------------------------- against stock Rasa
+
+
+@pytest.mark.stack
+@pytest.mark.asyncio(loop_scope="session")
+async def test_comparison_measures_run_against_the_stack(stack) -> None:
+    """The measures of the default profile, cheaply, on the test stack: concurrent FAQ
+    turns, the long conversation, the melding form's steps; and the table they make. No
+    stock bot here (that would be a training), no timing asserted."""
+    import argparse
+
+    from bench import compare, long
+    from bench.form import form_cost
+    from bench.load import faq_load
+
+    rest = f"{stack.rasa_url}/webhooks/rest/webhook"
+    faq = cluster.faq_questions()
+    many = await faq_load(rest, faq, users=2, duration=3)
+    assert many.errors == 0 and many.latencies and many.throughput > 0
+    curve = await long.curve(rest, faq, turns=8)
+    assert curve.errors == 0 and len(curve.latencies) == 8
+    assert long.points(8) == (5, 8) and curve.ratio(long.points(8)) > 0
+    target = Target(rest, f"{stack.web_url}/api/v1", stack.api_token())
+    form = await form_cost(target, rounds=1)
+    assert form.errors == 0, form.examples
+    assert form.faq and len(form.steps) >= 4 and form.ratio > 0
+
+    args = argparse.Namespace(users=2, turns=8)
+    balie = compare.Measured("Balie sqlite", many, many, curve, 700 * cluster.MiB, form)
+    stock = compare.Measured(compare.STOCK, many, many, curve, 1000 * cluster.MiB)
+    text = compare.report([stock, balie], args)
+    print(text)
+    lines = {line.split("  ")[0]: line for line in text.splitlines()}
+    assert "goal" in lines[""] and "×stock" in lines[""]
+    assert "≥1.0× stock: met" in lines["2 residents: turns/s"]
+    assert (
+        "1.00" in lines["2 residents: p95 ms"]
+        and "≤1.2× stock: met" in lines["2 residents: p95 ms"]
+    )
+    assert "0.70" in lines["Rasa peak RSS MiB"] and "met" in lines["Rasa peak RSS MiB"]
+    assert "long: turn 8 / turn 5" in text and "melding step / FAQ turn" in text
+
+
+def test_stock_bot_project_is_fingerprinted(tmp_path) -> None:
+    """A changed training file means a new stock model; the turns are its NLU examples."""
+    from bench import stock
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "config.yml").write_text("recipe: default.v1\n")
+    (tmp_path / "domain.yml").write_text("version: '3.1'\n")
+    nlu = tmp_path / "data" / "nlu.yml"
+    nlu.write_text("nlu:\n- intent: greet\n  examples: |\n    - hey\n    - hello there\n")
+    before = stock.fingerprint(tmp_path)
+    assert stock.fingerprint(tmp_path) == before
+    assert stock.turns(tmp_path) == ["hey", "hello there"]
+    nlu.write_text(nlu.read_text() + "    - hi\n")
+    assert stock.fingerprint(tmp_path) != before
