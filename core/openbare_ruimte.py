@@ -11,6 +11,7 @@ is empty and every street is taken as typed.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -111,8 +112,10 @@ class Straatlijst:
     def __bool__(self) -> bool:
         return bool(self.ruimtes)
 
+    @functools.cached_property
     def midden(self) -> tuple[float, float] | None:
-        """The middle of the gemeente (WGS84): where a map starts without cases."""
+        """The middle of the gemeente (WGS84): where a map starts without cases; worked
+        out once per list (the list is cached until its file changes)."""
         points = [r.wgs84 for ruimte in self.ruimtes for r in ruimte.reeksen if any(r.wgs84)]
         if not points:
             return None

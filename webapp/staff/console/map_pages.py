@@ -41,7 +41,7 @@ async def case_map(request: web.Request) -> web.Response:
         alleen_open=open_only,
         tegels=ctx.config.map_tiles,
         bronvermelding=ctx.config.map_attribution,
-        midden=straatlijst().midden(),
+        midden=straatlijst().midden,
         types=CASE_TYPES,
         statussen=[(s, LABELS[s]) for s in STATUSES],
         kanalen=CHANNELS,
