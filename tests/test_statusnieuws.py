@@ -336,6 +336,10 @@ async def test_zgw_callback_refuses_wrong_auth_and_bad_bodies(zgw_setup: ZgwSetu
             assert resp.status == 400
         async with http.post(url, json=body) as resp:  # no Authorization at all
             assert resp.status == 401 and (await resp.json())["error"]
+        # A status elsewhere: Balie's JWT is not sent there.
+        elsewhere = {**body, "resourceUrl": "http://127.0.0.1:9/zaken/api/v1/statussen/x"}
+        async with http.post(url, json=elsewhere, headers=headers) as resp:
+            assert resp.status == 400
         # Another system's zaak, or another resource: accepted, no news.
         other = {**body, "hoofdObject": f"{zgw.base_url}/zaken/api/v1/zaken/{uuid.uuid4()}"}
         async with http.post(url, json=other, headers=headers) as resp:

@@ -119,6 +119,9 @@ class ZgwStatusNews:
             raise CallbackRefused(400, f"a notification has the text fields {fields}")
         if (body["kanaal"], body["resource"], body["actie"]) != (KANAAL, "status", "create"):
             return "not a new status"
+        # Balie's JWT goes only to its own Zaken API, whatever a notification names.
+        if not body["resourceUrl"].startswith(f"{self.backend.zaken_url}/statussen/"):
+            raise CallbackRefused(400, "resourceUrl is not a status of the configured Zaken API")
         receipt = await self.api.receipt_by_external_url("zgw", body["hoofdObject"])
         if receipt is None:
             return "not a zaak of Balie"
