@@ -445,7 +445,11 @@ async def test_the_action_server_subscribes_at_start_and_serves_the_callback(
         await nrc.send(abonnement, nrc.notification("zaken", "x", "status", "y", "create", {}),
                        auth="Bearer iets-anders")  # fmt: skip
         assert nrc.delivered[-1][1] == 401
-        async with aiohttp.ClientSession() as http:  # Rasa's routes still need Rasa's token
+        async with aiohttp.ClientSession() as http:
+            headers = {"Authorization": CALLBACK_AUTH}
+            async with http.post(callback, data=b"{kapot", headers=headers) as resp:
+                assert resp.status == 400 and "error" in await resp.json()
+            # Rasa's routes still need Rasa's token.
             async with http.post(f"http://127.0.0.1:{port}/webhook", json={}) as resp:
                 assert resp.status == 401
     finally:
