@@ -8,7 +8,7 @@ import sys
 
 from rasa_sdk.endpoint import create_app
 
-from actions import delivery, retention
+from actions import delivery, retention, statusnieuws
 from actions.auth import require_token
 from actions.delivery import Delivery
 from actions.observability import instrument
@@ -27,7 +27,7 @@ def main() -> int:
     cases = Delivery.of(settings)
     delivery.install(cases)  # for the actions, which rasa-sdk makes without arguments
     app = create_app("actions", cors_origins=None)
-    require_token(app, settings.rasa_token())
+    require_token(app, settings.rasa_token(), statusnieuws.callback_paths(settings))
     # GET /metrics, action timing; the outbox is counted when Prometheus asks.
     instrument(app, cases.outbox.counts)
 
@@ -39,6 +39,9 @@ def main() -> int:
     async def stop_worker(app, loop) -> None:
         app.ctx.outbox_worker.cancel()
         await cases.close()
+
+    # Status news from Signalen or ZGW, when configured (one process: one poller).
+    statusnieuws.setup(app, settings)
 
     # The outbox and the guess counts are this process's: it purges them and forgets a
     # resident's entries when the web app asks. (Registered last: stops before the worker.)

@@ -17,11 +17,18 @@ from core.bearer import CHALLENGE, bearer_ok
 PUBLIC = frozenset({"/health", "/metrics"})  # probes and Prometheus; no conversation data
 
 
-def require_token(app: Sanic, token: str) -> None:
-    """Register first, so that a refused call reaches no other middleware."""
+def require_token(app: Sanic, token: str, own_auth: frozenset[str] = frozenset()) -> None:
+    """Register first, so that a refused call reaches no other middleware.
+
+    `own_auth`: callbacks of external systems, which check their own credentials
+    (actions/statusnieuws: the ZGW subscription's `auth`)."""
 
     async def check(request: Request) -> HTTPResponse | None:
-        if request.path in PUBLIC or bearer_ok(request.headers.get("Authorization"), token):
+        if (
+            request.path in PUBLIC
+            or request.path in own_auth
+            or bearer_ok(request.headers.get("Authorization"), token)
+        ):
             return None
         return response.json(
             {"error": "missing or invalid bearer token"},

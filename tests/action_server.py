@@ -36,8 +36,11 @@ class ActionServer:
 
 
 @contextmanager
-def running(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[ActionServer]:
-    port = free_port()
+def running(
+    data_dir: Path, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[ActionServer]:
+    """`port` when the caller must know it before the start (a callback URL in `env`)."""
+    port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     server = ActionServer(
         f"http://127.0.0.1:{port}",

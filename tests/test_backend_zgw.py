@@ -31,8 +31,8 @@ from actions.backends.zgw import ZgwBackend, ZgwConfig, elfproef
 from actions.settings import ActionSettings
 from core import clock
 from core.settings import ConfigError
-from tests.fakes import LoopbackServer, serve
-from tests.fakes.zgw import FakeZgw
+from tests.fakes import LoopbackServer
+from tests.fakes.zgw import FakeZgw, serve_zgw
 from tests.webapp import case_api, ledger
 
 RSIN = "002564440"
@@ -65,9 +65,8 @@ async def ledger_url(tmp_path) -> AsyncIterator[str]:
 
 @pytest_asyncio.fixture
 async def fake() -> AsyncIterator[tuple[FakeZgw, LoopbackServer]]:
-    zgw = FakeZgw(secret=SECRET)
-    server = await serve(zgw.app())
-    zgw.base_url = server.url
+    """The fake Open Zaak with its Notificaties API."""
+    zgw, server = await serve_zgw(secret=SECRET)
     yield zgw, server
     await server.close()
 

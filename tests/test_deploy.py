@@ -215,6 +215,18 @@ def test_the_optional_rest_ingress_opens_only_the_rest_channel() -> None:
     assert ingress_paths(docs) == [("/webhooks/rest/webhook", "Exact", "balie-rasa")]
 
 
+def test_the_optional_zgw_ingress_opens_only_the_notification_callback() -> None:
+    from actions.statusnieuws import CALLBACK_PATH
+
+    docs = manifests.load(BASE / "ingress-zgw-notificaties.yaml")
+    assert ingress_paths(docs) == [(CALLBACK_PATH, "Exact", "balie-actions")]
+    [policy] = [d for d in docs if d["kind"] == "NetworkPolicy"]
+    [rule] = policy["spec"]["ingress"]
+    assert [f["namespaceSelector"]["matchLabels"] for f in rule["from"]] == [
+        {"kubernetes.io/metadata.name": "ingress-nginx"}
+    ]
+
+
 def _canonical_paths(tmp_path: Path) -> set[str]:
     """One concrete request path per route of the web app ({id} -> x)."""
     from webapp.app import create_app

@@ -2,17 +2,19 @@
 
 The action server's Signalen and ZGW adapters record and read their receipts here
 (core/caseapi/models.py); the web app owns the table and its identifier counters. Behind the
-Case API's bearer token, like every route under /api/v1.
+Case API's bearer token, like every route under /api/v1. The adapters' status news
+(`…/statusnieuws`) is recorded here and pushed to the reporter's chat.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from core.caseapi.models import InzageIn, Receipt, ReceiptIn, ReceiptList
+from core.caseapi.models import InzageIn, Receipt, ReceiptIn, ReceiptList, StatusNews, StatusNewsIn
 from core.domain import EXTERNAL_BACKENDS
 from core.dutch.patterns import normalize_zaaknummer
-from webapp.api import _idempotency_key, answer, parse
+from webapp import push
+from webapp.api import STORE_KEY, _idempotency_key, answer, parse
 from webapp.cases.receipts import Receipts
 from webapp.errors import ApiError
 
@@ -43,12 +45,23 @@ async def find(request: web.Request) -> web.Response:
     backend = request.query.get("backend")
     if backend is not None and backend not in EXTERNAL_BACKENDS:
         raise ApiError(400, f"'backend' is one of {', '.join(EXTERNAL_BACKENDS)}")
-    if key is not None and melder is None:
+    extern = request.query.get("extern")
+    if key is not None and melder is None and extern is None:
         found = await receipts.by_key(key)
         return listing([found] if found else [])
-    if melder is not None and key is None and len(melder) <= 120:
+    if melder is not None and key is None and extern is None and len(melder) <= 120:
         return listing(await receipts.for_melder(melder, backend))
-    raise ApiError(400, "give 'sleutel' or 'melder' (at most 120 characters)")
+    if backend is not None and key is None and melder is None:
+        if extern is None:
+            return listing(await receipts.of_backend(backend))
+        if len(extern) <= 500:
+            found = await receipts.by_external_url(backend, extern)
+            return listing([found] if found else [])
+    raise ApiError(
+        400,
+        "give 'sleutel', 'melder' (at most 120 characters), or 'backend' with or without "
+        "'extern' (at most 500 characters)",
+    )
 
 
 @routes.get("/api/v1/ontvangstbewijzen/{identificatie}")
@@ -71,6 +84,25 @@ async def inzage(request: web.Request) -> web.Response:
     if found is None:
         raise ApiError(404, "receipt not found")
     return answer(found)
+
+
+@routes.post("/api/v1/ontvangstbewijzen/{identificatie}/statusnieuws")
+async def status_news(request: web.Request) -> web.Response:
+    """A status Signalen or ZGW set: pushed to the reporter's chat like a built-in status
+    change (webapp/push.py), once, unless they opted out."""
+    news: StatusNewsIn = await parse(request, StatusNewsIn)
+    identificatie = normalize_zaaknummer(request.match_info["identificatie"]) or ""
+    outcome = await request.app[RECEIPTS_KEY].status_news(identificatie, news)
+    if outcome is None:
+        raise ApiError(404, "receipt not found")
+    pushed = False
+    if outcome.uitkomst == "nieuw" and not outcome.first and outcome.melder:
+        if not await request.app[STORE_KEY].opted_out(outcome.melder):
+            request.app[push.PUSHER_KEY].schedule(outcome.melder, identificatie)
+            pushed = True
+    return answer(
+        StatusNews(identificatie=identificatie, uitkomst=outcome.uitkomst, gepusht=pushed)
+    )
 
 
 def setup(app: web.Application, receipts: Receipts) -> None:

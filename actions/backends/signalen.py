@@ -22,8 +22,11 @@ If Signalen refuses the address itself, the melding is sent once more without it
 
 Reading back: the public detail endpoint `GET {base}/signals/v1/public/signals/{uuid}`
 only says `status.state` "OPEN" or "CLOSED" (closed = afgehandeld, geannuleerd or
-gesplitst). Balie shows OPEN as "gemeld" and CLOSED as "afgehandeld"; the finer
-workflow states (`STATE_MAP`) are only mapped when an endpoint reports them.
+gesplitst). Balie shows OPEN as "gemeld" and CLOSED as "afgehandeld". With a token for
+the private API (`BALIE_SIGNALEN_TOKEN`) the full workflow state is read from
+`GET {base}/signals/v1/private/signals/{id}` (Signalen's number, kept in the receipt's
+URL) and mapped by `STATE_MAP`, with `STATE_TEXT` and the staff's text for the reporter
+as the note; actions/statusnieuws/signalen.py polls it for status news.
 
 Photos go to `POST {base}/signals/v1/public/signals/{uuid}/attachments/` (multipart
 field `file`, JPEG/PNG/GIF; WebP is converted to JPEG first). Signalen accepts public
@@ -47,6 +50,8 @@ Settings (`SignalenConfig`, read only when `BALIE_BACKEND=signalen`):
   its taxonomy differs from the one Balie ships (`core/signalen-categories.json`);
   used to find a sub category's main category for the category URL.
 * `BALIE_SIGNALEN_TIMEOUT`: seconds per request (default 10).
+* `BALIE_SIGNALEN_TOKEN`, `BALIE_SIGNALEN_POLL`, `BALIE_SIGNALEN_POLL_MAX`: status news
+  (docs/cases.md, "Status news"); without a token, OPEN/CLOSED only.
 * The receipts are kept by the web app, reached through its Case API
   (actions/backends/ledger.py).
 """
@@ -59,7 +64,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -82,11 +87,14 @@ from core.caseapi.models import Receipt
 from core.categories import TAXONOMY_FILE
 from core.categories import load_categories as load_taxonomy
 from core.domain import Status
+from core.residents import texts
 from core.settings import ConfigError, Env
 
 log = logging.getLogger(__name__)
 
 API = "/signals/v1/public"
+PRIVATE = "/signals/v1/private"
+PRIVATE_URL_RE = re.compile(r"/signals/v1/private/signals/(\d+)$")
 TEXT_MAX = 3000
 TEXT_EXTRA_MAX = 10000
 PHONE_MAX = 17
@@ -114,6 +122,23 @@ STATE_MAP: dict[str, Status] = {
     "OPEN": "gemeld",
     "CLOSED": "afgehandeld",
 }
+# What the five Balie statuses do not say, for the resident (core/residents/texts.py: B1,
+# no "u" or "je": the sentence stands before the text Signalen's staff wrote for the reporter).
+STATE_TEXT: dict[str, str] = {
+    "i": texts.SIGNALEN_WACHT,
+    "h": texts.SIGNALEN_STIL,
+    "reopened": texts.SIGNALEN_HEROPEND,
+    "reopen requested": texts.SIGNALEN_HEROPENEN_GEVRAAGD,
+    "closure requested": texts.SIGNALEN_BIJNA_KLAAR,
+    "reaction requested": texts.SIGNALEN_VRAAG,
+    "reaction received": texts.SIGNALEN_ANTWOORD,
+    "s": texts.SIGNALEN_GESPLITST,
+    "forward to external": texts.SIGNALEN_NAAR_ANDEREN,
+    "ready to send": texts.SIGNALEN_NAAR_ANDEREN,
+    "sent": texts.SIGNALEN_BIJ_ANDEREN,
+    "send failed": texts.SIGNALEN_BIJ_ANDEREN,
+    "done external": texts.SIGNALEN_KLAAR_BIJ_ANDEREN,
+}
 PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif"}
 
 CategoryResolver = Callable[[str], str | None]
@@ -122,6 +147,19 @@ CategoryResolver = Callable[[str], str | None]
 
 def map_state(state: str | None) -> Status:
     return STATE_MAP.get(state or "", "gemeld")
+
+
+def explain_state(state: str | None, text: str | None) -> str | None:
+    """The note for the resident: what the state means beyond its status, then the text
+    Signalen's staff wrote for the reporter."""
+    parts = [STATE_TEXT.get(state or "", ""), " ".join((text or "").split())]
+    return " ".join(p for p in parts if p) or None
+
+
+def private_id(external_url: str | None) -> str | None:
+    """Signalen's own number of a melding, from the receipt's private-API URL."""
+    match = PRIVATE_URL_RE.search(external_url or "")
+    return match[1] if match else None
 
 
 def load_categories(path: Path | None = None) -> CategoryResolver:
@@ -158,6 +196,11 @@ class SignalenConfig:
     default_category: str = "overig"
     source: str = "online"
     timeout: float = 10.0
+    # Status news (actions/statusnieuws/signalen.py): a token for the private API turns on
+    # the full workflow states and polling; without one, OPEN/CLOSED as before.
+    token: str = field(default="", repr=False)
+    poll_interval: float = 60.0
+    poll_max: float = 900.0
 
     @classmethod
     def read(cls, env: Env) -> SignalenConfig:
@@ -173,6 +216,9 @@ class SignalenConfig:
             default_category=env.text("BALIE_SIGNALEN_DEFAULT_CATEGORY", "overig"),
             source=env.text("BALIE_SIGNALEN_SOURCE", "online"),
             timeout=env.number("BALIE_SIGNALEN_TIMEOUT", 10.0, minimum=0.1),
+            token=env.text("BALIE_SIGNALEN_TOKEN"),
+            poll_interval=env.number("BALIE_SIGNALEN_POLL", 60.0, minimum=1.0),
+            poll_max=env.number("BALIE_SIGNALEN_POLL_MAX", 900.0, minimum=1.0),
         )
 
 
@@ -189,6 +235,17 @@ def retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def parse_moment(value: Any) -> datetime | None:
+    """An ISO 8601 moment from Signalen ('Z' or an offset); None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def drf_message(body: Any) -> str:
@@ -242,8 +299,10 @@ class SignalenBackend(LedgerBackend):
         default_category: str = "overig",
         source: str = "online",
         timeout: float = 10.0,
+        token: str = "",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.token = token  # the private API's: full workflow states
         self.ledger = ledger
         self.categories = categories
         self.default_point = default_point
@@ -263,6 +322,7 @@ class SignalenBackend(LedgerBackend):
             default_category=config.default_category,
             source=config.source,
             timeout=config.timeout,
+            token=config.token,
         )
 
     @property
@@ -405,16 +465,50 @@ class SignalenBackend(LedgerBackend):
             if status != 201:
                 raise BackendRejected(f"Signalen refused the melding: {drf_message(body)}")
             signal_id = str(body["signal_id"])
-            await self.ledger.record(
-                self.name, case, signal_id, f"{self.base_url}{API}/signals/{signal_id}"
+            # The private API knows a melding by its number ("SIG-123"): kept as the
+            # receipt's URL, so status news can read it there.
+            number = re.fullmatch(r"SIG-(\d+)", str(body.get("id_display") or ""))
+            url = (
+                f"{self.base_url}{PRIVATE}/signals/{number[1]}"
+                if number
+                else f"{self.base_url}{API}/signals/{signal_id}"
             )
+            await self.ledger.record(self.name, case, signal_id, url)
             row = await self.ledger.by_key(case.idempotency_key)
         assert row is not None
         return self._receipt_status(row)
 
     # -- reading ----------------------------------------------------------------------------
 
+    async def private_status(self, row: Receipt) -> dict[str, Any] | None:
+        """The melding's current `status` from the private API (`state`, `state_display`,
+        `text`, `created_at`, ...); None without a token or Signalen's number."""
+        number = private_id(row.external_url)
+        if not self.token or number is None:
+            return None
+        headers = {"Authorization": f"Bearer {self.token}"}
+        status, body = await self._request("GET", f"{PRIVATE}/signals/{number}", headers=headers)
+        if status == 404:
+            raise BackendRejected(f"{row.identificatie} no longer exists in Signalen")
+        found = body.get("status") if isinstance(body, dict) else None
+        if not isinstance(found, dict) or not isinstance(found.get("state"), str):
+            raise BackendUnavailable("Signalen's private API answered without a status")
+        return found
+
     async def _status(self, row: Receipt) -> CaseStatus:
+        private = await self.private_status(row)
+        if private is not None:
+            when = parse_moment(private.get("created_at"))
+            return CaseStatus(
+                identificatie=row.identificatie,
+                type=row.type,
+                status=map_state(private["state"]),
+                aangemaakt_op=row.aangemaakt_op,
+                categorie=row.categorie,
+                onderwerp=row.onderwerp,
+                toelichting=explain_state(private["state"], private.get("text")),
+                gewijzigd_op=when,
+            )
         status, body = await self._request("GET", f"{API}/signals/{row.external_id}")
         if status == 404:
             raise BackendRejected(f"{row.identificatie} no longer exists in Signalen")

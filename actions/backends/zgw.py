@@ -45,6 +45,9 @@ Settings (`ZgwConfig`, read only when `BALIE_BACKEND=zgw`):
 * `BALIE_ZGW_USER_ID` (default `balie`), `BALIE_ZGW_USER_REPRESENTATION` (default
   `Balie (digitale balie)`): who acts, for Open Zaak's audit trail.
 * `BALIE_ZGW_TIMEOUT`: seconds per request (default 10).
+* `BALIE_ZGW_NOTIFICATIES_URL`, `BALIE_ZGW_CALLBACK_URL`, `BALIE_ZGW_CALLBACK_AUTH`,
+  `BALIE_ZGW_ABONNEMENT_CHECK`: status news through the Notificaties API
+  (actions/statusnieuws/zgw.py, docs/cases.md); off unless the first is set.
 * The receipts are kept by the web app, reached through its Case API
   (actions/backends/ledger.py).
 """
@@ -128,8 +131,21 @@ class ZgwConfig:
     user_id: str = "balie"
     user_representation: str = "Balie (digitale balie)"
     timeout: float = 10.0
+    # Status news (actions/statusnieuws/zgw.py): off unless the Notificaties API is set.
+    notificaties_url: str | None = None
+    callback_url: str | None = None  # where the Notificaties API reaches Balie's callback
+    callback_auth: str = field(default="", repr=False)  # the Authorization it must send
+    abonnement_check: float = 300.0  # seconds between checks that the subscription exists
 
     def __post_init__(self) -> None:
+        if self.notificaties_url:
+            if not self.callback_url:
+                raise ConfigError("BALIE_ZGW_NOTIFICATIES_URL needs BALIE_ZGW_CALLBACK_URL")
+            if len(self.callback_auth) < 32:
+                raise ConfigError(
+                    "BALIE_ZGW_NOTIFICATIES_URL needs BALIE_ZGW_CALLBACK_AUTH: the "
+                    "Authorization value the Notificaties API sends, at least 32 characters"
+                )
         if not elfproef(self.rsin):
             raise ConfigError(f"BALIE_ZGW_RSIN {self.rsin!r} is not 9 digits passing the elfproef")
         if not self.zaaktypen:
@@ -172,6 +188,10 @@ class ZgwConfig:
             user_id=env.text("BALIE_ZGW_USER_ID", "balie"),
             user_representation=env.text("BALIE_ZGW_USER_REPRESENTATION", "Balie (digitale balie)"),
             timeout=env.number("BALIE_ZGW_TIMEOUT", 10.0, minimum=0.1),
+            notificaties_url=env.text("BALIE_ZGW_NOTIFICATIES_URL") or None,
+            callback_url=env.text("BALIE_ZGW_CALLBACK_URL") or None,
+            callback_auth=env.text("BALIE_ZGW_CALLBACK_AUTH"),
+            abonnement_check=env.number("BALIE_ZGW_ABONNEMENT_CHECK", 300.0, minimum=1.0),
         )
 
 
@@ -221,7 +241,7 @@ class ZgwBackend(LedgerBackend):
         }
         return jwt.encode(claims, cfg.secret, algorithm="HS256")
 
-    async def _request(
+    async def request(
         self, method: str, url: str, *, json_body: Any = None, ok: tuple[int, ...] = (200, 201)
     ) -> tuple[int, Any]:
         """(status, JSON body) for `ok` statuses and 404; errors mapped to BackendError."""
@@ -309,7 +329,7 @@ class ZgwBackend(LedgerBackend):
             now = clock.now()
             today = now.date().isoformat()  # ZGW dates are the gemeente's local dates
             payload = self.zaak_payload(case, today)
-            _, zaak = await self._request(
+            _, zaak = await self.request(
                 "POST", f"{self.zaken_url}/zaken", json_body=payload, ok=(201,)
             )
             await self.ledger.record(self.name, case, zaak["uuid"], zaak["url"], aangemaakt_op=now)
@@ -323,7 +343,7 @@ class ZgwBackend(LedgerBackend):
         statustype = self.config.statustypen.get(case.type)
         if statustype:
             try:
-                await self._request(
+                await self.request(
                     "POST",
                     f"{self.zaken_url}/statussen",
                     json_body={
@@ -363,12 +383,12 @@ class ZgwBackend(LedgerBackend):
 
     async def _status(self, row: Receipt) -> CaseStatus:
         url = row.external_url or f"{self.zaken_url}/zaken/{row.external_id}"
-        code, zaak = await self._request("GET", url)
+        code, zaak = await self.request("GET", url)
         if code == 404:
             raise BackendRejected(f"{row.identificatie} no longer exists in the Zaken API")
         statustype = toelichting = gewijzigd = None
         if zaak.get("status"):
-            code, status = await self._request("GET", zaak["status"])
+            code, status = await self.request("GET", zaak["status"])
             if code == 200:
                 statustype = status.get("statustype")
                 toelichting = status.get("statustoelichting") or None
@@ -406,7 +426,7 @@ class ZgwBackend(LedgerBackend):
                 "documents need BALIE_ZGW_DOCUMENTEN_URL and BALIE_ZGW_INFORMATIEOBJECTTYPE"
             )
         inhoud = await asyncio.to_thread(lambda: base64.b64encode(data).decode("ascii"))
-        _, document = await self._request(
+        _, document = await self.request(
             "POST",
             f"{self.documenten_url}/enkelvoudiginformatieobjecten",
             json_body={
@@ -424,7 +444,7 @@ class ZgwBackend(LedgerBackend):
             },
             ok=(201,),
         )
-        await self._request(
+        await self.request(
             "POST",
             f"{self.zaken_url}/zaakinformatieobjecten",
             json_body={

@@ -221,6 +221,21 @@ class CaseApiClient:
         path = f"/ontvangstbewijzen/{_segment(identificatie)}/inzage"
         return await self._answer(m.Receipt, "POST", path, json=proof.wire())
 
+    async def receipts_of(self, backend: str) -> list[m.Receipt]:
+        """Every receipt of one external system, newest first (for status polling)."""
+        return await self._receipts({"backend": backend})
+
+    async def receipt_by_external_url(self, backend: str, url: str) -> m.Receipt | None:
+        """The receipt of the external case at `url` (a ZGW zaak URL), if Balie made it."""
+        found = await self._receipts({"backend": backend, "extern": url})
+        return found[0] if found else None
+
+    async def status_news(self, identificatie: str, news: m.StatusNewsIn) -> m.StatusNews | None:
+        """Record an external status change; the web app pushes it to the reporter once.
+        None when there is no such receipt."""
+        path = f"/ontvangstbewijzen/{_segment(identificatie)}/statusnieuws"
+        return await self._answer(m.StatusNews, "POST", path, json=news.wire())
+
     async def _receipts(self, params: dict[str, str]) -> list[m.Receipt]:
         found = await self._found(m.ReceiptList, "GET", "/ontvangstbewijzen", params=params)
         return found.items

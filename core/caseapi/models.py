@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Extra, Field, root_validator, validator
 
@@ -296,6 +296,34 @@ class ReceiptIn(BaseModel):
         return data
 
 
+class StatusNewsIn(BaseModel):
+    """A status an external system (Signalen, ZGW) set on a receipted case (`POST
+    /ontvangstbewijzen/{identificatie}/statusnieuws`).
+
+    The web app pushes it to the reporter's chat once: the same `referentie` again (a
+    duplicate notification) or a status set before the last one pushed (out of order)
+    is recorded as such and not pushed.
+    """
+
+    class Config:
+        extra = Extra.forbid
+        anystr_strip_whitespace = True
+
+    referentie: str = Field(..., min_length=1, max_length=500)
+    gezet_op: datetime
+    status: Status
+
+    @validator("gezet_op")
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a timezone")
+        return value
+
+    def wire(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.json())
+        return data
+
+
 # -- answers -------------------------------------------------------------------------
 
 
@@ -473,10 +501,23 @@ class Receipt(Answer):
     categorie: str | None = None
     onderwerp: str | None = None
     aangemaakt_op: datetime
+    # The last status the external system reported and Balie recorded (status news).
+    laatste_status: Status | None = None
+    laatste_status_op: datetime | None = None
 
 
 class ReceiptList(Answer):
     items: list[Receipt]
+
+
+class StatusNews(Answer):
+    """What became of a status report: `nieuw` (recorded; pushed unless the reporter
+    opted out or it is the first, initial status), `dubbel` (seen before) or `ouder`
+    (set before the last one recorded)."""
+
+    identificatie: str
+    uitkomst: Literal["nieuw", "dubbel", "ouder"]
+    gepusht: bool
 
 
 class Error(Answer):

@@ -22,6 +22,7 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     m.CallbackIn,
     m.ForgetIn,
     m.ReceiptIn,
+    m.StatusNewsIn,
 )
 ANSWERS: tuple[type[BaseModel], ...] = (
     m.Case,
@@ -35,6 +36,7 @@ ANSWERS: tuple[type[BaseModel], ...] = (
     m.Forgotten,
     m.Receipt,
     m.ReceiptList,
+    m.StatusNews,
     m.Error,
 )
 REF = "#/components/schemas/{model}"
@@ -355,12 +357,14 @@ def _receipt_paths() -> dict[str, Any]:
             },
             "get": {
                 "operationId": "findReceipts",
-                "summary": "The receipt of one submission (`sleutel`), or a reporter's "
-                "receipts (`melder`, optionally of one `backend`), newest first",
+                "summary": "The receipt of one submission (`sleutel`), a reporter's "
+                "receipts (`melder`, optionally of one `backend`), the receipt of one external "
+                "case (`backend` and `extern`, its URL) or all of one `backend`, newest first",
                 "parameters": [
                     _query("sleutel", "the submission's Idempotency-Key"),
                     _query("melder", maxLength=120),
                     _query("backend", enum=list(EXTERNAL_BACKENDS)),
+                    _query("extern", "the external case's URL", maxLength=500),
                 ],
                 "responses": {"200": _answer("receipts", m.ReceiptList), **_errors()},
             },
@@ -380,6 +384,19 @@ def _receipt_paths() -> dict[str, Any]:
                 "parameters": [IDENT],
                 "requestBody": _body(m.InzageIn),
                 "responses": {"200": found, **_errors(404, *BODY_ERRORS)},
+            }
+        },
+        "/ontvangstbewijzen/{identificatie}/statusnieuws": {
+            "post": {
+                "operationId": "receiptStatusNews",
+                "summary": "A status the external system set: recorded, and pushed to the "
+                "reporter's chat unless it is a duplicate or older than the last one",
+                "parameters": [IDENT],
+                "requestBody": _body(m.StatusNewsIn),
+                "responses": {
+                    "200": _answer("what became of it", m.StatusNews),
+                    **_errors(404, *BODY_ERRORS),
+                },
             }
         },
     }

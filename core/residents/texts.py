@@ -139,3 +139,19 @@ FORGET_FAILED = (
     "Het wissen is nu helaas niet gelukt. Wilt u het over een tijdje nog eens proberen "
     "met /vergeet? U kunt ook contact opnemen met de gemeente."
 )
+
+# --- status news from Signalen (actions/backends/signalen.py STATE_TEXT) ------------------
+# What a Signalen workflow state means beyond Balie's five statuses; said before the text
+# Signalen's staff wrote for the reporter, in the "status is now" message.
+
+SIGNALEN_WACHT = "De melding staat in de rij."
+SIGNALEN_STIL = "Het werk ligt even stil."
+SIGNALEN_HEROPEND = "De melding is weer open."
+SIGNALEN_HEROPENEN_GEVRAAGD = "Er is gevraagd om de melding weer open te zetten."
+SIGNALEN_BIJNA_KLAAR = "De melding is bijna klaar."
+SIGNALEN_VRAAG = "Er is een vraag over de melding gestuurd."
+SIGNALEN_ANTWOORD = "Het antwoord op de vraag is binnen."
+SIGNALEN_GESPLITST = "De melding is in delen gesplitst. Elk deel gaat apart verder."
+SIGNALEN_NAAR_ANDEREN = "Een andere partij pakt de melding op."
+SIGNALEN_BIJ_ANDEREN = "De melding is nu bij een andere partij."
+SIGNALEN_KLAAR_BIJ_ANDEREN = "Een andere partij heeft het werk gedaan."

@@ -16,7 +16,11 @@ Implements, with the real validation rules:
 * `POST .../{uuid}/attachments/`: multipart `file`, JPEG/PNG/GIF by content, the name's
   extension matching, up to 20 MB, only while the signal is "m" or "reaction requested";
 * `GET /signals/v1/public/terms/categories/[{main}[/sub_categories/{sub}]]`.
-Staff actions: `set_state(signal_id, state)` follows the workflow's allowed changes.
+* the private API, behind `Authorization: Bearer <token>` (the `private_token` given;
+  401 without, 403 with another): `GET /signals/v1/private/signals/{id}` (Signalen's
+  number) with the full `status` of the private serializer: `state`, `state_display`,
+  `text`, `user`, `target_api`, `extra_properties`, `send_email`, `created_at`.
+Staff actions: `set_state(signal_id, state, text)` follows the workflow's allowed changes.
 """
 
 from __future__ import annotations
@@ -37,6 +41,27 @@ from tests.fakes import Faults, origin
 
 REFERENCE = TAXONOMY_FILE  # the upstream fixture Balie ships
 API = "/signals/v1/public"
+PRIVATE = "/signals/v1/private"
+STATE_DISPLAY = {
+    "m": "Gemeld",
+    "i": "In afwachting van behandeling",
+    "b": "In behandeling",
+    "h": "On hold",
+    "ingepland": "Ingepland",
+    "ready to send": "Extern: te verzenden",
+    "o": "Afgehandeld",
+    "a": "Geannuleerd",
+    "reopened": "Heropend",
+    "s": "Gesplitst",
+    "closure requested": "Extern: verzoek tot afhandeling",
+    "reaction requested": "Reactie gevraagd",
+    "reaction received": "Reactie ontvangen",
+    "forward to external": "Doorgezet naar extern",
+    "sent": "Extern: verzonden",
+    "send failed": "Extern: mislukt",
+    "done external": "Extern: afgehandeld",
+    "reopen requested": "Verzoek tot heropenen",
+}
 PUBLIC_FIELDS = {
     "source",
     "text",
@@ -111,7 +136,10 @@ class FakeSignalen:
         bounding_box: tuple[float, float, float, float] = (3.3, 50.7, 7.3, 53.6),
         public_sources: tuple[str, ...] = (),
         max_upload: int = 20 * 1024 * 1024,
+        private_token: str = "",
     ) -> None:
+        self.private_token = private_token
+        self.private_reads = 0  # private status reads, to see polling back off
         rows = json.loads(categories.read_text("utf-8"))
         by_pk = {r["pk"]: r["fields"] for r in rows}
         self.mains = {f["slug"]: f for f in by_pk.values() if f.get("parent") is None}
@@ -136,6 +164,7 @@ class FakeSignalen:
         app = web.Application(middlewares=[self.faults.middleware], client_max_size=64 * 1024**2)
         app.router.add_post(f"{API}/signals/", self.create)
         app.router.add_get(f"{API}/signals/{{uuid}}", self.detail)
+        app.router.add_get(f"{PRIVATE}/signals/{{id:\\d+}}", self.private_detail)
         app.router.add_post(f"{API}/signals/{{uuid}}/attachments/", self.attach)
         app.router.add_get(f"{API}/terms/categories/", self.category_list)
         app.router.add_get(f"{API}/terms/categories/{{main}}", self.category_main)
@@ -150,8 +179,16 @@ class FakeSignalen:
         current = signal["status"]["state"]
         if state not in ALLOWED_CHANGES.get(current, set()):
             raise ValueError(f"Signalen does not allow {current!r} -> {state!r}")
-        signal["status"] = {"state": state, "text": text, "created_at": _now()}
+        signal["status"] = {
+            "state": state,
+            "text": text,
+            "created_at": _now(),
+            "user": "medewerker",
+        }
         signal["updated_at"] = _now()
+
+    def by_number(self, number: int) -> dict[str, Any] | None:
+        return next((s for s in self.signals.values() if s["id"] == number), None)
 
     def reset_throttle(self) -> None:
         self._hits.clear()
@@ -395,6 +432,45 @@ class FakeSignalen:
         if signal is None:
             return web.json_response({"detail": "Not found."}, status=404)
         return web.json_response(self._public(request, signal))
+
+    async def private_detail(self, request: web.Request) -> web.Response:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            detail = "Authenticatiegegevens zijn niet opgegeven."
+            return web.json_response({"detail": detail}, status=401)
+        if not self.private_token or header[len("Bearer ") :] != self.private_token:
+            detail = "U heeft geen toestemming om deze actie uit te voeren."
+            return web.json_response({"detail": detail}, status=403)
+        self.private_reads += 1
+        signal = self.by_number(int(request.match_info["id"]))
+        if signal is None:
+            return web.json_response({"detail": "Niet gevonden."}, status=404)
+        status = signal["status"]
+        return web.json_response(
+            {
+                "_links": {"self": {"href": f"{origin(request)}{PRIVATE}/signals/{signal['id']}"}},
+                "_display": f"{signal['id']} - {status['state']}",
+                "id": signal["id"],
+                "id_display": f"SIG-{signal['id']}",
+                "signal_id": signal["uuid"],
+                "source": signal["source"],
+                "text": signal["text"],
+                "text_extra": signal["text_extra"],
+                "status": {
+                    "text": status.get("text"),
+                    "user": status.get("user"),
+                    "state": status["state"],
+                    "state_display": STATE_DISPLAY.get(status["state"], status["state"]),
+                    "target_api": None,
+                    "extra_properties": None,
+                    "send_email": False,
+                    "created_at": status["created_at"],
+                },
+                "created_at": signal["created_at"],
+                "updated_at": signal["updated_at"],
+                "incident_date_start": signal["incident_date_start"],
+            }
+        )
 
     async def attach(self, request: web.Request) -> web.Response:
         signal = self.signals.get(request.match_info["uuid"])

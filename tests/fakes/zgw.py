@@ -38,7 +38,8 @@ from zoneinfo import ZoneInfo
 import jwt
 from aiohttp import web
 
-from tests.fakes import Faults, origin
+from tests.fakes import Faults, LoopbackServer, origin, serve
+from tests.fakes.notificaties import FakeNotificaties
 
 ZAKEN = "/zaken/api/v1"
 DOCUMENTEN = "/documenten/api/v1"
@@ -191,6 +192,8 @@ class FakeZgw:
         self.contents: dict[str, bytes] = {}
         self.zios: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str]] = []
+        # Its Notificaties API: a new status is published on kanaal `zaken`.
+        self.notificaties = FakeNotificaties()
         self._numbers = itertools.count(1)
         self.base_url = ""
         self.add_zaaktype("melding", ["Gemeld", "In behandeling", "Ingepland", "Afgehandeld"])
@@ -265,15 +268,39 @@ class FakeZgw:
         r.add_get(f"{CATALOGI}/zaaktypen/{{uuid}}", self.zaaktype_read)
         r.add_get(f"{CATALOGI}/statustypen/{{uuid}}", self.statustype_read)
         r.add_get(f"{CATALOGI}/informatieobjecttypen/{{uuid}}", self.iot_read)
+        self.notificaties.install(app)
         return app
 
-    def set_status(self, zaak_uuid: str, statustype_url: str, toelichting: str = "") -> None:
-        """What a behandelaar does in Open Zaak: give the zaak a new status."""
+    def set_status(
+        self,
+        zaak_uuid: str,
+        statustype_url: str,
+        toelichting: str = "",
+        when: datetime | None = None,
+    ) -> dict[str, Any]:
+        """What a behandelaar does in Open Zaak: give the zaak a new status (published to
+        the Notificaties API's subscribers when an event loop runs)."""
         zaak = self.zaken[zaak_uuid]
         st = self._key(statustype_url, "/statustypen")
         if st not in self._zaaktype_of(zaak)["statustypen"]:
             raise ValueError("statustype does not belong to the zaaktype of this zaak")
-        self._add_status(zaak, st, _now(), toelichting, root=self.base_url)
+        return self._add_status(zaak, st, when or _now(), toelichting, root=self.base_url)
+
+    def status_notification(self, status: dict[str, Any]) -> dict[str, Any]:
+        """The notification Open Zaak sends for a new status."""
+        zaak = self.zaken[self._key(status["zaak"], "/zaken") or ""]
+        return self.notificaties.notification(
+            "zaken",
+            zaak["url"],
+            "status",
+            status["url"],
+            "create",
+            {
+                "bronorganisatie": zaak["bronorganisatie"],
+                "zaaktype": zaak["zaaktype"],
+                "vertrouwelijkheidaanduiding": zaak.get("vertrouwelijkheidaanduiding", "openbaar"),
+            },
+        )
 
     # -- middlewares ------------------------------------------------------------------------
 
@@ -384,6 +411,8 @@ class FakeZgw:
             zaak["einddatum"] = when.date().isoformat()
         else:
             zaak["einddatum"] = None
+        if self.notificaties.abonnementen:
+            self.notificaties.publish(self.status_notification(status))
         return status
 
     @staticmethod
@@ -757,3 +786,11 @@ class FakeZgw:
                 "concept": False,
             }
         )
+
+
+async def serve_zgw(**options: Any) -> tuple[FakeZgw, LoopbackServer]:
+    """A FakeZgw (`options` as its constructor's) on a loopback port; its URLs use that port."""
+    zgw = FakeZgw(**options)
+    server = await serve(zgw.app())
+    zgw.base_url = server.url
+    return zgw, server

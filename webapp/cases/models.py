@@ -125,13 +125,19 @@ class ExternalCase(Base):
     backend = sa.Column(sa.String(20), nullable=False)
     type = sa.Column(sa.String(10), nullable=False)
     external_id = sa.Column(sa.String(200), nullable=False)
-    external_url = sa.Column(sa.String(500))
+    external_url = sa.Column(sa.String(500), index=True)
     categorie = sa.Column(sa.String(80))
     onderwerp = sa.Column(sa.String(200))
     melder = sa.Column(sa.String(120), index=True)
     controlecode_hash = sa.Column(sa.String(200), nullable=False)
     idempotency_key = sa.Column(sa.String(100), unique=True)
     aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    # The external system's last status Balie recorded (status news, webapp/receipts.py):
+    # its reference (a ZGW status URL, Signalen's state and time), when it was set and
+    # Balie's status for it; a duplicate or an older one is not pushed again.
+    laatste_status_ref = sa.Column(sa.String(500))
+    laatste_status_op = sa.Column(UtcDateTime)
+    laatste_status = sa.Column(sa.String(20))
 
 
 class Upload(Base):

@@ -11,13 +11,15 @@ then keeps the first receipt and logs the duplicate.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import codes
-from core.caseapi.models import Receipt, ReceiptIn
+from core.caseapi.models import Receipt, ReceiptIn, StatusNewsIn
 from core.db import session_factory
 from webapp.cases.models import ExternalCase, utcnow
 from webapp.cases.store import PREFIX, allocate
@@ -35,7 +37,16 @@ def receipt_of(row: ExternalCase) -> Receipt:
         categorie=row.categorie,
         onderwerp=row.onderwerp,
         aangemaakt_op=row.aangemaakt_op,
+        laatste_status=row.laatste_status,
+        laatste_status_op=row.laatste_status_op,
     )
+
+
+@dataclass(frozen=True)
+class NewsOutcome:
+    melder: str | None
+    uitkomst: Literal["nieuw", "dubbel", "ouder"]
+    first: bool  # the initial status: recorded, not news to the resident
 
 
 class Receipts:
@@ -118,6 +129,63 @@ class Receipts:
         query = query.order_by(ExternalCase.aangemaakt_op.desc(), ExternalCase.id.desc())
         async with self.sessions() as session:
             return [receipt_of(row) for row in (await session.execute(query)).scalars()]
+
+    async def of_backend(self, backend: str, limit: int = 1000) -> list[Receipt]:
+        """The newest `limit` receipts of one external system (what status polling reads)."""
+        query = (
+            sa.select(ExternalCase)
+            .where(ExternalCase.backend == backend)
+            .order_by(ExternalCase.aangemaakt_op.desc(), ExternalCase.id.desc())
+            .limit(limit)
+        )
+        async with self.sessions() as session:
+            return [receipt_of(row) for row in (await session.execute(query)).scalars()]
+
+    async def by_external_url(self, backend: str, url: str) -> Receipt | None:
+        query = sa.select(ExternalCase).where(
+            ExternalCase.backend == backend, ExternalCase.external_url == url
+        )
+        async with self.sessions() as session:
+            row = (await session.execute(query.limit(1))).scalars().first()
+        return receipt_of(row) if row else None
+
+    async def status_news(self, identificatie: str, news: StatusNewsIn) -> NewsOutcome | None:
+        """Record an external status unless it is a duplicate or older than the last one.
+
+        One conditional UPDATE decides, so two web apps receiving the same notification
+        at once (or a poller racing a callback) record, and push, it once.
+        """
+        row = await self._one(ExternalCase.identificatie == identificatie)
+        if row is None:
+            return None
+        fresh = sa.and_(
+            ExternalCase.identificatie == identificatie,
+            sa.or_(
+                ExternalCase.laatste_status_ref.is_(None),
+                ExternalCase.laatste_status_ref != news.referentie,
+            ),
+            sa.or_(
+                ExternalCase.laatste_status_op.is_(None),
+                ExternalCase.laatste_status_op <= news.gezet_op,
+            ),
+        )
+        update = (
+            sa.update(ExternalCase)
+            .where(fresh)
+            .values(
+                laatste_status_ref=news.referentie,
+                laatste_status_op=news.gezet_op,
+                laatste_status=news.status,
+            )
+        )
+        async with self.sessions() as session, session.begin():
+            changed = (await session.execute(update)).rowcount == 1
+        if not changed:
+            seen = row.laatste_status_ref == news.referentie
+            return NewsOutcome(row.melder, "dubbel" if seen else "ouder", first=False)
+        # The first status is the one the case was made with: the resident was just told.
+        first = row.laatste_status_ref is None and news.status == "gemeld"
+        return NewsOutcome(row.melder, "nieuw", first=first)
 
     async def _one(self, condition: sa.sql.ColumnElement) -> ExternalCase | None:
         async with self.sessions() as session:
