@@ -65,6 +65,7 @@ from webapp.cases.models import (
     ChatSession,
     Contact,
     ExternalCase,
+    Report,
     StatusChange,
     StatusOptOut,
     Upload,
@@ -437,6 +438,12 @@ class Retention:
                 "ontkoppelde_zaken",
                 sa.select(sa.func.count(Case.id)).where(Case.melder == melder),
                 sa.update(Case).where(Case.melder == melder).values(melder=None),
+            ),
+            (
+                # Their reports on others' meldingen stay, unlinked: no more status messages.
+                "ontkoppelde_meldingen",
+                sa.select(sa.func.count(Report.id)).where(Report.melder == melder),
+                sa.update(Report).where(Report.melder == melder).values(melder=None),
             ),
             (
                 "ontkoppelde_ontvangstbewijzen",
