@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common
+from actions import common, duplicaat
 from actions.forms import (
     CaseForm,
     FormStart,
@@ -51,12 +51,51 @@ class ActionMeldingStarten(FormStart):
 
 class ValidateMeldingForm(CaseForm):
     case_type = "melding"
+    SIDE_SLOTS = (*CaseForm.SIDE_SLOTS, "duplicaat_kandidaat")
 
     def name(self) -> str:
         return "validate_melding_form"
 
     def base_slots(self, tracker: Tracker) -> list[str]:
-        return ["omschrijving", "categorie", "locatie", "tijdstip", "fotos"]
+        return ["omschrijving", "categorie", "locatie", "tijdstip", "fotos", "duplicaat"]
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        if duplicaat.following(tracker):
+            # Following a case already reported: no contact question, no summary.
+            return [slot for slot in slots if slot in self.base_slots(tracker)]
+        return slots
+
+    def fits(self, slot: str, tracker: Tracker, text: str) -> bool:
+        if slot == "duplicaat":
+            return common.yes_no(tracker) is not None
+        return super().fits(slot, tracker, text)
+
+    async def extract_duplicaat(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The answer when asked; otherwise a search, once category and place are known."""
+        if tracker.get_slot("requested_slot") == "duplicaat":
+            return await self._extract("duplicaat", dispatcher, tracker)
+        return await duplicaat.search(tracker)
+
+    async def validate_duplicaat(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if isinstance(value, bool):  # nothing found: no question
+            return {"duplicaat": value}
+        answer = common.yes_no(tracker)
+        if answer is not None:
+            return {"duplicaat": answer}
+        return self._retry(
+            "duplicaat", dispatcher, tracker, "utter_hint_duplicaat", give_up={"duplicaat": False}
+        )
 
     async def extract_fotos(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -155,4 +194,7 @@ class ActionMeldingIndienen(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        followed = duplicaat.following(tracker)
+        if followed and not tracker.get_slot("formulier_gestopt"):
+            return await duplicaat.follow(dispatcher, tracker, followed)
         return await submit_case(dispatcher, tracker, "melding")

@@ -32,10 +32,13 @@ class NearbyRules:
     days: int = DAYS
     house_numbers: int = HOUSE_NUMBERS
     radius_m: float = RADIUS_M
+    # BALIE_DUPLICATE_CHECK=false: never "already reported", every melding is a new case.
+    enabled: bool = True
 
     @classmethod
     def read(cls, env: Env) -> NearbyRules:
         return cls(
+            enabled=env.flag("BALIE_DUPLICATE_CHECK", True),
             days=env.integer("BALIE_DUPLICATE_DAYS", DAYS, minimum=1),
             house_numbers=env.integer("BALIE_DUPLICATE_HOUSE_NUMBERS", HOUSE_NUMBERS, minimum=0),
             radius_m=env.number("BALIE_DUPLICATE_RADIUS_M", RADIUS_M, minimum=1.0),

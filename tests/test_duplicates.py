@@ -3,21 +3,34 @@ extra reports and who follows a case, and the Case API routes (auth, bad input).
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import timedelta
 
 import aiohttp
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from aiohttp import web
+from rasa_sdk.executor import CollectingDispatcher
 
+from actions.duplicaat import ActionAskDuplicaat, datum_tekst
+from actions.melding import ActionMeldingIndienen, ValidateMeldingForm
 from core import nearby as rules_of
 from core.caseapi.models import CaseIn, LocatieIn, NearbyIn, ReportIn
 from core.clock import utcnow
+from tests.client import events, say
+from tests.conftest import free_port
+from tests.databases import sqlite_database
 from tests.images import jpeg_bytes
-from tests.webapp import AUTH, client, serve
+from tests.test_forms import DOMAIN, run, slots_of, tracker, user
+from tests.test_guessing import action_server, action_settings
+from tests.webapp import AUTH, TOKEN, client, serve
+from webapp.api import STORE_KEY
 from webapp.cases import nearby
 from webapp.cases.models import Case
-from webapp.cases.store import CaseStore
+from webapp.cases.store import CaseStore, Filters
+from webapp.push import PUSHER_KEY
 
 RULES = rules_of.NearbyRules()
 # Molenweg 3 is in the extract (content/openbare_ruimte.csv): 52.007164, 5.017888.
@@ -131,9 +144,7 @@ async def test_an_extra_report_counts_is_followed_and_is_idempotent(store) -> No
     assert await nearby.add_report(store, "M-2026-999999", report) is None
 
 
-def nearby_filters():  # type: ignore[no-untyped-def]
-    from webapp.cases.store import Filters
-
+def nearby_filters() -> Filters:
     return Filters(type="melding")
 
 
@@ -208,3 +219,201 @@ async def api_status(http: aiohttp.ClientSession, base: str, identificatie: str)
     body = {"status": "geannuleerd", "toelichting": "Dubbel gemeld."}
     async with http.patch(f"{base}/cases/{identificatie}", json=body, headers=AUTH) as resp:
         assert resp.status == 200
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_status_change_reaches_every_reporter_who_follows(db_url, tmp_path) -> None:
+    pushed: list[tuple[str, str]] = []
+
+    async def trigger(request: web.Request) -> web.Response:
+        body = await request.json()
+        pushed.append((request.match_info["sender"], body["entities"]["zaaknummer"]))
+        return web.json_response({})
+
+    rasa = web.Application()
+    rasa.router.add_post("/conversations/{sender}/trigger_intent", trigger)
+    runner = web.AppRunner(rasa)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with serve(db_url, tmp_path, rasa_port=port) as (app, settings):
+            store = app[STORE_KEY]
+            case, _, _ = await store.create(melding(MOLENWEG))
+            report = ReportIn(omschrijving="Hier ook, bij nummer 5.", melder="web:buur")
+            await nearby.add_report(store, case.identificatie, report)
+            async with aiohttp.ClientSession(headers=AUTH) as http:
+                url = f"{settings.web_url}/api/v1/cases/{case.identificatie}"
+                async with http.patch(url, json={"status": "in_behandeling"}) as resp:
+                    assert resp.status == 200
+                    assert (await resp.json())["melders"] == 2
+            await app[PUSHER_KEY].close()  # waits for the pushes in the background
+    finally:
+        await runner.cleanup()
+    assert sorted(pushed) == [("1", case.identificatie), ("buur", case.identificatie)]
+
+
+# -- the melding form (actions/duplicaat.py), driven as the action server runs it ---------
+
+
+@pytest_asyncio.fixture
+async def balie(tmp_path, monkeypatch):
+    """The web app on SQLite and the action server's Delivery reaching its Case API."""
+    with sqlite_database(tmp_path) as url:
+        async with serve(url, tmp_path) as (app, settings):
+            actions = action_settings(
+                tmp_path,
+                outbox_url=f"sqlite:///{tmp_path / 'outbox.sqlite'}",
+                web_port=settings.web_port,
+                configured_api_token=TOKEN,
+            )
+            async with action_server(actions):
+                yield app[STORE_KEY]
+
+
+def asked_next(slots: dict, before: dict) -> str | None:  # type: ignore[type-arg]
+    """The slot asked next: the form's choice, or when its slots are the domain's list,
+    Rasa's (the first empty one, as rasa-sdk leaves it to Rasa then)."""
+    if "requested_slot" in slots:
+        return slots["requested_slot"]  # type: ignore[no-any-return]
+    state = FORM | before | slots
+    required = DOMAIN["forms"]["melding_form"]["required_slots"]
+    return next((slot for slot in required if state.get(slot) is None), None)
+
+
+FORM = {
+    "omschrijving": "Er ligt een berg grofvuil naast de container.",
+    "categorie": "grofvuil",
+    "locatie": {"straat": "Molenweg", "huisnummer": "5"},
+    "tijdstip": {"tekst": "onbekend"},
+}
+
+
+def form_state(slots: dict, message: dict):  # type: ignore[no-untyped-def,type-arg]
+    return tracker("melding_form", FORM | slots, message)
+
+
+async def test_a_resident_follows_a_melding_already_reported(balie) -> None:
+    first, _, _ = await balie.create(melding(MOLENWEG))
+    # The photo answer: the search runs and the question comes next.
+    events, said = await run(
+        ValidateMeldingForm(),
+        form_state({"requested_slot": "fotos"}, user("geen foto", "ontkennen")),
+    )
+    slots = slots_of(events)
+    assert slots["duplicaat_kandidaat"]["identificatie"] == first.identificatie
+    assert asked_next(slots, {"fotos": []}) == "duplicaat" and said == []
+    asked = {**slots, "fotos": [], "requested_slot": "duplicaat"}  # as Rasa asks it
+    dispatcher = CollectingDispatcher()
+    await ActionAskDuplicaat().run(dispatcher, form_state(asked, user("geen foto")), DOMAIN)
+    question = dispatcher.messages[0]
+    assert question["response"] == "utter_ask_duplicaat"
+    assert question["identificatie"] == first.identificatie and question["status"] == "gemeld"
+    assert question["datum"] == datum_tekst(first.aangemaakt_op.isoformat())
+    # "Nee, het is iets anders": the form goes on to the contact question.
+    events, _ = await run(ValidateMeldingForm(), form_state(asked, user("/ontkennen", "ontkennen")))
+    assert slots_of(events)["duplicaat"] is False
+    assert asked_next(slots_of(events), asked) == "contact_toestemming"
+    # "Ja, houd me op de hoogte": the form ends; no new case, a report on the first.
+    answer = user("/bevestigen", "bevestigen")
+    events, _ = await run(ValidateMeldingForm(), form_state(asked, answer))
+    chosen = slots_of(events)
+    assert chosen["duplicaat"] is True and chosen["requested_slot"] is None
+    dispatcher = CollectingDispatcher()
+    done = form_state(asked | chosen, answer)
+    events = await ActionMeldingIndienen().run(dispatcher, done, DOMAIN)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_duplicaat_gevolgd"]
+    assert {e["name"]: e["value"] for e in events}["zaaknummer"] == first.identificatie
+    case = await balie.get(first.identificatie)
+    assert case.melders == 2
+    total = (await balie.list(nearby_filters()))[1]
+    assert total == 1  # no second case
+    # The follower's chat sees the status, as the reporter's own does.
+    assert await balie.inzage(first.identificatie, melder="rest:forms-test") is not None
+
+
+async def test_nothing_nearby_asks_nothing(balie) -> None:
+    await balie.create(melding(MOLENWEG, categorie=LAMP))
+    events, _ = await run(
+        ValidateMeldingForm(),
+        form_state({"requested_slot": "fotos"}, user("geen foto", "ontkennen")),
+    )
+    slots = slots_of(events)
+    assert slots["duplicaat"] is False and "identificatie" not in slots["duplicaat_kandidaat"]
+    assert asked_next(slots, {"fotos": []}) == "contact_toestemming"
+
+
+# -- over the real stack: a resident follows a melding already reported -----------------
+
+
+@pytest.mark.stack
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_resident_follows_over_the_rest_channel(stack, http, case_system, tmp_path) -> None:
+    """The session stack has "already reported?" off (tests/conftest.py): for this test
+    the action server's Case API is a web app of its own, with it on."""
+    data = tmp_path / "web"
+    data.mkdir()
+    with sqlite_database(tmp_path) as url:
+        async with serve(
+            url,
+            data,
+            configured_api_token=stack.api_token(),
+            configured_rasa_token=stack.rasa_token(),
+            rasa_port=stack.rasa_port,
+        ) as (app, own):
+            store = app[STORE_KEY]
+            first_melder = f"rest:eerste-{uuid.uuid4().hex[:8]}"
+            first, _, _ = await store.create(
+                melding({"straat": "Parkweg", "huisnummer": "1"}, LAMP, melder=first_melder)
+            )
+            before, case_system.target = case_system.target, own.web_url
+            try:
+                await follow_over_rest(http, stack, store, own.web_url, first.identificatie)
+            finally:
+                case_system.target = before
+
+
+async def follow_over_rest(http, stack, store: CaseStore, web_url: str, identificatie: str) -> None:  # type: ignore[no-untyped-def]
+    sender = f"volger-{uuid.uuid4().hex[:8]}"
+
+    async def says(text: str) -> list[dict]:  # type: ignore[type-arg]
+        return await say(http, stack, sender, text)
+
+    def text(replies: list[dict]) -> str:  # type: ignore[type-arg]
+        return "\n".join(r.get("text", "") for r in replies)
+
+    def click(replies: list[dict], title: str) -> str:  # type: ignore[type-arg]
+        found = [b["payload"] for r in replies for b in r.get("buttons", []) if b["title"] == title]
+        assert found, f"no button {title!r} in {replies}"
+        return found[0]
+
+    await says("de lantaarnpaal bij de ingang van het park is kapot")
+    await says("ja klopt")
+    replies = await says("Parkweg 1")
+    replies = await says(click(replies, "Weet ik niet"))
+    replies = await says(click(replies, "Geen foto"))
+    asked = text(replies)
+    assert f"al gemeld ({identificatie}), de status is 'gemeld'" in asked
+    assert "Wilt u berichten over die melding krijgen?" in asked
+    replies = await says(click(replies, "Ja, houd me op de hoogte"))
+    assert f"Uw melding is toegevoegd aan {identificatie}" in text(replies)
+    case = await store.get(identificatie)
+    assert case is not None and case.melders == 2
+    assert (await store.list(Filters(type="melding")))[1] == 1  # no second case
+    # Staff change the status: the follower's conversation hears it too.
+    body = {"status": "ingepland", "toelichting": "Morgen komt de monteur."}
+    headers = {"Authorization": f"Bearer {stack.api_token()}"}
+    async with http.patch(
+        f"{web_url}/api/v1/cases/{identificatie}", json=body, headers=headers
+    ) as resp:
+        assert resp.status == 200
+    news = f"Er is nieuws over uw melding {identificatie}"
+    said: list[str] = []
+    for _ in range(60):  # pushed in the background: Rasa runs the conversation on
+        said = [
+            e.get("text") or "" for e in await events(http, stack, sender) if e["event"] == "bot"
+        ]
+        if any(news in t for t in said):
+            break
+        await asyncio.sleep(0.5)
+    assert any(news in t and "Morgen komt de monteur." in t for t in said), said

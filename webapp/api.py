@@ -280,8 +280,11 @@ async def open_nearby(request: web.Request) -> web.Response:
     """Open meldingen of the same main category near a melding about to be made, as a
     resident may see them: nothing of who reported them (core/nearby.py)."""
     data = await parse(request, m.NearbyIn)
-    found = await nearby.find_open_nearby(
-        request.app[STORE_KEY], data.categorie, data.locatie, request.app[RULES_KEY]
+    rules = request.app[RULES_KEY]
+    found = (
+        await nearby.find_open_nearby(request.app[STORE_KEY], data.categorie, data.locatie, rules)
+        if rules.enabled
+        else []
     )
     return answer(m.CaseStatusList(items=[resident_answer(c) for c in found]))
 

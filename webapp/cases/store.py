@@ -56,10 +56,13 @@ def _filtered(filters: Filters) -> sa.sql.Select:
         (Case.status, filters.status),
         (Case.categorie, filters.categorie),
         (Case.kanaal, filters.kanaal),
-        (Case.melder, filters.melder),
     ):
         if value is not None:
             query = query.where(column == value)
+    if filters.melder is not None:
+        # A resident's cases: those they reported first and those they follow.
+        followed = sa.select(Report.case_id).where(Report.melder == filters.melder)
+        query = query.where(sa.or_(Case.melder == filters.melder, Case.id.in_(followed)))
     if filters.since is not None:
         query = query.where(Case.aangemaakt_op >= filters.since)
     if filters.zoek:
