@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -51,7 +51,6 @@ class ActionMeldingStarten(FormStart):
 
 class ValidateMeldingForm(CaseForm):
     case_type = "melding"
-    SIDE_SLOTS = (*CaseForm.SIDE_SLOTS, "duplicaat_kandidaat")
 
     def name(self) -> str:
         return "validate_melding_form"
@@ -77,13 +76,22 @@ class ValidateMeldingForm(CaseForm):
             return common.yes_no(tracker) is not None
         return super().fits(slot, tracker, text)
 
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """After this turn's answers are validated, search once category and place are
+        known: before the next question is chosen, so a found case is asked about."""
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        found = await duplicaat.search(tracker)  # sees the validated slots (AnswersOnly)
+        tracker.add_slots([SlotSet(name, value) for name, value in found.items()])
+        return events + [SlotSet(name, value) for name, value in found.items()]
+
     async def extract_duplicaat(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """The answer when asked; otherwise a search, once category and place are known."""
         if tracker.get_slot("requested_slot") == "duplicaat":
             return await self._extract("duplicaat", dispatcher, tracker)
-        return await duplicaat.search(tracker)
+        return {}
 
     async def validate_duplicaat(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

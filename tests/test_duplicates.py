@@ -20,13 +20,14 @@ from core import nearby as rules_of
 from core.caseapi.models import CaseIn, LocatieIn, NearbyIn, ReportIn
 from core.clock import utcnow
 from tests.client import events, say
-from tests.conftest import free_port
+from tests.conftest import free_port, make_settings
 from tests.databases import sqlite_database
 from tests.images import jpeg_bytes
 from tests.test_forms import DOMAIN, run, slots_of, tracker, user
 from tests.test_guessing import action_server, action_settings
 from tests.webapp import AUTH, TOKEN, client, serve
 from webapp.api import STORE_KEY
+from webapp.app import create_app
 from webapp.cases import nearby
 from webapp.cases.models import Case
 from webapp.cases.store import CaseStore, Filters
@@ -354,13 +355,18 @@ async def test_a_resident_follows_over_the_rest_channel(stack, http, case_system
     data = tmp_path / "web"
     data.mkdir()
     with sqlite_database(tmp_path) as url:
-        async with serve(
-            url,
+        own = make_settings(
             data,
+            configured_database_url=url,
             configured_api_token=stack.api_token(),
             configured_rasa_token=stack.rasa_token(),
             rasa_port=stack.rasa_port,
-        ) as (app, own):
+        )
+        app = create_app(own)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, own.host, own.web_port).start()
+        try:
             store = app[STORE_KEY]
             first_melder = f"rest:eerste-{uuid.uuid4().hex[:8]}"
             first, _, _ = await store.create(
@@ -371,6 +377,8 @@ async def test_a_resident_follows_over_the_rest_channel(stack, http, case_system
                 await follow_over_rest(http, stack, store, own.web_url, first.identificatie)
             finally:
                 case_system.target = before
+        finally:
+            await runner.cleanup()
 
 
 async def follow_over_rest(http, stack, store: CaseStore, web_url: str, identificatie: str) -> None:  # type: ignore[no-untyped-def]
@@ -417,3 +425,15 @@ async def follow_over_rest(http, stack, store: CaseStore, web_url: str, identifi
             break
         await asyncio.sleep(0.5)
     assert any(news in t and "Morgen komt de monteur." in t for t in said), said
+
+
+async def test_the_search_comes_in_the_turn_the_place_becomes_known(balie) -> None:
+    """Time and photo came with the first message: the place is the last answer, and
+    the question about the case found is the very next one."""
+    first, _, _ = await balie.create(melding(MOLENWEG))
+    before = {"locatie": None, "fotos": ["foto-1"], "requested_slot": "locatie"}
+    events, _ = await run(ValidateMeldingForm(), form_state(before, user("Molenweg 5")))
+    slots = slots_of(events)
+    assert slots["locatie"]["straat"] == "Molenweg"
+    assert slots["duplicaat_kandidaat"]["identificatie"] == first.identificatie
+    assert asked_next(slots, before) == "duplicaat"

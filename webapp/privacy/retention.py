@@ -304,6 +304,8 @@ class Retention:
             StatusOptOut.melder.not_in(
                 sa.select(ExternalCase.melder).where(ExternalCase.melder.is_not(None))
             ),
+            # Nor to a case the chat follows (webapp/cases/nearby.py).
+            StatusOptOut.melder.not_in(sa.select(Report.melder).where(Report.melder.is_not(None))),
         )
         counts["afmeldingen"] = await self._delete(StatusOptOut, StatusOptOut.melder, unused, dry)
 
@@ -354,6 +356,7 @@ class Retention:
                 )
                 photos += result.rowcount or 0
                 await conn.execute(sa.delete(Contact).where(Contact.case_id.in_(still)))
+                await conn.execute(sa.delete(Report).where(Report.case_id.in_(still)))
                 await conn.execute(sa.delete(StatusChange).where(StatusChange.case_id.in_(still)))
                 result = await conn.execute(sa.delete(Case).where(Case.id.in_(still)))
                 cases += result.rowcount or 0
