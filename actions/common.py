@@ -24,6 +24,8 @@ FORM_SLOTS = [
     "locatie_voorstel",
     "tijdstip",
     "fotos",
+    "duplicaat_kandidaat",
+    "duplicaat",
     "contact_toestemming",
     "contact",
     "bevestiging",

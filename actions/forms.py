@@ -97,7 +97,7 @@ class BaseForm(FormValidationAction):
 
     # Slots that extraction sets besides the requested one. rasa-sdk returns only the
     # validated required slots, so without this they would never reach the tracker.
-    SIDE_SLOTS = ("formulier_gestopt", "onderbrekingen", "aanpassen_gevraagd")
+    SIDE_SLOTS: tuple[str, ...] = ("formulier_gestopt", "onderbrekingen", "aanpassen_gevraagd")
     digressions = common.DIGRESSIONS
 
     @abstractmethod

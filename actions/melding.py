@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common
+from actions import common, duplicaat
 from actions.forms import (
     CaseForm,
     FormStart,
@@ -56,7 +56,54 @@ class ValidateMeldingForm(CaseForm):
         return "validate_melding_form"
 
     def base_slots(self, tracker: Tracker) -> list[str]:
-        return ["omschrijving", "categorie", "locatie", "tijdstip", "fotos"]
+        return ["omschrijving", "categorie", "locatie", "tijdstip", "fotos", "duplicaat"]
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        if duplicaat.following(tracker):
+            # Following a case already reported: no contact question, no summary.
+            return [slot for slot in slots if slot in self.base_slots(tracker)]
+        return slots
+
+    def fits(self, slot: str, tracker: Tracker, text: str) -> bool:
+        if slot == "duplicaat":
+            return common.yes_no(tracker) is not None
+        return super().fits(slot, tracker, text)
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """After this turn's answers are validated, search once category and place are
+        known: before the next question is chosen, so a found case is asked about."""
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        found = await duplicaat.search(tracker)  # sees the validated slots (AnswersOnly)
+        tracker.add_slots([SlotSet(name, value) for name, value in found.items()])
+        return events + [SlotSet(name, value) for name, value in found.items()]
+
+    async def extract_duplicaat(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") == "duplicaat":
+            return await self._extract("duplicaat", dispatcher, tracker)
+        return {}
+
+    async def validate_duplicaat(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if isinstance(value, bool):  # nothing found: no question
+            return {"duplicaat": value}
+        answer = common.yes_no(tracker)
+        if answer is not None:
+            return {"duplicaat": answer}
+        return self._retry(
+            "duplicaat", dispatcher, tracker, "utter_hint_duplicaat", give_up={"duplicaat": False}
+        )
 
     async def extract_fotos(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -155,4 +202,7 @@ class ActionMeldingIndienen(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        followed = duplicaat.following(tracker)
+        if followed and not tracker.get_slot("formulier_gestopt"):
+            return await duplicaat.follow(dispatcher, tracker, followed)
         return await submit_case(dispatcher, tracker, "melding")

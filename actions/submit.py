@@ -54,13 +54,21 @@ async def submit_case(
     if tracker.get_slot("formulier_gestopt") or not tracker.get_slot("bevestiging"):
         dispatcher.utter_message(response="utter_formulier_gestopt")
         return events
-    soort = "melding" if case_type == "melding" else "verzoek"
     try:
         case = new_case(tracker, case_type)
     except ValidationError as exc:  # what the Case API would refuse; no case system takes it
-        log.warning("%s not submitted: %s", soort, exc)
-        dispatcher.utter_message(response="utter_zaak_geweigerd", soort=soort)
+        log.warning("%s not submitted: %s", case_type, exc)
+        dispatcher.utter_message(response="utter_zaak_geweigerd", soort=case_type)
         return events
+    return events + await deliver_case(dispatcher, tracker, case)
+
+
+async def deliver_case(
+    dispatcher: CollectingDispatcher, tracker: Tracker, case: NewCase
+) -> list[EventType]:
+    """Hand the case to the outbox and tell the resident how that went."""
+    events: list[EventType] = []
+    soort = case.type
     outcome = await delivery().submit_case(case, tracker.sender_id, tracker.get_slot("fotos"))
     if outcome.state == "delivered":
         identificatie = outcome.result["identificatie"]  # type: ignore[index]  # delivered: a dict

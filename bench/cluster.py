@@ -70,6 +70,8 @@ DESCRIPTIONS = [
     "de ondergrondse container zit vol en er staan zakken naast",
     "er staat al weken een fietswrak tegen het hek",
 ]
+# The answer to "Dit is al gemeld ... Wilt u berichten over die melding krijgen?".
+OTHER_THING = "Nee, het is iets anders"
 STREETS = ["Kerkstraat", "Marktplein", "Stationsweg", "Parkweg", "Molenstraat", "Dorpsstraat"]
 TIMES = ["vanochtend", "gisteravond rond 10 uur", "weet ik niet", "nu net", "sinds maandag"]
 STATUS_QUESTIONS = [
@@ -227,6 +229,9 @@ class Resident:
         await self.pause()
         replies = await self.say("melding-step", self.rng.choice(TIMES))
         replies = await self.click("melding-step", replies, "Geen foto", "geen foto")
+        if any(b.get("title") == OTHER_THING for r in replies for b in r.get("buttons", [])):
+            # "Dit is al gemeld" (many residents, few streets): this one reports a new case.
+            replies = await self.click("melding-step", replies, OTHER_THING, "nee")
         replies = await self.click("melding-step", replies, "Nee, liever niet", "nee")
         replies = await self.click("melding-confirm", replies, "Ja, versturen", "ja")
         text = _text(replies)

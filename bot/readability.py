@@ -58,6 +58,7 @@ SAMPLES = {
     "aantal": "1",
     "tot": "om 14:35",
     "straat": "de Ringweg",
+    "datum": "2 december",
 }
 # Arguments of the functions in texts.py, by parameter name.
 ARGUMENTS: dict[str, Any] = {"max_length": 1000, "telefoon": "14 0123"}

@@ -27,9 +27,10 @@ from actions.backends.base import (
     Locatie,
     NewCase,
 )
-from actions.backends.zgw import ZgwBackend, ZgwConfig, elfproef
+from actions.backends.zgw import ZgwBackend, ZgwConfig, circle, elfproef
 from actions.settings import ActionSettings
-from core import clock
+from core import clock, nearby
+from core.caseapi.models import ReportIn
 from core.settings import ConfigError
 from tests.fakes import LoopbackServer
 from tests.fakes.zgw import FakeZgw, serve_zgw
@@ -374,3 +375,35 @@ async def test_the_action_server_reads_zgw_settings_only_when_chosen(tmp_path) -
     ):
         with pytest.raises(ConfigError, match=name):
             ActionSettings.from_env(env | {"BALIE_BACKEND": "zgw", name: value})
+
+
+async def test_open_meldingen_near_a_place_are_found_with_zaken_zoek(fake, backend) -> None:
+    zgw, _ = fake
+    lamp = await backend.create_case(case())  # 52.0907, 5.1214
+    await backend.create_case(case(locatie=Locatie(lat=52.0950, lon=5.1214)))  # ~480 m north
+    await backend.create_case(case(categorie="grofvuil"))  # another main category
+    await backend.create_case(case(type="verzoek", categorie=None))  # another zaaktype
+    closed = await backend.create_case(case())
+    closed_uuid = list(zgw.zaken)[-1]
+    zgw.set_status(closed_uuid, zgw.statustype_url("melding", "Afgehandeld"), "Gemaakt.")
+    assert (await backend.get_case(closed.identificatie, controlecode="AB3D7K")).status == (
+        "afgehandeld"
+    )
+    # A zaak not made by Balie: no receipt, so no category Balie can compare.
+    zgw.zaken["vreemd"] = {**next(iter(zgw.zaken.values())), "kenmerken": [], "einddatum": None}
+    near = await backend.find_open_nearby(
+        "straatverlichting-openbare-klok", Locatie(lat=52.09075, lon=5.12145)
+    )
+    assert [c.identificatie for c in near] == [lamp.identificatie]
+    assert near[0].status == "gemeld"
+    # Not offered in the dialogue yet: ZGW status news is not pushed to a follower.
+    assert backend.can_follow is False
+    with pytest.raises(BackendRejected):
+        await backend.add_report(lamp.identificatie, ReportIn(omschrijving="Hier ook."), "k")
+
+
+def test_the_search_circle_holds_the_radius_in_every_direction() -> None:
+    point = (52.0907, 5.1214)
+    ring = circle(point, 50)["coordinates"][0]
+    for lon, lat in ring:
+        assert 50 <= nearby.distance_m(point, (lat, lon)) <= 53

@@ -479,6 +479,7 @@ async def test_forget_removes_exactly_that_residents_data(db_url, store, outbox,
         == {
             "contactgegevens": 1,
             "ontkoppelde_zaken": 1,
+            "ontkoppelde_meldingen": 0,
             "ontkoppelde_ontvangstbewijzen": 1,
             "terugbelverzoeken": 1,
             "afmeldingen": 1,

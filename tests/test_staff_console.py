@@ -19,11 +19,11 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
-from core.caseapi.models import CallbackIn, CaseIn
+from core.caseapi.models import CallbackIn, CaseIn, ReportIn
 from core.db import sync_url
 from tests.browser import axe_violations, describe, launch
 from tests.conftest import free_port
-from tests.images import jpeg_bytes
+from tests.images import jpeg_bytes, png_bytes
 from tests.staff_helpers import (
     PASSWORD,
     Client,
@@ -33,6 +33,7 @@ from tests.staff_helpers import (
     settings_in,
     web_app,
 )
+from webapp.cases import nearby
 from webapp.cases.store import CaseStore
 from webapp.staff.config import StaffConfig
 from webapp.staff.jobs import TRAIN, Jobs
@@ -741,3 +742,33 @@ async def test_overview_page_passes_axe_in_chromium(console: Console) -> None:
         finally:
             await browser.close()
     assert problems == []
+async def test_medewerker_sees_and_sorts_by_the_number_of_reporters(console: Console) -> None:
+    followed = await make_case(console, omschrijving="Een kapotte lamp op de hoek.")
+    single = await make_case(console, omschrijving="Nog een lamp, later gemeld.")
+    store = CaseStore.from_url(console.settings.database_url)
+    try:
+        upload = await store.stage_upload("hoek.png", "image/png", png_bytes())
+        report = ReportIn(
+            omschrijving="Hier ook donker, bel me op 06-12345678.",
+            kanaal="web",
+            melder="web:buur",
+            uploads=[upload.id],
+        )
+        await nearby.add_report(store, followed, report)
+    finally:
+        await store.close()
+    mia = await console.client("mia")
+    _, page = await mia.get("/staff/zaken?zoek=lamp")
+    assert page.index(single) < page.index(followed)  # newest first
+    assert "2 melders" in page and "1 melder<" in page
+    _, page = await mia.get("/staff/zaken?zoek=lamp&sorteer=melders")
+    assert page.index(followed) < page.index(single)
+    assert '<strong aria-current="true">meeste melders eerst</strong>' in page
+    _, page = await mia.get(f"/staff/zaken/{followed}")
+    extra = page.split('id="meldingen"')[1].split("<h2>")[0]
+    # The second report with its own photo; the phone number masked, the chat not shown.
+    assert "Hier ook donker" in extra and "12345678" not in extra and "web:buur" not in extra
+    assert re.search(rf'<img src="/staff/zaken/{followed}/fotos/\d+"', extra)
+    # Both reporters hear a status change.
+    _, page = await mia.post(f"/staff/zaken/{followed}/status", {"status": "in_behandeling"})
+    assert "De 2 melders krijgen hiervan bericht" in page

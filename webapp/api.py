@@ -21,10 +21,12 @@ from core.caseapi import openapi
 from core.clock import as_utc, zone
 from core.domain import CALLBACK_STATUSES, CASE_TYPES, CHANNELS, STATUSES, TransitionError
 from core.dutch.patterns import normalize_zaaknummer
+from core.nearby import NearbyRules
 from core.observability import metrics
 from core.safe_json import InvalidJson, loads
 from webapp import push
 from webapp.bodies import read_body
+from webapp.cases import nearby
 from webapp.cases.models import Attachment, Callback, Case, Upload
 from webapp.cases.store import CaseStore, Filters
 from webapp.errors import ApiError, error
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 STORE_KEY = web.AppKey("store", CaseStore)
 TOKEN_KEY = web.AppKey("api_token", str)
+RULES_KEY = web.AppKey("nearby_rules", NearbyRules)
 MAX_JSON = 64 * 1024
 MAX_PER_PAGE = 200
 routes = web.RouteTableDef()
@@ -123,6 +126,7 @@ def case_answer(case: Case, *, detail: bool = False) -> m.Case:
             m.StatusChange(status=h.status, toelichting=h.toelichting, door=h.door, op=h.op)
             for h in case.history
         ],
+        melders=case.melders or 1,
         contact=m.Contact(naam=contact.naam, email=contact.email, telefoon=contact.telefoon)
         if contact
         else None,
@@ -267,9 +271,43 @@ async def patch_case(request: web.Request) -> web.Response:
         raise ApiError(409, str(exc)) from None
     if case is None:
         raise ApiError(404, "case not found")
-    if case.melder and not await request.app[STORE_KEY].opted_out(case.melder):
-        request.app[push.PUSHER_KEY].schedule(case.melder, case.identificatie)
+    await push.announce(request.app[push.PUSHER_KEY], request.app[STORE_KEY], case)
     return answer(case_answer(case, detail=True), leave_out=DETAIL)
+
+
+@routes.post("/api/v1/cases/nabij")
+async def open_nearby(request: web.Request) -> web.Response:
+    """Open meldingen of the same main category near a melding about to be made, as a
+    resident may see them: nothing of who reported them (core/nearby.py)."""
+    data = await parse(request, m.NearbyIn)
+    rules = request.app[RULES_KEY]
+    found = (
+        await nearby.find_open_nearby(request.app[STORE_KEY], data.categorie, data.locatie, rules)
+        if rules.enabled
+        else []
+    )
+    return answer(m.CaseStatusList(items=[resident_answer(c) for c in found]))
+
+
+@routes.post("/api/v1/cases/{identificatie}/meldingen")
+async def add_report(request: web.Request) -> web.Response:
+    """Another resident reports this open melding again: their report is added and their
+    chat follows the case's status."""
+    identificatie = identificatie_of(request)
+    data = await parse(request, m.ReportIn)
+    try:
+        added = await nearby.add_report(
+            request.app[STORE_KEY],
+            identificatie,
+            data,
+            idempotency_key=_idempotency_key(request),
+        )
+    except nearby.ReportRefused as exc:
+        raise ApiError(409, f"this case takes no more reports: {exc}") from None
+    if added is None:
+        raise ApiError(404, "case not found")
+    case, created = added
+    return answer(resident_answer(case), 201 if created else 200)
 
 
 @routes.post("/api/v1/cases/{identificatie}/inzage")
@@ -410,8 +448,11 @@ async def openapi_document(request: web.Request) -> web.Response:
     return web.json_response(openapi.document())
 
 
-def setup(app: web.Application, store: CaseStore, token: str) -> None:
+def setup(
+    app: web.Application, store: CaseStore, token: str, rules: NearbyRules | None = None
+) -> None:
     app[STORE_KEY] = store
     app[TOKEN_KEY] = token
+    app[RULES_KEY] = rules or NearbyRules()
     app.middlewares.append(api_guard)
     app.add_routes(routes)

@@ -92,7 +92,7 @@ def create_app(settings: WebSettings) -> web.Application:
     app[SETTINGS_KEY] = settings
     app.cleanup_ctx.append(_http_session)
     store = CaseStore.from_url(settings.database_url)
-    api.setup(app, store, settings.api_token())
+    api.setup(app, store, settings.api_token(), settings.duplicates)
     receipts.setup(app, Receipts(store.engine))  # cases in Signalen/ZGW (action server)
     push.setup(app, settings)
     chat.setup(app, settings, store, TEMPLATES)  # the website chat widget and /demo

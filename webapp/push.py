@@ -21,6 +21,9 @@ from aiohttp import web
 
 from core.domain import RASA_OUTPUT_CHANNELS
 from core.settings import Settings
+from webapp.cases import nearby
+from webapp.cases.models import Case
+from webapp.cases.store import CaseStore
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,16 @@ class StatusPusher:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.warning("status push for %s failed: %r", identificatie, exc)
         return False
+
+
+async def announce(pusher: StatusPusher, store: CaseStore, case: Case) -> int:
+    """A status change reaches the case's reporter and everyone who reported it again
+    and follows it (webapp/cases/nearby.py), but no chat that turned messages off;
+    answers how many chats were told."""
+    melders = await nearby.followers(store, case)
+    for melder in melders:
+        pusher.schedule(melder, case.identificatie)
+    return len(melders)
 
 
 PUSHER_KEY = web.AppKey("status_pusher", StatusPusher)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.nearby import NearbyRules
 from core.privacy.retention import RetentionSettings
 from core.settings import Env
 from webapp.staff.config import StaffConfig
@@ -37,6 +38,8 @@ class WebSettings(RetentionSettings):
     redis_prefix: str = "balie"
     # `/metrics` wants the Case API's token too.
     metrics_require_token: bool = False
+    # What counts as the same melding nearby (BALIE_DUPLICATE_DAYS, _HOUSE_NUMBERS, _RADIUS_M).
+    duplicates: NearbyRules = field(default_factory=NearbyRules)
 
     @classmethod
     def read(cls, env: Env) -> dict[str, Any]:
@@ -52,6 +55,7 @@ class WebSettings(RetentionSettings):
             "chat_poll_seconds": env.number("BALIE_CHAT_POLL_SECONDS", 1.0, minimum=0.01),
             "redis_prefix": env.text("BALIE_REDIS_PREFIX", "balie"),
             "metrics_require_token": env.flag("BALIE_METRICS_REQUIRE_TOKEN"),
+            "duplicates": NearbyRules.read(env),
         }
 
     @property

@@ -16,7 +16,7 @@ from core.caseapi.errors import (
     BackendThrottled,
     BackendUnavailable,
 )
-from core.caseapi.models import Attachment, CaseStatus, NewCase
+from core.caseapi.models import Attachment, CaseStatus, NewCase, ReportIn
 from core.caseapi.models import ContactIn as Contact
 from core.caseapi.models import LocatieIn as Locatie
 from core.domain import STATUSES
@@ -33,11 +33,15 @@ __all__ = [
     "Contact",
     "Locatie",
     "NewCase",
+    "ReportIn",
 ]
 
 
 class CaseBackend(Protocol):
     name: str
+    # May a resident follow a case found nearby (`add_report`), with its status news
+    # pushed to their chat? Where not, the melding form does not offer it.
+    can_follow: bool
 
     async def create_case(self, case: NewCase) -> CaseStatus:
         """Create the case; the same `idempotency_key` again returns the first case."""
@@ -55,6 +59,16 @@ class CaseBackend(Protocol):
 
     async def add_attachment(self, identificatie: str, attachment: Attachment) -> None:
         """Attach a photo to a case created through this backend."""
+
+    async def find_open_nearby(self, categorie: str, locatie: Locatie) -> list[CaseStatus]:
+        """Open meldingen of the same main category near this place, newest first, as a
+        resident may see them (core/nearby.py); [] where the case system cannot tell."""
+
+    async def add_report(
+        self, identificatie: str, report: ReportIn, idempotency_key: str
+    ) -> CaseStatus | None:
+        """Add a resident's report to an open melding it found nearby; their chat then
+        follows it. None if there is no such case; BackendRejected if it takes none."""
 
     async def close(self) -> None:
         """Release HTTP sessions."""

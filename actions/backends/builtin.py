@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from actions.backends.base import Attachment, BackendRejected, CaseStatus, NewCase
+from actions.backends.base import (
+    Attachment,
+    BackendRejected,
+    CaseStatus,
+    Locatie,
+    NewCase,
+    ReportIn,
+)
 from core.caseapi.client import CaseApiClient
-from core.caseapi.models import CallbackIn
+from core.caseapi.models import CallbackIn, NearbyIn
 
 
 class BuiltinBackend:
     name = "builtin"
+    can_follow = True
 
     def __init__(self, api: CaseApiClient) -> None:
         self.api = api
@@ -31,6 +39,16 @@ class BuiltinBackend:
     async def add_attachment(self, identificatie: str, attachment: Attachment) -> None:
         if await self.api.add_attachment(identificatie, attachment) is None:
             raise BackendRejected(f"case {identificatie} not found")
+
+    async def find_open_nearby(self, categorie: str, locatie: Locatie) -> list[CaseStatus]:
+        """The Case API searches with the web app's rules (BALIE_DUPLICATE_*)."""
+        return await self.api.open_nearby(NearbyIn(categorie=categorie, locatie=locatie))
+
+    async def add_report(
+        self, identificatie: str, report: ReportIn, idempotency_key: str
+    ) -> CaseStatus | None:
+        """Staged photos (`report.uploads`) are attached by the web app that holds them."""
+        return await self.api.add_report(identificatie, report, idempotency_key)
 
     async def create_callback(self, callback: CallbackIn, idempotency_key: str) -> int:
         """Register a call-back request in Balie's own case system; returns its id."""

@@ -23,7 +23,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from actions.backends.base import BackendRejected, CaseStatus, NewCase
+from actions.backends.base import BackendRejected, CaseStatus, Locatie, NewCase, ReportIn
 from core.caseapi.client import CaseApiClient
 from core.caseapi.models import Receipt, ReceiptIn
 from core.domain import Status
@@ -110,6 +110,8 @@ class LedgerBackend:
 
     name: str
     ledger: Ledger
+    # Residents cannot follow an external case yet: its status changes are not pushed.
+    can_follow = False
     # At most this many of a reporter's cases are looked up in the external system.
     LIST_LIMIT = 20
 
@@ -143,3 +145,15 @@ class LedgerBackend:
                 return await self._status(row)
 
         return list(await asyncio.gather(*(one(row) for row in rows)))
+
+    async def find_open_nearby(self, categorie: str, locatie: Locatie) -> list[CaseStatus]:
+        """None found where the external API cannot say which open meldingen of a main
+        category lie near a place: Signalen's public API has no search at all
+        (docs/cases.md, "Already reported?"). The ZGW adapter asks its Zaken API."""
+        return []
+
+    async def add_report(
+        self, identificatie: str, report: ReportIn, idempotency_key: str
+    ) -> CaseStatus | None:
+        """Following an external case needs its status news pushed (issue #18, part 2)."""
+        raise BackendRejected(f"{self.name} takes no extra reports on a case")

@@ -59,10 +59,11 @@ import base64
 import hashlib
 import json
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -75,12 +76,14 @@ from actions.backends.base import (
     BackendThrottled,
     BackendUnavailable,
     CaseStatus,
+    Locatie,
     NewCase,
 )
 from actions.backends.ledger import Ledger, LedgerBackend
-from core import clock
+from core import clock, nearby
 from core.caseapi.models import Receipt
 from core.domain import FINAL, Status
+from core.nearby import NearbyRules
 from core.settings import ConfigError, Env
 
 log = logging.getLogger(__name__)
@@ -136,6 +139,8 @@ class ZgwConfig:
     callback_url: str | None = None  # where the Notificaties API reaches Balie's callback
     callback_auth: str = field(default="", repr=False)  # the Authorization it must send
     abonnement_check: float = 300.0  # seconds between checks that the subscription exists
+    # Open meldingen "near here" (BALIE_DUPLICATE_*): within the radius and period.
+    nearby: NearbyRules = field(default_factory=NearbyRules)
 
     def __post_init__(self) -> None:
         if self.notificaties_url:
@@ -192,6 +197,7 @@ class ZgwConfig:
             callback_url=env.text("BALIE_ZGW_CALLBACK_URL") or None,
             callback_auth=env.text("BALIE_ZGW_CALLBACK_AUTH"),
             abonnement_check=env.number("BALIE_ZGW_ABONNEMENT_CHECK", 300.0, minimum=1.0),
+            nearby=NearbyRules.read(env),
         )
 
 
@@ -204,6 +210,23 @@ def _status_map(raw: str) -> dict[str, Status]:
     if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
         raise ConfigError("BALIE_ZGW_STATUS_MAP must be a JSON object of URL -> status")
     return found
+
+
+def circle(point: tuple[float, float], radius_m: float, corners: int = 16) -> dict[str, Any]:
+    """A GeoJSON Polygon around (lat, lon) with the radius as its inner circle's: for
+    `zaakgeometrie.within`; the exact distance is checked on what comes back."""
+    grow = 1 / math.cos(math.pi / corners)  # the polygon's sides touch the circle
+    lat, lon = point
+    dlat = math.degrees(radius_m * grow / nearby.EARTH_RADIUS_M)
+    dlon = dlat / math.cos(math.radians(lat))
+    ring = [
+        [
+            round(lon + dlon * math.cos(2 * math.pi * i / corners), 7),
+            round(lat + dlat * math.sin(2 * math.pi * i / corners), 7),
+        ]
+        for i in range(corners)
+    ]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
 class ZgwBackend(LedgerBackend):
@@ -275,6 +298,62 @@ class ZgwBackend(LedgerBackend):
                 "check BALIE_ZGW_CLIENT_ID/SECRET and the application's rights"
             )
         raise BackendRejected(f"ZGW API refused the request (HTTP {status}): {zgw_message(body)}")
+
+    # -- open meldingen near a place -----------------------------------------------------
+
+    async def find_open_nearby(self, categorie: str, locatie: Locatie) -> list[CaseStatus]:
+        """`POST {zaken}/zaken/_zoek` with `zaakgeometrie.within` a circle of the radius,
+        the melding zaaktype and `startdatum__gte` the period's first day; then only open
+        zaken Balie made (its `kenmerk`), whose receipt has the same main category.
+
+        The Zaken API has no address fields to compare, so a typed address counts by its
+        point (core/nearby.py). Balie does not offer to follow them yet: status news from
+        ZGW is not pushed (`can_follow`), so the form does not ask this.
+        """
+        zaaktype = self.config.zaaktypen.get("melding")
+        main = nearby.main_category(categorie)
+        point = (
+            (locatie.lat, locatie.lon)
+            if locatie.lat is not None and locatie.lon is not None
+            else nearby.point_of(locatie.straat, locatie.huisnummer, locatie.postcode)
+        )
+        if zaaktype is None or main is None or point is None:
+            return []
+        rules = self.config.nearby
+        since = clock.now().date() - timedelta(days=rules.days)
+        body = {
+            "zaaktype": zaaktype,
+            "startdatum__gte": since.isoformat(),
+            "zaakgeometrie": {"within": circle(point, rules.radius_m)},
+        }
+        _, page = await self._request(
+            "POST", f"{self.zaken_url}/zaken/_zoek", json_body=body, ok=(200,)
+        )
+        found: list[CaseStatus] = []
+        for zaak in (page or {}).get("results") or []:
+            row = await self._nearby_receipt(zaak, point, main)
+            if row is not None:
+                status = await self._status(row)
+                if status.status not in FINAL:
+                    found.append(status)
+        return sorted(found, key=lambda c: c.aangemaakt_op, reverse=True)
+
+    async def _nearby_receipt(
+        self, zaak: dict[str, Any], point: tuple[float, float], main: str
+    ) -> Receipt | None:
+        """The receipt of an open zaak of Balie's within the radius and main category."""
+        if zaak.get("einddatum"):
+            return None
+        geometry = zaak.get("zaakgeometrie") or {}
+        if geometry.get("type") == "Point":
+            lon, lat = geometry["coordinates"][:2]
+            if nearby.distance_m(point, (lat, lon)) > self.config.nearby.radius_m:
+                return None
+        keys = [k.get("kenmerk") for k in zaak.get("kenmerken") or [] if k.get("bron") == "Balie"]
+        row = await self.ledger.by_key(keys[0]) if keys and keys[0] else None
+        if row is None or row.backend != self.name:
+            return None
+        return row if nearby.main_category(row.categorie) == main else None
 
     # -- creating ---------------------------------------------------------------------------
 

@@ -130,6 +130,24 @@ class CaseApiClient:
             headers={"Content-Type": photo.content_type},
         )
 
+    async def open_nearby(self, query: m.NearbyIn) -> list[m.CaseStatus]:
+        """Open meldingen of the same main category near a melding about to be made."""
+        found = await self._found(m.CaseStatusList, "POST", "/cases/nabij", json=query.wire())
+        return found.items
+
+    async def add_report(
+        self, identificatie: str, report: m.ReportIn, idempotency_key: str
+    ) -> m.CaseStatus | None:
+        """Report an open melding again and follow it; None if there is no such case.
+        The same key again adds nothing more."""
+        return await self._answer(
+            m.CaseStatus,
+            "POST",
+            f"/cases/{_segment(identificatie)}/meldingen",
+            json=report.wire(),
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
     # -- what channels send ------------------------------------------------------------
 
     async def stage_upload(self, data: bytes, content_type: str = "image/jpeg") -> m.Upload:

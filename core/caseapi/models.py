@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, Extra, Field, root_validator, validator
+from pydantic.fields import SHAPE_SINGLETON
 
 from core.categories import load_categories
 from core.clock import local_iso
@@ -60,6 +61,25 @@ def _code(value: str | None) -> str | None:
     return normalized
 
 
+def _moment(value: datetime | None) -> datetime | None:
+    """When an incident happened: with a time zone, not in the future, not before 1970."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("give a timezone (e.g. 2026-11-21T23:00:00+01:00)")
+    if value > datetime.now(timezone.utc) + timedelta(minutes=5):
+        raise ValueError("lies in the future")
+    if value < EARLIEST:
+        raise ValueError("lies before 1970")
+    return value
+
+
+def _known_category(value: str | None) -> str | None:
+    if value is not None and load_categories().get(value) is None:
+        raise ValueError("unknown Signalen sub category slug")
+    return value
+
+
 class Strict(BaseModel):
     class Config:
         extra = Extra.forbid
@@ -76,11 +96,14 @@ class Strict(BaseModel):
             if value is None:
                 continue
             kind = model_field.type_ if isinstance(model_field.type_, type) else object
-            if issubclass(kind, str) and not isinstance(value, str):
-                raise ValueError(f"'{name}' must be text")
-            if issubclass(kind, int | float) and not issubclass(kind, bool):
-                if isinstance(value, bool):
-                    raise ValueError(f"'{name}' must be a number")
+            # A list field's type_ is its items' type: each item is checked alike.
+            listed = model_field.shape != SHAPE_SINGLETON and isinstance(value, list)
+            for item in value if listed else [value]:
+                if issubclass(kind, str) and not isinstance(item, str):
+                    raise ValueError(f"'{name}' must be text")
+                if issubclass(kind, int | float) and not issubclass(kind, bool):
+                    if isinstance(item, bool):
+                        raise ValueError(f"'{name}' must be a number")
         return values
 
     def wire(self, **exclude: Any) -> dict[str, Any]:
@@ -160,24 +183,9 @@ class CaseIn(Strict):
     contact: ContactIn | None = None
     controlecode: str | None = None
 
-    @validator("categorie")
-    def _categorie(cls, value: str | None) -> str | None:
-        if value is not None and load_categories().get(value) is None:
-            raise ValueError("unknown Signalen sub category slug")
-        return value
+    _categorie = validator("categorie", allow_reuse=True)(_known_category)
 
-    @validator("tijdstip")
-    def _tijdstip(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("give a timezone (e.g. 2026-11-21T23:00:00+01:00)")
-        if value > datetime.now(timezone.utc) + timedelta(minutes=5):
-            raise ValueError("lies in the future")
-        if value < EARLIEST:
-            raise ValueError("lies before 1970")
-        return value
-
+    _tijdstip = validator("tijdstip", allow_reuse=True)(_moment)
     _controlecode = validator("controlecode", allow_reuse=True)(_code)
 
     @root_validator(skip_on_failure=True)
@@ -206,6 +214,41 @@ class NewCase(CaseIn):
 
     def wire(self, **exclude: Any) -> dict[str, Any]:
         return super().wire(exclude={"idempotency_key"}, **exclude)
+
+
+class NearbyIn(Strict):
+    """A melding about to be made: are open ones of its main category near it?
+    (`POST /cases/nabij`; how near and how recent is the web app's setting)."""
+
+    categorie: str = Field(..., max_length=80)
+    locatie: LocatieIn
+
+    _categorie = validator("categorie", allow_reuse=True)(_known_category)
+
+    @validator("locatie")
+    def _somewhere(cls, value: LocatieIn) -> LocatieIn:
+        if value.is_empty():
+            raise ValueError("give straat, postcode or lat/lon")
+        return value
+
+
+class ReportIn(Strict):
+    """Another resident reports an open melding again and follows it
+    (`POST /cases/{id}/meldingen`): their own description, time and staged photos."""
+
+    omschrijving: str = Field(..., min_length=3, max_length=5000)
+    tijdstip: datetime | None = None
+    kanaal: Channel = "rest"
+    melder: str | None = Field(None, max_length=120, regex=MELDER_PATTERN)
+    uploads: list[str] = Field(default_factory=list, max_items=5)
+
+    _tijdstip = validator("tijdstip", allow_reuse=True)(_moment)
+
+    @validator("uploads", each_item=True)
+    def _upload_id(cls, value: str) -> str:
+        if not 1 <= len(value) <= 36:
+            raise ValueError("an upload_id from POST /uploads")
+        return value
 
 
 class StatusIn(Strict):
@@ -425,6 +468,7 @@ class Case(Answer):
     )
     gewijzigd_op: datetime
     statusgeschiedenis: list[StatusChange]
+    melders: int = Field(1, description="the first reporter and those who reported it again")
     contact: Contact | None = None
     bijlagen: list[AttachmentInfo] | None = None
     controlecode: str | None = None
@@ -444,6 +488,12 @@ class Case(Answer):
             aangemaakt_op=self.aangemaakt_op,
             gewijzigd_op=self.gewijzigd_op,
         )
+
+
+class CaseStatusList(Answer):
+    """Cases as a resident may see them: open meldingen nearby (`POST /cases/nabij`)."""
+
+    items: list[CaseStatus]
 
 
 class CasePage(Answer):

@@ -19,6 +19,8 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     m.CaseIn,
     m.StatusIn,
     m.InzageIn,
+    m.NearbyIn,
+    m.ReportIn,
     m.CallbackIn,
     m.ForgetIn,
     m.ReceiptIn,
@@ -28,6 +30,7 @@ ANSWERS: tuple[type[BaseModel], ...] = (
     m.Case,
     m.CasePage,
     m.CaseStatus,
+    m.CaseStatusList,
     m.AttachmentInfo,
     m.Upload,
     m.Callback,
@@ -190,6 +193,33 @@ def _case_paths() -> dict[str, Any]:
                 "requestBody": _body(m.StatusIn),
                 "responses": {"200": case_ok, **_errors(404, 409, *BODY_ERRORS)},
             },
+        },
+        "/cases/nabij": {
+            "post": {
+                "operationId": "openNearby",
+                "summary": "Open meldingen of the same main category near a place "
+                "(same street within a few house numbers, same postcode, or within a "
+                "radius; the web app's BALIE_DUPLICATE_* settings), newest first",
+                "requestBody": _body(m.NearbyIn),
+                "responses": {
+                    "200": _answer("what a resident may see of each", m.CaseStatusList),
+                    **_errors(*BODY_ERRORS),
+                },
+            }
+        },
+        "/cases/{identificatie}/meldingen": {
+            "post": {
+                "operationId": "addReport",
+                "summary": "Report an open melding again: the report is added and the "
+                "reporter's chat follows the case's status",
+                "parameters": [IDENT, IDEMPOTENCY],
+                "requestBody": _body(m.ReportIn),
+                "responses": {
+                    "201": _answer("added", m.CaseStatus),
+                    "200": _answer("replayed idempotent request", m.CaseStatus),
+                    **_errors(404, 409, *BODY_ERRORS),
+                },
+            }
         },
         "/cases/{identificatie}/inzage": {
             "post": {

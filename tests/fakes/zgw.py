@@ -106,6 +106,32 @@ def problem(
     return web.json_response(body, status=status, content_type="application/problem+json")
 
 
+def _ring(geometry: Any) -> list[tuple[float, float]] | None:
+    """The outer ring of a GeoJSON Polygon as (lon, lat), or None if it is not one."""
+    if not isinstance(geometry, dict) or geometry.get("type") != "Polygon":
+        return None
+    rings = geometry.get("coordinates")
+    if not isinstance(rings, list) or not rings or not isinstance(rings[0], list):
+        return None
+    try:
+        ring = [(float(p[0]), float(p[1])) for p in rings[0]]
+    except (TypeError, ValueError, IndexError):
+        return None
+    return ring if len(ring) >= 4 and ring[0] == ring[-1] else None
+
+
+def _inside(geometry: Any, ring: list[tuple[float, float]]) -> bool:
+    """Does a Point lie within the ring (ray casting)?"""
+    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        return False
+    x, y = geometry["coordinates"][:2]
+    inside = False
+    for (x1, y1), (x2, y2) in itertools.pairwise(ring):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
 def invalid(request: web.Request, params: list[tuple[str, str, str]]) -> web.Response:
     return problem(
         request,
@@ -255,6 +281,7 @@ class FakeZgw:
         r = app.router
         r.add_get(f"{ZAKEN}/zaken", self.zaak_list)
         r.add_post(f"{ZAKEN}/zaken", self.zaak_create)
+        r.add_post(f"{ZAKEN}/zaken/_zoek", self.zaak_search)
         r.add_get(f"{ZAKEN}/zaken/{{uuid}}", self.zaak_read)
         r.add_post(f"{ZAKEN}/statussen", self.status_create)
         r.add_get(f"{ZAKEN}/statussen/{{uuid}}", self.status_read)
@@ -563,6 +590,32 @@ class FakeZgw:
                 for f in ("identificatie", "bronorganisatie")
                 if f in request.query
             )
+        ]
+        return web.json_response(
+            {"count": len(results), "next": None, "previous": None, "results": results}
+        )
+
+    async def zaak_search(self, request: web.Request) -> web.Response:
+        """`POST /zaken/_zoek`: `zaakgeometrie.within` (a Polygon), `zaaktype` and
+        `startdatum__gte` as the Zaken API takes them; paginated like the list."""
+        body = await self._json(request)
+        if body is None:
+            return invalid(request, [("nonFieldErrors", "parse_error", "Ongeldige JSON.")])
+        within = (body.get("zaakgeometrie") or {}).get("within")
+        ring = _ring(within)
+        if within is not None and ring is None:
+            return invalid(
+                request, [("zaakgeometrie.within", "invalid", "Ongeldige GeoJSON geometrie.")]
+            )
+        since = _date(body["startdatum__gte"]) if "startdatum__gte" in body else None
+        if "startdatum__gte" in body and since is None:
+            return invalid(request, [("startdatum__gte", "invalid", "Ongeldige datum.")])
+        results = [
+            self._public(z)
+            for z in self.zaken.values()
+            if body.get("zaaktype") in (None, z["zaaktype"])
+            and (since is None or date.fromisoformat(z["startdatum"]) >= since)
+            and (ring is None or _inside(z.get("zaakgeometrie"), ring))
         ]
         return web.json_response(
             {"count": len(results), "next": None, "previous": None, "results": results}

@@ -51,6 +51,9 @@ class Case(Base):
     idempotency_key = sa.Column(sa.String(100), unique=True)
     aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
     gewijzigd_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    # The first reporter and everyone who reported it again (`reports`): kept here so the
+    # console sorts by it without counting on every page.
+    melders = sa.Column(sa.Integer, nullable=False, default=1, server_default="1", index=True)
 
     history = relationship(
         "StatusChange", order_by="StatusChange.id", back_populates="case", lazy="selectin"
@@ -59,6 +62,26 @@ class Case(Base):
     attachments = relationship(
         "Attachment", order_by="Attachment.id", back_populates="case", lazy="noload"
     )
+    reports = relationship("Report", order_by="Report.id", back_populates="case", lazy="noload")
+
+
+class Report(Base):
+    """Another resident reported the same melding and follows it (webapp/cases/nearby.py).
+
+    Their own description and time stay apart from the first report; their `melder` gets
+    the case's status messages like the first reporter's.
+    """
+
+    __tablename__ = "case_reports"
+    id = sa.Column(sa.Integer, primary_key=True)
+    case_id = sa.Column(sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    omschrijving = sa.Column(sa.Text, nullable=False)
+    tijdstip = sa.Column(UtcDateTime)
+    kanaal = sa.Column(sa.String(10), nullable=False)
+    melder = sa.Column(sa.String(120), index=True)
+    idempotency_key = sa.Column(sa.String(100), unique=True)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    case = relationship("Case", back_populates="reports")
 
 
 class StatusChange(Base):
@@ -93,6 +116,8 @@ class Attachment(Base):
     sha256 = sa.Column(sa.String(64), nullable=False)
     data = sa.Column(sa.LargeBinary, nullable=False)
     aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    # The extra report it came with; None: the first report's (or staff's) photo.
+    report_id = sa.Column(sa.ForeignKey("case_reports.id", ondelete="CASCADE"), index=True)
     case = relationship("Case", back_populates="attachments")
 
 

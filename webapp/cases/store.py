@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from core import codes
+from core import codes, nearby
 from core.caseapi.models import CallbackIn, CaseIn
 from core.db import create_engine, session_factory
 from core.domain import FINAL, INITIAL, check_transition
@@ -24,6 +24,7 @@ from webapp.cases.models import (
     Case,
     Contact,
     Counter,
+    Report,
     StatusChange,
     StatusOptOut,
     Upload,
@@ -55,10 +56,13 @@ def _filtered(filters: Filters) -> sa.sql.Select:
         (Case.status, filters.status),
         (Case.categorie, filters.categorie),
         (Case.kanaal, filters.kanaal),
-        (Case.melder, filters.melder),
     ):
         if value is not None:
             query = query.where(column == value)
+    if filters.melder is not None:
+        # A resident's cases: those they reported first and those they follow.
+        followed = sa.select(Report.case_id).where(Report.melder == filters.melder)
+        query = query.where(sa.or_(Case.melder == filters.melder, Case.id.in_(followed)))
     if filters.since is not None:
         query = query.where(Case.aangemaakt_op >= filters.since)
     if filters.zoek:
@@ -98,6 +102,15 @@ async def allocate(session: AsyncSession, prefix: str, jaar: int) -> str:
     return f"{prefix}-{jaar}-{number:06d}"
 
 
+async def locked_case(session: AsyncSession, identificatie: str) -> Case | None:
+    """The case, locked until the caller's transaction ends (concurrent changes queue)."""
+    return (
+        await session.execute(
+            sa.select(Case).where(Case.identificatie == identificatie).with_for_update()
+        )
+    ).scalar_one_or_none()
+
+
 class CaseStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -126,6 +139,13 @@ class CaseStore:
         code_hash = await codes.hash_code(code)
         now = utcnow()
         locatie = data.locatie
+        # A typed address gets its point from the BAG extract, so it compares with a
+        # shared location when the next resident reports the same thing (core/nearby.py).
+        point = (
+            nearby.point_of(locatie.straat, locatie.huisnummer, locatie.postcode)
+            if (locatie and locatie.lat is None)
+            else None
+        )
         try:
             async with self.sessions() as session, session.begin():
                 identificatie = await allocate(session, PREFIX[data.type], now.year)
@@ -140,8 +160,8 @@ class CaseStore:
                     huisnummer=locatie.huisnummer if locatie else None,
                     postcode=locatie.postcode if locatie else None,
                     plaats=locatie.plaats if locatie else None,
-                    lat=locatie.lat if locatie else None,
-                    lon=locatie.lon if locatie else None,
+                    lat=point[0] if point else locatie.lat if locatie else None,
+                    lon=point[1] if point else locatie.lon if locatie else None,
                     locatie_omschrijving=locatie.omschrijving if locatie else None,
                     tijdstip=data.tijdstip,
                     kanaal=data.kanaal,
@@ -178,8 +198,9 @@ class CaseStore:
             ).scalar_one_or_none()
 
     async def list(
-        self, filters: Filters, *, page: int = 1, per_page: int = 50
+        self, filters: Filters, *, page: int = 1, per_page: int = 50, by_melders: bool = False
     ) -> tuple[list[Case], int]:
+        """A page of cases, newest first; `by_melders`: most reporters first, then newest."""
         query = _filtered(filters)
         async with self.sessions() as session:
             total = (
@@ -187,7 +208,11 @@ class CaseStore:
             ).scalar_one()
             rows = (
                 await session.execute(
-                    query.order_by(Case.aangemaakt_op.desc(), Case.id.desc())
+                    query.order_by(
+                        *([Case.melders.desc()] if by_melders else []),
+                        Case.aangemaakt_op.desc(),
+                        Case.id.desc(),
+                    )
                     .offset((page - 1) * per_page)
                     .limit(per_page)
                 )
@@ -227,11 +252,7 @@ class CaseStore:
         Raises TransitionError for a change the lifecycle does not allow.
         """
         async with self.sessions() as session, session.begin():
-            case = (
-                await session.execute(
-                    sa.select(Case).where(Case.identificatie == identificatie).with_for_update()
-                )
-            ).scalar_one_or_none()
+            case = await locked_case(session, identificatie)
             if case is None:
                 return None
             check_transition(case.status, status, toelichting)
@@ -259,13 +280,23 @@ class CaseStore:
             # Spend the same time as a real check, so timing does not reveal which cases exist.
             await codes.verify_code(codes.DUMMY_HASH, controlecode or "")
             return None
-        if melder and case.melder == melder:
+        if melder and (case.melder == melder or await self.follows(case.id, melder)):
             return case
         code = codes.normalize_code(controlecode or "")
         if not code:
             await codes.verify_code(codes.DUMMY_HASH, controlecode or "")
             return None
         return case if await codes.verify_code(case.controlecode_hash, code) else None
+
+    async def follows(self, case_id: int, melder: str) -> bool:
+        """Did this chat report the case again, and so follow it (webapp/cases/nearby.py)?"""
+        async with self.sessions() as session:
+            found = await session.execute(
+                sa.select(Report.id)
+                .where(Report.case_id == case_id, Report.melder == melder)
+                .limit(1)
+            )
+            return found.first() is not None
 
     async def add_attachment(
         self, identificatie: str, bestandsnaam: str, content_type: str, data: bytes

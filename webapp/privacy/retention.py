@@ -65,6 +65,7 @@ from webapp.cases.models import (
     ChatSession,
     Contact,
     ExternalCase,
+    Report,
     StatusChange,
     StatusOptOut,
     Upload,
@@ -303,6 +304,8 @@ class Retention:
             StatusOptOut.melder.not_in(
                 sa.select(ExternalCase.melder).where(ExternalCase.melder.is_not(None))
             ),
+            # Nor to a case the chat follows (webapp/cases/nearby.py).
+            StatusOptOut.melder.not_in(sa.select(Report.melder).where(Report.melder.is_not(None))),
         )
         counts["afmeldingen"] = await self._delete(StatusOptOut, StatusOptOut.melder, unused, dry)
 
@@ -353,6 +356,7 @@ class Retention:
                 )
                 photos += result.rowcount or 0
                 await conn.execute(sa.delete(Contact).where(Contact.case_id.in_(still)))
+                await conn.execute(sa.delete(Report).where(Report.case_id.in_(still)))
                 await conn.execute(sa.delete(StatusChange).where(StatusChange.case_id.in_(still)))
                 result = await conn.execute(sa.delete(Case).where(Case.id.in_(still)))
                 cases += result.rowcount or 0
@@ -437,6 +441,12 @@ class Retention:
                 "ontkoppelde_zaken",
                 sa.select(sa.func.count(Case.id)).where(Case.melder == melder),
                 sa.update(Case).where(Case.melder == melder).values(melder=None),
+            ),
+            (
+                # Their reports on others' meldingen stay, unlinked: no more status messages.
+                "ontkoppelde_meldingen",
+                sa.select(sa.func.count(Report.id)).where(Report.melder == melder),
+                sa.update(Report).where(Report.melder == melder).values(melder=None),
             ),
             (
                 "ontkoppelde_ontvangstbewijzen",

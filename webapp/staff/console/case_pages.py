@@ -21,7 +21,9 @@ from core.domain import (
     TransitionError,
 )
 from core.dutch.patterns import normalize_zaaknummer
+from core.privacy.masking import mask
 from webapp import push
+from webapp.cases import nearby
 from webapp.cases.models import Callback
 from webapp.cases.store import Filters
 from webapp.inputs import row_id, whole_number
@@ -76,7 +78,10 @@ async def cases(request: web.Request) -> web.Response:
     q = request.query
     filters = filters_of(q)
     page = _page(q.get("pagina"))
-    found, total = await console(request).store.list(filters, page=page, per_page=PER_PAGE)
+    by_melders = q.get("sorteer") == "melders"
+    found, total = await console(request).store.list(
+        filters, page=page, per_page=PER_PAGE, by_melders=by_melders
+    )
     pages = max(1, -(-total // PER_PAGE))
     kept = {k: v for k, v in q.items() if k != "pagina" and v}
     return await render(
@@ -92,6 +97,7 @@ async def cases(request: web.Request) -> web.Response:
         kanalen=CHANNELS,
         taxonomie=taxonomy(),
         labels=LABELS,
+        op_melders=by_melders,
     )
 
 
@@ -110,12 +116,19 @@ async def case_detail(request: web.Request) -> web.Response:
     if case is None:
         raise web.HTTPNotFound()
     category = taxonomy().get(case.categorie) if case.categorie else None
+    fotos = await store.attachments(case.identificatie)
+    extra = await nearby.reports(store, case.identificatie)
     return await render(
         request,
         "staff/zaak.html",
         zaak=case,
         categorie=category,
-        fotos=await store.attachments(case.identificatie),
+        # The first report's photos; each extra report lists its own.
+        fotos=[f for f in fotos if f.report_id is None],
+        meldingen=[
+            (report, mask(report.omschrijving), [f for f in fotos if f.report_id == report.id])
+            for report in extra
+        ],
         labels=LABELS,
         overgangen=[(s, LABELS[s]) for s in STATUSES if s in TRANSITIONS[case.status]],
         afgemeld=bool(case.melder) and await store.opted_out(case.melder),
@@ -145,10 +158,12 @@ async def change_status(request: web.Request) -> web.StreamResponse:
     if case is None:
         raise web.HTTPNotFound()
     message = f"De status is nu '{LABELS[case.status]}'."
-    if case.melder and not await store.opted_out(case.melder):
-        # The resident hears it in the chat the case came from (webapp.push).
-        request.config_dict[push.PUSHER_KEY].schedule(case.melder, case.identificatie)
+    # Residents hear it in the chat they reported from (webapp.push).
+    told = await push.announce(request.config_dict[push.PUSHER_KEY], store, case)
+    if told == 1:
         message += " De melder krijgt hiervan bericht in de chat."
+    elif told > 1:
+        message += f" De {told} melders krijgen hiervan bericht in de chat."
     await flash(request, message)
     raise redirect(request, "zaak", identificatie=identificatie)
 
