@@ -65,6 +65,7 @@ from webapp.cases.models import (
     ChatSession,
     Contact,
     ExternalCase,
+    Feedback,
     StatusChange,
     StatusOptOut,
     Upload,
@@ -305,6 +306,10 @@ class Retention:
             ),
         )
         counts["afmeldingen"] = await self._delete(StatusOptOut, StatusOptOut.melder, unused, dry)
+
+        # Residents' thumbs up/down: with the conversation they were given in.
+        old_feedback = Feedback.aangemaakt_op < now - policy.conversation
+        counts["feedback"] = await self._delete(Feedback, Feedback.id, old_feedback, dry)
 
         # Counts of wrong passwords and new widget conversations gone quiet.
         counts["pogingen"] = await self._delete(
