@@ -19,6 +19,8 @@ from webapp.cases.store import CaseStore
 from webapp.feedback import routes
 from webapp.feedback.store import FeedbackIn, asked, record, thumbs_down
 from webapp.privacy.retention import Retention
+from webapp.staff.inbox import Inbox
+from webapp.staff.tracker import UserMessage
 
 TOKEN = "test-token-feedback-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -61,7 +63,7 @@ async def test_stored_masked_once_per_topic(store: CaseStore) -> None:
         row = (await conn.execute(sa.select(Feedback).where(Feedback.goed.is_(False)))).one()
     assert "06-12345678" not in row.opmerking and "jan@example.nl" not in row.vraag
     assert "[telefoonnummer]" in row.opmerking
-    (down,) = await thumbs_down(store.engine)
+    (down,) = await thumbs_down(store.sessions)
     assert down.antwoord == "Het gft wordt elke week opgehaald."
 
 
@@ -111,3 +113,36 @@ async def test_route_auth_and_bad_input(store: CaseStore) -> None:
         assert resp.status == 201
         resp = await client.post(routes.PATH, json=body, headers=AUTH)
         assert resp.status == 409
+
+
+class FakeTracker:
+    """Two confidently recognised messages, as the tracker store hands them out (masked)."""
+
+    def __init__(self) -> None:
+        self.messages = [
+            UserMessage(
+                2,
+                "web-abc",
+                2.0,
+                "wanneer komt het gft, mail [e-mailadres]",
+                "faq/afval",
+                0.99,
+                "faq/afval",
+            ),
+            UserMessage(
+                1, "web-abc", 1.0, "hoe laat is het stadhuis open", "faq/open", 0.98, "faq/open"
+            ),
+        ]
+
+    async def user_messages(self, before: int | None, limit: int) -> list[UserMessage]:
+        return [] if before is not None else self.messages
+
+
+async def test_thumbs_down_puts_the_message_in_the_inbox(store: CaseStore) -> None:
+    inbox = Inbox(FakeTracker(), store.sessions, threshold=0.5)  # type: ignore[arg-type]
+    assert await inbox.items() == []  # sure answers: nothing to review
+    await record(store.engine, DOWN)
+    (item,) = await inbox.items()
+    assert item.message.id == 2 and item.niet_goed is not None
+    assert item.niet_goed.antwoord == "Het gft wordt elke week opgehaald."
+    assert "[telefoonnummer]" in item.niet_goed.opmerking

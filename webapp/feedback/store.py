@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import sessionmaker
 
 from core.privacy import masking
 from webapp.cases.models import Feedback
@@ -82,15 +83,15 @@ class ThumbsDown:
     opmerking: str
 
 
-async def thumbs_down(engine: AsyncEngine, limit: int = 50) -> list[ThumbsDown]:
-    """Newest thumbs-downs with the question and answer, for the NLU inbox's
-    "antwoord was niet goed" items."""
+async def thumbs_down(sessions: sessionmaker, limit: int = 500) -> list[ThumbsDown]:
+    """The newest thumbs-downs with the resident's message and Balie's answer (both masked),
+    for the NLU inbox's "antwoord was niet goed" mark."""
     query = (
         sa.select(Feedback.vraag, Feedback.antwoord, Feedback.opmerking)
         .where(Feedback.goed.is_(False), Feedback.vraag.is_not(None))
         .order_by(Feedback.aangemaakt_op.desc())
         .limit(limit)
     )
-    async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    return [ThumbsDown(r.vraag or "", r.antwoord or "", r.opmerking or "") for r in rows]
+    async with sessions() as session:
+        rows = (await session.execute(query)).all()
+    return [ThumbsDown(r.vraag, r.antwoord or "", r.opmerking or "") for r in rows]
