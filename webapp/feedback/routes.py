@@ -10,13 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
+from core.feedback import API_PATH
 from core.safe_json import InvalidJson, loads
 from webapp.api import STORE_KEY
 from webapp.bodies import read_body
 from webapp.errors import ApiError
 from webapp.feedback.store import FeedbackIn, InvalidFeedback, record
 
-PATH = "/api/v1/feedback"
+PATH = "/api/v1" + API_PATH
 MAX_JSON = 16 * 1024
 FIELDS = {"gesprek", "onderwerp", "goed", "opmerking", "vraag", "antwoord"}
 
