@@ -9,6 +9,7 @@ NLU as a message: channels send it to the web app's `POST /api/v1/feedback`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from core.channel_hints import CODE_LABEL, NUMBER_LABEL, card_values
@@ -16,6 +17,9 @@ from core.dutch.patterns import ZAAKNUMMER_RE
 
 FAQ_PREFIX = "utter_faq/"
 API_PATH = "/feedback"  # under the Case API's /api/v1
+# The key of a widget message that may be rated (balie_web channel -> web app -> widget).
+MESSAGE_KEY = "feedback"
+TOPIC_RE = re.compile(r"(faq|zaak):[\w\-]{1,100}", re.ASCII)
 
 # Resident-facing texts (B1, formal u; the buttons need no register).
 QUESTION = "Was dit antwoord goed?"
@@ -44,6 +48,11 @@ def topic(message: dict[str, Any]) -> str | None:
         if found:
             return "zaak:" + found.group(1).upper()
     return None
+
+
+def clean_topic(value: Any) -> str | None:
+    """A topic as `topic` makes them, or None (what arrives from outside is checked)."""
+    return value if isinstance(value, str) and TOPIC_RE.fullmatch(value) else None
 
 
 def thanks(register: str | None) -> str:

@@ -50,6 +50,7 @@ from webapp.cases.models import (
     ChatSession,
     Contact,
     ExternalCase,
+    Feedback,
     StatusChange,
     StatusOptOut,
     Upload,
@@ -57,6 +58,8 @@ from webapp.cases.models import (
 )
 from webapp.cases.store import CaseStore
 from webapp.chat.log import BOT, RESIDENT, ChatLog, token_hash
+from webapp.feedback.store import FeedbackIn
+from webapp.feedback.store import record as record_feedback
 from webapp.privacy.retention import PURGE_LOCK, Retention
 from webapp.settings import WebSettings
 from webapp.staff.tracker import EVENTS
@@ -328,6 +331,10 @@ async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
         Attempts.sleutel == attempt_key("test", "geblokkeerd"),
         days_ago(-1),
     )
+    # Residents' feedback goes with the conversation's term (issue #16).
+    for gesprek in ("oud", "nieuw"):
+        await record_feedback(engine, FeedbackIn(gesprek, "faq:afval", False, "klopt niet"))
+    await set_column(store, Feedback.aangemaakt_op, Feedback.gesprek == "oud", days_ago(31))
     last_before = (await store.get(open_2000)).identificatie
 
     # A dry run counts and changes nothing.
@@ -344,6 +351,7 @@ async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
         "gesprekken": 1,
         "gebeurtenissen": 6,
         "pogingen": 1,
+        "feedback": 1,
     }
     assert await retention.purge(dry_run=True) == expected
     assert len(await event_senders(engine)) == 3
