@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from core import feedback
 from core.privacy.retention import Policy
+from core.privacy.sealing import sealer
+from core.settings import Settings
 from webapp import api, errors
 from webapp.cases.migrate import migrate
 from webapp.cases.models import Feedback, utcnow
 from webapp.cases.store import CaseStore
+from webapp.chat.feedback import BadFeedback, rate
+from webapp.chat.log import BOT, RESIDENT, ChatLog
 from webapp.feedback import routes
 from webapp.feedback.store import FeedbackIn, asked, record, thumbs_down
 from webapp.privacy.retention import Retention
@@ -146,3 +153,32 @@ async def test_thumbs_down_puts_the_message_in_the_inbox(store: CaseStore) -> No
     assert item.message.id == 2 and item.niet_goed is not None
     assert item.niet_goed.antwoord == "Het gft wordt elke week opgehaald."
     assert "[telefoonnummer]" in item.niet_goed.opmerking
+
+
+async def test_widget_frame_rates_only_balies_own_rated_messages(store: CaseStore) -> None:
+    chat = ChatLog(store.sessions, sealer(Settings(secret_key="test-secret-feedback")))
+    mine, _, _ = await chat.open(None)
+    other, _, _ = await chat.open(None)
+    await chat.append(mine.id, RESIDENT, {"text": "wanneer komt het gft"}, "m1")
+    await chat.append(mine.id, BOT, {"text": "Elke week.", "feedback": "faq:afval"}, None)
+    await chat.append(mine.id, BOT, {"text": "Kan ik nog iets doen?"}, None)
+    await chat.append(other.id, BOT, {"text": "Elders.", "feedback": "faq:paspoort"}, None)
+    conn = SimpleNamespace(session_id=mine.id, sender=mine.sender)
+    bad: list[dict[str, Any]] = [
+        {"seq": 1, "goed": False},  # the resident's own message
+        {"seq": 3, "goed": False},  # asked for no feedback
+        {"seq": 9, "goed": False},  # not in this conversation (another one's number)
+        {"seq": "2", "goed": False},
+        {"seq": 2, "goed": "nee"},
+        {"seq": 2, "goed": False, "opmerking": "x" * 501},
+    ]
+    for frame in bad:
+        with pytest.raises(BadFeedback):
+            await rate(chat, store.engine, conn, frame)  # type: ignore[arg-type]
+    frame = {"seq": 2, "goed": False, "opmerking": "mail [e-mailadres] of jan@example.nl"}
+    answer = await rate(chat, store.engine, conn, frame)  # type: ignore[arg-type]
+    assert answer == {"type": "feedback", "seq": 2, "text": feedback.thanks(None)}
+    again = await rate(chat, store.engine, conn, {"seq": 2, "goed": True})  # type: ignore[arg-type]
+    assert again["text"] == feedback.ALREADY["u"]
+    (down,) = await thumbs_down(store.sessions)
+    assert down.vraag == "wanneer komt het gft" and "jan@example.nl" not in down.opmerking
