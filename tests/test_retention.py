@@ -479,6 +479,8 @@ async def residents(db_url: str, store: CaseStore, outbox: Outbox) -> dict[str, 
 
 async def test_forget_removes_exactly_that_residents_data(db_url, store, outbox, retention) -> None:
     made = await residents(db_url, store, outbox)
+    for gesprek in ("111", "222"):  # their thumbs up/down on Telegram (issue #16)
+        await record_feedback(store.engine, FeedbackIn(gesprek, "faq:afval", True))
     dry = await retention.forget("telegram", "111", dry_run=True)
     counts = await retention.forget("telegram", "111")
     assert (
@@ -494,8 +496,10 @@ async def test_forget_removes_exactly_that_residents_data(db_url, store, outbox,
             "outbox": 1,
             "outbox_geanonimiseerd": 1,
             "outbox_wachtend": 1,
+            "feedback": 1,
         }
     )
+    assert await rows(store, sa.select(Feedback.gesprek)) == ["222"]
     # The melding stays, without the link to the resident and without their contact.
     mine = await store.get(made["telegram:111"])
     assert mine is not None and mine.melder is None and mine.contact is None

@@ -89,6 +89,10 @@ RESWEEP_AFTER = 150.0
 TRACKER_TABLE = "events"  # Rasa's SQL tracker store
 
 
+# The channels whose conversation id is the channel identity, so feedback is keyed by it.
+FEEDBACK_CHANNELS = ("telegram", "web")
+
+
 class OutboxOwner(Protocol):
     """Who forgets a resident's outbox entries: the action server (over HTTP) or, on the
     command line, the outbox itself (actions/outbox.py)."""
@@ -459,6 +463,14 @@ class Retention:
                 sa.delete(StatusOptOut).where(StatusOptOut.melder == melder),
             ),
         ]
+        if kanaal in FEEDBACK_CHANNELS:  # their thumbs up/down go with the conversation
+            steps.append(
+                (
+                    "feedback",
+                    sa.select(sa.func.count(Feedback.id)).where(Feedback.gesprek == identity),
+                    sa.delete(Feedback).where(Feedback.gesprek == identity),
+                )
+            )
         if kanaal == "web":
             sessions = sa.select(ChatSession.id).where(ChatSession.sender == identity)
             steps += [
