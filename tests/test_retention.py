@@ -50,6 +50,7 @@ from webapp.cases.models import (
     ChatSession,
     Contact,
     ExternalCase,
+    Feedback,
     StatusChange,
     StatusOptOut,
     Upload,
@@ -57,6 +58,8 @@ from webapp.cases.models import (
 )
 from webapp.cases.store import CaseStore
 from webapp.chat.log import BOT, RESIDENT, ChatLog, token_hash
+from webapp.feedback.store import FeedbackIn
+from webapp.feedback.store import record as record_feedback
 from webapp.privacy.retention import PURGE_LOCK, Retention
 from webapp.settings import WebSettings
 from webapp.staff.tracker import EVENTS
@@ -328,6 +331,10 @@ async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
         Attempts.sleutel == attempt_key("test", "geblokkeerd"),
         days_ago(-1),
     )
+    # Residents' feedback goes with the conversation's term (issue #16).
+    for gesprek in ("oud", "nieuw"):
+        await record_feedback(engine, FeedbackIn(gesprek, "faq:afval", False, "klopt niet"))
+    await set_column(store, Feedback.aangemaakt_op, Feedback.gesprek == "oud", days_ago(31))
     last_before = (await store.get(open_2000)).identificatie
 
     # A dry run counts and changes nothing.
@@ -344,6 +351,7 @@ async def test_purge_deletes_what_is_past_its_term_and_keeps_the_rest(
         "gesprekken": 1,
         "gebeurtenissen": 6,
         "pogingen": 1,
+        "feedback": 1,
     }
     assert await retention.purge(dry_run=True) == expected
     assert len(await event_senders(engine)) == 3
@@ -471,6 +479,8 @@ async def residents(db_url: str, store: CaseStore, outbox: Outbox) -> dict[str, 
 
 async def test_forget_removes_exactly_that_residents_data(db_url, store, outbox, retention) -> None:
     made = await residents(db_url, store, outbox)
+    for gesprek in ("111", "222"):  # their thumbs up/down on Telegram (issue #16)
+        await record_feedback(store.engine, FeedbackIn(gesprek, "faq:afval", True))
     dry = await retention.forget("telegram", "111", dry_run=True)
     counts = await retention.forget("telegram", "111")
     assert (
@@ -487,8 +497,10 @@ async def test_forget_removes_exactly_that_residents_data(db_url, store, outbox,
             "outbox": 1,
             "outbox_geanonimiseerd": 1,
             "outbox_wachtend": 1,
+            "feedback": 1,
         }
     )
+    assert await rows(store, sa.select(Feedback.gesprek)) == ["222"]
     # The melding stays, without the link to the resident and without their contact.
     mine = await store.get(made["telegram:111"])
     assert mine is not None and mine.melder is None and mine.contact is None

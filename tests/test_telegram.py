@@ -24,6 +24,7 @@ from telegram import Update
 
 from bot.settings import LauncherSettings
 from bot.supervisor import services
+from core import feedback
 from core.channel_hints import ASK_LOCATION, copyable
 from core.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from core.residents import texts
@@ -331,6 +332,45 @@ async def channel_to_cases(fake, db_url, tmp_path):
         async with aiohttp.ClientSession(settings.web_url, headers=AUTH) as api:
             yield telegram, api
         await telegram.stop()
+
+
+async def test_feedback_buttons_store_once_per_topic_and_never_reach_rasa(
+    fake, channel_to_cases
+) -> None:
+    """Thumbs up/down under an FAQ answer (issue #16): offered once per topic, stored
+    through the Case API, a forged or foreign click refused."""
+    telegram, api = channel_to_cases
+    received: list[Any] = []
+
+    async def on_new(message) -> None:
+        received.append(message)
+
+    chat = TelegramChat(fake, 5020)
+    fake._chats[chat.chat_id] = chat.chat
+    await telegram.handle(Update.de_json(chat.text("wanneer komt het gft"), telegram._bot), on_new)
+    output = telegram.get_output_channel()
+    answer = {"text": "Het gft wordt elke week opgehaald.", "utter_action": "utter_faq/afval"}
+    await output.send_response(str(chat.chat_id), dict(answer))
+    offered = fake.sent(chat.chat_id)[-1]
+    titles = [b["text"] for row in offered["reply_markup"]["inline_keyboard"] for b in row]
+    assert titles == ["👍 Goed antwoord", "👎 Geen goed antwoord"]
+    # The same topic again in this chat: no second request.
+    await output.send_response(str(chat.chat_id), dict(answer))
+    assert "reply_markup" not in fake.sent(chat.chat_id)[-1]
+    # A forged click: refused, nothing stored, nothing to Rasa.
+    forged = chat.click(offered, "👎 Geen goed antwoord")
+    forged["callback_query"]["data"] = "fb:n:forged"
+    forged["callback_query"]["message"]["message_id"] = -1
+    await telegram.handle(Update.de_json(forged, telegram._bot), on_new)
+    assert fake.sent(chat.chat_id)[-1]["text"] == texts.NOT_OFFERED
+    click = chat.click(offered, "👎 Geen goed antwoord")
+    await telegram.handle(Update.de_json(click, telegram._bot), on_new)
+    assert fake.sent(chat.chat_id)[-1]["text"] == feedback.thanks(None)
+    assert len(received) == 1  # only the question went to Rasa
+    # Stored under this conversation and topic: the web app refuses a second one.
+    body = {"gesprek": str(chat.chat_id), "onderwerp": "faq:afval", "goed": True}
+    async with api.post("/api/v1/feedback", json=body) as resp:
+        assert resp.status == 409
 
 
 async def test_photos_reach_the_case_system_byte_for_byte(fake, channel_to_cases) -> None:

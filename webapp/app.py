@@ -17,6 +17,7 @@ from webapp.cases.migrate import migrate
 from webapp.cases.receipts import Receipts
 from webapp.cases.store import CaseStore
 from webapp.chat import routes as chat
+from webapp.feedback import routes as feedback_routes
 from webapp.privacy import retention
 from webapp.settings import WebSettings
 from webapp.staff import console as staff
@@ -93,6 +94,7 @@ def create_app(settings: WebSettings) -> web.Application:
     app.cleanup_ctx.append(_http_session)
     store = CaseStore.from_url(settings.database_url)
     api.setup(app, store, settings.api_token(), settings.duplicates)
+    feedback_routes.setup(app)  # residents' thumbs up/down, behind the API token
     receipts.setup(app, Receipts(store.engine))  # cases in Signalen/ZGW (action server)
     push.setup(app, settings)
     chat.setup(app, settings, store, TEMPLATES)  # the website chat widget and /demo

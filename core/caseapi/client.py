@@ -23,6 +23,7 @@ from core.caseapi.errors import (
     BackendUnavailable,
     PhotoRefused,
 )
+from core.feedback import API_PATH as FEEDBACK_PATH
 from core.settings import Settings
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -209,6 +210,13 @@ class CaseApiClient:
         """Forget a resident by channel identity; what was removed per kind."""
         body = m.ForgetIn.construct(kanaal=kanaal, id=identity).wire()
         return await self._found(m.Forgotten, "POST", "/vergeten", json=body)
+
+    async def feedback(self, body: dict[str, Any]) -> bool:
+        """Store a resident's feedback; False when the conversation already rated the topic."""
+        status, _ = await self.request("POST", FEEDBACK_PATH, ok=(201, 409), json=body)
+        if status == 404:
+            raise BackendRejected("case system refused: no feedback route", status=404)
+        return status == 201
 
     # -- receipts of cases in Signalen or ZGW ------------------------------------------
 

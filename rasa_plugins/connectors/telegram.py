@@ -31,6 +31,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from core import feedback
 from core.bearer import same_secret
 from core.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from core.photos import TYPES as PHOTO_TYPES
@@ -49,6 +50,7 @@ from rasa_plugins.connectors.telegram_bot import (
     call,
 )
 from rasa_plugins.connectors.telegram_cases import ChatCases, PhotoRefused
+from rasa_plugins.connectors.telegram_feedback import FeedbackOffers
 from rasa_plugins.connectors.telegram_output import CallbackKeys, TelegramOutput
 
 if TYPE_CHECKING:
@@ -135,6 +137,7 @@ class TelegramInput(InputChannel):
         self.config = config
         self.settings = settings
         self.keys = CallbackKeys()
+        self.offers = FeedbackOffers()
         self.queue = ChatQueue()
         self._bot: Bot | None = None
         self._output: TelegramOutput | None = None
@@ -176,7 +179,7 @@ class TelegramInput(InputChannel):
         if not self.config.secret:
             log.error("TELEGRAM_WEBHOOK_SECRET is empty: every Telegram update will be refused")
         self._bot = self.config.make_bot()
-        self._output = TelegramOutput(self._bot, self.keys)
+        self._output = TelegramOutput(self._bot, self.keys, self.offers)
         self._cases = ChatCases.of(self.settings)
         self._spawn(self._connect())
 
@@ -408,6 +411,7 @@ class TelegramInput(InputChannel):
         elif command is Command.HELP:
             await self.forward(chat_id, commands.HELP_PAYLOAD, update_id, on_new)
         elif words := commands.as_words(text):  # typed text is never an intent payload
+            self.offers.heard(chat_id, words)
             await self.forward(chat_id, words, update_id, on_new)
 
     async def _forget_ask(self, chat_id: str) -> None:
@@ -477,6 +481,9 @@ class TelegramInput(InputChannel):
         if len(self._clicked) > SEEN_UPDATES:
             self._clicked.popitem(last=False)
         data = query.data or ""
+        if self.offers.is_feedback(data):  # never to NLU: straight to the web app
+            await self._on_feedback(chat_id, message, data)
+            return
         payload = self.keys.payload_of(data)
         if isinstance(message, Message) and message.reply_markup is not None:
             if payload is None:  # a key from before a restart: the button's title still says it
@@ -505,6 +512,30 @@ class TelegramInput(InputChannel):
             await self.reply(chat_id, refused.text)
             return
         await self.forward(chat_id, payload, update_id, on_new)
+
+    async def _on_feedback(self, chat_id: str, message: Any, data: str) -> None:
+        from telegram import Message
+
+        taken = self.offers.take(chat_id, data)
+        if isinstance(message, Message) and message.reply_markup is not None:
+            await call(lambda: message.edit_reply_markup(None), "editMessageReplyMarkup")
+        if taken is None:  # not offered in this chat, or before a restart
+            await self.reply(chat_id, texts.NOT_OFFERED)
+            return
+        offer, good = taken
+        assert self._cases is not None
+        stored = await self._cases.feedback(
+            {
+                "gesprek": chat_id,
+                "onderwerp": offer.topic,
+                "goed": good,
+                "vraag": offer.question,
+                "antwoord": offer.answer,
+            }
+        )
+        await self.reply(
+            chat_id, feedback.thanks(None) if stored is not False else feedback.ALREADY["u"]
+        )
 
     async def _on_edit(self, message: Message) -> None:
         # Live locations arrive as a stream of edits: those are not the resident's doing.

@@ -10,6 +10,7 @@ so failures become None or False here, logged, instead of errors.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from core.caseapi.client import CaseApiClient
 from core.caseapi.errors import BackendError, PhotoRefused
@@ -68,4 +69,13 @@ class ChatCases:
             return (await self.api.forget(kanaal, identity)).verwijderd
         except BackendError as exc:
             log.warning("forgetting a %s resident failed: %s", kanaal, exc)
+            return None
+
+    async def feedback(self, body: dict[str, Any]) -> bool | None:
+        """Store a resident's feedback: True when stored, False when already given, None
+        when it failed (the resident is thanked all the same)."""
+        try:
+            return await self.api.feedback(body)
+        except BackendError as exc:
+            log.warning("feedback not stored: %s", exc)
             return None

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import OutputChannel
 
-from core import links
+from core import feedback, links
 from core.channel_hints import asks_location, copyable_values
 from core.residents import texts
 from rasa_plugins.connectors.telegram_bot import call
+from rasa_plugins.connectors.telegram_feedback import FeedbackOffers
 
 if TYPE_CHECKING:
     from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
@@ -138,9 +139,10 @@ class CallbackKeys:
 class TelegramOutput(OutputChannel):
     """Sends to the chat whose id is Rasa's sender id."""
 
-    def __init__(self, bot: Bot, keys: CallbackKeys) -> None:
+    def __init__(self, bot: Bot, keys: CallbackKeys, offers: FeedbackOffers | None = None) -> None:
         self.bot = bot
         self.keys = keys
+        self.offers = offers
         # Chats showing the location keyboard -> whether the resident spoke since.
         self._location_keyboard: dict[str, bool] = {}
 
@@ -205,7 +207,10 @@ class TelegramOutput(OutputChannel):
             )
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send(recipient_id, text, custom=kwargs.get("custom"))
+        # An answer (an FAQ, a new case) gets thumbs up/down once per topic (issue #16).
+        topic = feedback.topic(kwargs)
+        markup = self.offers.offer(recipient_id, topic, text) if topic and self.offers else None
+        await self.send(recipient_id, text, markup, custom=kwargs.get("custom"))
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any

@@ -28,6 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from core import feedback
 from core.bearer import same_secret
 from core.channel_hints import CARD, card_values
 from core.residents.guard import MAX_LENGTH, TOO_LONG
@@ -63,6 +64,10 @@ class BalieWebOutput(CallbackOutput):
             message = self._message(recipient_id, text=part)
             if n == len(parts) - 1:
                 message = self._with_card(message, kwargs.get("custom"))
+                # What it answered, for the widget's thumbs up/down (issue #16).
+                topic = feedback.topic(kwargs)
+                if topic:
+                    message[feedback.MESSAGE_KEY] = topic
             await self._persist_message(message)
 
     async def send_text_with_buttons(

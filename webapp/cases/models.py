@@ -287,3 +287,24 @@ class Attempts(Base):
     are the action server's, in its own database: actions/guesser.py.)"""
 
     __table__ = throttle.table("attempts", Base.metadata)
+
+
+class Feedback(Base):
+    """A resident's thumbs up/down on one of Balie's answers (issue #16), without personal data.
+
+    `gesprek` is the conversation's sender id (as Rasa knows it), `onderwerp` what was
+    answered ("faq:afvalkalender", "zaak:melding"): unique together, so a resident is asked
+    at most once per topic per conversation. The comment and the quoted messages are
+    stored masked. The retention purge deletes rows with the conversation's term.
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (sa.UniqueConstraint("gesprek", "onderwerp"),)
+    id = sa.Column(sa.Integer, primary_key=True)
+    gesprek = sa.Column(sa.String(120), nullable=False)
+    onderwerp = sa.Column(sa.String(120), nullable=False)
+    goed = sa.Column(sa.Boolean, nullable=False)
+    opmerking = sa.Column(sa.Text)  # masked
+    vraag = sa.Column(sa.Text)  # the resident's message, masked
+    antwoord = sa.Column(sa.Text)  # Balie's answer, masked
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)

@@ -221,6 +221,40 @@ class ChatLog:
                 )
             ).scalar_one_or_none()
 
+    async def answered(self, session_id: str, seq: int) -> tuple[Entry, Entry | None] | None:
+        """Balie's message number `seq` and the resident's message before it (what it
+        answered), for feedback on it; None when `seq` is no message of Balie's here."""
+        async with self.sessions() as session:
+            bot = (
+                await session.execute(
+                    sa.select(ChatEntry).where(
+                        ChatEntry.session_id == session_id,
+                        ChatEntry.seq == seq,
+                        ChatEntry.afzender == BOT,
+                    )
+                )
+            ).scalar_one_or_none()
+            if bot is None:
+                return None
+            asked = (
+                await session.execute(
+                    sa.select(ChatEntry)
+                    .where(
+                        ChatEntry.session_id == session_id,
+                        ChatEntry.seq < seq,
+                        ChatEntry.afzender == RESIDENT,
+                    )
+                    .order_by(ChatEntry.seq.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+            entries = [
+                Entry(r.seq, r.afzender, self._open(r.bericht), r.bericht_id, r.aangemaakt_op)
+                for r in (bot, asked)
+                if r is not None
+            ]
+        return entries[0], (entries[1] if asked is not None else None)
+
     async def after(self, session_id: str, seq: int, limit: int = HISTORY) -> list[Entry]:
         """Messages after `seq`, oldest first; at most the newest `limit` of them."""
         async with self.sessions() as session:

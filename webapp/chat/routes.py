@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import jinja2
 from aiohttp import WSMsgType, web
 
-from core import photos
+from core import feedback, photos
 from core.bearer import same_secret
 from core.channel_hints import card_values
 from core.client_address import bucket, of_request, stamp
@@ -41,10 +41,12 @@ from webapp import bus as instance_bus
 from webapp.bodies import BodyTooLarge, read_body
 from webapp.cases.models import Attempts, utcnow
 from webapp.cases.store import CaseStore
+from webapp.chat import feedback as chat_feedback
 from webapp.chat import forget
 from webapp.chat.hub import Connection, Hub
 from webapp.chat.log import BOT, RESIDENT, ChatLog, Conversation, RateLimited
 from webapp.chat.relay import RasaRelay, RasaUnavailable
+from webapp.feedback.store import asked
 from webapp.privacy.retention import RETENTION_KEY
 from webapp.settings import WebSettings
 
@@ -153,6 +155,9 @@ def bot_message(body: dict[str, Any]) -> dict[str, Any]:
     card = card_values(body.get("custom"))
     if card:
         message["card"] = card  # shown as a card with copy buttons
+    topic = feedback.clean_topic(body.get(feedback.MESSAGE_KEY))
+    if topic and message.get("text"):
+        message[feedback.MESSAGE_KEY] = topic  # the widget offers thumbs up/down
     return message
 
 
@@ -306,6 +311,8 @@ class ChatServer:
                 return await self._message(conn, frame) or conn
             elif kind == "reset":
                 return await self._reset(conn)
+            elif kind == "feedback":
+                await conn.send(await chat_feedback.rate(self.log, self.store.engine, conn, frame))
             else:
                 raise BadFrame
         except (ValueError, BadFrame) as exc:
@@ -436,6 +443,9 @@ class ChatServer:
         conversation, wiped = found
         message = bot_message(body)
         message_id = body.get("id") if isinstance(body.get("id"), str) else None
+        topic = message.get(feedback.MESSAGE_KEY)
+        if topic and await asked(self.store.engine, conversation.sender, topic):
+            del message[feedback.MESSAGE_KEY]  # rated before: never asked twice
         if wiped or not message:
             return web.json_response({"stored": False}, status=202)
         stored = await self.log.append(

@@ -65,6 +65,7 @@ from webapp.cases.models import (
     ChatSession,
     Contact,
     ExternalCase,
+    Feedback,
     Report,
     StatusChange,
     StatusOptOut,
@@ -87,6 +88,10 @@ CHUNK = 500  # ids per IN (...): well below every database's limit on bound para
 # longer than any turn (webapp/chat/relay.py TURN_TIMEOUT).
 RESWEEP_AFTER = 150.0
 TRACKER_TABLE = "events"  # Rasa's SQL tracker store
+
+
+# The channels whose conversation id is the channel identity, so feedback is keyed by it.
+FEEDBACK_CHANNELS = ("telegram", "web")
 
 
 class OutboxOwner(Protocol):
@@ -309,6 +314,10 @@ class Retention:
         )
         counts["afmeldingen"] = await self._delete(StatusOptOut, StatusOptOut.melder, unused, dry)
 
+        # Residents' thumbs up/down: with the conversation they were given in.
+        old_feedback = Feedback.aangemaakt_op < now - policy.conversation
+        counts["feedback"] = await self._delete(Feedback, Feedback.id, old_feedback, dry)
+
         # Counts of wrong passwords and new widget conversations gone quiet.
         counts["pogingen"] = await self._delete(
             Attempts, Attempts.sleutel, quiet_attempts(Attempts.__table__, now), dry
@@ -464,6 +473,14 @@ class Retention:
                 sa.delete(StatusOptOut).where(StatusOptOut.melder == melder),
             ),
         ]
+        if kanaal in FEEDBACK_CHANNELS:  # their thumbs up/down go with the conversation
+            steps.append(
+                (
+                    "feedback",
+                    sa.select(sa.func.count(Feedback.id)).where(Feedback.gesprek == identity),
+                    sa.delete(Feedback).where(Feedback.gesprek == identity),
+                )
+            )
         if kanaal == "web":
             sessions = sa.select(ChatSession.id).where(ChatSession.sender == identity)
             steps += [

@@ -20,6 +20,7 @@ from sqlalchemy.orm import sessionmaker
 
 from core.privacy import masking
 from webapp.cases.models import InboxReview
+from webapp.feedback.store import ThumbsDown, thumbs_down
 from webapp.staff import audit
 from webapp.staff.tracker import FALLBACK, TrackerReader, UserMessage, shown
 from webapp.staff.trainingdata import normalise
@@ -37,6 +38,9 @@ class InboxItem:
     message: UserMessage  # the newest time it was asked
     masked: str  # what the trainer sees
     count: int
+    # A resident's thumbs-down on Balie's answer to it: shown as "antwoord was niet goed",
+    # so confidently wrong answers reach trainers too.
+    niet_goed: ThumbsDown | None = None
 
 
 class Inbox:
@@ -55,6 +59,9 @@ class Inbox:
     async def items(self, limit: int = 50, scan: int = 5000) -> list[InboxItem]:
         """Unreviewed unsure messages, newest first; looks at the latest `scan` messages."""
         groups: dict[str, list[UserMessage]] = {}
+        down: dict[str, ThumbsDown] = {}
+        for found_down in await thumbs_down(self.sessions):
+            down.setdefault(text_key(found_down.vraag), found_down)
         before, seen = None, 0
         while seen < scan:
             batch = await self.tracker.user_messages(before, BATCH)
@@ -63,11 +70,13 @@ class Inbox:
             seen += len(batch)
             before = batch[-1].id
             for message in batch:
-                if self.unsure(message) and normalise(message.text):
-                    groups.setdefault(text_key(message.text), []).append(message)
+                key = text_key(message.text)
+                marked = key in down and not message.is_payload
+                if (marked or self.unsure(message)) and normalise(message.text):
+                    groups.setdefault(key, []).append(message)
         reviewed = await self._reviewed(list(groups))
         items = [
-            InboxItem(found[0], shown(found[0].text), len(found))
+            InboxItem(found[0], shown(found[0].text), len(found), down.get(key))
             for key, found in groups.items()
             if key not in reviewed
         ]

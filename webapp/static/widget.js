@@ -83,6 +83,11 @@
     copied: (label) => `${label} is gekopieerd.`,
     copyFailed: "Kopiëren lukt niet. Selecteert u de tekst en kopieert u die zelf.",
     more: "Meer",
+    feedbackAsk: "Was dit antwoord goed?",
+    good: "Goed antwoord",
+    bad: "Geen goed antwoord",
+    comment: "Wat was er niet goed? U mag dit leeg laten.",
+    commentSend: "Reactie versturen",
   };
 
   // --- small helpers ----------------------------------------------------------------------
@@ -367,6 +372,41 @@
     return list;
   }
 
+  // Topics this transcript already asked about: a topic gets one request (issue #16).
+  const askedTopics = new Set();
+
+  function sendFeedback(group, seq, goed, opmerking) {
+    if (!send({ type: "feedback", seq, goed, opmerking })) {
+      showError(T.notConnected);
+      return;
+    }
+    for (const b of group.querySelectorAll("button, input")) b.disabled = true;
+  }
+
+  /** Thumbs up/down under an answer; a thumbs-down asks for an optional short comment. */
+  function renderFeedback(seq) {
+    const group = el("div", { class: "balie-feedback", role: "group", "aria-label": T.feedbackAsk,
+      "data-seq": String(seq) }, el("span", { "aria-hidden": "true" }, T.feedbackAsk));
+    const up = el("button", { type: "button", "aria-label": T.good }, "👍");
+    const down = el("button", { type: "button", "aria-label": T.bad }, "👎");
+    up.addEventListener("click", () => sendFeedback(group, seq, true, ""));
+    down.addEventListener("click", () => {
+      const id = `balie-opmerking-${seq}`;
+      const input = el("input", { type: "text", id, maxlength: "500", autocomplete: "off" });
+      const submit = el("button", { type: "submit" }, T.commentSend);
+      const form = el("form", { class: "balie-opmerking" }, el("label", { for: id }, T.comment),
+        input, submit);
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        sendFeedback(group, seq, false, input.value.trim());
+      });
+      group.replaceChildren(form);
+      input.focus();
+    });
+    group.append(up, down);
+    return group;
+  }
+
   function renderBot(message) {
     const item = el("li", { class: "balie-bericht balie-bot" }, srOnly(`${T.bot}: `));
     if (message.text) item.append(...renderText(message.text));
@@ -386,6 +426,10 @@
         group.append(button);
       }
       item.append(group);
+    }
+    if (typeof message.feedback === "string" && !askedTopics.has(message.feedback)) {
+      askedTopics.add(message.feedback);
+      item.append(renderFeedback(message.seq));
     }
     return item;
   }
@@ -446,6 +490,7 @@
   function clearTranscript() {
     logList.replaceChildren();
     lastSeq = 0;
+    askedTopics.clear();
     for (const { item } of pending.values()) logList.append(item);
     showWelcome();
   }
@@ -527,6 +572,11 @@
       case "message":
         onMessage(msg);
         break;
+      case "feedback": { // stored (or given before): thank the resident in place
+        const group = logList.querySelector(`.balie-feedback[data-seq="${Number(msg.seq)}"]`);
+        group?.replaceChildren(el("p", { role: "status" }, msg.text || ""));
+        break;
+      }
       case "typing":
         typing.hidden = !msg.on;
         if (msg.on) scrollDown();
