@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from core.privacy import masking
+from core.residents import choices
 from webapp.cases.models import InboxReview
 from webapp.staff import audit
 from webapp.staff.tracker import FALLBACK, TrackerReader, UserMessage, shown
@@ -37,6 +38,23 @@ class InboxItem:
     message: UserMessage  # the newest time it was asked
     masked: str  # what the trainer sees
     count: int
+    # What the resident chose when Balie asked "Bedoelt u ...?": the example's label.
+    gekozen: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The intent the form proposes: the resident's own choice, else Balie's guess."""
+        return self.gekozen or self.message.predicted
+
+
+def choice_after(message: UserMessage, following: UserMessage | None) -> str | None:
+    """The intent or FAQ topic the resident chose with the button right after a
+    "Bedoelt u ...?" question; None for "Iets anders", a typed answer, or no question."""
+    if message.intent != choices.CLARIFY_INTENT or following is None:
+        return None
+    if following.sender_id != message.sender_id or not following.is_payload:
+        return None
+    return following.intent if choices.label(following.intent) else None
 
 
 class Inbox:
@@ -50,11 +68,16 @@ class Inbox:
             # "[naam]", "M-2026-000042 [controlecode]": a form's answer, nothing to learn
             # from (shown: a code in a row stored before codes were masked counts too).
             return False
+        if message.intent == choices.CLARIFY_INTENT:
+            return True  # Balie asked "Bedoelt u ...?": the answer is a labelled example
         return message.intent == FALLBACK or message.confidence < self.threshold
 
     async def items(self, limit: int = 50, scan: int = 5000) -> list[InboxItem]:
         """Unreviewed unsure messages, newest first; looks at the latest `scan` messages."""
         groups: dict[str, list[UserMessage]] = {}
+        chosen: dict[str, str] = {}
+        # Newest first, so a sender's message seen last is the one that came right after.
+        following: dict[str, UserMessage] = {}
         before, seen = None, 0
         while seen < scan:
             batch = await self.tracker.user_messages(before, BATCH)
@@ -64,10 +87,15 @@ class Inbox:
             before = batch[-1].id
             for message in batch:
                 if self.unsure(message) and normalise(message.text):
-                    groups.setdefault(text_key(message.text), []).append(message)
+                    key = text_key(message.text)
+                    groups.setdefault(key, []).append(message)
+                    choice = choice_after(message, following.get(message.sender_id))
+                    if choice and key not in chosen:
+                        chosen[key] = choice  # the newest choice for this text
+                following[message.sender_id] = message
         reviewed = await self._reviewed(list(groups))
         items = [
-            InboxItem(found[0], shown(found[0].text), len(found))
+            InboxItem(found[0], shown(found[0].text), len(found), chosen.get(key))
             for key, found in groups.items()
             if key not in reviewed
         ]
