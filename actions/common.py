@@ -11,7 +11,16 @@ from rasa_sdk.events import EventType, SlotSet
 from core.domain import RASA_INPUT_CHANNELS, Channel
 
 # Intents that interrupt a form (answered, then the form resumes) rather than answer it.
-DIGRESSIONS = {"faq", "hulp", "bot_vraag", "medewerker_spreken", "stoppen", "buiten_bereik"}
+DIGRESSIONS = {
+    "faq",
+    "hulp",
+    "bot_vraag",
+    "medewerker_spreken",
+    "stoppen",
+    "buiten_bereik",
+    "smalltalk",
+    "boosheid",
+}
 DIGRESSION_CONFIDENCE = 0.6
 MAX_ATTEMPTS = 3
 # Slots of the melding and verzoek forms, cleared when one starts or ends.

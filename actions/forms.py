@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import common, locatie
 from actions.announce import ANNOUNCEMENTS
+from actions.clarify import clarified_text
 from actions.locatie import locatie_from, locatie_tekst
 from core import clock
 from core.categories import propose
@@ -503,6 +504,8 @@ DIGRESSION_RESPONSES = {
     "bot_vraag": "utter_bot_vraag",
     "medewerker_spreken": "utter_medewerker_spreken",
     "buiten_bereik": "utter_buiten_bereik_in_formulier",
+    "smalltalk": "utter_smalltalk_in_formulier",
+    "boosheid": "utter_boosheid_in_formulier",
 }
 
 
@@ -520,9 +523,11 @@ def answer_digression(tracker: Tracker, dispatcher: CollectingDispatcher) -> Non
 
 def prefill(tracker: Tracker, *, with_time: bool) -> dict[str, Any]:
     """What the first message already says: description, place, time."""
-    text = common.text(tracker)
     slots: dict[str, Any] = {name: None for name in common.FORM_SLOTS}
-    if common.is_button(tracker):
+    # A button says nothing, unless it answered "Bedoelt u ...?": then the words it
+    # answered describe the case.
+    text = clarified_text(tracker) if common.is_button(tracker) else common.text(tracker)
+    if not text:
         return slots
     omschrijving = zonder_aanhef_en_groet(text)
     if is_descriptive(omschrijving):

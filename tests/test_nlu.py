@@ -128,7 +128,8 @@ async def test_informal_writing_is_noticed(stack, http) -> None:
     informal = await parse(http, stack, "hoi wat kun je allemaal")
     formal = await parse(http, stack, "goedemiddag, waarmee kunt u mij helpen")
     assert {e["value"] for e in informal["entities"] if e["entity"] == "aanspreekvorm"} == {"je"}
-    assert {e["value"] for e in formal["entities"] if e["entity"] == "aanspreekvorm"} == {"u"}
+    # Formal is the default: only "je" is marked, so that once said it stays (register.py).
+    assert {e["value"] for e in formal["entities"] if e["entity"] == "aanspreekvorm"} == set()
 
 
 @pytest.mark.parametrize(

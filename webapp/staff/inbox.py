@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from core.privacy import masking
+from core.residents import choices
 from webapp.cases.models import InboxReview
 from webapp.feedback.store import ThumbsDown, thumbs_down
 from webapp.staff import audit
@@ -41,6 +42,23 @@ class InboxItem:
     # A resident's thumbs-down on Balie's answer to it: shown as "antwoord was niet goed",
     # so confidently wrong answers reach trainers too.
     niet_goed: ThumbsDown | None = None
+    # What the resident chose when Balie asked "Bedoelt u ...?": the example's label.
+    gekozen: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The intent the form proposes: the resident's own choice, else Balie's guess."""
+        return self.gekozen or self.message.predicted
+
+
+def choice_after(message: UserMessage, following: UserMessage | None) -> str | None:
+    """The intent or FAQ topic the resident chose with the button right after a
+    "Bedoelt u ...?" question; None for "Iets anders", a typed answer, or no question."""
+    if message.intent != choices.CLARIFY_INTENT or following is None:
+        return None
+    if following.sender_id != message.sender_id or not following.is_payload:
+        return None
+    return following.intent if choices.label(following.intent) else None
 
 
 class Inbox:
@@ -54,6 +72,8 @@ class Inbox:
             # "[naam]", "M-2026-000042 [controlecode]": a form's answer, nothing to learn
             # from (shown: a code in a row stored before codes were masked counts too).
             return False
+        if message.intent == choices.CLARIFY_INTENT:
+            return True  # Balie asked "Bedoelt u ...?": the answer is a labelled example
         return message.intent == FALLBACK or message.confidence < self.threshold
 
     async def items(self, limit: int = 50, scan: int = 5000) -> list[InboxItem]:
@@ -62,6 +82,9 @@ class Inbox:
         down: dict[str, ThumbsDown] = {}
         for found_down in await thumbs_down(self.sessions):
             down.setdefault(text_key(found_down.vraag), found_down)
+        chosen: dict[str, str] = {}
+        # Newest first, so a sender's message seen last is the one that came right after.
+        following: dict[str, UserMessage] = {}
         before, seen = None, 0
         while seen < scan:
             batch = await self.tracker.user_messages(before, BATCH)
@@ -74,9 +97,13 @@ class Inbox:
                 marked = key in down and not message.is_payload
                 if (marked or self.unsure(message)) and normalise(message.text):
                     groups.setdefault(key, []).append(message)
+                    choice = choice_after(message, following.get(message.sender_id))
+                    if choice and key not in chosen:
+                        chosen[key] = choice  # the newest choice for this text
+                following[message.sender_id] = message
         reviewed = await self._reviewed(list(groups))
         items = [
-            InboxItem(found[0], shown(found[0].text), len(found), down.get(key))
+            InboxItem(found[0], shown(found[0].text), len(found), down.get(key), chosen.get(key))
             for key, found in groups.items()
             if key not in reviewed
         ]

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.domain import RASA_INPUT_CHANNELS
 from core.privacy import masking
+from core.residents import choices
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,21 @@ def _full_intent(parse: dict[str, Any]) -> tuple[str, float]:
     confidence = float(intent.get("confidence") or 0.0)
     selected = (parse.get("response_selector") or {}).get(name) or {}
     key = (selected.get("response") or {}).get("intent_response_key")
+    if not key and name == choices.FAQ_INTENT:
+        # A "Bedoelt u ...?" button names its topic: /faq{"sleutel": "paspoort_id_kaart"}.
+        sleutel = next(
+            (e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "sleutel"),
+            None,
+        )
+        key = choices.choice_of(name, str(sleutel)) if sleutel else None
     return (key or name), confidence
+
+
+def _best_candidate(parse: dict[str, Any]) -> str | None:
+    """The first choice Balie offered for a message it asked "Bedoelt u ...?" about."""
+    found = (parse.get(choices.CANDIDATES_KEY) or {}).get("kandidaten") or []
+    first = found[0] if found and isinstance(found[0], dict) else {}
+    return str(first["keuze"]) if first.get("keuze") else None
 
 
 def user_message(row: Any) -> UserMessage | None:
@@ -121,6 +136,8 @@ def user_message(row: Any) -> UserMessage | None:
         if r.get("name")
     ]
     predicted = intent
+    if intent == choices.CLARIFY_INTENT:
+        predicted = _best_candidate(parse) or intent
     if intent == FALLBACK:
         real = [r for r in ranking if r[0] != FALLBACK]
         predicted = real[0][0] if real else FALLBACK
