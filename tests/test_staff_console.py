@@ -742,6 +742,8 @@ async def test_overview_page_passes_axe_in_chromium(console: Console) -> None:
         finally:
             await browser.close()
     assert problems == []
+
+
 async def test_medewerker_sees_and_sorts_by_the_number_of_reporters(console: Console) -> None:
     followed = await make_case(console, omschrijving="Een kapotte lamp op de hoek.")
     single = await make_case(console, omschrijving="Nog een lamp, later gemeld.")

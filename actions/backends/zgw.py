@@ -326,7 +326,7 @@ class ZgwBackend(LedgerBackend):
             "startdatum__gte": since.isoformat(),
             "zaakgeometrie": {"within": circle(point, rules.radius_m)},
         }
-        _, page = await self._request(
+        _, page = await self.request(
             "POST", f"{self.zaken_url}/zaken/_zoek", json_body=body, ok=(200,)
         )
         found: list[CaseStatus] = []
