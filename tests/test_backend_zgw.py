@@ -34,6 +34,7 @@ from core.caseapi.models import ReportIn
 from core.settings import ConfigError
 from tests.fakes import LoopbackServer
 from tests.fakes.zgw import FakeZgw, serve_zgw
+from tests.images import png_bytes
 from tests.webapp import case_api, ledger
 
 RSIN = "002564440"
@@ -396,10 +397,57 @@ async def test_open_meldingen_near_a_place_are_found_with_zaken_zoek(fake, backe
     )
     assert [c.identificatie for c in near] == [lamp.identificatie]
     assert near[0].status == "gemeld"
-    # Not offered in the dialogue yet: ZGW status news is not pushed to a follower.
-    assert backend.can_follow is False
+
+
+async def test_a_resident_follows_a_zaak_found_nearby(fake, backend, ledger_url) -> None:
+    zgw, _ = fake
+    assert backend.can_follow is True  # the Documenten API takes the report
+    lamp = await backend.create_case(case())
+    api = backend.ledger.api
+    photo = await api.stage_upload(png_bytes(), "image/png")
+    report = ReportIn(
+        omschrijving="Ook bij nummer 14 is de lamp uit, al sinds zondag.",
+        tijdstip=datetime(2026, 12, 1, 21, 30, tzinfo=timezone.utc),
+        kanaal="telegram",
+        melder="telegram:77",
+        uploads=[photo.upload_id],
+    )
+    seen = await backend.add_report(lamp.identificatie, report, "volg-1")
+    assert seen is not None and seen.identificatie == lamp.identificatie
+    assert seen.status == "gemeld"
+    text, picture = zgw.documenten.values()
+    body = zgw.contents[text["url"].rsplit("/", 1)[1]].decode("utf-8")
+    assert "Ook bij nummer 14 is de lamp uit" in body and "01-12-2026 22:30" in body
+    assert picture["formaat"] == "image/png"
+    receipt = await backend.ledger.find(lamp.identificatie)
+    assert receipt is not None
+    zaak_url = receipt.external_url
+    assert {z["informatieobject"] for z in zgw.zios.values() if z["zaak"] == zaak_url} == {
+        text["url"],
+        picture["url"],
+    }
+    # The follower reads the status as their own and sees it among their cases.
+    assert (await backend.get_case(lamp.identificatie, melder="telegram:77")) is not None
+    assert [c.identificatie for c in await backend.list_cases("telegram:77")] == [
+        lamp.identificatie
+    ]
+    # The same submission again stores nothing more at Balie.
+    assert await backend.add_report(lamp.identificatie, report, "volg-1") is not None
+    assert await backend.add_report("M-2026-999999", report, "volg-2") is None
+    # A verzoek cannot be followed; nor can a resident without a chat.
+    verzoek = await backend.create_case(case(type="verzoek", categorie=None))
+    with pytest.raises(BackendRejected):
+        await backend.add_report(verzoek.identificatie, report, "volg-3")
     with pytest.raises(BackendRejected):
         await backend.add_report(lamp.identificatie, ReportIn(omschrijving="Hier ook."), "k")
+
+
+async def test_without_the_documenten_api_a_zaak_cannot_be_followed(fake, ledger_url) -> None:
+    zgw = ZgwBackend(config(fake[0], documenten_url=None), ledger(ledger_url))
+    try:
+        assert zgw.can_follow is False
+    finally:
+        await zgw.close()
 
 
 def test_the_search_circle_holds_the_radius_in_every_direction() -> None:

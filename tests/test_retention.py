@@ -50,6 +50,7 @@ from webapp.cases.models import (
     ChatSession,
     Contact,
     ExternalCase,
+    ExternalFollower,
     Feedback,
     StatusChange,
     StatusOptOut,
@@ -453,6 +454,10 @@ async def residents(db_url: str, store: CaseStore, outbox: Outbox) -> dict[str, 
                 melder="telegram:111",
             )
         )
+    async with store.sessions() as session, session.begin():
+        receipt_id = await session.scalar(sa.select(ExternalCase.id))
+        for melder in ("telegram:111", "telegram:222"):  # following it (issue #18)
+            session.add(ExternalFollower(receipt_id=receipt_id, melder=melder, kanaal="telegram"))
     await conversation(db_url, "111", 1)
     await conversation(db_url, "222", 1)
     chat = ChatLog(store.sessions, SEALER)
@@ -491,6 +496,7 @@ async def test_forget_removes_exactly_that_residents_data(db_url, store, outbox,
             "ontkoppelde_zaken": 1,
             "ontkoppelde_meldingen": 0,
             "ontkoppelde_ontvangstbewijzen": 1,
+            "ontkoppelde_volgers": 1,
             "terugbelverzoeken": 1,
             "afmeldingen": 1,
             "gebeurtenissen": 3,
@@ -515,6 +521,8 @@ async def test_forget_removes_exactly_that_residents_data(db_url, store, outbox,
     senders = await event_senders(store.engine)
     assert "111" not in senders and {"222", made["web_chat"].sender} <= set(senders)
     assert await rows(store, sa.select(ExternalCase.melder)) == [None]
+    followers = sa.select(ExternalFollower.melder).order_by(ExternalFollower.id)
+    assert await rows(store, followers) == [None, "telegram:222"]
     # The outbox: the delivered entry went, the pending report goes without the person.
     assert await outbox.get("111-geleverd") is None
     pending = await outbox.get("111-wachtend")

@@ -33,7 +33,7 @@ from actions.statusnieuws import CALLBACK_PATH, callback_paths, enabled
 from actions.statusnieuws.signalen import SignalenStatusNews
 from actions.statusnieuws.zgw import ZgwStatusNews
 from core.caseapi.client import CaseApiClient
-from core.caseapi.models import ReceiptIn, StatusNewsIn
+from core.caseapi.models import FollowIn, ReceiptIn, StatusNewsIn
 from core.settings import ConfigError, Env
 from tests import action_server
 from tests.conftest import free_port
@@ -149,10 +149,36 @@ async def test_the_web_app_pushes_news_once_on_both_databases(db_url, tmp_path) 
             assert (await api.receipts_of("zgw"))[0].laatste_status == "in_behandeling"
             assert await api.receipt_by_external_url("zgw", "https://zaken.example.nl/zaken/z1")
             assert await api.receipt_by_external_url("zgw", "https://elders.example.nl/z") is None
-            # A resident who opted out hears nothing.
+            # A resident who reported it again follows it: the news reaches both chats.
+            volger = FollowIn(melder="telegram:77", kanaal="telegram")
+            assert await api.follow_receipt(ident, volger, "volg-1")
+            assert await api.follow_receipt(ident, volger, "volg-2")  # following already
+            assert [r.identificatie for r in await api.receipts_for("telegram:77")] == [ident]
+            assert await api.authorize_receipt(ident, melder="telegram:77")
+            answer = await api.status_news(ident, news("s/6", 6, "ingepland"))
+            assert answer and answer.gepusht
+            await found.settle(4)
+            assert sorted(p[0] for p in found.pushes[2:]) == ["4242", "77"]
+            # A resident who opted out hears nothing; who follows still does.
             await api.opt_out(MELDER)
+            answer = await api.status_news(ident, news("s/7", 7, "in_behandeling"))
+            assert answer and answer.gepusht
+            await found.settle(5)
+            assert found.pushes[4][0] == "77"
+            await api.opt_out("telegram:77")
             answer = await api.status_news(ident, news("s/4", 9, "afgehandeld"))
             assert answer and answer.uitkomst == "nieuw" and not answer.gepusht
+            # A closed case, a verzoek or an unknown one cannot be followed.
+            volgers = f"/ontvangstbewijzen/{ident}/volgers"
+            key = {"Idempotency-Key": "volg-3"}
+            body = {"melder": "web:ander", "kanaal": "web"}
+            status, error = await api.request("POST", volgers, json=body, headers=key, ok=(409,))
+            assert status == 409 and error["status"] == 409
+            assert await api.follow_receipt("M-2026-999999", volger, "volg-4") is None
+            assert (await api.request("POST", volgers, json=body, ok=(400,)))[0] == 400
+            for bad in ({"melder": "geen melder"}, {**body, "extra": 1}, {"kanaal": "web"}):
+                status, _ = await api.request("POST", volgers, json=bad, headers=key, ok=(422,))
+                assert status == 422, bad
             assert await api.status_news("M-2026-999999", news("s/5", 9, "gemeld")) is None
             # Bad input: clear 4xx JSON, never a 500; no token: 401.
             path = f"/ontvangstbewijzen/{ident}/statusnieuws"

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.caseapi.models import InzageIn, Receipt, ReceiptIn, ReceiptList, StatusNews, StatusNewsIn
+from core.caseapi.models import (
+    FollowIn,
+    InzageIn,
+    Receipt,
+    ReceiptIn,
+    ReceiptList,
+    StatusNews,
+    StatusNewsIn,
+)
 from core.domain import EXTERNAL_BACKENDS
 from core.dutch.patterns import normalize_zaaknummer
 from webapp import push
@@ -86,6 +94,25 @@ async def inzage(request: web.Request) -> web.Response:
     return answer(found)
 
 
+@routes.post("/api/v1/ontvangstbewijzen/{identificatie}/volgers")
+async def follow(request: web.Request) -> web.Response:
+    """A resident who reported an open melding in Signalen or ZGW again follows it: 201,
+    200 for the same key (or chat) again, 404, or 409 for a verzoek or a closed case."""
+    key = _idempotency_key(request)
+    if key is None:
+        raise ApiError(400, "an Idempotency-Key header is required")
+    follower: FollowIn = await parse(request, FollowIn)
+    identificatie = normalize_zaaknummer(request.match_info["identificatie"]) or ""
+    try:
+        found = await request.app[RECEIPTS_KEY].follow(identificatie, follower, key)
+    except ValueError as exc:
+        raise ApiError(409, str(exc)) from exc
+    if found is None:
+        raise ApiError(404, "receipt not found")
+    receipt, new = found
+    return answer(receipt, 201 if new else 200)
+
+
 @routes.post("/api/v1/ontvangstbewijzen/{identificatie}/statusnieuws")
 async def status_news(request: web.Request) -> web.Response:
     """A status Signalen or ZGW set: pushed to the reporter's chat like a built-in status
@@ -96,9 +123,10 @@ async def status_news(request: web.Request) -> web.Response:
     if outcome is None:
         raise ApiError(404, "receipt not found")
     pushed = False
-    if outcome.uitkomst == "nieuw" and not outcome.first and outcome.melder:
-        if not await request.app[STORE_KEY].opted_out(outcome.melder):
-            request.app[push.PUSHER_KEY].schedule(outcome.melder, identificatie)
+    if outcome.uitkomst == "nieuw" and not outcome.first:
+        # The reporter and every resident who follows the case, as for a built-in case.
+        for melder in await request.app[STORE_KEY].listening(outcome.melders):
+            request.app[push.PUSHER_KEY].schedule(melder, identificatie)
             pushed = True
     return answer(
         StatusNews(identificatie=identificatie, uitkomst=outcome.uitkomst, gepusht=pushed)

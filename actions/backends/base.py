@@ -39,9 +39,11 @@ __all__ = [
 
 class CaseBackend(Protocol):
     name: str
-    # May a resident follow a case found nearby (`add_report`), with its status news
-    # pushed to their chat? Where not, the melding form does not offer it.
-    can_follow: bool
+
+    @property
+    def can_follow(self) -> bool:
+        """May a resident follow a case found nearby (`add_report`), with its status
+        news pushed to their chat? Where not, the melding form does not offer it."""
 
     async def create_case(self, case: NewCase) -> CaseStatus:
         """Create the case; the same `idempotency_key` again returns the first case."""

@@ -236,6 +236,18 @@ class CaseApiClient:
         """Receipts made from this channel identity, newest first."""
         return await self._receipts({"melder": melder, **({"backend": backend} if backend else {})})
 
+    async def follow_receipt(
+        self, identificatie: str, follower: m.FollowIn, idempotency_key: str
+    ) -> m.Receipt | None:
+        """A resident follows an open external melding; None if there is no such receipt."""
+        return await self._answer(
+            m.Receipt,
+            "POST",
+            f"/ontvangstbewijzen/{_segment(identificatie)}/volgers",
+            json=follower.wire(),
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
     async def receipt(self, identificatie: str) -> m.Receipt | None:
         return await self._answer(m.Receipt, "GET", f"/ontvangstbewijzen/{_segment(identificatie)}")
 

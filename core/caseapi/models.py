@@ -251,6 +251,18 @@ class ReportIn(Strict):
         return value
 
 
+class FollowIn(Strict):
+    """A resident follows an open melding in Signalen or ZGW (`POST
+    /ontvangstbewijzen/{identificatie}/volgers`): their report went to the external
+    system; Balie keeps only their chat, channel and time, for the status news."""
+
+    melder: str = Field(..., max_length=120, regex=MELDER_PATTERN)
+    kanaal: Channel = "rest"
+    tijdstip: datetime | None = None
+
+    _tijdstip = validator("tijdstip", allow_reuse=True)(_moment)
+
+
 class StatusIn(Strict):
     status: Status
     toelichting: str | None = Field(None, max_length=2000)

@@ -25,6 +25,7 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     m.ForgetIn,
     m.ReceiptIn,
     m.StatusNewsIn,
+    m.FollowIn,
 )
 ANSWERS: tuple[type[BaseModel], ...] = (
     m.Case,
@@ -414,6 +415,20 @@ def _receipt_paths() -> dict[str, Any]:
                 "parameters": [IDENT],
                 "requestBody": _body(m.InzageIn),
                 "responses": {"200": found, **_errors(404, *BODY_ERRORS)},
+            }
+        },
+        "/ontvangstbewijzen/{identificatie}/volgers": {
+            "post": {
+                "operationId": "followReceipt",
+                "summary": "A resident who reported an open external melding again follows "
+                "it: its status news reaches their chat too",
+                "parameters": [IDENT, {**IDEMPOTENCY, "required": True}],
+                "requestBody": _body(m.FollowIn),
+                "responses": {
+                    "201": _answer("following", m.Receipt),
+                    "200": _answer("replayed idempotent request", m.Receipt),
+                    **_errors(404, 409, *BODY_ERRORS),
+                },
             }
         },
         "/ontvangstbewijzen/{identificatie}/statusnieuws": {

@@ -165,6 +165,25 @@ class ExternalCase(Base):
     laatste_status = sa.Column(sa.String(20))
 
 
+class ExternalFollower(Base):
+    """A resident who reported an open external melding again and follows it.
+
+    Their description and photos went to the external system with the case; Balie keeps
+    only who follows (their chat, for status news), by which channel and when.
+    """
+
+    __tablename__ = "external_followers"
+    id = sa.Column(sa.Integer, primary_key=True)
+    receipt_id = sa.Column(
+        sa.ForeignKey("external_cases.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    melder = sa.Column(sa.String(120), index=True)
+    kanaal = sa.Column(sa.String(10), nullable=False)
+    tijdstip = sa.Column(UtcDateTime)
+    idempotency_key = sa.Column(sa.String(100), unique=True)
+    aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+
+
 class Upload(Base):
     """A photo a channel received before its case exists; attached when the case is made.
 

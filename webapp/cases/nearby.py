@@ -17,7 +17,7 @@ from core import nearby
 from core.caseapi.models import LocatieIn, ReportIn
 from core.clock import utcnow
 from core.domain import FINAL
-from webapp.cases.models import Attachment, Case, Report, StatusOptOut, Upload
+from webapp.cases.models import Attachment, Case, Report, Upload
 from webapp.cases.store import CaseStore, locked_case
 
 # More candidates than this in one spot and period: the newest are enough to offer one.
@@ -171,22 +171,7 @@ async def reports(store: CaseStore, identificatie: str) -> list[Report]:
 async def followers(store: CaseStore, case: Case) -> list[str]:
     """Every chat that hears this case's status changes: its reporter and those who
     reported it again, once each, without those who turned status messages off."""
+    query = sa.select(Report.melder).where(Report.case_id == case.id, Report.melder.is_not(None))
     async with store.sessions() as session:
-        extra = (
-            await session.execute(
-                sa.select(Report.melder).where(
-                    Report.case_id == case.id, Report.melder.is_not(None)
-                )
-            )
-        ).scalars()
-        melders = list(dict.fromkeys([m for m in [case.melder, *extra] if m]))
-        if not melders:
-            return []
-        off = set(
-            (
-                await session.execute(
-                    sa.select(StatusOptOut.melder).where(StatusOptOut.melder.in_(melders))
-                )
-            ).scalars()
-        )
-    return [m for m in melders if m not in off]
+        extra = list((await session.execute(query)).scalars())
+    return await store.listening([case.melder, *extra])

@@ -19,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import codes
-from core.caseapi.models import Receipt, ReceiptIn, StatusNewsIn
+from core.caseapi.models import FollowIn, Receipt, ReceiptIn, StatusNewsIn
 from core.db import session_factory
-from webapp.cases.models import ExternalCase, utcnow
+from core.domain import FINAL
+from webapp.cases.models import ExternalCase, ExternalFollower, utcnow
 from webapp.cases.store import PREFIX, allocate
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def receipt_of(row: ExternalCase) -> Receipt:
 
 @dataclass(frozen=True)
 class NewsOutcome:
-    melder: str | None
+    melders: list[str]  # the reporter and the chats that follow the case
     uitkomst: Literal["nieuw", "dubbel", "ouder"]
     first: bool  # the initial status: recorded, not news to the resident
 
@@ -114,7 +115,7 @@ class Receipts:
         if row is None:
             await codes.verify_code(codes.DUMMY_HASH, controlecode or "")
             return None
-        if melder and row.melder == melder:
+        if melder and (row.melder == melder or melder in await self.followers(row.id)):
             return receipt_of(row)
         code = codes.normalize_code(controlecode or "")
         if code and await codes.verify_code(row.controlecode_hash, code):
@@ -122,8 +123,11 @@ class Receipts:
         return None
 
     async def for_melder(self, melder: str, backend: str | None = None) -> list[Receipt]:
-        """Receipts made from this channel identity, newest first."""
-        query = sa.select(ExternalCase).where(ExternalCase.melder == melder)
+        """Receipts made or followed from this channel identity, newest first."""
+        followed = sa.select(ExternalFollower.receipt_id).where(ExternalFollower.melder == melder)
+        query = sa.select(ExternalCase).where(
+            sa.or_(ExternalCase.melder == melder, ExternalCase.id.in_(followed))
+        )
         if backend is not None:
             query = query.where(ExternalCase.backend == backend)
         query = query.order_by(ExternalCase.aangemaakt_op.desc(), ExternalCase.id.desc())
@@ -148,6 +152,46 @@ class Receipts:
         async with self.sessions() as session:
             row = (await session.execute(query.limit(1))).scalars().first()
         return receipt_of(row) if row else None
+
+    async def follow(
+        self, identificatie: str, follower: FollowIn, idempotency_key: str
+    ) -> tuple[Receipt, bool] | None:
+        """(the receipt, whether the follower is new); None if there is no such receipt.
+
+        Only an open melding can be followed (`ValueError` otherwise); the same key
+        again, or a chat that already follows or reported it, adds nothing.
+        """
+        row = await self._one(ExternalCase.identificatie == identificatie)
+        if row is None:
+            return None
+        if row.type != "melding" or row.laatste_status in FINAL:
+            raise ValueError("only an open melding can be followed")
+        if follower.melder == row.melder or follower.melder in await self.followers(row.id):
+            return receipt_of(row), False
+        try:
+            async with self.sessions() as session, session.begin():
+                session.add(
+                    ExternalFollower(
+                        receipt_id=row.id,
+                        melder=follower.melder,
+                        kanaal=follower.kanaal,
+                        tijdstip=follower.tijdstip,
+                        idempotency_key=idempotency_key,
+                    )
+                )
+        except IntegrityError:  # the same submission twice at once
+            return receipt_of(row), False
+        return receipt_of(row), True
+
+    async def followers(self, receipt_id: int) -> list[str]:
+        """The chats that follow a receipted case besides its reporter, oldest first."""
+        query = (
+            sa.select(ExternalFollower.melder)
+            .where(ExternalFollower.receipt_id == receipt_id, ExternalFollower.melder.is_not(None))
+            .order_by(ExternalFollower.id)
+        )
+        async with self.sessions() as session:
+            return list(dict.fromkeys((await session.execute(query)).scalars()))
 
     async def status_news(self, identificatie: str, news: StatusNewsIn) -> NewsOutcome | None:
         """Record an external status unless it is a duplicate or older than the last one.
@@ -182,10 +226,11 @@ class Receipts:
             changed = (await session.execute(update)).rowcount == 1
         if not changed:
             seen = row.laatste_status_ref == news.referentie
-            return NewsOutcome(row.melder, "dubbel" if seen else "ouder", first=False)
+            return NewsOutcome([], "dubbel" if seen else "ouder", first=False)
         # The first status is the one the case was made with: the resident was just told.
         first = row.laatste_status_ref is None and news.status == "gemeld"
-        return NewsOutcome(row.melder, "nieuw", first=first)
+        melders = [m for m in [row.melder, *await self.followers(row.id)] if m]
+        return NewsOutcome(list(dict.fromkeys(melders)), "nieuw", first=first)
 
     async def _one(self, condition: sa.sql.ColumnElement) -> ExternalCase | None:
         async with self.sessions() as session:

@@ -387,6 +387,17 @@ class CaseStore:
         async with self.sessions() as session:
             return await session.get(StatusOptOut, melder) is not None
 
+    async def listening(self, melders: builtins.list[str]) -> builtins.list[str]:
+        """These chats, once each and in order, without those who turned status
+        messages off."""
+        melders = [*dict.fromkeys(m for m in melders if m)]
+        if not melders:
+            return []
+        query = sa.select(StatusOptOut.melder).where(StatusOptOut.melder.in_(melders))
+        async with self.sessions() as session:
+            off = set((await session.execute(query)).scalars())
+        return [m for m in melders if m not in off]
+
     async def opt_in(self, melder: str) -> bool:
         """Status messages on again; False if they were not off."""
         async with self.sessions() as session, session.begin():

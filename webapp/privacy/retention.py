@@ -65,6 +65,7 @@ from webapp.cases.models import (
     ChatSession,
     Contact,
     ExternalCase,
+    ExternalFollower,
     Feedback,
     Report,
     StatusChange,
@@ -311,6 +312,9 @@ class Retention:
             ),
             # Nor to a case the chat follows (webapp/cases/nearby.py).
             StatusOptOut.melder.not_in(sa.select(Report.melder).where(Report.melder.is_not(None))),
+            StatusOptOut.melder.not_in(
+                sa.select(ExternalFollower.melder).where(ExternalFollower.melder.is_not(None))
+            ),
         )
         counts["afmeldingen"] = await self._delete(StatusOptOut, StatusOptOut.melder, unused, dry)
 
@@ -461,6 +465,16 @@ class Retention:
                 "ontkoppelde_ontvangstbewijzen",
                 sa.select(sa.func.count(ExternalCase.id)).where(ExternalCase.melder == melder),
                 sa.update(ExternalCase).where(ExternalCase.melder == melder).values(melder=None),
+            ),
+            (
+                # Likewise for the external meldingen they follow.
+                "ontkoppelde_volgers",
+                sa.select(sa.func.count(ExternalFollower.id)).where(
+                    ExternalFollower.melder == melder
+                ),
+                sa.update(ExternalFollower)
+                .where(ExternalFollower.melder == melder)
+                .values(melder=None),
             ),
             (
                 "terugbelverzoeken",
