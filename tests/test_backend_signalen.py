@@ -27,6 +27,7 @@ from actions.backends.base import (
 )
 from actions.backends.signalen import SignalenBackend, SignalenConfig, load_categories, map_state
 from actions.settings import ActionSettings
+from core.caseapi.models import ReportIn
 from core.settings import ConfigError
 from tests.fakes import LoopbackServer, serve
 from tests.fakes.signalen import REFERENCE, FakeSignalen
@@ -393,3 +394,121 @@ async def test_the_action_server_reads_signalen_settings_only_when_chosen(tmp_pa
     ):
         with pytest.raises(ConfigError, match=name):
             ActionSettings.from_env(env | {"BALIE_BACKEND": "signalen", name: value})
+
+
+# -- already reported: the private API's search, and following a melding ------------------
+
+
+@pytest_asyncio.fixture
+async def private(ledger_url) -> AsyncIterator[tuple[FakeSignalen, SignalenBackend]]:
+    signalen = FakeSignalen(private_token="geheim")
+    server = await serve(signalen.app())
+    backend = make_backend(server.url, ledger_url, token="geheim")
+    yield signalen, backend
+    await backend.close()
+    await server.close()
+
+
+def _signal(fake: FakeSignalen, identificatie_url: str | None) -> dict[str, Any]:
+    number = int((identificatie_url or "").rsplit("/", 1)[1])
+    found = fake.by_number(number)
+    assert found is not None
+    return found
+
+
+async def test_open_meldingen_nearby_by_the_private_api(private) -> None:
+    fake, backend = private
+    assert backend.can_follow is True
+    first = await backend.create_case(melding())
+    near = await backend.find_open_nearby("grofvuil", Locatie(lat=52.09085, lon=5.1215))
+    assert [c.identificatie for c in near] == [first.identificatie]
+    assert near[0].status == "gemeld"
+    query = fake.private_searches[-1]
+    assert query.getall("maincategory_slug") == [CATEGORIES("grofvuil")]
+    assert "m" in query.getall("status") and "o" not in query.getall("status")
+    assert "created_after" in query
+    # Far away, no address: not the same.
+    assert await backend.find_open_nearby("grofvuil", Locatie(lat=52.1, lon=5.13)) == []
+    # The same street a few house numbers on, or the same postcode, without a point.
+    street = Locatie(straat="Oudegracht", huisnummer="20")
+    assert [c.identificatie for c in await backend.find_open_nearby("grofvuil", street)] == [
+        first.identificatie
+    ]
+    assert (
+        await backend.find_open_nearby("grofvuil", street.copy(update={"huisnummer": "40"})) == []
+    )
+    postcode = Locatie(straat="Elders", huisnummer="1", postcode="3511AB")
+    assert len(await backend.find_open_nearby("grofvuil", postcode)) == 1
+    # Another main category is another matter.
+    assert await backend.find_open_nearby("straatverlichting-openbare-klok", street) == []
+    # Newest first.
+    second = await backend.create_case(melding())
+    near = await backend.find_open_nearby("grofvuil", street)
+    assert [c.identificatie for c in near] == [second.identificatie, first.identificatie]
+
+
+async def test_closed_old_and_foreign_meldingen_do_not_count(private) -> None:
+    fake, backend = private
+    closed = await backend.create_case(melding())
+    receipt = await backend.ledger.find(closed.identificatie)
+    assert receipt is not None
+    _signal(fake, receipt.external_url)["status"]["state"] = "o"
+    old = await backend.create_case(melding())
+    receipt = await backend.ledger.find(old.identificatie)
+    assert receipt is not None
+    _signal(fake, receipt.external_url)["created_at"] = "2020-01-01T10:00:00+00:00"
+    # A melding someone made elsewhere (no receipt at Balie).
+    other = dict(_signal(fake, receipt.external_url), id=99, uuid=str(uuid.uuid4()))
+    other["created_at"] = other["updated_at"]
+    fake.signals[other["uuid"]] = other
+    assert await backend.find_open_nearby("grofvuil", UTRECHT) == []
+
+
+async def test_without_a_token_no_search_and_no_following(fake, backend) -> None:
+    signalen, _ = fake
+    await backend.create_case(melding())
+    assert backend.can_follow is False
+    assert await backend.find_open_nearby("grofvuil", UTRECHT) == []
+    assert signalen.private_searches == []
+
+
+async def test_the_private_api_failing_gives_none(private, ledger_url) -> None:
+    fake, backend = private
+    await backend.create_case(melding())
+    wrong = make_backend(backend.base_url, ledger_url, token="fout")
+    try:
+        assert await wrong.find_open_nearby("grofvuil", UTRECHT) == []  # 403
+    finally:
+        await wrong.close()
+    fake.faults.fail("error")
+    assert await backend.find_open_nearby("grofvuil", UTRECHT) == []
+
+
+async def test_a_resident_follows_a_signalen_melding(private) -> None:
+    fake, backend = private
+    first = await backend.create_case(melding())
+    api = backend.ledger.api
+    photo = await api.stage_upload(image("PNG"), "image/png")
+    report = ReportIn(
+        omschrijving="Hier ligt ook nog een bank bij.",
+        tijdstip=datetime(2026, 12, 1, 21, 30, tzinfo=timezone.utc),
+        kanaal="telegram",
+        melder="telegram:77",
+        uploads=[photo.upload_id],
+    )
+    seen = await backend.add_report(first.identificatie, report, "volg-1")
+    assert seen is not None and seen.identificatie == first.identificatie
+    receipt = await backend.ledger.find(first.identificatie)
+    assert receipt is not None
+    signal = _signal(fake, receipt.external_url)
+    [note] = signal["notes"]
+    assert note["text"].startswith("Nog een melding via Balie (telegram), ")
+    assert "gebeurd: 01-12-2026 22:30" in note["text"]
+    assert note["text"].endswith(": Hier ligt ook nog een bank bij.")
+    assert [a["content_type"] for a in signal["attachments"]] == ["image/png"]
+    assert [c.identificatie for c in await backend.list_cases("telegram:77")] == [
+        first.identificatie
+    ]
+    assert await backend.add_report("M-2026-999999", report, "volg-2") is None
+    with pytest.raises(BackendRejected):
+        await backend.add_report(first.identificatie, ReportIn(omschrijving="Hier ook."), "k")

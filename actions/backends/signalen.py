@@ -65,7 +65,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -79,14 +79,17 @@ from actions.backends.base import (
     BackendThrottled,
     BackendUnavailable,
     CaseStatus,
+    Locatie,
     NewCase,
+    ReportIn,
 )
 from actions.backends.ledger import Ledger, LedgerBackend
-from core import clock
-from core.caseapi.models import Receipt
+from core import clock, nearby
+from core.caseapi.models import FollowIn, Receipt
 from core.categories import TAXONOMY_FILE
 from core.categories import load_categories as load_taxonomy
-from core.domain import Status
+from core.domain import FINAL, Status
+from core.nearby import NearbyRules
 from core.residents import texts
 from core.settings import ConfigError, Env
 
@@ -139,6 +142,12 @@ STATE_TEXT: dict[str, str] = {
     "send failed": texts.SIGNALEN_BIJ_ANDEREN,
     "done external": texts.SIGNALEN_KLAAR_BIJ_ANDEREN,
 }
+# The private workflow states Balie reads as open (STATE_MAP), for the nearby search.
+OPEN_STATES = tuple(
+    code for code, status in STATE_MAP.items() if code.islower() and status not in FINAL
+)
+PAGE_SIZE = 100
+PAGES_MAX = 5
 PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif"}
 
 CategoryResolver = Callable[[str], str | None]
@@ -201,6 +210,7 @@ class SignalenConfig:
     token: str = field(default="", repr=False)
     poll_interval: float = 60.0
     poll_max: float = 900.0
+    nearby: NearbyRules = field(default_factory=NearbyRules)
 
     @classmethod
     def read(cls, env: Env) -> SignalenConfig:
@@ -219,6 +229,7 @@ class SignalenConfig:
             token=env.text("BALIE_SIGNALEN_TOKEN"),
             poll_interval=env.number("BALIE_SIGNALEN_POLL", 60.0, minimum=1.0),
             poll_max=env.number("BALIE_SIGNALEN_POLL_MAX", 900.0, minimum=1.0),
+            nearby=NearbyRules.read(env),
         )
 
 
@@ -300,9 +311,11 @@ class SignalenBackend(LedgerBackend):
         source: str = "online",
         timeout: float = 10.0,
         token: str = "",
+        rules: NearbyRules | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.token = token  # the private API's: full workflow states
+        self.token = token  # the private API's: full workflow states, search, follow
+        self.rules = rules or NearbyRules()
         self.ledger = ledger
         self.categories = categories
         self.default_point = default_point
@@ -323,6 +336,7 @@ class SignalenBackend(LedgerBackend):
             source=config.source,
             timeout=config.timeout,
             token=config.token,
+            rules=config.nearby,
         )
 
     @property
@@ -525,12 +539,166 @@ class SignalenBackend(LedgerBackend):
             else None,
         )
 
+    # -- open meldingen near a place (private API) ---------------------------------------
+
+    def _private_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def find_open_nearby(self, categorie: str, locatie: Locatie) -> list[CaseStatus]:
+        """`GET {base}/signals/v1/private/signals/` with Signalen's filters
+        `maincategory_slug`, the open `status` codes and `created_after` the period's start;
+        then only meldingen Balie made (a receipt for its number) of the same main
+        category, near by core/nearby.py: the radius around the point, the same street
+        within the house numbers, or the same postcode. Without a token: none.
+        The private API failing also gives none: the melding is then made as new."""
+        main = nearby.main_category(categorie)
+        if not self.token or not self.rules.enabled or main is None:
+            return []
+        point = (
+            (locatie.lat, locatie.lon)
+            if locatie.lat is not None and locatie.lon is not None
+            else nearby.point_of(locatie.straat, locatie.huisnummer, locatie.postcode)
+        )
+        if point is None and not (locatie.straat or locatie.postcode):
+            return []
+        since = clock.utcnow() - timedelta(days=self.rules.days)
+        params: list[tuple[str, str]] = [
+            ("maincategory_slug", main),
+            *(("status", code) for code in OPEN_STATES),
+            ("created_after", since.isoformat()),
+            ("page_size", str(PAGE_SIZE)),
+        ]
+        signals: list[dict[str, Any]] = []
+        try:
+            for page in range(1, PAGES_MAX + 1):
+                status, body = await self._request(
+                    "GET",
+                    f"{PRIVATE}/signals/",
+                    params=[*params, ("page", str(page))],
+                    headers=self._private_headers(),
+                )
+                if status != 200 or not isinstance(body, dict):
+                    break
+                signals.extend(s for s in body.get("results") or [] if isinstance(s, dict))
+                if not (body.get("_links") or {}).get("next", {}).get("href"):
+                    break
+        except (BackendUnavailable, BackendRejected, BackendThrottled) as exc:
+            log.warning("Signalen's private search failed, no duplicates: %s", exc)
+            return []
+        found: list[CaseStatus] = []
+        for signal in signals:
+            if not self._near(signal, locatie, point):
+                continue
+            row = await self.ledger.api.receipt_by_external_url(
+                self.name, f"{self.base_url}{PRIVATE}/signals/{signal.get('id')}"
+            )
+            if row is None or nearby.main_category(row.categorie) != main:
+                continue
+            state = (signal.get("status") or {}).get("state")
+            if map_state(state) in FINAL:
+                continue
+            found.append(
+                CaseStatus(
+                    identificatie=row.identificatie,
+                    type=row.type,
+                    status=map_state(state),
+                    aangemaakt_op=row.aangemaakt_op,
+                    categorie=row.categorie,
+                    onderwerp=row.onderwerp,
+                    toelichting=explain_state(state, (signal.get("status") or {}).get("text")),
+                    gewijzigd_op=parse_moment((signal.get("status") or {}).get("created_at")),
+                )
+            )
+        return sorted(found, key=lambda c: c.aangemaakt_op, reverse=True)
+
+    def _near(
+        self, signal: dict[str, Any], locatie: Locatie, point: tuple[float, float] | None
+    ) -> bool:
+        """Within the radius, on the same street a few house numbers away, or same postcode."""
+        location = signal.get("location") or {}
+        geometry = location.get("geometrie") or {}
+        coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
+        if point is not None and isinstance(coordinates, list) and len(coordinates) >= 2:
+            lon, lat = coordinates[:2]
+            if nearby.distance_m(point, (float(lat), float(lon))) <= self.rules.radius_m:
+                return True
+        address = location.get("address") or {}
+        if not isinstance(address, dict):
+            return False
+        postcode = re.sub(r"\s", "", str(address.get("postcode") or "")).upper()
+        if (
+            locatie.postcode
+            and postcode
+            and postcode == re.sub(r"\s", "", locatie.postcode).upper()
+        ):
+            return True
+        street = str(address.get("openbare_ruimte") or "").strip().lower()
+        if locatie.straat and street and street == locatie.straat.strip().lower():
+            mine = nearby.house_number(locatie.huisnummer)
+            theirs = nearby.house_number(str(address.get("huisnummer") or ""))
+            return (
+                mine is not None
+                and theirs is not None
+                and abs(mine - theirs) <= self.rules.house_numbers
+            )
+        return False
+
+    # -- following a melding found nearby --------------------------------------------------
+
+    @property
+    def can_follow(self) -> bool:  # type: ignore[override]  # LedgerBackend's is False
+        """An extra report goes to the melding as a note: only with the private API."""
+        return bool(self.token)
+
+    async def add_report(
+        self, identificatie: str, report: ReportIn, idempotency_key: str
+    ) -> CaseStatus | None:
+        """The resident's report goes to the melding as a note (`PATCH` with `notes`), their
+        photos as attachments of the private API; then their chat follows the receipt, so
+        the status news the poller records reaches them too. The follow is recorded last."""
+        row = await self.ledger.find(identificatie)
+        if row is None or row.backend != self.name:
+            return None
+        number = private_id(row.external_url)
+        if not self.token or number is None:
+            raise BackendRejected(f"{identificatie} cannot be followed without the private API")
+        if not report.melder:
+            raise BackendRejected("only a resident with a chat can follow a melding")
+        follower = FollowIn(melder=report.melder, kanaal=report.kanaal, tijdstip=report.tijdstip)
+        async with self.ledger.lock(idempotency_key):
+            when = f" (gebeurd: {clock.local_text(report.tijdstip)})" if report.tijdstip else ""
+            text = (
+                f"Nog een melding via Balie ({report.kanaal}), "
+                f"{clock.local_text(clock.utcnow())}{when}: {report.omschrijving}"
+            )
+            status, _ = await self._request(
+                "PATCH",
+                f"{PRIVATE}/signals/{number}",
+                json={"notes": [{"text": text[:TEXT_EXTRA_MAX]}]},
+                headers=self._private_headers(),
+                ok=(200,),
+            )
+            if status == 404:
+                raise BackendRejected(f"{identificatie} no longer exists in Signalen")
+            for upload_id in report.uploads:
+                photo = await self.ledger.api.upload(upload_id)
+                if photo is not None:
+                    await self._attach(f"{PRIVATE}/signals/{number}/attachments/", photo, True)
+            followed = await self.ledger.api.follow_receipt(
+                identificatie, follower, idempotency_key
+            )
+        return await self._status(followed) if followed else None
+
     # -- photos -----------------------------------------------------------------------------
 
     async def add_attachment(self, identificatie: str, attachment: Attachment) -> None:
         row = await self.ledger.find(identificatie)
         if row is None or row.backend != self.name:
             raise BackendRejected(f"case {identificatie} is not a Signalen melding of Balie")
+        await self._attach(f"{API}/signals/{row.external_id}/attachments/", attachment, False)
+
+    async def _attach(self, path: str, attachment: Attachment, private: bool) -> None:
+        """A photo as multipart `file` (WebP and others converted to JPEG first)."""
         data, content_type = attachment.data, attachment.content_type
         if content_type not in PHOTO_TYPES:
             data, content_type = await asyncio.to_thread(_to_jpeg, data), "image/jpeg"
@@ -542,8 +710,7 @@ class SignalenBackend(LedgerBackend):
             filename=f"{stem}.{PHOTO_TYPES[content_type]}",
             content_type=content_type,
         )
-        status, _ = await self._request(
-            "POST", f"{API}/signals/{row.external_id}/attachments/", data=form
-        )
+        headers = self._private_headers() if private else {}
+        status, _ = await self._request("POST", path, data=form, headers=headers)
         if status == 404:
-            raise BackendRejected(f"{identificatie} no longer exists in Signalen")
+            raise BackendRejected(f"{path} no longer exists in Signalen")

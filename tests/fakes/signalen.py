@@ -140,6 +140,7 @@ class FakeSignalen:
     ) -> None:
         self.private_token = private_token
         self.private_reads = 0  # private status reads, to see polling back off
+        self.private_searches: list[Any] = []  # the query of every private list request
         rows = json.loads(categories.read_text("utf-8"))
         by_pk = {r["pk"]: r["fields"] for r in rows}
         self.mains = {f["slug"]: f for f in by_pk.values() if f.get("parent") is None}
@@ -164,7 +165,10 @@ class FakeSignalen:
         app = web.Application(middlewares=[self.faults.middleware], client_max_size=64 * 1024**2)
         app.router.add_post(f"{API}/signals/", self.create)
         app.router.add_get(f"{API}/signals/{{uuid}}", self.detail)
+        app.router.add_get(f"{PRIVATE}/signals/", self.private_list)
         app.router.add_get(f"{PRIVATE}/signals/{{id:\\d+}}", self.private_detail)
+        app.router.add_patch(f"{PRIVATE}/signals/{{id:\\d+}}", self.private_update)
+        app.router.add_post(f"{PRIVATE}/signals/{{id:\\d+}}/attachments/", self.private_attach)
         app.router.add_post(f"{API}/signals/{{uuid}}/attachments/", self.attach)
         app.router.add_get(f"{API}/terms/categories/", self.category_list)
         app.router.add_get(f"{API}/terms/categories/{{main}}", self.category_main)
@@ -421,6 +425,7 @@ class FakeSignalen:
             "extra_properties": body.get("extra_properties"),
             "status": {"state": "m", "text": None, "created_at": now},
             "attachments": [],
+            "notes": [],
             "created_at": now,
             "updated_at": now,
         }
@@ -433,7 +438,8 @@ class FakeSignalen:
             return web.json_response({"detail": "Not found."}, status=404)
         return web.json_response(self._public(request, signal))
 
-    async def private_detail(self, request: web.Request) -> web.Response:
+    def _refused(self, request: web.Request) -> web.Response | None:
+        """401 without a bearer token, 403 with another than the private token."""
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             detail = "Authenticatiegegevens zijn niet opgegeven."
@@ -441,41 +447,141 @@ class FakeSignalen:
         if not self.private_token or header[len("Bearer ") :] != self.private_token:
             detail = "U heeft geen toestemming om deze actie uit te voeren."
             return web.json_response({"detail": detail}, status=403)
+        return None
+
+    async def private_list(self, request: web.Request) -> web.Response:
+        """SignalFilterSet's `maincategory_slug`, `status` (both repeatable) and
+        `created_after`; paginated by `page`/`page_size`, newest first."""
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        self.private_searches.append(request.query.copy())
+        mains = request.query.getall("maincategory_slug", [])
+        states = request.query.getall("status", [])
+        after = _parse_datetime(request.query.get("created_after"))
+        if "created_after" in request.query and after is None:
+            return web.json_response(
+                {"created_after": ["Voer een geldige datum/tijd in."]}, status=400
+            )
+        try:
+            page = int(request.query.get("page", "1"))
+            size = min(int(request.query.get("page_size", "100")), 100)
+        except ValueError:
+            return web.json_response({"detail": "Ongeldige pagina."}, status=404)
+        rows = [
+            s
+            for s in sorted(self.signals.values(), key=lambda s: s["created_at"], reverse=True)
+            if (not mains or (s["category"] and s["category"][0] in mains))
+            and (not states or s["status"]["state"] in states)
+            and (after is None or (_parse_datetime(s["created_at"]) or after) >= after)
+        ]
+        chunk = rows[(page - 1) * size : page * size]
+        if page < 1 or (page > 1 and not chunk):
+            return web.json_response({"detail": "Ongeldige pagina."}, status=404)
+        base = f"{origin(request)}{PRIVATE}/signals/"
+        more = page * size < len(rows)
+        return web.json_response(
+            {
+                "_links": {
+                    "self": {"href": base},
+                    "next": {"href": f"{base}?page={page + 1}" if more else None},
+                    "previous": {"href": None},
+                },
+                "count": len(rows),
+                "results": [self._private(request, s) for s in chunk],
+            }
+        )
+
+    async def private_update(self, request: web.Request) -> web.Response:
+        """PATCH with `notes`: a list of {"text"} (the private serializer's NoteHALSerializer)."""
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        signal = self.by_number(int(request.match_info["id"]))
+        if signal is None:
+            return web.json_response({"detail": "Niet gevonden."}, status=404)
+        body = await request.json()
+        notes = body.get("notes") if isinstance(body, dict) else None
+        if not isinstance(notes, list) or not all(
+            isinstance(n, dict) and isinstance(n.get("text"), str) and n["text"].strip()
+            for n in notes
+        ):
+            return web.json_response({"notes": ["Ongeldige notitie."]}, status=400)
+        for note in notes:
+            signal["notes"].append(
+                {"text": note["text"], "created_by": "balie", "created_at": _now()}
+            )
+        return web.json_response(self._private(request, signal))
+
+    async def private_attach(self, request: web.Request) -> web.Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        signal = self.by_number(int(request.match_info["id"]))
+        if signal is None:
+            return web.json_response({"detail": "Niet gevonden."}, status=404)
+        return await self._store_upload(request, signal, private=True)
+
+    async def private_detail(self, request: web.Request) -> web.Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
         self.private_reads += 1
         signal = self.by_number(int(request.match_info["id"]))
         if signal is None:
             return web.json_response({"detail": "Niet gevonden."}, status=404)
+        return web.json_response(self._private(request, signal))
+
+    def _private(self, request: web.Request, signal: dict[str, Any]) -> dict[str, Any]:
         status = signal["status"]
-        return web.json_response(
-            {
-                "_links": {"self": {"href": f"{origin(request)}{PRIVATE}/signals/{signal['id']}"}},
-                "_display": f"{signal['id']} - {status['state']}",
-                "id": signal["id"],
-                "id_display": f"SIG-{signal['id']}",
-                "signal_id": signal["uuid"],
-                "source": signal["source"],
-                "text": signal["text"],
-                "text_extra": signal["text_extra"],
-                "status": {
-                    "text": status.get("text"),
-                    "user": status.get("user"),
-                    "state": status["state"],
-                    "state_display": STATE_DISPLAY.get(status["state"], status["state"]),
-                    "target_api": None,
-                    "extra_properties": None,
-                    "send_email": False,
-                    "created_at": status["created_at"],
-                },
-                "created_at": signal["created_at"],
-                "updated_at": signal["updated_at"],
-                "incident_date_start": signal["incident_date_start"],
-            }
-        )
+        location = signal["location"]
+        address = location.get("address") or {}
+        return {
+            "_links": {"self": {"href": f"{origin(request)}{PRIVATE}/signals/{signal['id']}"}},
+            "_display": f"{signal['id']} - {status['state']}",
+            "id": signal["id"],
+            "id_display": f"SIG-{signal['id']}",
+            "signal_id": signal["uuid"],
+            "source": signal["source"],
+            "text": signal["text"],
+            "text_extra": signal["text_extra"],
+            "status": {
+                "text": status.get("text"),
+                "user": status.get("user"),
+                "state": status["state"],
+                "state_display": STATE_DISPLAY.get(status["state"], status["state"]),
+                "target_api": None,
+                "extra_properties": None,
+                "send_email": False,
+                "created_at": status["created_at"],
+            },
+            "created_at": signal["created_at"],
+            "updated_at": signal["updated_at"],
+            "incident_date_start": signal["incident_date_start"],
+            "category": {"main_slug": signal["category"][0], "sub_slug": signal["category"][1]}
+            if signal["category"]
+            else None,
+            "location": {
+                "geometrie": location["geometrie"],
+                "address": address or None,
+                "address_text": " ".join(
+                    str(address[k])
+                    for k in ("openbare_ruimte", "huisnummer", "postcode", "woonplaats")
+                    if address.get(k)
+                ),
+            },
+            "notes": signal["notes"],
+        }
 
     async def attach(self, request: web.Request) -> web.Response:
         signal = self.signals.get(request.match_info["uuid"])
         if signal is None:
             return web.json_response({"detail": "Not found."}, status=404)
+        return await self._store_upload(request, signal, private=False)
+
+    async def _store_upload(
+        self, request: web.Request, signal: dict[str, Any], *, private: bool
+    ) -> web.Response:
         if not request.content_type.startswith("multipart/"):
             return web.json_response(
                 {"detail": f'Unsupported media type "{request.content_type}" in request.'},
@@ -496,7 +602,7 @@ class FakeSignalen:
             )
         if len(data) > self.max_upload:
             return web.json_response({"file": ["Bestand is te groot."]}, status=400)
-        if signal["status"]["state"] not in UPLOAD_STATES:
+        if not private and signal["status"]["state"] not in UPLOAD_STATES:
             return web.json_response(
                 ["Public uploads not allowed in current signal state."], status=400
             )
