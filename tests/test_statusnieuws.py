@@ -33,7 +33,7 @@ from actions.statusnieuws import CALLBACK_PATH, callback_paths, enabled
 from actions.statusnieuws.signalen import SignalenStatusNews
 from actions.statusnieuws.zgw import ZgwStatusNews
 from core.caseapi.client import CaseApiClient
-from core.caseapi.models import FollowIn, ReceiptIn, StatusNewsIn
+from core.caseapi.models import FollowIn, ReceiptIn, ReportIn, StatusNewsIn
 from core.settings import ConfigError, Env
 from tests import action_server
 from tests.conftest import free_port
@@ -563,6 +563,26 @@ async def test_signalen_polling_pushes_each_state_with_its_text(signalen_fake, w
             assert len(web_app.pushes) == number
             seen = await backend.get_case(created.identificatie, melder=MELDER)
             assert seen and (seen.status, seen.toelichting) == (status, toelichting)
+
+
+async def test_a_follower_of_a_signalen_melding_hears_its_status_news(
+    signalen_fake, web_app
+) -> None:
+    signalen, server = signalen_fake
+    async with polling(server.url, web_app.api_url) as (backend, _, poller):
+        created = await backend.create_case(melding(categorie="grofvuil"))
+        assert await poller.poll_once() == 1
+        near = await backend.find_open_nearby("grofvuil", Locatie(lat=52.0907, lon=5.1214))
+        assert [c.identificatie for c in near] == [created.identificatie]
+        report = ReportIn(
+            omschrijving="Hier ook grofvuil.", kanaal="telegram", melder="telegram:77"
+        )
+        assert await backend.add_report(created.identificatie, report, "volg-1")
+        [signal_id] = signalen.signals
+        signalen.set_state(signal_id, "b", "We gaan ermee aan de slag.")
+        assert await poller.poll_once() == 1
+        await web_app.settle(2)
+        assert sorted(p[0] for p in web_app.pushes) == ["4242", "77"]
 
 
 async def test_signalen_polling_backs_off(signalen_fake, web_app) -> None:

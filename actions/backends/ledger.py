@@ -148,8 +148,8 @@ class LedgerBackend:
 
     async def find_open_nearby(self, categorie: str, locatie: Locatie) -> list[CaseStatus]:
         """None found where the external API cannot say which open meldingen of a main
-        category lie near a place: Signalen's public API has no search at all
-        (docs/cases.md, "Already reported?"). The ZGW adapter asks its Zaken API."""
+        category lie near a place (docs/cases.md, "Already reported?"). The ZGW adapter
+        asks its Zaken API, the Signalen adapter its private API (with a token)."""
         return []
 
     async def add_report(

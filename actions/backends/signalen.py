@@ -27,6 +27,11 @@ the private API (`BALIE_SIGNALEN_TOKEN`) the full workflow state is read from
 `GET {base}/signals/v1/private/signals/{id}` (Signalen's number, kept in the receipt's
 URL) and mapped by `STATE_MAP`, with `STATE_TEXT` and the staff's text for the reporter
 as the note; actions/statusnieuws/signalen.py polls it for status news.
+The token also lets Balie find open meldingen nearby (`find_open_nearby`:
+`GET {base}/signals/v1/private/signals/` filtered by `maincategory_slug`, the open
+`status` codes and `created_after`, then Balie's own meldingen near by core/nearby.py,
+`BALIE_DUPLICATE_*`) and lets a resident follow one (`add_report`: a note by `PATCH`
+with `notes`, photos to the private attachments endpoint, then the follower).
 
 Photos go to `POST {base}/signals/v1/public/signals/{uuid}/attachments/` (multipart
 field `file`, JPEG/PNG/GIF; WebP is converted to JPEG first). Signalen accepts public

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiDict
 
 from core.categories import TAXONOMY_FILE
 from tests.fakes import Faults, origin
@@ -140,7 +141,7 @@ class FakeSignalen:
     ) -> None:
         self.private_token = private_token
         self.private_reads = 0  # private status reads, to see polling back off
-        self.private_searches: list[Any] = []  # the query of every private list request
+        self.private_searches: list[MultiDict[str]] = []  # the query of every private list request
         rows = json.loads(categories.read_text("utf-8"))
         by_pk = {r["pk"]: r["fields"] for r in rows}
         self.mains = {f["slug"]: f for f in by_pk.values() if f.get("parent") is None}
@@ -455,7 +456,7 @@ class FakeSignalen:
         refused = self._refused(request)
         if refused is not None:
             return refused
-        self.private_searches.append(request.query.copy())
+        self.private_searches.append(MultiDict(request.query))
         mains = request.query.getall("maincategory_slug", [])
         states = request.query.getall("status", [])
         after = _parse_datetime(request.query.get("created_after"))
