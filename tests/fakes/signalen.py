@@ -459,6 +459,15 @@ class FakeSignalen:
         self.private_searches.append(MultiDict(request.query))
         mains = request.query.getall("maincategory_slug", [])
         states = request.query.getall("status", [])
+        # ModelMultipleChoiceFilter / MultipleChoiceFilter: an unknown choice is a 400.
+        unknown = [m for m in mains if m not in self.mains]
+        if unknown:
+            message = f"Selecteer een geldige keuze. {unknown[0]} is geen beschikbare keuze."
+            return web.json_response({"maincategory_slug": [message]}, status=400)
+        wrong = [s for s in states if s not in STATE_DISPLAY]
+        if wrong:
+            message = f"Selecteer een geldige keuze. {wrong[0]} is geen beschikbare keuze."
+            return web.json_response({"status": [message]}, status=400)
         after = _parse_datetime(request.query.get("created_after"))
         if "created_after" in request.query and after is None:
             return web.json_response(
