@@ -409,7 +409,9 @@ class MaskingTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Write the events Rasa has not stored yet, masked; mask a newly given name in the
         conversation's earlier messages too; then hand the event broker what was stored."""
-        stored = []
+        if not tracker.events:  # a new conversation before its first event: nothing to do
+            return
+        stored, rows = [], []
         with self.session_scope() as session:
             start, new_events = self._new_events(session, tracker)
             # One pass over the conversation: what it knows, and whether the new events
@@ -419,21 +421,24 @@ class MaskingTrackerStore(SQLTrackerStore):
                 data, text = self.serialise_event(event, masker)
                 parse_data = data.get("parse_data")
                 parse = parse_data if isinstance(parse_data, dict) else {}
-                intent = (parse.get("intent") or {}).get("name")
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=intent,
-                        action_name=data.get("name"),
-                        data=text,
-                    )
+                rows.append(
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": (parse.get("intent") or {}).get("name"),
+                        "action_name": data.get("name"),
+                        "data": text,
+                    }
                 )
                 stored.append(data)
+            if rows:  # one INSERT for the turn's events, in their order
+                session.execute(sa.insert(self.SQLEvent.__table__), rows)
             if masker.learned:
                 self._mask_earlier(session, tracker.sender_id, masker)
             session.commit()
+        # Saved again (Rasa's API can), the same tracker writes only what came after.
+        tracker_window.mark_tracker(tracker, len(tracker.events))
         if self.event_broker is not None:
             for data in stored:
                 self.event_broker.publish({"sender_id": tracker.sender_id, **data})

@@ -117,6 +117,12 @@ def mark(events: list[dict[str, Any]], loaded: int) -> None:
     events[0]["metadata"] = {**(events[0].get("metadata") or {}), WINDOW_KEY: {"loaded": loaded}}
 
 
+def mark_tracker(tracker: DialogueStateTracker, stored: int) -> None:
+    """The tracker's first `stored` events are in the table now."""
+    first = tracker.events[0]
+    first.metadata = {**(first.metadata or {}), WINDOW_KEY: {"loaded": stored}}
+
+
 def loaded(tracker: DialogueStateTracker) -> int | None:
     """How many of the tracker's events came from the store, if it was loaded windowed."""
     first = tracker.events[0] if tracker.events else None
