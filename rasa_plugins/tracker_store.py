@@ -43,7 +43,14 @@ import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, EntitiesAdded, Event, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    BotUttered,
+    EntitiesAdded,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from core.dutch.patterns import find_controlecode, normalize_zaaknummer
@@ -342,13 +349,11 @@ class MaskingTrackerStore(SQLTrackerStore):
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
         with self.session_scope() as session:
-            query = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            )
             if fetch_events_from_all_sessions or not self.domain:
+                query = self._event_query(session, sender_id, fetch_events_from_all_sessions=True)
                 events = self._load(query.all())
             else:
-                events = self._load_turn(query, sender_id)
+                events = self._load_turn(session, sender_id)
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
@@ -356,33 +361,61 @@ class MaskingTrackerStore(SQLTrackerStore):
     def _load(self, rows: Iterable[Any]) -> list[dict[str, Any]]:
         return [self.restore(json.loads(row.data)) for row in rows]
 
-    def _load_turn(self, query: Any, sender_id: str) -> list[dict[str, Any]]:
+    def _session_rows(
+        self, session: Any, sender_id: str, where: str = "", order: str = "", **params: Any
+    ) -> list[Any]:
+        """Rows (id, type_name, data) of the conversation's latest session, as Rasa's
+        `_event_query` selects them (from the latest session start's timestamp on), in
+        plain SQL: a turn's queries cost no ORM query building."""
+        table = self.SQLEvent.__tablename__
+        started = (
+            f"(SELECT max(timestamp) FROM {table} "
+            "WHERE sender_id = :sender_id AND type_name = :started)"
+        )
+        sql = (
+            f"SELECT id, type_name, data FROM {table} WHERE sender_id = :sender_id "
+            f"AND (timestamp >= {started} OR {started} IS NULL){where} "
+            f"ORDER BY id{order}"
+        )
+        statement = sa.text(sql)
+        if "types" in params:
+            statement = statement.bindparams(sa.bindparam("types", expanding=True))
+        params.update(sender_id=sender_id, started=SessionStarted.type_name)
+        return list(session.execute(statement, params))
+
+    def _load_turn(self, session: Any, sender_id: str) -> list[dict[str, Any]]:
         """What a turn needs: the session's events, or its latest ones and the state before
         them (tracker_window.py). The first event says how many came from the table, so
         `save` writes the rest without counting the stored rows again."""
-        events = self._load_window(query, sender_id) if self.window else self._load(query.all())
+        if self.window:
+            events = self._load_window(session, sender_id)
+        else:
+            events = self._load(self._session_rows(session, sender_id))
         if events:
             tracker_window.mark(events, len(events))
         return events
 
-    def _load_window(self, query: Any, sender_id: str) -> list[dict[str, Any]]:
+    def _load_window(self, session: Any, sender_id: str) -> list[dict[str, Any]]:
         """The session's latest `window` events and the state before them: one query for
         a short session; for a long one, its tail, then the rows that changed its state."""
         assert self.domain is not None
-        tail = query.order_by(None).order_by(self.SQLEvent.id.desc()).limit(self.window + 1)
-        rows = list(reversed(tail.all()))
+        tail = self._session_rows(session, sender_id, "", " DESC LIMIT :n", n=self.window + 1)
+        rows = tail[::-1]
         if len(rows) <= self.window:
             return self._load(rows)
         start = tracker_window.cut([row.type_name for row in rows], self.window)
         if start is None:
-            return self._load(query.all())
-        first_id = rows[start].id
-        before = query.filter(
-            self.SQLEvent.id < first_id,
-            self.SQLEvent.type_name.in_(tracker_window.STATE_EVENTS + tracker_window.REVERTING),
-        ).all()
+            return self._load(self._session_rows(session, sender_id))
+        before = self._session_rows(
+            session,
+            sender_id,
+            " AND id < :first AND type_name IN :types",
+            first=rows[start].id,
+            types=list(tracker_window.STATE_EVENTS + tracker_window.REVERTING),
+        )
         if any(row.type_name in tracker_window.REVERTING for row in before):
-            return self._load(query.all())  # undoing depends on the messages: load them
+            # Undoing depends on the messages around it: load them all.
+            return self._load(self._session_rows(session, sender_id))
         recent = self._load(rows[start:])
         events = tracker_window.prefix(
             sender_id,
