@@ -8,8 +8,8 @@ except `/` and `/version` answers 401/403 to callers without a JWT signed with i
 (`Settings.rasa_auth`). A JWT in the Authorization header rather than Rasa's
 `--auth-token`, which is read from `?token=` and so ends up in access logs.
 
-It also has Rasa check the action server's answers with a schema compiled once
-(rasa_plugins/action_responses.py) instead of compiling it for every call.
+It also installs rasa_plugins/speedups.py: Rasa checks the action server's answers with
+a schema compiled once and finds event classes in a table, instead of on every call.
 """
 
 from __future__ import annotations
@@ -57,10 +57,10 @@ def main() -> None:
     import rasa.server
     from rasa.__main__ import main as rasa_main
 
-    from rasa_plugins import action_responses
+    from rasa_plugins import speedups
 
     rasa.server.create_app = refuse_bad_jwts(rasa.server.create_app)
-    action_responses.install()
+    speedups.install()
 
     if "--auth-token" in sys.argv or "--jwt-secret" in sys.argv:
         raise SystemExit("rasa_plugins.server sets Rasa's token itself (BALIE_RASA_TOKEN)")

@@ -141,7 +141,9 @@ class Masker:
 
         With `new_from`, `learned` says whether the events from that index on made a name
         known, or a code not known before them."""
-        names, public, codes = [], _content_values(), []
+        names: list[str] = []
+        codes: list[str] = []
+        public = _content_values()
         requested = None
         names_before = codes_before = -1
         for index, event in enumerate(events):
@@ -288,6 +290,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 class MaskingTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that never writes a resident's personal data in the clear."""
+
+    engine: sa.engine.Engine
 
     def __init__(
         self,
