@@ -36,13 +36,21 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    BotUttered,
+    EntitiesAdded,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from core.dutch.patterns import find_controlecode, normalize_zaaknummer
@@ -72,22 +80,25 @@ ENTITY_LABELS = {
 _STRUCTURAL_KEYS = {"utter_action", "intent", "intent_ranking", "response_selector", "entity"}
 
 
-def _facts(events: Iterable[Event | dict[str, Any]]) -> Iterable[tuple[str, str, Any]]:
-    """(kind, slot name or "", value) of the events the masker learns from: slots set,
-    what the resident typed, and the values Balie filled into a response."""
-    for event in events:
-        if isinstance(event, SlotSet):
-            yield "slot", event.key, event.value
-        elif isinstance(event, UserUttered):
-            yield "user", "", event.text
-        elif isinstance(event, BotUttered):
-            yield "bot", "", event.metadata
-        elif isinstance(event, dict):
-            kind = event.get("event")
-            if kind == SlotSet.type_name:
-                yield "slot", str(event.get("name")), event.get("value")
-            elif kind in ("user", "bot"):
-                yield str(kind), "", event.get("text" if kind == "user" else "metadata")
+def _fact(event: Event | dict[str, Any]) -> tuple[str, str, Any]:
+    """(kind, slot name or "", value) of an event the masker learns from: a slot set,
+    what the resident typed, the values Balie filled into a response; ("", "", None) for
+    any other event."""
+    if isinstance(event, SlotSet):
+        return "slot", event.key, event.value
+    if isinstance(event, UserUttered):
+        return "user", "", event.text
+    if isinstance(event, BotUttered):
+        return "bot", "", event.metadata
+    if isinstance(event, dict):
+        kind = event.get("event")
+        if kind == SlotSet.type_name:
+            return "slot", str(event.get("name")), event.get("value")
+        if kind == UserUttered.type_name:
+            return "user", "", event.get("text")
+        if kind == BotUttered.type_name:
+            return "bot", "", event.get("metadata")
+    return "", "", None
 
 
 def _code_with_number(text: str) -> str | None:
@@ -113,18 +124,32 @@ class Masker:
         self.names = sorted({n for n in names if masking.name_variants(n)})
         self.public = sorted({p for p in public if p})
         self.codes = sorted(set(codes))
+        # for_events(..., new_from): the new events made a name or a code known.
+        self.learned = False
 
     @classmethod
     def for_events(
-        cls, events: Iterable[Event | dict[str, Any]], sealer: Sealer | None = None
+        cls,
+        events: Iterable[Event | dict[str, Any]],
+        sealer: Sealer | None = None,
+        new_from: int | None = None,
     ) -> Masker:
         """Names from every value the personal slots had in these events (decrypted);
         controlecodes from where the conversation says they are one: the value of the
         `controlecode` slot, a code Balie announced (the `controlecode` of its response),
-        and what the resident typed while the status form asked for the code."""
-        names, public, codes = [], _content_values(), []
+        and what the resident typed while the status form asked for the code.
+
+        With `new_from`, `learned` says whether the events from that index on made a name
+        known, or a code not known before them."""
+        names: list[str] = []
+        codes: list[str] = []
+        public = _content_values()
         requested = None
-        for kind, slot, value in _facts(events):
+        names_before = codes_before = -1
+        for index, event in enumerate(events):
+            kind, slot, value = _fact(event)
+            if index == new_from:
+                names_before, codes_before = len(names), len(codes)
             if kind == "user":
                 if requested == CODE_SLOT and isinstance(value, str):
                     codes += masking.code_tokens(value)
@@ -134,6 +159,8 @@ class Masker:
             if kind == "bot":
                 announced = value.get(CODE_SLOT) if isinstance(value, dict) else None
                 codes += masking.code_tokens(announced) if isinstance(announced, str) else []
+                continue
+            if kind != "slot":
                 continue
             if sealer is not None:
                 value = sealer.open(value)
@@ -147,7 +174,12 @@ class Masker:
                 codes += masking.code_tokens(value)
             elif slot.startswith(PUBLIC_SLOT_PREFIX) and isinstance(value, str):
                 public.append(value)
-        return cls(names, public, codes)
+        masker = cls(names, public, codes)
+        if names_before >= 0:
+            masker.learned = any(masking.name_variants(n) for n in names[names_before:]) or bool(
+                set(codes[codes_before:]) - set(codes[:codes_before])
+            )
+        return masker
 
     def text(self, text: Any) -> Any:
         if not isinstance(text, str) or not text:
@@ -159,7 +191,7 @@ class Masker:
         a shared point ({"lat", "lon"}) coarsened to about 100 m."""
         if isinstance(value, str):
             return self.text(value)
-        if isinstance(value, list):
+        if isinstance(value, list | tuple):  # a tuple is stored as a JSON list
             return [self.tree(v) for v in value]
         if isinstance(value, dict):
             if _is_point(value):
@@ -198,23 +230,25 @@ class Masker:
         return value
 
     def event(self, data: dict[str, Any], sealer: Sealer) -> dict[str, Any]:
-        """A masked copy of a serialised event (data itself is not changed)."""
-        data = json.loads(json.dumps(data))  # as stored; and a copy: Rasa's own dicts stay
+        """A masked copy of a serialised event; data itself is not changed (what is
+        masked is new, the rest is shared with it: names, numbers, identifiers)."""
+        data = dict(data)
         kind = data.get("event")
         if kind == SlotSet.type_name:
             data["value"] = self.slot_value(str(data.get("name")), data.get("value"), sealer)
-        elif kind == "user":
+        elif kind == UserUttered.type_name:
             data["text"] = self.text(data.get("text"))
             parse = data.get("parse_data")
             if isinstance(parse, dict):
+                parse = data["parse_data"] = dict(parse)
                 parse["text"] = self.text(parse.get("text"))
                 parse["entities"] = self.entities(parse.get("entities"))
                 if "metadata" in parse:
                     parse["metadata"] = self.tree(parse["metadata"])
-        elif kind == "bot":
+        elif kind == BotUttered.type_name:
             data["text"] = self.text(data.get("text"))
             data["data"] = self.tree(data.get("data"))
-        elif kind == "entities":
+        elif kind == EntitiesAdded.type_name:
             data["entities"] = self.entities(data.get("entities"))
         if "metadata" in data:
             data["metadata"] = self.tree(data["metadata"])
@@ -228,8 +262,8 @@ def _is_point(value: dict[str, Any]) -> bool:
     )
 
 
-def _structural(key: str) -> bool:
-    return key in _STRUCTURAL_KEYS or key.lower().endswith("id")
+def _structural(key: Any) -> bool:
+    return key in _STRUCTURAL_KEYS or str(key).lower().endswith("id")
 
 
 def _redacted(data: dict[str, Any]) -> dict[str, Any]:
@@ -246,8 +280,18 @@ def _redacted(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # as the web app's engine (core/db.py)
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
 class MaskingTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that never writes a resident's personal data in the clear."""
+
+    engine: sa.engine.Engine
 
     def __init__(
         self,
@@ -267,17 +311,37 @@ class MaskingTrackerStore(SQLTrackerStore):
         else:
             self.sealer = Sealer(personal_data_key(secret.encode()))
         self.window = plugin_settings.settings().tracker_window if window is None else window
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database:
+            self._pool_sqlite()
 
-    def masker(self, tracker: DialogueStateTracker) -> Masker:
-        return Masker.for_events(tracker.events, self.sealer)
+    def _pool_sqlite(self) -> None:
+        """Keep SQLite connections open between turns (SQLAlchemy opens a file database
+        anew for every session otherwise), in WAL mode, without an fsync per commit.
 
-    def serialise_event(self, event: Event, masker: Masker) -> dict[str, Any]:
+        synchronous=NORMAL in WAL mode: a commit survives a crash of Rasa and never
+        corrupts the file; a power cut may lose the last turns of a conversation (cases are
+        the web app's, written by its own engine, core/db.py).
+        """
+        url = self.engine.url
+        self.engine.dispose()
+        # One connection per session at a time (the pool's checkout); Rasa may run the
+        # store from another thread than the one that opened a connection.
+        self.engine = sa.create_engine(
+            url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}
+        )
+        sa.event.listen(self.engine, "connect", _sqlite_connect)
+        self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
+
+    def serialise_event(self, event: Event, masker: Masker) -> tuple[dict[str, Any], str]:
+        """The event masked, and its JSON as stored."""
         data = event.as_dict()
         try:
-            return masker.event(data, self.sealer)
+            masked = masker.event(data, self.sealer)
+            return masked, json.dumps(masked)
         except Exception:  # never write what could not be masked
             log.exception("masking a %s event failed; stored without its text", event.type_name)
-            return _redacted(json.loads(json.dumps(data, default=str)))
+            masked = _redacted(json.loads(json.dumps(data, default=str)))
+            return masked, json.dumps(masked)
 
     def restore(self, data: dict[str, Any]) -> dict[str, Any]:
         """A stored event as Rasa wrote it: slot values decrypted (texts stay masked)."""
@@ -289,53 +353,92 @@ class MaskingTrackerStore(SQLTrackerStore):
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
         with self.session_scope() as session:
-            query = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            )
-            if fetch_events_from_all_sessions or not self.window or not self.domain:
-                events = self._load(query)
+            if fetch_events_from_all_sessions or not self.domain:
+                query = self._event_query(session, sender_id, fetch_events_from_all_sessions=True)
+                events = self._load(query.all())
             else:
-                events = self._load_window(query, sender_id)
+                events = self._load_turn(session, sender_id)
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
 
-    def _load(self, query: Any) -> list[dict[str, Any]]:
-        return [self.restore(json.loads(row.data)) for row in query.all()]
+    def _load(self, rows: Iterable[Any]) -> list[dict[str, Any]]:
+        return [self.restore(json.loads(row.data)) for row in rows]
 
-    def _load_window(self, query: Any, sender_id: str) -> list[dict[str, Any]]:
-        """The session's latest events and the state before them (tracker_window.py)."""
-        assert self.domain is not None
-        heads = query.with_entities(self.SQLEvent.id, self.SQLEvent.type_name).all()
-        start = tracker_window.cut([type_name for _, type_name in heads], self.window)
-        if start is None:
-            return self._load(query)
-        first_id = heads[start][0]
-        recent = self._load(query.filter(self.SQLEvent.id >= first_id))
-        before = self._load(
-            query.filter(
-                self.SQLEvent.id < first_id,
-                self.SQLEvent.type_name.in_(tracker_window.STATE_EVENTS),
-            )
+    def _session_rows(
+        self, session: Any, sender_id: str, where: str = "", order: str = "", **params: Any
+    ) -> list[Any]:
+        """Rows (id, type_name, data) of the conversation's latest session, as Rasa's
+        `_event_query` selects them (from the latest session start's timestamp on), in
+        plain SQL: a turn's queries cost no ORM query building."""
+        table = self.SQLEvent.__tablename__
+        started = (
+            f"(SELECT max(timestamp) FROM {table} "
+            "WHERE sender_id = :sender_id AND type_name = :started)"
         )
+        sql = (
+            f"SELECT id, type_name, data FROM {table} WHERE sender_id = :sender_id "
+            f"AND (timestamp >= {started} OR {started} IS NULL){where} "
+            f"ORDER BY id{order}"
+        )
+        statement = sa.text(sql)
+        if "types" in params:
+            statement = statement.bindparams(sa.bindparam("types", expanding=True))
+        params.update(sender_id=sender_id, started=SessionStarted.type_name)
+        return list(session.execute(statement, params))
+
+    def _load_turn(self, session: Any, sender_id: str) -> list[dict[str, Any]]:
+        """What a turn needs: the session's events, or its latest ones and the state before
+        them (tracker_window.py). The first event says how many came from the table, so
+        `save` writes the rest without counting the stored rows again."""
+        if self.window:
+            events = self._load_window(session, sender_id)
+        else:
+            events = self._load(self._session_rows(session, sender_id))
+        if events:
+            tracker_window.mark(events, len(events))
+        return events
+
+    def _load_window(self, session: Any, sender_id: str) -> list[dict[str, Any]]:
+        """The session's latest `window` events and the state before them: one query for
+        a short session; for a long one, its tail, then the rows that changed its state."""
+        assert self.domain is not None
+        tail = self._session_rows(session, sender_id, "", " DESC LIMIT :n", n=self.window + 1)
+        rows = tail[::-1]
+        if len(rows) <= self.window:
+            return self._load(rows)
+        start = tracker_window.cut([row.type_name for row in rows], self.window)
+        if start is None:
+            return self._load(self._session_rows(session, sender_id))
+        before = self._session_rows(
+            session,
+            sender_id,
+            " AND id < :first AND type_name IN :types",
+            first=rows[start].id,
+            types=list(tracker_window.STATE_EVENTS + tracker_window.REVERTING),
+        )
+        if any(row.type_name in tracker_window.REVERTING for row in before):
+            # Undoing depends on the messages around it: load them all.
+            return self._load(self._session_rows(session, sender_id))
+        recent = self._load(rows[start:])
         events = tracker_window.prefix(
             sender_id,
-            before,
+            self._load(before),
             self.domain.slots,
             (*PERSONAL_SLOTS, CODE_SLOT),
             float(recent[0].get("timestamp") or 0),
         )
-        events += recent
-        tracker_window.mark(events, len(events))
-        return events
+        return events + recent
 
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
-        """The events not stored yet: after those loaded, or (a tracker built elsewhere)
-        after as many as the session has stored, as Rasa counts."""
+    def _new_events(self, session: Any, tracker: DialogueStateTracker) -> tuple[int, list[Event]]:
+        """Index and list of the events not stored yet: after those loaded, or (a tracker
+        built elsewhere, a new conversation) after as many as the session has stored, as
+        Rasa counts."""
         loaded = tracker_window.loaded(tracker)
         if loaded is None:
-            return super()._additional_events(session, tracker)
-        return itertools.islice(tracker.events, loaded, len(tracker.events))
+            new = list(super()._additional_events(session, tracker))
+            return len(tracker.events) - len(new), new
+        return loaded, list(itertools.islice(tracker.events, loaded, len(tracker.events)))
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Nothing: `save` publishes the events it stores, masked as they are stored."""
@@ -343,42 +446,40 @@ class MaskingTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Write the events Rasa has not stored yet, masked; mask a newly given name in the
         conversation's earlier messages too; then hand the event broker what was stored."""
-        masker = self.masker(tracker)
-        stored = []
+        if not tracker.events:  # a new conversation before its first event: nothing to do
+            return
+        stored, rows = [], []
         with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
+            start, new_events = self._new_events(session, tracker)
+            # One pass over the conversation: what it knows, and whether the new events
+            # taught it a name or code the earlier messages may hold.
+            masker = Masker.for_events(tracker.events, self.sealer, new_from=start)
             for event in new_events:
-                data = self.serialise_event(event, masker)
+                data, text = self.serialise_event(event, masker)
                 parse_data = data.get("parse_data")
                 parse = parse_data if isinstance(parse_data, dict) else {}
-                intent = (parse.get("intent") or {}).get("name")
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=intent,
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
+                rows.append(
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": (parse.get("intent") or {}).get("name"),
+                        "action_name": data.get("name"),
+                        "data": text,
+                    }
                 )
                 stored.append(data)
-            if self._learned(tracker, len(new_events), masker):
+            if rows:  # one INSERT for the turn's events, in their order
+                session.execute(sa.insert(self.SQLEvent.__table__), rows)
+            if masker.learned:
                 self._mask_earlier(session, tracker.sender_id, masker)
             session.commit()
+        # Saved again (Rasa's API can), the same tracker writes only what came after.
+        tracker_window.mark_tracker(tracker, len(tracker.events))
         if self.event_broker is not None:
             for data in stored:
                 self.event_broker.publish({"sender_id": tracker.sender_id, **data})
         log.debug("tracker %s stored, masked", tracker.sender_id)
-
-    def _learned(self, tracker: DialogueStateTracker, new: int, masker: Masker) -> bool:
-        """Did the new events make a name or a code known? Then earlier messages may hold it."""
-        if masker.names and Masker.for_events(list(tracker.events)[-new:] if new else []).names:
-            return True
-        if not masker.codes or not new:
-            return False
-        before = Masker.for_events(list(tracker.events)[:-new], self.sealer)
-        return set(masker.codes) != set(before.codes)
 
     def _mask_earlier(self, session: Any, sender_id: str, masker: Masker) -> None:
         """A name or code became known: the messages already stored may hold it too."""

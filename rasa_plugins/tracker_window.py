@@ -17,9 +17,16 @@ from typing import Any
 
 from rasa.shared.core.events import (
     ActionExecuted,
+    ActionExecutionRejected,
     ActionReverted,
     ActiveLoop,
+    AllSlotsReset,
     ConversationPaused,
+    ConversationResumed,
+    LegacyForm,
+    LegacyFormValidation,
+    LoopInterrupted,
+    Restarted,
     SessionStarted,
     SlotSet,
     UserUtteranceReverted,
@@ -31,17 +38,20 @@ from rasa.shared.core.trackers import DialogueStateTracker
 # Metadata key of the prefix's first event: {"loaded": number of events loaded}.
 WINDOW_KEY = "balie_window"
 # The events that change a conversation's state (slots, form, pause) between turns.
-STATE_EVENTS = (
-    "slot",
-    "reset_slots",
-    "restart",
-    "active_loop",
-    "form",
-    "loop_interrupted",
-    "form_validation",
-    "action_execution_rejected",
-    "pause",
-    "resume",
+STATE_EVENTS = tuple(
+    event.type_name
+    for event in (
+        SlotSet,
+        AllSlotsReset,
+        Restarted,
+        ActiveLoop,
+        LegacyForm,
+        LoopInterrupted,
+        LegacyFormValidation,
+        ActionExecutionRejected,
+        ConversationPaused,
+        ConversationResumed,
+    )
 )
 # Undoing events depends on the messages around them: before a cut, load everything.
 REVERTING = (UserUtteranceReverted.type_name, ActionReverted.type_name)
@@ -105,6 +115,12 @@ def prefix(
 
 def mark(events: list[dict[str, Any]], loaded: int) -> None:
     events[0]["metadata"] = {**(events[0].get("metadata") or {}), WINDOW_KEY: {"loaded": loaded}}
+
+
+def mark_tracker(tracker: DialogueStateTracker, stored: int) -> None:
+    """The tracker's first `stored` events are in the table now."""
+    first = tracker.events[0]
+    first.metadata = {**(first.metadata or {}), WINDOW_KEY: {"loaded": stored}}
 
 
 def loaded(tracker: DialogueStateTracker) -> int | None:
