@@ -83,14 +83,14 @@ def progress(state: JobState) -> dict[str, Any]:
         stand = f"Klaar na {duur(state.elapsed)}."
     else:
         stand = f"Mislukt na {duur(state.elapsed)}."
+
+    def phase(i: int) -> str:
+        if i != current:
+            return "gedaan" if i < current else "nog niet"
+        return "bezig" if state.status == RUNNING else "mislukt"
+
     return {
-        "fasen": [
-            {
-                "naam": PHASE_NAMES[p],
-                "stand": "gedaan" if i < current else ("bezig" if i == current else "nog niet"),
-            }
-            for i, p in enumerate(phases)
-        ],
+        "fasen": [{"naam": PHASE_NAMES[p], "stand": phase(i)} for i, p in enumerate(phases)],
         "stand": stand,
     }
 
