@@ -52,6 +52,9 @@ def fingerprints(config: StaffConfig, heldout_fingerprint: str) -> tuple[str, st
         base.update(path.name.encode())
         base.update(path.read_bytes())
     full = base.copy()
+    # How the staff additions are split: a model trained under another split (before it
+    # existed, all of them) is not the same model.
+    full.update(f"staff-share:{heldout.STAFF_SHARE}".encode())
     if config.data_file.exists():
         full.update(config.data_file.read_bytes())
     return full.hexdigest()[:16], base.hexdigest()[:16]
