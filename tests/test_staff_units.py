@@ -217,12 +217,18 @@ def test_staff_examples_are_split_by_a_hash_that_never_moves_them(tmp_path: Path
     }
     staff_file = tmp_path / "staff.yml"
     trainingdata.write(staff_file, data)
-    split = heldout.split_staff(tmp_path / "job", staff_file)
+    base_test = tmp_path / "test_nlu.yml"  # Balie's own held-out file
+    base_test.write_text('version: "3.1"\nnlu: []\n')
+    split = heldout.split_staff(tmp_path / "job", staff_file, base_test)
     assert trainingdata.read(split.train_file).count() == train.count()
-    assert split.test_file and trainingdata.read(split.test_file).count() == test.count()
-    assert heldout.split_staff(tmp_path / "again", staff_file).fingerprint == split.fingerprint
+    assert split.test_dir and split.texts == {t for ts in test.examples.values() for t in ts}
+    staff_test = split.test_dir / "staff_test_nlu.yml"
+    assert trainingdata.read(staff_test).count() == test.count()
+    assert (split.test_dir / "test_nlu.yml").read_bytes() == base_test.read_bytes()
+    again = heldout.split_staff(tmp_path / "again", staff_file, base_test)
+    assert again.fingerprint == split.fingerprint
     trainingdata.write(staff_file, trainingdata.StaffData())
-    assert heldout.split_staff(tmp_path / "empty", staff_file).test_file is None
+    assert heldout.split_staff(tmp_path / "empty", staff_file, base_test).test_dir is None
 
 
 def _rasa_output(out: Path, predicted: dict[str, str]) -> None:

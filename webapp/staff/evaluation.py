@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.residents.choices import FAQ_INTENT
-from webapp.staff.heldout import Split
+from webapp.staff.heldout import Split, StaffSplit
 from webapp.staff.process import run_rasa_streamed
 from webapp.staff.registry import ModelEntry
 
@@ -200,20 +200,21 @@ def latest_staff(models_dir: Path, name: str) -> dict[str, Any] | None:
 
 
 async def evaluate_staff(
-    models_dir: Path, entry: ModelEntry, test_file: Path, fingerprint: str, log_path: Path
+    models_dir: Path, entry: ModelEntry, staff: StaffSplit, log_path: Path
 ) -> dict:
     """Score entry on the held-out staff examples (full intents); reuses an earlier result."""
-    done = load_staff(models_dir, entry.name, fingerprint)
+    assert staff.test_dir is not None and staff.fingerprint is not None
+    done = load_staff(models_dir, entry.name, staff.fingerprint)
     if done:
         return done
-    target = staff_directory(models_dir, entry.name, fingerprint)
+    target = staff_directory(models_dir, entry.name, staff.fingerprint)
     work = target.with_name(target.name + ".work")
-    await _rasa_test(entry, test_file, work, log_path)
-    found = predictions(work)
+    await _rasa_test(entry, staff.test_dir, work, log_path)
+    found = [p for p in predictions(work) if p["tekst"] in staff.texts]
     right = sum(p["verwacht"] == p["voorspeld"] for p in found)
     summary = {
         "model": entry.name,
-        "staff": fingerprint,
+        "staff": staff.fingerprint,
         "support": len(found),
         "correct": right,
         "accuracy": round(right / len(found), 4) if found else None,

@@ -89,20 +89,28 @@ def staff_parts(data: StaffData) -> tuple[StaffData, StaffData]:
 @dataclass(frozen=True)
 class StaffSplit:
     train_file: Path  # the staff file without its held-out examples
-    test_file: Path | None  # the held-out staff examples; None when there are none
+    # A directory for `rasa test nlu`: the held-out staff examples next to Balie's own
+    # held-out file (Rasa scores intents only with two or more in the test data; the
+    # scores are read for the staff examples alone). None when there are none.
+    test_dir: Path | None
+    texts: frozenset[str]  # the held-out staff examples
     fingerprint: str | None  # of the held-out examples, to keep their scores by
 
 
-def split_staff(root: Path, staff_file: Path) -> StaffSplit:
+def split_staff(root: Path, staff_file: Path, base_test: Path) -> StaffSplit:
     """Write the two parts of the staff additions under root (a job's directory)."""
     train, test = staff_parts(trainingdata.read(staff_file))
     root.mkdir(parents=True, exist_ok=True)
     train_file = root / "staff_train_nlu.yml"
     trainingdata.write(train_file, train)
     if not test.count():
-        return StaffSplit(train_file, None, None)
+        return StaffSplit(train_file, None, frozenset(), None)
     text = trainingdata.render(test)
-    fingerprint = hashlib.sha256(text.encode()).hexdigest()[:12]
-    test_file = root / "staff_test_nlu.yml"
-    test_file.write_text(text, encoding="utf-8")
-    return StaffSplit(train_file, test_file, fingerprint)
+    digest = hashlib.sha256(text.encode())
+    digest.update(base_test.read_bytes())
+    test_dir = root / "staff_test"
+    test_dir.mkdir(exist_ok=True)
+    (test_dir / "staff_test_nlu.yml").write_text(text, encoding="utf-8")
+    (test_dir / "test_nlu.yml").write_bytes(base_test.read_bytes())
+    texts = frozenset(t for texts in test.examples.values() for t in texts)
+    return StaffSplit(train_file, test_dir, texts, digest.hexdigest()[:12])

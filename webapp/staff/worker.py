@@ -72,8 +72,8 @@ class Worker:
     def _split(self) -> heldout.Split:
         return heldout.split(self.settings.models_dir / "heldout", self.config.data_file)
 
-    def _staff_split(self) -> heldout.StaffSplit:
-        return heldout.split_staff(self.job.dir, self.config.data_file)
+    def _staff_split(self, split: heldout.Split) -> heldout.StaffSplit:
+        return heldout.split_staff(self.job.dir, self.config.data_file, split.test_file)
 
     async def train(self, *, evaluate: bool = True) -> ModelEntry:
         job = self.job
@@ -109,7 +109,7 @@ class Worker:
 
         data = [split.train_file, *training.dialogue_files()]
         if self.config.data_file.exists():
-            staff = await asyncio.to_thread(self._staff_split)
+            staff = await asyncio.to_thread(self._staff_split, split)
             data.append(staff.train_file)
         started = time.monotonic()
         code = await run_rasa_streamed(
@@ -173,22 +173,19 @@ class Worker:
                 f"nauwkeurigheid {result['accuracy']:.4f} ({result['support']} voorbeelden).",
             )
         if self.config.data_file.exists():
-            await self._evaluate_staff(models)
+            await self._evaluate_staff(models, split)
 
-    async def _evaluate_staff(self, models: list[ModelEntry]) -> None:
+    async def _evaluate_staff(self, models: list[ModelEntry], split: heldout.Split) -> None:
         """Both models on the staff examples held out of every training."""
-        staff = await asyncio.to_thread(self._staff_split)
-        if staff.test_file is None or staff.fingerprint is None:
+        staff = await asyncio.to_thread(self._staff_split, split)
+        if staff.test_dir is None:
             await asyncio.to_thread(
                 self.job.note, "Nog geen voorbeelden van medewerkers om op te beoordelen."
             )
             return
-        test_file, fingerprint = staff.test_file, staff.fingerprint
         results = await self._each(
             models,
-            lambda m, log: evaluation.evaluate_staff(
-                self.settings.models_dir, m, test_file, fingerprint, log
-            ),
+            lambda m, log: evaluation.evaluate_staff(self.settings.models_dir, m, staff, log),
         )
         for model, result in zip(models, results, strict=True):
             await asyncio.to_thread(
