@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -166,17 +167,28 @@ def _keep(work: Path, summary: dict[str, Any], target: Path) -> dict[str, Any]:
     return summary
 
 
-async def evaluate(models_dir: Path, entry: ModelEntry, split: Split, log_path: Path) -> dict:
-    """Score entry on the split's held-out file; reuses an earlier result."""
-    done = load(models_dir, entry.name, split.fingerprint)
+async def _scored(
+    target: Path,
+    entry: ModelEntry,
+    test: Path,
+    log_path: Path,
+    read: Callable[[Path], dict[str, Any]],
+) -> dict[str, Any]:
+    """The summary kept in target, or `rasa test nlu` on test and read's summary of it."""
+    done = _read_json(target / "summary.json")
     if done:
         return done
-    target = directory(models_dir, entry.name, split.fingerprint)
     work = target.with_name(target.name + ".work")
-    await _rasa_test(entry, split.test_file, work, log_path)
-    summary = summarise(work, split.fingerprint)
-    summary["model"] = entry.name
-    return _keep(work, summary, target)
+    await _rasa_test(entry, test, work, log_path)
+    return _keep(work, {**read(work), "model": entry.name}, target)
+
+
+async def evaluate(models_dir: Path, entry: ModelEntry, split: Split, log_path: Path) -> dict:
+    """Score entry on the split's held-out file; reuses an earlier result."""
+    target = directory(models_dir, entry.name, split.fingerprint)
+    return await _scored(
+        target, entry, split.test_file, log_path, lambda work: summarise(work, split.fingerprint)
+    )
 
 
 # --- the held-out staff examples ------------------------------------------------------------
@@ -204,23 +216,21 @@ async def evaluate_staff(
 ) -> dict:
     """Score entry on the held-out staff examples (full intents); reuses an earlier result."""
     assert staff.test_dir is not None and staff.fingerprint is not None
-    done = load_staff(models_dir, entry.name, staff.fingerprint)
-    if done:
-        return done
-    target = staff_directory(models_dir, entry.name, staff.fingerprint)
-    work = target.with_name(target.name + ".work")
-    await _rasa_test(entry, staff.test_dir, work, log_path)
-    found = [p for p in predictions(work) if p["tekst"] in staff.texts]
-    right = sum(p["verwacht"] == p["voorspeld"] for p in found)
-    summary = {
-        "model": entry.name,
-        "staff": staff.fingerprint,
-        "support": len(found),
-        "correct": right,
-        "accuracy": round(right / len(found), 4) if found else None,
-        "predictions": found[:MAX_ERRORS],
-    }
-    return _keep(work, summary, target)
+    fingerprint = staff.fingerprint
+
+    def read(work: Path) -> dict[str, Any]:
+        found = [p for p in predictions(work) if p["tekst"] in staff.texts]
+        right = sum(p["verwacht"] == p["voorspeld"] for p in found)
+        return {
+            "staff": fingerprint,
+            "support": len(found),
+            "correct": right,
+            "accuracy": round(right / len(found), 4) if found else None,
+            "predictions": found[:MAX_ERRORS],
+        }
+
+    target = staff_directory(models_dir, entry.name, fingerprint)
+    return await _scored(target, entry, staff.test_dir, log_path, read)
 
 
 def staff_gain(new: dict[str, Any] | None, old: dict[str, Any] | None) -> float | None:
