@@ -12,7 +12,6 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.images import png_bytes
 from webapp.app import create_app
 from webapp.cases.migrate import migrate
 from webapp.cases.store import CaseStore
@@ -185,8 +184,35 @@ def fake_evaluation(models: Path, name: str, macro_f1: float) -> None:
         "intents": {"groeten": scores, "melding_doen": scores},
         "faq_macro_f1": None,
         "faq": {},
+        "full_accuracy": macro_f1,
+        "confusion": {
+            "groeten": {"groeten": 9, "hulp": 1},
+            "faq/pgb": {"faq/pgb": 8, "faq/wmo_zorgloket": 2},
+        },
         "errors": [{"tekst": "hoi", "verwacht": "groeten", "voorspeld": "hulp", "zekerheid": 0.4}],
-        "faq_errors": [],
     }
     (out / "summary.json").write_text(json.dumps(summary))
-    (out / evaluation.CONFUSION_PNG).write_bytes(png_bytes())
+
+
+def fake_staff_evaluation(models: Path, name: str, right: list[bool]) -> None:
+    """A score on held-out staff examples: right[i] says whether example i was right."""
+    out = evaluation.staff_directory(models, name, "staff1")
+    out.mkdir(parents=True, exist_ok=True)
+    predictions = [
+        {
+            "tekst": f"een prieel bouwen, mail naar piet{i}@example.org",
+            "verwacht": "faq/omgevingsvergunning",
+            "voorspeld": "faq/omgevingsvergunning" if ok else "melding_doen",
+            "zekerheid": 0.5,
+        }
+        for i, ok in enumerate(right)
+    ]
+    summary = {
+        "model": name,
+        "staff": "staff1",
+        "support": len(right),
+        "correct": sum(right),
+        "accuracy": round(sum(right) / len(right), 4),
+        "predictions": predictions,
+    }
+    (out / "summary.json").write_text(json.dumps(summary))

@@ -31,13 +31,25 @@ from tests.client import events, full_intent, parse, say
 from tests.conftest import CACHE, RunningStack, make_settings, settings_env
 from tests.staff_helpers import FAST_CONFIG, PASSWORD, WEAK_CONFIG, Client
 from webapp.staff import training
-from webapp.staff.heldout import split
+from webapp.staff.heldout import split, staff_held_out
 
 pytestmark = [pytest.mark.stack, pytest.mark.asyncio(loop_scope="session")]
 
 # Unusual enough that the weak model is unsure; the label a trainer would give it.
 QUESTION = "mag er een tiny house in mijn achtertuin staan"
 LABEL = "faq/omgevingsvergunning"
+# Examples a trainer adds for a word Balie's own data lacks. The hash split holds
+# "prieel" and "een prieel in de tuin zetten" out of every training (webapp/staff/
+# heldout.py): the candidate learns the word from the others, the live model never saw it.
+PRIEEL = [
+    "prieel",
+    "prieel bouwen",
+    "mag ik een prieel bouwen",
+    "een prieel in de tuin zetten",
+    "prieel plaatsen",
+    "heb ik een vergunning nodig voor een prieel",
+    "prieel in mijn achtertuin",
+]
 JOB_TIMEOUT = 600
 
 
@@ -185,6 +197,13 @@ async def test_trainer_relabels_trains_promotes_and_rolls_back(
         assert QUESTION in (tmp / "staff.yml").read_text()
         status, page = await trainer.get("/staff/inbox")
         assert f">{QUESTION}<" not in page
+        for text in PRIEEL:
+            status, page = await trainer.post(
+                "/staff/voorbeelden", {"tekst": text, "intent": LABEL}
+            )
+            assert "Voorbeeld toegevoegd" in flash(page)
+        held_out = [t for t in PRIEEL if staff_held_out(t)]
+        assert held_out and QUESTION not in held_out
 
         # Train: a background job with a progress page.
         status, location = await trainer.post("/staff/training", {}, follow=False)
@@ -192,7 +211,9 @@ async def test_trainer_relabels_trains_promotes_and_rolls_back(
         status, page = await trainer.get(location)
         assert "<progress" in page and 'src="/static/staff.js"' in page
         stages = await run_job(trainer, location)
-        assert any("Componenten trainen" in s for s in stages) and stages[-1] == "Klaar"
+        assert any(s.startswith("Trainen: onderdeel") for s in stages) and stages[-1] == "Klaar"
+        assert any(s.startswith("Beoordelen") for s in stages)
+        assert not any("Wachten" in s for s in stages)
         status, page = await trainer.get(location)
         candidate = re.search(r'href="/staff/modellen/(balie-[\d-]+)"', page)[1]
 
@@ -200,11 +221,19 @@ async def test_trainer_relabels_trains_promotes_and_rolls_back(
         status, page = await trainer.get(f"/staff/modellen/{candidate}")
         assert status == 200 and "scoort niet slechter" in page
         assert "Per intentie" in page and "Fout geclassificeerde testzinnen" in page
-        images = re.findall(r'<img src="([^"]+verwarring\.png[^"]*)"', page)
-        assert len(images) == 2  # this model and the live one
-        async with trainer.http.get(trainer.base + images[0].replace("&amp;", "&")) as resp:
-            assert resp.status == 200 and resp.content_type == "image/png"
-
+        assert '<table class="verwarring"' in page and "<img" not in page
+        # The held-out staff examples: the candidate gets the new word, the live model not.
+        gain = re.search(r"<strong>\+(\d+,\d) punt op uw nieuwe voorbeelden</strong>", page)
+        assert gain and float(gain[1].replace(",", ".")) > 0, page[page.index("nieuw-kop") :][:2000]
+        train_data = (tmp / "staff.yml").read_text()
+        for text in held_out:
+            assert f"<td>{text}</td>" in page
+        job_id = location.rsplit("/", 1)[1]
+        roots = (settings.data_dir / "staff" / "jobs", settings.models_dir / "jobs")
+        job_dir = next(root / job_id for root in roots if (root / job_id).exists())
+        trained = (job_dir / "staff_train_nlu.yml").read_text()
+        assert all(f"- {t}\n" not in trained for t in held_out) and QUESTION in trained
+        assert all(t in train_data for t in PRIEEL)
         # Promote while residents keep asking: not one request may fail.
         stream = ParseStream(http, settings)
         stream.start()

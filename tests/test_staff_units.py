@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot import cli
+from core import clock
 from core.privacy import masking
 from tests.staff_helpers import fake_evaluation, fake_model
-from webapp.staff import trainingdata
+from webapp.staff import evaluation, heldout, trainingdata
 from webapp.staff.jobs import DONE, FAILED, RUNNING, TRAIN, Busy, Jobs
 from webapp.staff.passwords import policy_error
 from webapp.staff.progress import TrainProgress
@@ -152,11 +153,12 @@ async def test_examples_are_deduplicated_and_personal_data_refused(tmp_path: Pat
 
 def test_progress_follows_rasa_train_output() -> None:
     progress = TrainProgress(components_total=4)
-    assert progress.percent == 0
+    assert progress.percent == 0 and progress.label.startswith("Voorbereiden")
     progress.feed(
         "2026-11-22 14:46:54 INFO rasa.cli.train - Started validating domain and training data..."
     )
-    assert progress.stage == "controleren" and progress.percent == 5
+    assert progress.stage == "voorbereiden" and progress.percent == 5
+    assert progress.label == "Voorbereiden: de gegevens en het domein controleren"
     progress.feed(
         "INFO rasa.engine.training.hooks - Starting to train component 'RegexFeaturizer'."
     )
@@ -165,8 +167,122 @@ def test_progress_follows_rasa_train_output() -> None:
     )
     progress.feed("INFO rasa.engine.training.hooks - Restored component 'RulePolicy' from cache.")
     assert progress.components_done == 2 and progress.percent == 20 + 65 // 2
-    assert progress.label == "Componenten trainen (2 van 4: RulePolicy)"
+    assert progress.label == "Trainen: onderdeel 2 van 4 (RulePolicy)"
     assert not progress.feed("UserWarning: something else")
+
+
+def test_job_log_lines_are_in_local_time(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from webapp.staff import process
+
+    line = process.stamped("2026-12-06 00:10:07 INFO     rasa.cli.train - Training...")
+    assert line.endswith(" INFO     rasa.cli.train - Training...") and "2026-12-06" not in line
+    local = clock.now()
+    assert (
+        abs(
+            datetime.strptime(line[:8], "%H:%M:%S").replace(
+                year=local.year, month=local.month, day=local.day, tzinfo=local.tzinfo
+            )
+            - local
+        ).total_seconds()
+        < 5
+    )
+    # In winter Amsterdam is an hour ahead of the UTC the servers run in.
+    assert clock.local(datetime(2026, 12, 6, 0, 10, tzinfo=timezone.utc)).hour == 1
+    jobs = Jobs(tmp_path / "jobs", tmp_path / "models")
+    job = jobs.create(TRAIN, "ans")
+    job.note("Beoordelen van model x.")
+    assert job.log_tail().endswith(" [balie] Beoordelen van model x.")
+    assert job.state().label.startswith("Voorbereiden")  # never "waiting to start"
+
+
+# --- the held-out staff examples and the scores on them -------------------------------------
+
+
+def test_staff_examples_are_split_by_a_hash_that_never_moves_them(tmp_path: Path) -> None:
+    texts = [f"voorbeeld nummer {i} voor de test" for i in range(200)]
+    data = trainingdata.StaffData(
+        examples={"faq/pgb": texts[:100], "groeten": texts[100:]},
+        responses={"utter_faq/pgb": [{"text": "Een antwoord."}]},
+    )
+    train, test = heldout.staff_parts(data)
+    assert 20 <= test.count() <= 60 and train.count() + test.count() == 200
+    assert train.responses == data.responses  # every answer stays trained
+    # Adding and removing other examples never moves one from trained to held out.
+    more = trainingdata.StaffData(examples={"faq/pgb": [*texts[50:100], "nog een"]})
+    _, test_more = heldout.staff_parts(more)
+    assert set(test_more.examples["faq/pgb"]) - {"nog een"} == {
+        t for t in test.examples["faq/pgb"] if t in texts[50:100]
+    }
+    staff_file = tmp_path / "staff.yml"
+    trainingdata.write(staff_file, data)
+    base_test = tmp_path / "test_nlu.yml"  # Balie's own held-out file
+    base_test.write_text('version: "3.1"\nnlu: []\n')
+    split = heldout.split_staff(tmp_path / "job", staff_file, base_test)
+    assert trainingdata.read(split.train_file).count() == train.count()
+    assert split.test_dir and split.texts == {t for ts in test.examples.values() for t in ts}
+    staff_test = split.test_dir / "staff_test_nlu.yml"
+    assert trainingdata.read(staff_test).count() == test.count()
+    assert (split.test_dir / "test_nlu.yml").read_bytes() == base_test.read_bytes()
+    again = heldout.split_staff(tmp_path / "again", staff_file, base_test)
+    assert again.fingerprint == split.fingerprint
+    trainingdata.write(staff_file, trainingdata.StaffData())
+    assert heldout.split_staff(tmp_path / "empty", staff_file, base_test).test_dir is None
+
+
+def _rasa_output(out: Path, predicted: dict[str, str]) -> None:
+    """What `rasa test nlu --successes` writes, for the texts and full intents given."""
+    out.mkdir(parents=True)
+    expected = {"prieel": "faq/omgevingsvergunning", "hoi": "groeten", "mijn paspoort": "faq/pgb"}
+    intents: dict[str, list] = {"successes": [], "errors": []}
+    topics: dict[str, list] = {"successes": [], "errors": []}
+    for text, right in expected.items():
+        guess = predicted[text]
+        kind = "successes" if guess == right else "errors"
+        intent, guessed = right.split("/")[0], guess.split("/")[0]
+        intents["successes" if intent == guessed else "errors"].append(
+            {
+                "text": text,
+                "intent": intent,
+                "intent_prediction": {"name": guessed, "confidence": 0.7},
+            }
+        )
+        if "/" in right:
+            topics[kind].append(
+                {
+                    "text": text,
+                    "intent_response_key_target": right,
+                    "intent_response_key_prediction": {"name": guess, "confidence": 0.6},
+                }
+            )
+    for kind in ("successes", "errors"):
+        (out / f"intent_{kind}.json").write_text(json.dumps(intents[kind]))
+        (out / f"response_selection_{kind}.json").write_text(json.dumps(topics[kind]))
+    report = {
+        "accuracy": 0.5,
+        "macro avg": {"f1-score": 0.5, "support": 3},
+        "weighted avg": {"f1-score": 0.5},
+        "faq": {"precision": 1.0, "recall": 1.0, "f1-score": 1.0, "support": 2},
+    }
+    (out / "intent_report.json").write_text(json.dumps(report))
+
+
+def test_full_intents_confusion_and_the_gain_on_staff_examples(tmp_path: Path) -> None:
+    live = {"prieel": "faq/pgb", "hoi": "groeten", "mijn paspoort": "faq/pgb"}
+    candidate = {**live, "prieel": "faq/omgevingsvergunning"}
+    _rasa_output(tmp_path / "live", live)
+    _rasa_output(tmp_path / "candidate", candidate)
+    # The intent is right ("faq") for both; only the FAQ topic tells them apart.
+    summary = evaluation.summarise(tmp_path / "live", "split")
+    assert summary["confusion"]["faq/omgevingsvergunning"] == {"faq/pgb": 1}
+    assert summary["errors"][0]["voorspeld"] == "faq/pgb" and summary["full_accuracy"] == 0.6667
+    found = evaluation.predictions(tmp_path / "candidate")
+    assert all(p["verwacht"] == p["voorspeld"] for p in found)
+    new = {"accuracy": 1.0, "correct": 3, "support": 3}
+    old = {"accuracy": 0.6667, "correct": 2, "support": 3}
+    assert evaluation.staff_gain(new, old) == 33.3
+    assert evaluation.staff_gain(new, None) is None
 
 
 # --- registry and promotion ---------------------------------------------------------------
@@ -214,6 +330,32 @@ def test_registry_promotion_rule_and_rollback(tmp_path: Path) -> None:
         registry.rollback(door="ans")
 
 
+def test_old_models_are_pruned_but_never_the_live_or_previous_one(tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    names = [f"model-{i}" for i in range(8)]
+    for i, name in enumerate(names):
+        entry = registry.register(fake_model(tmp_path, name))
+        # Registration times a second apart: the oldest first.
+        registry._change(
+            lambda data, n=entry.name, i=i: data["models"][n].update(
+                registered_at=f"2026-12-01T10:00:0{i}+00:00"
+            )
+        )
+        fake_evaluation(tmp_path, name, 0.8)
+    for name in ("model-0", "model-1", "model-2"):
+        registry.set_live(name, door="ans")
+    removed = registry.prune(keep=3)
+    # Kept: the newest three, the live model (model-2) and the previous one (model-1).
+    assert {m.name for m in removed} == {"model-0", "model-3", "model-4"}
+    assert {m.name for m in registry.entries()} == {"model-1", "model-2", *names[5:]}
+    assert not (tmp_path / "model-0.tar.gz").exists() and (tmp_path / "model-1.tar.gz").exists()
+    assert registry.live().name == "model-2" and registry.previous().name == "model-1"
+    assert registry.prune(keep=3) == []
+    assert registry.rollback(door="ans").name == "model-1"
+    with pytest.raises(RegistryError, match="geen vorig model"):
+        registry.rollback(door="ans")  # model-0 is gone
+
+
 def test_registry_survives_a_new_reader(tmp_path: Path) -> None:
     Registry(tmp_path).register(fake_model(tmp_path, "een"))
     Registry(tmp_path).set_live("een", door="x")
@@ -237,7 +379,11 @@ def test_one_job_at_a_time_and_dead_workers_count_as_failed(tmp_path: Path) -> N
     job.update(pid=2**22 + 12345)  # no such process
     assert job.state().status == FAILED
     job.update(status=DONE, klaar_op=job.state().gestart + 90)
-    assert jobs.last_duration(TRAIN) == 90
+    assert jobs.usual_duration(TRAIN) == 90
+    for seconds in (300, 400):
+        other = jobs.create(TRAIN, "ans")
+        other.update(status=DONE, klaar_op=other.state().gestart + seconds)
+    assert jobs.usual_duration(TRAIN) == 300  # the median of the last runs
     assert jobs.running() is None and RUNNING == "bezig"
 
 

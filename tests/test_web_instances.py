@@ -524,7 +524,7 @@ async def test_a_job_asked_of_both_instances_at_once_runs_once(cluster: Cluster)
     state = job.state()
     assert state.status == DONE, (state, job.log_tail())
     assert state.worker and state.beat
-    assert job.log_path.read_text().count("Evalueren van derde") == 1  # it ran once
+    assert job.log_path.read_text().count("Beoordelen van derde") == 1  # it ran once
 
 
 # --- pieces without the instances -----------------------------------------------------------

@@ -126,6 +126,17 @@ def _print_scores(settings: WebSettings, config: StaffConfig, entry: ModelEntry)
             if live_scored:
                 line += f", live {live.name}: {live_scored['macro_f1']:.4f}"
         print(line)
+    staff = evaluation.latest_staff(settings.models_dir, entry.name)
+    if staff:
+        line = f"held-out staff examples: {staff['correct']}/{staff['support']} right"
+        if live and live.name != entry.name:
+            live_staff = evaluation.load_staff(settings.models_dir, live.name, staff["staff"])
+            gain = evaluation.staff_gain(staff, live_staff)
+            if live_staff and gain is not None:
+                line += (
+                    f", live {live_staff['correct']}/{live_staff['support']} ({gain:+.1f} points)"
+                )
+        print(line)
     print(judge(settings.models_dir, entry, live, config.promotion_tolerance).reason)
 
 

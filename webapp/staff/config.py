@@ -22,6 +22,9 @@ class StaffConfig:
     inbox_threshold: float = 0.6
     # A candidate may score this much lower (macro-F1) and still count as "not worse".
     promotion_tolerance: float = 0.0
+    # Models kept on disk: older ones are removed after a training, never the live model
+    # or the one a rollback returns to.
+    models_keep: int = 5
     # Send the session cookie only over HTTPS (set this behind a TLS proxy).
     secure_cookie: bool = False
     # How often every Rasa server asks the web app for a new live model.
@@ -46,6 +49,7 @@ class StaffConfig:
             train_config=env.path("BALIE_TRAIN_CONFIG", ROOT / "config.yml"),
             inbox_threshold=env.number("BALIE_INBOX_THRESHOLD", 0.6),
             promotion_tolerance=env.number("BALIE_PROMOTION_TOLERANCE", 0.0),
+            models_keep=env.integer("BALIE_MODELS_KEEP", 5, minimum=2),
             secure_cookie=env.flag("BALIE_STAFF_SECURE_COOKIE"),
             model_pull_seconds=env.integer("BALIE_MODEL_PULL_SECONDS", 10, minimum=1),
             map_tiles=tile_url(env.text("BALIE_MAP_TILES")),

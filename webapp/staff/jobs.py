@@ -21,12 +21,16 @@ import json
 import os
 import secrets
 import socket
+import statistics
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
+
+from webapp.staff.process import stamped
+from webapp.staff.progress import LABELS
 
 TRAIN, EVALUATE = "train", "evalueren"
 RUNNING, DONE, FAILED = "bezig", "klaar", "mislukt"
@@ -50,9 +54,9 @@ class JobState:
     klaar_op: float | None = None
     pid: int | None = None
     stage: str = "voorbereiden"
-    label: str = "Wachten op start"
+    label: str = LABELS["voorbereiden"]  # a job is never "waiting": its worker starts at once
     percent: int = 0
-    verwacht: float | None = None  # seconds the previous comparable job took
+    verwacht: float | None = None  # seconds comparable jobs usually take (median of the last)
     model: str | None = None  # the model trained, or to evaluate
     fout: str | None = None
     melding: str | None = None  # a note for staff, e.g. "same data as model X"
@@ -117,7 +121,7 @@ class Job:
     def note(self, line: str) -> None:
         """A line of Balie's own in the job's log, between Rasa's."""
         with open(self.log_path, "a", encoding="utf-8") as log:
-            log.write(f"[balie] {line}\n")
+            log.write(stamped(f"[balie] {line}") + "\n")
 
     def log_tail(self, lines: int = 40) -> str:
         """The end of the job's log, for the progress page."""
@@ -195,12 +199,15 @@ class Jobs:
     def running(self) -> JobState | None:
         return next((s for s in self.recent(5) if s.status == RUNNING), None)
 
-    def last_duration(self, soort: str) -> float | None:
-        """How long the previous successful job of this kind took: the next one's estimate."""
-        for state in self.recent(50):
-            if state.soort == soort and state.status == DONE and state.klaar_op:
-                return state.klaar_op - state.gestart
-        return None
+    def usual_duration(self, soort: str, runs: int = 5) -> float | None:
+        """How long successful jobs of this kind usually take (the median of the last
+        few): the next one's estimate."""
+        found = [
+            state.klaar_op - state.gestart
+            for state in self.recent(50)
+            if state.soort == soort and state.status == DONE and state.klaar_op
+        ][:runs]
+        return statistics.median(found) if found else None
 
     @contextmanager
     def exclusive(self, wait: float = 0.0) -> Iterator[IO[str]]:

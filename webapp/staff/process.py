@@ -10,13 +10,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from core import ROOT
+from core import ROOT, clock
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
+# Rasa's own time stamp in front of a log line: in the server's zone, usually UTC.
+RASA_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:[,.]\d+)?\s+")
+
+
+def stamped(line: str) -> str:
+    """A job log line as staff read it: the municipality's local time in front, instead of
+    the time stamp Rasa writes in the server's zone."""
+    return f"{clock.now():%H:%M:%S} {RASA_TIME_RE.sub('', line)}"
 
 
 def _append(log: IO[str], line: str) -> None:
-    log.write(line + "\n")
+    log.write(stamped(line) + "\n")
     log.flush()
 
 

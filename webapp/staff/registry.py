@@ -200,6 +200,32 @@ class Registry:
 
         return self._change(change)
 
+    def prune(self, keep: int) -> list[ModelEntry]:
+        """Remove the models beyond the newest `keep`, with their files; never the live
+        model or the previous one (what a rollback returns to). Returns those removed."""
+
+        def change(data: dict[str, Any]) -> list[ModelEntry]:
+            stack = data["live"]
+            protected = set(stack[-2:])
+            models = sorted(
+                (ModelEntry.from_dict(m) for m in data["models"].values()),
+                key=lambda m: m.registered_at,
+                reverse=True,
+            )
+            removed = [m for m in models[keep:] if m.name not in protected]
+            gone = {m.name for m in removed}
+            for name in gone:
+                del data["models"][name]
+            # Older live models can no longer be rolled back to: out of the stack.
+            data["live"] = [n for n in stack[:-2] if n not in gone] + stack[-2:]
+            return removed
+
+        removed: list[ModelEntry] = self._change(change)
+        for entry in removed:
+            if entry.file.parent == self.dir.resolve():  # only files Balie put there itself
+                entry.file.unlink(missing_ok=True)
+        return removed
+
 
 def _log(
     data: dict[str, Any],

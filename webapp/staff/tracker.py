@@ -39,6 +39,14 @@ EVENTS = sa.Table(
 )
 _EVENT_ROWS = sa.select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.timestamp, EVENTS.c.data)
 FALLBACK = "nlu_fallback"
+EXTERNAL_PREFIX = "EXTERNAL: "  # Rasa's text for an intent sent with trigger_intent
+# What staff read for the news Balie's services start (actions/announce.py).
+NEWS = {
+    "EXTERNAL_status_gewijzigd": "statusbericht verstuurd",
+    "EXTERNAL_afgeleverd": "bericht verstuurd: de zaak is alsnog aangemaakt",
+}
+FIRST_MESSAGE_CHARS = 60
+FIRST_EVENTS = 5  # user events looked at for a conversation's first typed message
 
 
 def public_values() -> list[str]:
@@ -81,11 +89,13 @@ class Turn:
 
     id: int
     timestamp: float
-    who: str  # "inwoner" or "balie"
+    who: str  # "inwoner", "balie", or "systeem" (news Balie's own services sent)
     text: str
     intent: str | None = None
     confidence: float | None = None
     action: str | None = None
+    kind: str = "bericht"  # "bericht" (typed), "keuze" (a button pressed), "nieuws"
+    channel: str | None = None  # of the resident's messages
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,7 @@ class ConversationSummary:
     last: float
     user_messages: int
     channel: str
+    first_message: str = ""  # the resident's first typed message, masked and shortened
 
 
 def _full_intent(parse: dict[str, Any]) -> tuple[str, float]:
@@ -192,33 +203,47 @@ class TrackerReader:
             .limit(per_page)
         )
         rows = await self._rows(query)
-        channels = await self._channels([r.sender_id for r in rows])
+        firsts = await self._first_messages([r.sender_id for r in rows])
         return [
             ConversationSummary(
                 first_id=r.first_id,
                 started=r.started or 0.0,
                 last=r.last or 0.0,
                 user_messages=int(r.user_messages or 0),
-                channel=channels.get(r.sender_id, "rest"),
+                channel=firsts.get(r.sender_id, ("rest", ""))[0],
+                first_message=firsts.get(r.sender_id, ("rest", ""))[1],
             )
             for r in rows
         ], total
 
-    async def _channels(self, senders: list[str]) -> dict[str, str]:
+    async def _first_messages(self, senders: list[str]) -> dict[str, tuple[str, str]]:
+        """Each conversation's channel and first typed message (masked; not a button or
+        Balie's own news)."""
         if not senders:
             return {}
-        first_user = (
-            sa.select(sa.func.min(EVENTS.c.id))
+        # A conversation's first few user events: enough to pass a button or two.
+        numbered = (
+            sa.select(
+                EVENTS.c.id,
+                sa.func.row_number()
+                .over(partition_by=EVENTS.c.sender_id, order_by=EVENTS.c.id)
+                .label("n"),
+            )
             .where(EVENTS.c.sender_id.in_(senders), EVENTS.c.type_name == "user")
-            .group_by(EVENTS.c.sender_id)
+            .subquery()
         )
-        rows = await self._rows(_EVENT_ROWS.where(EVENTS.c.id.in_(first_user)))
-        found = {}
+        first_few = sa.select(numbered.c.id).where(numbered.c.n <= FIRST_EVENTS)
+        rows = await self._rows(_EVENT_ROWS.where(EVENTS.c.id.in_(first_few)).order_by(EVENTS.c.id))
+        channels: dict[str, str] = {}
+        texts: dict[str, str] = {}
         for row in rows:
             message = user_message(row)
-            if message:
-                found[row.sender_id] = message.channel
-        return found
+            if message is None:
+                continue
+            channels.setdefault(row.sender_id, message.channel)
+            if not (message.is_payload or message.text.startswith(EXTERNAL_PREFIX)):
+                texts.setdefault(row.sender_id, shorten(shown(message.text)))
+        return {sender: (channel, texts.get(sender, "")) for sender, channel in channels.items()}
 
     async def conversation(self, first_id: int) -> list[Turn] | None:
         """Every message of the conversation that started with event first_id."""
@@ -236,7 +261,8 @@ class TrackerReader:
                 EVENTS.c.sender_id == sender, EVENTS.c.type_name.in_(("user", "bot"))
             ).order_by(EVENTS.c.id)
         )
-        return [turn for turn in map(_turn, rows) if turn]
+        buttons: dict[str, str] = {}  # payload -> title of the buttons Balie offered
+        return [turn for turn in (_turn(row, buttons) for row in rows) if turn]
 
     async def user_messages(
         self, before_id: int | None = None, limit: int = 500
@@ -258,7 +284,20 @@ class TrackerReader:
         return user_message(rows[0]) if rows else None
 
 
-def _turn(row: Any) -> Turn | None:
+def shorten(text: str) -> str:
+    return text if len(text) <= FIRST_MESSAGE_CHARS else text[: FIRST_MESSAGE_CHARS - 1] + "…"
+
+
+def _choice(message: UserMessage, buttons: dict[str, str]) -> str:
+    """What a resident chose with a button: its title, or the Dutch name of its intent."""
+    title = buttons.get(message.text.strip())
+    if title:
+        return title
+    return choices.label(message.intent) or message.intent or message.text
+
+
+def _turn(row: Any, buttons: dict[str, str]) -> Turn | None:
+    """One event as staff read it; buttons collects the ones Balie offered so far."""
     try:
         data = json.loads(row.data)
     except (TypeError, ValueError):
@@ -267,15 +306,34 @@ def _turn(row: Any) -> Turn | None:
         message = user_message(row)
         if message is None:
             return None
+        timestamp = row.timestamp or 0.0
+        if message.text.startswith(EXTERNAL_PREFIX):
+            news = NEWS.get(message.text.removeprefix(EXTERNAL_PREFIX), "bericht verstuurd")
+            return Turn(row.id, timestamp, "systeem", news, kind="nieuws")
+        if message.is_payload:
+            chosen = shown(_choice(message, buttons))
+            return Turn(
+                row.id,
+                timestamp,
+                "inwoner",
+                chosen,
+                message.intent,
+                kind="keuze",
+                channel=message.channel,
+            )
         return Turn(
             row.id,
-            row.timestamp or 0.0,
+            timestamp,
             "inwoner",
             shown(message.text),
             message.intent,
             message.confidence,
+            channel=message.channel,
         )
     text = data.get("text") or ""
+    for button in (data.get("data") or {}).get("buttons") or []:
+        if isinstance(button, dict) and button.get("payload") and button.get("title"):
+            buttons[str(button["payload"]).strip()] = str(button["title"])
     if not isinstance(text, str) or not text:
         return None
     action = (data.get("metadata") or {}).get("utter_action")

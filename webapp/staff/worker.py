@@ -1,7 +1,8 @@
 """Runs one training or evaluation job: `python -m webapp.staff.worker <job directory>`.
 
-Training: split off the held-out data, `rasa train` on the rest plus the staff
-additions, register the model, then score it and the live model on the held-out data.
+Training: split off the held-out data (of Balie's own data and of the staff additions),
+`rasa train` on the rest, register the model, then score it and the live model on the
+held-out data: Balie's own, and the staff examples neither model trained on.
 Nothing live changes here: only a promotion does that. The command line
 (`python -m bot train|evaluate`) runs the same code in its own process.
 """
@@ -14,7 +15,9 @@ import hashlib
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from core import ROOT
 from core.settings import Settings
@@ -32,7 +35,7 @@ from webapp.staff.jobs import (
     Jobs,
 )
 from webapp.staff.process import failure_reason, run_rasa_streamed
-from webapp.staff.progress import LABELS, TrainProgress
+from webapp.staff.progress import LABELS, STAGES, TrainProgress
 from webapp.staff.registry import ModelEntry, Registry
 
 
@@ -49,6 +52,9 @@ def fingerprints(config: StaffConfig, heldout_fingerprint: str) -> tuple[str, st
         base.update(path.name.encode())
         base.update(path.read_bytes())
     full = base.copy()
+    # How the staff additions are split: a model trained under another split (before it
+    # existed, all of them) is not the same model.
+    full.update(f"staff-share:{heldout.STAFF_SHARE}".encode())
     if config.data_file.exists():
         full.update(config.data_file.read_bytes())
     return full.hexdigest()[:16], base.hexdigest()[:16]
@@ -66,6 +72,9 @@ class Worker:
     def _split(self) -> heldout.Split:
         return heldout.split(self.settings.models_dir / "heldout", self.config.data_file)
 
+    def _staff_split(self, split: heldout.Split) -> heldout.StaffSplit:
+        return heldout.split_staff(self.job.dir, self.config.data_file, split.test_file)
+
     async def train(self, *, evaluate: bool = True) -> ModelEntry:
         job = self.job
         job.update(stage="voorbereiden", label=LABELS["voorbereiden"])
@@ -79,7 +88,14 @@ class Worker:
         job.update(model=entry.name)
         if evaluate:
             await self.evaluate(entry, split)
+        await asyncio.to_thread(self._prune)
         return entry
+
+    def _prune(self) -> None:
+        """Keep the newest models (BALIE_MODELS_KEEP), the live and the previous one."""
+        for gone in self.registry.prune(self.config.models_keep):
+            evaluation.forget(self.settings.models_dir, gone.name)
+            self.job.note(f"Oud model {gone.name} verwijderd.")
 
     async def _rasa_train(self, split: heldout.Split, full: str, base: str) -> ModelEntry:
         job, models_dir = self.job, self.settings.models_dir
@@ -93,7 +109,8 @@ class Worker:
 
         data = [split.train_file, *training.dialogue_files()]
         if self.config.data_file.exists():
-            data.append(self.config.data_file)
+            staff = await asyncio.to_thread(self._staff_split, split)
+            data.append(staff.train_file)
         started = time.monotonic()
         code = await run_rasa_streamed(
             [
@@ -134,33 +151,66 @@ class Worker:
         """Score entry and the live model (if not scored yet) on the same held-out data."""
         if split is None:
             split = await asyncio.to_thread(self._split)
-        self.job.update(stage="evalueren", label=LABELS["evalueren"], percent=85)
+        self.job.update(
+            stage="beoordelen", label=LABELS["beoordelen"], percent=STAGES["beoordelen"][0]
+        )
         models = [entry]
         live = await asyncio.to_thread(self.registry.live)
         if live and live.name != entry.name and live.file.exists():
             models.append(live)
         names = ", ".join(m.name for m in models)
         await asyncio.to_thread(
-            self.job.note, f"Evalueren van {names} op de testgegevens {split.fingerprint}."
+            self.job.note, f"Beoordelen van {names} op de testgegevens {split.fingerprint}."
         )
-        results = await asyncio.gather(
-            *(
-                evaluation.evaluate(
-                    self.settings.models_dir, m, split, self.job.dir / f"evaluatie-{m.name}.log"
-                )
-                for m in models
-            ),
-            return_exceptions=True,
+        results = await self._each(
+            models,
+            lambda m, log: evaluation.evaluate(self.settings.models_dir, m, split, log),
         )
         for model, result in zip(models, results, strict=True):
-            if isinstance(result, BaseException):
-                log = self.job.dir / f"evaluatie-{model.name}.log"
-                raise JobFailed(f"Evalueren van {model.name} mislukte:\n{failure_reason(log)}")
             await asyncio.to_thread(
                 self.job.note,
                 f"{model.name}: macro-F1 {result['macro_f1']:.4f}, "
                 f"nauwkeurigheid {result['accuracy']:.4f} ({result['support']} voorbeelden).",
             )
+        if self.config.data_file.exists():
+            await self._evaluate_staff(models, split)
+
+    async def _evaluate_staff(self, models: list[ModelEntry], split: heldout.Split) -> None:
+        """Both models on the staff examples held out of every training."""
+        staff = await asyncio.to_thread(self._staff_split, split)
+        if staff.test_dir is None:
+            await asyncio.to_thread(
+                self.job.note, "Nog geen voorbeelden van medewerkers om op te beoordelen."
+            )
+            return
+        results = await self._each(
+            models,
+            lambda m, log: evaluation.evaluate_staff(self.settings.models_dir, m, staff, log),
+        )
+        for model, result in zip(models, results, strict=True):
+            await asyncio.to_thread(
+                self.job.note,
+                f"{model.name}: {result['correct']} van {result['support']} achtergehouden "
+                "voorbeelden van medewerkers goed.",
+            )
+
+    async def _each(
+        self,
+        models: list[ModelEntry],
+        score: Callable[[ModelEntry, Path], Awaitable[dict[str, Any]]],
+    ) -> list[dict[str, Any]]:
+        """Score the models at the same time; a failure fails the job with Rasa's reason."""
+        logs = [self.job.dir / f"evaluatie-{m.name}.log" for m in models]
+        results = await asyncio.gather(
+            *(score(m, log) for m, log in zip(models, logs, strict=True)),
+            return_exceptions=True,
+        )
+        found = []
+        for model, log, result in zip(models, logs, results, strict=True):
+            if isinstance(result, BaseException):
+                raise JobFailed(f"Beoordelen van {model.name} mislukte:\n{failure_reason(log)}")
+            found.append(result)
+        return found
 
 
 async def _heartbeat(job: Job) -> None:
@@ -196,7 +246,7 @@ async def run(
                 host=HOST,
                 worker=me,
                 beat=time.time(),
-                verwacht=jobs.last_duration(state.soort),
+                verwacht=jobs.usual_duration(state.soort),
             )
             beat = asyncio.ensure_future(_heartbeat(job))
             try:

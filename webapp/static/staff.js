@@ -8,14 +8,21 @@
   var stand = section.querySelector("[data-veld=stand]");
   var log = document.querySelector("[data-veld=log]");
   var url = section.getAttribute("data-status-url");
+  var phases = section.querySelectorAll("[data-veld=fasen] li");
   var lastLabel = null;
 
   function update(state) {
     bar.value = state.percent;
     bar.textContent = state.percent + "%";
-    var text = (state.status === "bezig" ? state.label + ". " : "") +
-      "Verstreken: " + state.verstreken + "." +
-      (state.resterend ? " Nog ongeveer " + state.resterend + " (geschat op de vorige training)." : "");
+    var text = state.stand;
+    state.fasen.forEach(function (phase, i) {
+      var item = phases[i];
+      if (!item) { return; }
+      item.className = phase.stand === "gedaan" ? "gedaan" : "";
+      if (phase.stand === "bezig") { item.setAttribute("aria-current", "step"); }
+      else { item.removeAttribute("aria-current"); }
+      item.lastChild.textContent = ": " + phase.stand;
+    });
     // Only a new stage is announced, not every second that passes.
     if (state.label !== lastLabel) { stand.textContent = text; lastLabel = state.label; }
     else { stand.firstChild && (stand.firstChild.nodeValue = text); }

@@ -7,14 +7,33 @@ from aiohttp import web
 from webapp.inputs import row_id, whole_number
 from webapp.staff import audit
 from webapp.staff.console.context import console
-from webapp.staff.console.render import flash, redirect, render
+from webapp.staff.console.render import flash, redirect, render, tijd
 from webapp.staff.console.security import current_user, requires
 from webapp.staff.inbox import CONFIRMED, CORRECTED, DISCARDED, Inbox
+from webapp.staff.tracker import Turn, shorten
 from webapp.staff.trainingdata import DataError
 from webapp.staff.users import TRAINER
 
 routes = web.RouteTableDef()
 PER_PAGE = 25
+CHANNELS = {"web": "website", "telegram": "Telegram", "rest": "REST-koppeling"}
+
+
+def channel_name(channel: str | None) -> str:
+    return CHANNELS.get(channel or "rest", channel or "onbekend kanaal")
+
+
+def conversation_name(started: float, channel: str | None, first_message: str) -> str:
+    """'6-12-2026 14:51, Telegram: "mijn lantaarnpaal is kapot"' (the message masked)."""
+    name = f"{tijd(started)}, {channel_name(channel)}"
+    return f"{name}: “{first_message}”" if first_message else f"{name}, zonder getypt bericht"
+
+
+def _turns_name(turns: list[Turn]) -> str:
+    residents = [t for t in turns if t.who == "inwoner"]
+    typed = shorten(next((t.text for t in residents if t.kind == "bericht"), ""))
+    channel = residents[0].channel if residents else None
+    return conversation_name(turns[0].timestamp if turns else 0.0, channel, typed)
 
 
 def _inbox(request: web.Request) -> Inbox:
@@ -30,6 +49,8 @@ async def conversations(request: web.Request) -> web.Response:
     return await render(
         request,
         "staff/gesprekken.html",
+        gespreksnaam=lambda g: conversation_name(g.started, g.channel, g.first_message),
+        kanaal=channel_name,
         gesprekken=found,
         totaal=total,
         pagina=page,
@@ -47,6 +68,7 @@ async def conversation(request: web.Request) -> web.Response:
         request,
         "staff/gesprek.html",
         nummer=request.match_info["id"],
+        naam=_turns_name(turns),
         beurten=[(turn, turn.text) for turn in turns],  # masked by the reader
         drempel=console(request).config.inbox_threshold,
     )

@@ -8,11 +8,13 @@ from typing import Any
 from aiohttp import web
 
 from core.privacy.masking import mask
+from core.residents import choices
 from webapp.staff import audit, evaluation
 from webapp.staff.console.context import console
 from webapp.staff.console.render import duur, flash, redirect, render
 from webapp.staff.console.security import current_user, requires
-from webapp.staff.jobs import EVALUATE, RUNNING, TRAIN, Busy
+from webapp.staff.jobs import DONE, EVALUATE, RUNNING, TRAIN, Busy, JobState
+from webapp.staff.progress import PHASE_NAMES, PHASES
 from webapp.staff.promotion import PromotionRefused, judge, promote
 from webapp.staff.registry import RegistryError
 from webapp.staff.users import BEHEERDER, TRAINER, has_role
@@ -58,6 +60,41 @@ def _job(request: web.Request):
     return job
 
 
+def minutes(seconds: float) -> str:
+    """'ongeveer 6 minuten': an estimate, rounded to whole minutes."""
+    count = max(1, round(seconds / 60))
+    return f"ongeveer {count} {'minuut' if count == 1 else 'minuten'}"
+
+
+def progress(state: JobState) -> dict[str, Any]:
+    """What the progress page and its status poll show of a job, in Dutch."""
+    kind = "training" if state.soort == TRAIN else "evaluatie"
+    phases = PHASES if state.soort == TRAIN else ("voorbereiden", "beoordelen")
+    current = phases.index(state.stage) if state.stage in phases else len(phases)
+    if state.status == RUNNING:
+        stand = f"{state.label}. Verstreken: {duur(state.elapsed)}."
+        if state.verwacht:
+            stand += f" Een {kind} duurt meestal {minutes(state.verwacht)}"
+            left = state.remaining or 0.0
+            stand += f"; nog {minutes(left)}." if left >= 30 else "; bijna klaar."
+        else:
+            stand += " Hoe lang het duurt, is bekend na de eerste keer."
+    elif state.status == DONE:
+        stand = f"Klaar na {duur(state.elapsed)}."
+    else:
+        stand = f"Mislukt na {duur(state.elapsed)}."
+
+    def phase(i: int) -> str:
+        if i != current:
+            return "gedaan" if i < current else "nog niet"
+        return "bezig" if state.status == RUNNING else "mislukt"
+
+    return {
+        "fasen": [{"naam": PHASE_NAMES[p], "stand": phase(i)} for i, p in enumerate(phases)],
+        "stand": stand,
+    }
+
+
 @routes.get("/training/{id}", name="taak")
 @requires(TRAINER)
 async def job_page(request: web.Request) -> web.Response:
@@ -67,6 +104,7 @@ async def job_page(request: web.Request) -> web.Response:
         request,
         "staff/taak.html",
         taak=state,
+        voortgang=progress(state),
         log=mask(await asyncio.to_thread(job.log_tail, 60)),
     )
 
@@ -81,8 +119,7 @@ async def job_status(request: web.Request) -> web.Response:
             "status": state.status,
             "percent": state.percent,
             "label": state.label,
-            "verstreken": duur(state.elapsed),
-            "resterend": duur(state.remaining) if state.remaining is not None else None,
+            **progress(state),
             "log": mask(await asyncio.to_thread(job.log_tail, 60)),
         },
         headers={"Cache-Control": "no-store"},
@@ -104,6 +141,52 @@ async def models(request: web.Request) -> web.Response:
         }
 
     return await render(request, "staff/modellen.html", **await asyncio.to_thread(gather))
+
+
+def dutch(name: str) -> str:
+    """An intent's or FAQ topic's name in the residents' words, else its own name."""
+    return choices.label(name) or name
+
+
+# A cell's colour is one of HEAT_LEVELS steps of its share of the row (staff.css).
+HEAT_LEVELS = (0.0, 0.1, 0.25, 0.5, 0.75)
+
+
+def heatmap(matrix: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """The confusion of full intents as table rows: for every right answer (row) how often
+    each answer (column) was predicted, with the cell's share of the row and its level."""
+    rows = sorted(matrix)
+    columns = sorted(set(rows) | {p for row in matrix.values() for p in row})
+    found = []
+    for name in rows:
+        total = sum(matrix[name].values())
+        cells = []
+        for column in columns:
+            count = matrix[name].get(column, 0)
+            share = count / total if total else 0.0
+            level = sum(share > step for step in HEAT_LEVELS) if count else 0
+            cells.append(
+                {"aantal": count, "aandeel": share, "niveau": level, "goed": column == name}
+            )
+        right = matrix[name].get(name, 0)
+        found.append(
+            {"naam": name, "label": dutch(name), "totaal": total, "goed": right, "cellen": cells}
+        )
+    return {"kolommen": [(c, dutch(c)) for c in columns], "rijen": found}
+
+
+def _staff_rows(new: dict[str, Any], old: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The held-out staff examples with both models' answers, masked."""
+    live = {p["tekst"]: p["voorspeld"] for p in (old or {}).get("predictions", [])}
+    return [
+        {
+            "tekst": mask(p["tekst"]),
+            "verwacht": p["verwacht"],
+            "nieuw": p["voorspeld"],
+            "live": live.get(p["tekst"]),
+        }
+        for p in new.get("predictions", [])
+    ]
 
 
 def _rows(new: dict[str, Any], old: dict[str, Any] | None, key: str) -> list[dict[str, Any]]:
@@ -132,13 +215,27 @@ async def model_page(request: web.Request) -> web.Response:
         if entry is None:
             return None
         live = ctx.registry.live()
-        scored = evaluation.latest(ctx.settings.models_dir, name)
+        models_dir = ctx.settings.models_dir
+        scored = evaluation.latest(models_dir, name)
+        compare = live is not None and live.name != name
         live_scored = (
-            evaluation.load(ctx.settings.models_dir, live.name, scored["heldout"])
-            if live and scored and live.name != name
+            evaluation.load(models_dir, live.name, scored["heldout"])
+            if live and scored and compare
+            else None
+        )
+        staff = evaluation.latest_staff(models_dir, name)
+        live_staff = (
+            evaluation.load_staff(models_dir, live.name, staff["staff"])
+            if live and staff and compare
             else None
         )
         return {
+            "staff_eval": staff,
+            "live_staff_eval": live_staff,
+            "winst": evaluation.staff_gain(staff, live_staff),
+            "staff_rijen": _staff_rows(staff, live_staff) if staff else [],
+            "matrix": heatmap(scored.get("confusion") or {}) if scored else None,
+            "live_matrix": heatmap(live_scored.get("confusion") or {}) if live_scored else None,
             "model": entry,
             "live": live,
             "eval": scored,
@@ -157,28 +254,10 @@ async def model_page(request: web.Request) -> web.Response:
         "staff/model.html",
         **found,
         fouten=errors[:150],
+        label=dutch,
         beheerder=has_role(current_user(request), BEHEERDER),
         tolerantie=ctx.config.promotion_tolerance,
     )
-
-
-@routes.get(f"/modellen/{MODEL}/verwarring.png", name="model_verwarring")
-@requires(TRAINER)
-async def confusion(request: web.Request) -> web.StreamResponse:
-    ctx, name = console(request), request.match_info["naam"]
-    heldout = request.query.get("split", "")
-    scored = (
-        evaluation.load(ctx.settings.models_dir, name, heldout)
-        if heldout.isalnum()
-        else evaluation.latest(ctx.settings.models_dir, name)
-    )
-    if scored is None:
-        raise web.HTTPNotFound()
-    path = evaluation.directory(ctx.settings.models_dir, name, scored["heldout"])
-    image = path / evaluation.CONFUSION_PNG
-    if not image.exists():
-        raise web.HTTPNotFound()
-    return web.FileResponse(image, headers={"Content-Type": "image/png"})
 
 
 @routes.post(f"/modellen/{MODEL}/evalueren", name="model_evalueren")
