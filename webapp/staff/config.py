@@ -20,6 +20,8 @@ class StaffConfig:
     train_config: Path = ROOT / "config.yml"
     # User messages below this intent confidence land in the NLU inbox.
     inbox_threshold: float = 0.6
+    # The share of confident messages that also come by in the inbox, as a spot check.
+    inbox_sample: float = 0.02
     # A candidate may score this much lower (macro-F1) and still count as "not worse".
     promotion_tolerance: float = 0.0
     # Send the session cookie only over HTTPS (set this behind a TLS proxy).
@@ -45,6 +47,7 @@ class StaffConfig:
             data_file=env.path("BALIE_STAFF_DATA", DEFAULT_STAFF_DATA),
             train_config=env.path("BALIE_TRAIN_CONFIG", ROOT / "config.yml"),
             inbox_threshold=env.number("BALIE_INBOX_THRESHOLD", 0.6),
+            inbox_sample=min(1.0, env.number("BALIE_INBOX_SAMPLE", 0.02, minimum=0.0)),
             promotion_tolerance=env.number("BALIE_PROMOTION_TOLERANCE", 0.0),
             secure_cookie=env.flag("BALIE_STAFF_SECURE_COOKIE"),
             model_pull_seconds=env.integer("BALIE_MODEL_PULL_SECONDS", 10, minimum=1),
