@@ -144,5 +144,6 @@ async def test_the_choice_reaches_the_inbox_as_a_labelled_example(stack, http, t
     assert status == 200
     item = page[page.index(f">{text}</h2>") :]
     item = item[: item.index("</li>")]
-    assert f'<code class="gekozen">faq/{topic}</code>' in item
-    assert f'<option value="faq/{topic}" selected>' in item
+    # The resident's choice is a hint; the trainer still chooses (nothing preselected).
+    assert f'<code class="technisch">faq/{topic}</code></span>' in item
+    assert 'value="" selected>' in item and f'<option value="faq/{topic}">' in item

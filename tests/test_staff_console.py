@@ -484,7 +484,8 @@ async def test_trainer_reads_conversations_with_personal_data_masked(console: Co
     _, page = await tom.get(conversation)
     assert "111222333" not in page and "piet@example.org" not in page
     assert "[BSN]" in page and "[e-mailadres]" in page
-    assert "<code>informeren</code>, zekerheid 0,91" in page and "utter_dank" in page
+    assert 'Balie was zeker</span> <span class="secundair">(91,0%)</span>' in page
+    assert "Algemene informatievraag" in page and "utter_dank" in page
     first = int(conversation.rsplit("/", 1)[1])
     assert (await tom.get(f"/staff/gesprekken/{first + 1}"))[0] == 404  # not a first event
 
@@ -561,7 +562,13 @@ async def test_trainer_works_through_the_inbox(console: Console) -> None:
     assert "bel me op [telefoonnummer] over de stoep" in items
     assert "Kan ik een dakkapel plaatsen?" in items and "2 keer gevraagd" in page
     assert "kan ik een dakkapel plaatsen" not in items  # the same question: one item
-    assert "beste gok <code>medewerker_spreken</code>" in page
+    assert "Wil een medewerker spreken" in page and "Balie begreep het niet" in page
+    # The trainer chooses: nothing is preselected, and no choice is not saved.
+    assert 'value="" selected>Kies de juiste intentie' in page
+    assert not re.search(r'<option value="[^"]+" selected', page)
+    unchosen = f"/staff/inbox/{items['wat moet ik hiermee']}"
+    _, refused = await tom.post(unchosen, {"actie": "opslaan"})
+    assert "Kies eerst een intentie" in refused and ">wat moet ik hiermee<" in refused
 
     # Correct: the predicted FAQ topic was wrong.
     _, page = await tom.post(

@@ -2,11 +2,13 @@
 
 When Balie is unsure which business intent or FAQ topic a message is about
 (rasa_plugins/nlu/clarify.py), it offers the best candidates as buttons. A resident
-never reads an intent name: each candidate has one label here, written from the
-resident's side and in B1.
+never reads an intent name: each candidate has one label (core/labels.py `keuze`),
+written from the resident's side and in B1.
 """
 
 from __future__ import annotations
+
+from core import labels
 
 # The intent a guessed message becomes, and the parse-data key of its candidates
 # (rasa_plugins/nlu/clarify.py sets both, actions/clarify.py reads them).
@@ -16,32 +18,8 @@ CANDIDATES_KEY = "verduidelijken"
 BUSINESS_INTENTS = ("melding_doen", "verzoek_indienen", "status_opvragen")
 FAQ_INTENT = "faq"
 
-LABELS: dict[str, str] = {
-    "melding_doen": "Iets melden in de openbare ruimte",
-    "verzoek_indienen": "Iets aan de gemeente vragen",
-    "status_opvragen": "Hoe het staat met mijn melding",
-    "faq/openingstijden": "Wanneer het gemeentehuis open is",
-    "faq/contact": "Hoe ik de gemeente bereik",
-    "faq/afspraak_maken": "Hoe ik een afspraak maak",
-    "faq/paspoort_id_kaart": "Hoe ik een paspoort aanvraag",
-    "faq/rijbewijs": "Hoe ik een rijbewijs aanvraag",
-    "faq/verhuizing": "Hoe ik een verhuizing doorgeef",
-    "faq/geboorteaangifte": "Hoe ik een geboorte aangeef",
-    "faq/trouwen": "Hoe ik ga trouwen",
-    "faq/uittreksel_brp": "Hoe ik een uittreksel krijg",
-    "faq/afvalkalender": "Wanneer het afval wordt opgehaald",
-    "faq/grofvuil": "Hoe ik grof afval kwijt kan",
-    "faq/parkeervergunning": "Hoe ik een parkeervergunning krijg",
-    "faq/omgevingsvergunning": "Of ik een vergunning nodig heb voor een verbouwing",
-    "faq/kapvergunning": "Of ik een boom mag kappen",
-    "faq/evenementenvergunning": "Hoe ik een feest of evenement aanvraag",
-    "faq/pgb": "Hoe het zit met een pgb",
-    "faq/wmo_zorgloket": "Hulp en zorg thuis",
-    "faq/jongerenwerk": "Wat het jongerenwerk doet",
-    "faq/wijksteunpunt": "Activiteiten in het wijksteunpunt",
-    "faq/wegwerkzaamheden": "Werk aan de weg",
-    "faq/ondernemersloket": "Vragen als ondernemer",
-}
+# The resident's words for each choice, from the one source of labels (core/labels.py).
+LABELS: dict[str, str] = labels.keuzes()
 OTHER = "Iets anders"
 
 

@@ -20,6 +20,8 @@ class StaffConfig:
     train_config: Path = ROOT / "config.yml"
     # User messages below this intent confidence land in the NLU inbox.
     inbox_threshold: float = 0.6
+    # The share of confident messages that also come by in the inbox, as a spot check.
+    inbox_sample: float = 0.02
     # A candidate may score this much lower (macro-F1) and still count as "not worse".
     promotion_tolerance: float = 0.0
     # Models kept on disk: older ones are removed after a training, never the live model
@@ -48,6 +50,7 @@ class StaffConfig:
             data_file=env.path("BALIE_STAFF_DATA", DEFAULT_STAFF_DATA),
             train_config=env.path("BALIE_TRAIN_CONFIG", ROOT / "config.yml"),
             inbox_threshold=env.number("BALIE_INBOX_THRESHOLD", 0.6),
+            inbox_sample=min(1.0, env.number("BALIE_INBOX_SAMPLE", 0.02, minimum=0.0)),
             promotion_tolerance=env.number("BALIE_PROMOTION_TOLERANCE", 0.0),
             models_keep=env.integer("BALIE_MODELS_KEEP", 5, minimum=2),
             secure_cookie=env.flag("BALIE_STAFF_SECURE_COOKIE"),

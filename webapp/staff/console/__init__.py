@@ -26,6 +26,7 @@ from webapp.staff.console import (
 )
 from webapp.staff.console.context import CONSOLE_KEY, Console
 from webapp.staff.console.guard import guard
+from webapp.staff.console.render import FILTERS
 from webapp.staff.console.runner import JobRunner
 from webapp.staff.console.security import COOKIE, IDLE_SECONDS, PREFIX, is_console
 from webapp.staff.jobs import Jobs
@@ -101,6 +102,7 @@ def setup(
 ) -> None:
     """The console at /staff and the live model at /models/live.tar.gz."""
     ctx = create_console(settings, store, templates)
+    templates.filters.update(FILTERS)
     app[CONSOLE_KEY] = ctx
     modelserver.setup(app, ctx.registry, settings.api_token())
     app.middlewares.append(_middleware(ctx))

@@ -38,7 +38,9 @@ def _turns_name(turns: list[Turn]) -> str:
 
 def _inbox(request: web.Request) -> Inbox:
     ctx = console(request)
-    return Inbox(ctx.tracker, ctx.store.sessions, ctx.config.inbox_threshold)
+    return Inbox(
+        ctx.tracker, ctx.store.sessions, ctx.config.inbox_threshold, ctx.config.inbox_sample
+    )
 
 
 @routes.get("/gesprekken", name="gesprekken")
@@ -100,6 +102,9 @@ async def decide(request: web.Request) -> web.StreamResponse:
         await flash(request, "Het bericht is verworpen.")
         raise redirect(request, "inbox")
     intent = str(form.get("intent", ""))
+    if not intent:
+        await flash(request, "Kies eerst een intentie, dan kunt u het bericht opslaan.", "fout")
+        raise redirect(request, "inbox")
     try:
         # The resident's own words, with personal data replaced by neutral stand-ins.
         added = await ctx.staff_data.add_example(message.text, intent, mask=True)
@@ -154,6 +159,10 @@ async def add_example(request: web.Request) -> web.StreamResponse:
     ctx = console(request)
     form = await request.post()
     text, intent = str(form.get("tekst", "")), str(form.get("intent", ""))
+    if not intent:
+        return await _examples_page(
+            request, 400, "Kies een intentie voor het voorbeeld.", {"tekst": text}
+        )
     try:
         added = await ctx.staff_data.add_example(text, intent)
     except DataError as exc:

@@ -8,9 +8,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp_session import get_session
 
+from core import labels
 from core.clock import local_text
 from webapp.staff.console.context import console
 from webapp.staff.console.security import USER_KEY, csrf_token, url_for
+from webapp.staff.tracker import FALLBACK
 from webapp.staff.users import BEHEERDER, MEDEWERKER, TRAINER, has_role
 
 # (title, route name, role) of the menu.
@@ -46,8 +48,35 @@ def duur(seconds: float | None) -> str:
     return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
 
 
-def procent(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.1f}%".replace(".", ",")
+def komma(value: float | None, decimals: int = 2, sign: bool = False) -> str:
+    """A number as Dutch readers write it: '0,91', '+1,5'; '–' for none. The console's
+    one formatter of decimals (Jinja filter `komma`; `procent` is built on it)."""
+    if value is None:
+        return "–"
+    return f"{value:{'+' if sign else ''}.{decimals}f}".replace(".", ",")
+
+
+def procent(value: float | None, decimals: int = 1) -> str:
+    """'41,5%' from 0.415."""
+    return "–" if value is None else komma(value * 100, decimals) + "%"
+
+
+# Below this confidence Balie did not understand the message (the FallbackClassifier's
+# threshold in config.yml): it became nlu_fallback.
+NOT_UNDERSTOOD = 0.3
+
+
+def band(confidence: float | None, threshold: float, intent: str | None = None) -> str:
+    """What a confidence means for a trainer; the inbox threshold separates sure from unsure."""
+    if confidence is None:
+        return "Zekerheid onbekend"
+    if intent == FALLBACK or confidence < NOT_UNDERSTOOD:
+        return "Balie begreep het niet"
+    return "Balie was zeker" if confidence >= threshold else "Balie twijfelde"
+
+
+# Filters of the console's templates (registered on the environment by `setup`).
+FILTERS = {"komma": komma, "procent": procent, "band": band, "intentie": labels.naam}
 
 
 async def flash(request: web.Request, text: str, kind: str = "ok") -> None:
