@@ -211,11 +211,11 @@ async def new_page(browser: Browser, problems: list[str]) -> Page:
 
 async def live_page(browser: Browser, base: str, problems: list[str]) -> Page:
     page = await new_page(browser, problems)
-    await page.goto(f"{base}/staff/inloggen")
+    await page.goto(f"{base}/staff/live")  # to the login form, then back here
     await page.get_by_label("Gebruikersnaam").fill("marieke")
     await page.get_by_label("Wachtwoord").fill(PASSWORD)
     await page.get_by_role("button", name="Inloggen").click()
-    await page.goto(f"{base}/staff/live")
+    await page.get_by_role("heading", name="Live chat met inwoners").wait_for()
     return page
 
 
