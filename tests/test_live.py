@@ -242,6 +242,8 @@ async def test_hand_off_in_the_browser(live_stack, browser: Browser) -> None:
     bar = resident.locator(".balie-live-tekst")
     await bar.get_by_text("Er is niemand voor u").wait_for()
     assert "weten we nog niet" in await bar.inner_text()  # no hand-offs yet: honest
+    SCREENSHOTS.mkdir(exist_ok=True)
+    await resident.screenshot(path=str(SCREENSHOTS / "live-wachten.png"))
 
     # The medewerker hears and sees the new resident, with what they wrote (masked).
     waiting = console.locator(".live-wachtrij li")
@@ -266,7 +268,6 @@ async def test_hand_off_in_the_browser(live_stack, browser: Browser) -> None:
     assert (await widget.state())["bots"] == bots + 1  # only Marieke's message came
     assert "Marieke:" in await resident.locator(".balie-medewerker").inner_text()
 
-    SCREENSHOTS.mkdir(exist_ok=True)
     await resident.screenshot(path=str(SCREENSHOTS / "live-widget.png"))
     await console.screenshot(path=str(SCREENSHOTS / "live-console.png"), full_page=True)
 

@@ -54,6 +54,7 @@ USERS = {
 AREAS = [
     ("/staff/zaken", "medewerker"),
     ("/staff/kaart", "medewerker"),
+    ("/staff/live", "medewerker"),
     ("/staff/terugbellen", "medewerker"),
     ("/staff/gesprekken", "trainer"),
     ("/staff/inbox", "trainer"),

@@ -409,6 +409,7 @@ class ChatServer:
             await self.refuse_new(conn.ws)
             return conn  # the current conversation stays
         self.hub.remove(conn)
+        await self.live.resident_stops(conn.session_id)  # no medewerker keeps waiting
         await self.log.wipe(conn.session_id)
         await self.hub.wiped(conn.session_id)  # other tabs, here and on other instances
         self.hub.spawn(self._restart(conn.sender))

@@ -15,6 +15,7 @@
   var available = document.getElementById("live-aan");
   var firstName = document.getElementById("live-voornaam");
   var baseTitle = document.title;
+  var zone = section.getAttribute("data-tijdzone") || undefined; // the gemeente's, not the browser's
   var known = null; // ids in the queue last time: a new one makes a sound
   var ws = null, delay = 500, pinger = null;
 
@@ -31,7 +32,7 @@
   }
   function clock(iso) {
     var d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleTimeString("nl-NL", { hour: "2-digit", minute: "2-digit" });
+    return isNaN(d) ? "" : d.toLocaleTimeString("nl-NL", { hour: "2-digit", minute: "2-digit", timeZone: zone });
   }
   function beep() {
     try {

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
+from core.content import tijdzone_naam
 from core.safe_json import loads
 from webapp.live.service import LIVE_KEY, ConsoleSocket, Live
 from webapp.staff.console.render import render
@@ -54,14 +55,17 @@ async def live_page(request: web.Request) -> web.Response:
         "staff/live.html",
         beschikbaar=beschikbaar,
         voornaam=voornaam or first_name(user.gebruikersnaam),
+        tijdzone=tijdzone_naam(),  # times on the page in the gemeente's zone
     )
 
 
 @routes.get("/live/ws", name="live_ws")
 @requires(MEDEWERKER)
 async def live_socket(request: web.Request) -> web.StreamResponse:
+    # Browsers always send Origin on a WebSocket: another site's page is refused
+    # (the cookie is SameSite=Strict as well).
     origin = request.headers.get("Origin")
-    if origin is None or urlsplit(origin).netloc != request.host:
+    if origin is not None and urlsplit(origin).netloc != request.host:
         raise web.HTTPForbidden(text="origin not allowed")
     user = current_user(request)
     live = request.app[LIVE_KEY]
