@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +23,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
+import sqlalchemy as sa
 import yaml
 from playwright.async_api import Browser, Page, async_playwright
 
@@ -32,14 +34,19 @@ from core.dutch.tijdstip import WEEKDAGEN
 from core.privacy.sealing import sealer
 from tests.browser import Widget, launch
 from tests.conftest import RunningStack, TrainedModel, free_port, make_settings, settings_env
-from tests.staff_helpers import PASSWORD, settings_in, web_app
+from tests.databases import postgres_database
+from tests.staff_helpers import PASSWORD, Client, create_users, settings_in, web_app
+from tests.test_web_instances import REDIS_URL
+from webapp.cases.models import LiveChat
 from webapp.cases.store import CaseStore
 from webapp.chat.log import ChatLog
+from webapp.live import service
 from webapp.live.store import LiveStore
 from webapp.staff.users import Users
 
 SCREENSHOTS = ROOT / "results"
 CREATE_USER = [sys.executable, "-m", "bot", "create-user"]
+PHONE = "Hallo, bel mij op 06-12345678"
 ALWAYS = {dag: "00:00-24:00" for dag in WEEKDAGEN}
 
 
@@ -295,3 +302,90 @@ async def test_hand_off_in_the_browser(live_stack, browser: Browser) -> None:
     assert await widget.choice("Ja, bel mij terug").count() == 1
     await resident.screenshot(path=str(SCREENSHOTS / "live-buiten-tijden.png"))
     assert problems == []
+
+
+# --- two web apps behind a balancer: Redis carries the news ------------------------------
+
+
+async def until(ws: aiohttp.ClientWebSocketResponse, wanted, timeout: float = 5.0):  # type: ignore[no-untyped-def]
+    """The first frame for which wanted(frame) is true; fails after `timeout` seconds."""
+
+    async def read():  # type: ignore[no-untyped-def]
+        while True:
+            frame = await ws.receive_json()
+            if wanted(frame):
+                return frame
+
+    return await asyncio.wait_for(read(), timeout)
+
+
+def _closed(frames: list[dict]) -> bool:  # type: ignore[type-arg]
+    told = any("afgesloten" in str(f.get("text")) for f in frames if f["type"] == "message")
+    return told and any(f.get("status") == "geen" for f in frames)
+
+
+@pytest.mark.asyncio
+async def test_hand_off_across_two_web_apps(
+    tmp_path: Path, kcc_content: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Widget on A, medewerker on B: everything arrives through Redis (no polling, no
+    ticking within the test's waits), and nothing goes to Rasa (there is none)."""
+    monkeypatch.setattr(service, "TICK_SECONDS", 60.0)
+    prefix = f"balie-test-{secrets.token_hex(4)}"
+    shared = {
+        "redis_url": REDIS_URL,
+        "redis_prefix": prefix,
+        "chat_poll_seconds": 60.0,
+        "configured_api_token": "a" * 40,
+        "secret_key": "k" * 40,
+    }
+    with postgres_database() as url:
+        ports = free_port(), free_port()
+        a_settings = settings_in(tmp_path / "a", ports[0], configured_database_url=url, **shared)
+        b_settings = settings_in(tmp_path / "b", ports[1], configured_database_url=url, **shared)
+        await create_users(url, {"marieke": ["medewerker"]})
+        async with web_app(a_settings, ports[0]) as a, web_app(b_settings, ports[1]) as b:
+            console = Client(b)
+            api = CaseApiClient(a + "/api/v1", a_settings.api_token())
+            store = CaseStore.from_url(url)
+            try:
+                await console.login("marieke")
+                mw = await console.http.ws_connect(b + "/staff/live/ws", headers={"Origin": b})
+                await mw.send_json({"type": "beschikbaar", "aan": True, "voornaam": "Marieke"})
+                await until(mw, lambda f: f["type"] == "beschikbaar" and f["aan"])
+
+                widget = await console.http.ws_connect(a + "/chat/ws", headers={"Origin": a})
+                await widget.send_json({"type": "hello", "session": None, "after": 0})
+                token = (await until(widget, lambda f: f["type"] == "welcome"))["session"]
+                await until(widget, lambda f: f["type"] == "synced")
+                found = await ChatLog(store.sessions, sealer(a_settings)).find(token)
+                assert found is not None
+                assert (await api.live(f"web:{found.sender}"))["wachtrij"] is True
+                await until(widget, lambda f: f.get("status") == "wachtend")
+
+                queued = await until(mw, lambda f: f["type"] == "wachtrij" and f["wachtenden"])
+                await mw.send_json({"type": "nemen", "id": queued["wachtenden"][0]["id"]})
+                chat = await until(mw, lambda f: f["type"] == "gesprek")
+                live = await until(widget, lambda f: f.get("status") == "live")
+                assert live["medewerker"] == "Marieke"
+
+                await widget.send_json({"type": "message", "id": "m1", "text": PHONE})
+                heard = await until(mw, lambda f: f["type"] == "bericht" and f["from"] == "user")
+                assert heard["text"] == PHONE  # readable for the handler
+                await mw.send_json({"type": "bericht", "id": chat["id"], "tekst": "Goedemiddag!"})
+                said = await until(widget, lambda f: f.get("from") == "medewerker")
+                assert said["text"] == "Goedemiddag!" and said["naam"] == "Marieke"
+
+                await mw.send_json({"type": "sluiten", "id": chat["id"], "notitie": PHONE})
+                await until(mw, lambda f: f["type"] == "einde")
+                seen: list[dict] = []  # the closing message and the "geen" frame, in any order
+                await until(widget, lambda f: seen.append(f) or _closed(seen))
+                async with store.sessions() as session:
+                    row = (await session.execute(sa.select(LiveChat))).scalar_one()
+                assert row.einde == "gesloten" and "06-12345678" not in (row.notitie or "")
+                await widget.close()
+                await mw.close()
+            finally:
+                await api.close()
+                await store.close()
+                await console.close()
