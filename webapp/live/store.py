@@ -1,5 +1,5 @@
 """The live chat queue and the medewerkers' availability in the database (the web app owns
-`live_chats` and `live_medewerkers`, migration 0011).
+`live_chats` and `live_medewerkers`, migration 0012).
 
 The database is the source of truth, shared by every web-app instance: taking a resident
 is one conditional UPDATE (`status = 'wachtend'`), so of two medewerkers who click at
