@@ -51,6 +51,12 @@ def gemeente_slots(path: Path | None = None) -> dict[str, str]:
     return {f"gemeente_{key}": value for key, value in gemeente_settings(path).items()}
 
 
+def kcc_settings(path: Path | None = None) -> dict[str, Any]:
+    """The `kcc:` settings: the KCC's hours (core/kcc.py)."""
+    kcc = _content(path).get("kcc")
+    return kcc if isinstance(kcc, dict) else {}
+
+
 def tijdzone_naam(path: Path | None = None) -> str:
     """The municipality's IANA time zone (`tijdzone:`), Europe/Amsterdam if not set."""
     return str(_content(path).get("tijdzone") or DEFAULT_TIJDZONE)

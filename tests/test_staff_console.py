@@ -55,6 +55,7 @@ USERS = {
 AREAS = [
     ("/staff/zaken", "medewerker"),
     ("/staff/kaart", "medewerker"),
+    ("/staff/live", "medewerker"),
     ("/staff/terugbellen", "medewerker"),
     ("/staff/gesprekken", "trainer"),
     ("/staff/inbox", "trainer"),

@@ -39,6 +39,7 @@ from webapp.settings import WebSettings
 log = logging.getLogger(__name__)
 
 MESSAGES, TYPING, WIPED = "m", "t", "w"
+LIVE = "l"  # the live chat queue changed (webapp/live/); session_id "*" or a conversation
 PING_SECONDS = 5.0  # an idle subscription pings this often; no answer in 3x: reconnect
 TIMEOUT = 2.0  # seconds one Redis command may take before Redis counts as unreachable
 FAILURES = (RedisError, OSError, asyncio.TimeoutError)
@@ -60,7 +61,7 @@ def _redacted(url: str) -> str:
 
 @dataclass(frozen=True)
 class Event:
-    kind: str  # MESSAGES, TYPING or WIPED
+    kind: str  # MESSAGES, TYPING, WIPED or LIVE
     session_id: str
     origin: str  # the publishing instance
     on: bool | None = None  # TYPING: whether a turn is running anywhere

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from actions.backends.base import (
     Attachment,
     BackendRejected,
@@ -53,6 +55,10 @@ class BuiltinBackend:
     async def create_callback(self, callback: CallbackIn, idempotency_key: str) -> int:
         """Register a call-back request in Balie's own case system; returns its id."""
         return (await self.api.create_callback(callback, idempotency_key)).id
+
+    async def live(self, melder: str) -> dict[str, Any]:
+        """Ask the web app for a medewerker to chat with (core/caseapi/client.py)."""
+        return await self.api.live(melder)
 
     async def upload(self, upload_id: str) -> Attachment | None:
         """A photo a channel staged in Balie's web app, or None if it expired."""

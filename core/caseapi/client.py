@@ -24,6 +24,7 @@ from core.caseapi.errors import (
     PhotoRefused,
 )
 from core.feedback import API_PATH as FEEDBACK_PATH
+from core.kcc import API_PATH as LIVE_PATH
 from core.settings import Settings
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -217,6 +218,15 @@ class CaseApiClient:
         if status == 404:
             raise BackendRejected("case system refused: no feedback route", status=404)
         return status == 201
+
+    async def live(self, melder: str) -> dict[str, Any]:
+        """Ask for a medewerker to chat with (webapp/live/api.py): `{"wachtrij": true,
+        "positie", "wacht_minuten"}` when the conversation joined the queue, else
+        `{"wachtrij": false}` (out of hours, nobody available, a channel without live chat)."""
+        status, body = await self.request("POST", LIVE_PATH, ok=(200, 201), json={"melder": melder})
+        if status == 404 or not isinstance(body, dict):
+            raise BackendRejected("case system refused: no live chat route", status=404)
+        return body
 
     # -- receipts of cases in Signalen or ZGW ------------------------------------------
 

@@ -155,3 +155,23 @@ SIGNALEN_GESPLITST = "De melding is in delen gesplitst. Elk deel gaat apart verd
 SIGNALEN_NAAR_ANDEREN = "Een andere partij pakt de melding op."
 SIGNALEN_BIJ_ANDEREN = "De melding is nu bij een andere partij."
 SIGNALEN_KLAAR_BIJ_ANDEREN = "Een andere partij heeft het werk gedaan."
+
+# --- live chat with a medewerker (webapp/live/) ------------------------------------------
+
+
+def live_taken(naam: str) -> str:
+    return f"U chat nu met {naam} van de gemeente."
+
+
+def live_handed_back(naam: str) -> str:
+    return f"{naam} heeft het gesprek teruggegeven aan Balie. Waarmee kan ik u nog helpen?"
+
+
+def live_closed(naam: str) -> str:
+    return (
+        f"{naam} heeft de chat afgesloten. Heeft u nog een vraag? Dan kunt u die aan mij stellen."
+    )
+
+
+LIVE_CANCELLED = "U wacht niet meer op een medewerker. Waarmee kan ik u helpen?"
+LIVE_ENDED = "U heeft de chat met de medewerker beëindigd. Waarmee kan ik u nog helpen?"

@@ -327,3 +327,55 @@ class Feedback(Base):
     vraag = sa.Column(sa.Text)  # the resident's message, masked
     antwoord = sa.Column(sa.Text)  # Balie's answer, masked
     aangemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+
+
+# The states of a live chat (webapp/live/): waiting in the queue, taken by a medewerker.
+LIVE_OPEN = ("wachtend", "live")
+
+
+class LiveChat(Base):
+    """A widget conversation handed to a medewerker of the KCC (webapp/live/).
+
+    At most one open (`wachtend` or `live`) per conversation, by a partial unique index.
+    A medewerker takes one with a conditional UPDATE (`status = 'wachtend'`), so two never
+    take the same resident. `einde` says how it ended: `teruggegeven` (to Balie),
+    `gesloten` (with a note, masked), `geannuleerd` (the resident stopped waiting),
+    `beeindigd` (the resident ended the chat). No message text is stored here: the
+    conversation is the widget's log (chat_entries, encrypted).
+    """
+
+    __tablename__ = "live_chats"
+    __table_args__ = (
+        sa.Index(
+            "uq_live_chats_open",
+            "session_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('wachtend', 'live')"),
+            postgresql_where=sa.text("status IN ('wachtend', 'live')"),
+        ),
+    )
+    id = sa.Column(sa.Integer, primary_key=True)
+    session_id = sa.Column(
+        sa.ForeignKey("chat_sessions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    status = sa.Column(sa.String(16), nullable=False, default="wachtend", index=True)
+    aangemeld_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+    genomen_op = sa.Column(UtcDateTime)
+    beeindigd_op = sa.Column(UtcDateTime)
+    medewerker_id = sa.Column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
+    medewerker_naam = sa.Column(sa.String(40))  # the first name the resident sees
+    # Where the medewerker took over: the conversation's seq before that (context shown).
+    vanaf_seq = sa.Column(sa.Integer, nullable=False, default=0)
+    einde = sa.Column(sa.String(16))
+    notitie = sa.Column(sa.Text)  # masked
+
+
+class LiveMedewerker(Base):
+    """A medewerker's availability for live chat: `beschikbaar` while the Live page is
+    open and they said so (`gezien_op` is refreshed by the page's socket)."""
+
+    __tablename__ = "live_medewerkers"
+    staff_id = sa.Column(sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
+    voornaam = sa.Column(sa.String(40), nullable=False)
+    beschikbaar = sa.Column(sa.Boolean, nullable=False, default=False)
+    gezien_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)

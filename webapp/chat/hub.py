@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -45,6 +45,7 @@ class Connection:
         self.address = address  # the browser's client address (core/client_address.py)
         self.delivered = after  # the browser has rendered everything up to here
         self.wiped = False  # told that the conversation was wiped
+        self.live: dict[str, Any] | None = None  # the last live chat state sent (webapp/live/)
         self._lock = asyncio.Lock()
 
     async def send(self, frame: dict[str, Any]) -> bool:
@@ -86,6 +87,9 @@ class Hub:
         self._turns: dict[str, _Turns] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._poller: asyncio.Task[None] | None = None
+        # Told the id of every conversation that grew, here or on another instance
+        # (the live chat's medewerker sockets, webapp/live/).
+        self.watchers: list[Callable[[str], None]] = []
         self.bus = bus if bus is not None and bus.enabled else None
         if self.bus is not None:
             self.bus.subscribe(self._event)
@@ -108,6 +112,11 @@ class Hub:
         here and on the other instances."""
         self.wake(session_id)
         self._publish(MESSAGES, session_id)
+        self._watch(session_id)
+
+    def _watch(self, session_id: str) -> None:
+        for watcher in self.watchers:
+            watcher(session_id)
 
     def wake(self, session_id: str) -> None:
         """Send this instance's connections of the conversation what is new."""
@@ -131,6 +140,8 @@ class Hub:
 
     def _event(self, event: Event) -> None:
         """News from another instance."""
+        if event.kind == MESSAGES:
+            self._watch(event.session_id)
         if event.session_id not in self.connections:
             return
         if event.kind == MESSAGES:

@@ -28,6 +28,8 @@ from core.privacy.sealing import Sealer, is_sealed
 from webapp.cases.models import ChatEntry, ChatSession, utcnow
 
 RESIDENT, BOT = "inwoner", "balie"
+MEDEWERKER = "medewerker"  # a medewerker in a live chat (webapp/live/); bericht has "naam"
+FROM = {RESIDENT: "user", BOT: "bot", MEDEWERKER: "medewerker"}  # the frame's "from"
 HISTORY = 200  # messages a freshly loaded page gets at most
 
 
@@ -59,7 +61,7 @@ class Entry:
         frame: dict[str, Any] = {
             "type": "message",
             "seq": self.seq,
-            "from": "user" if self.afzender == RESIDENT else "bot",
+            "from": FROM.get(self.afzender, "bot"),
             "time": self.op.isoformat(),
             **self.bericht,
         }

@@ -47,6 +47,9 @@ from webapp.chat.hub import Connection, Hub
 from webapp.chat.log import BOT, RESIDENT, ChatLog, Conversation, RateLimited
 from webapp.chat.relay import RasaRelay, RasaUnavailable
 from webapp.feedback.store import asked
+from webapp.live import api as live_api
+from webapp.live.service import LIVE_KEY, Live
+from webapp.live.store import LiveStore
 from webapp.privacy.retention import RETENTION_KEY
 from webapp.settings import WebSettings
 
@@ -184,6 +187,9 @@ class ChatServer:
         self.store = store
         self.hub = Hub(self.log, settings.chat_poll_seconds, bus)  # bus: other instances' news
         self.relay = RasaRelay(settings.rasa_url, secret)
+        # Live chat with a medewerker (webapp/live/): while one has the conversation,
+        # the resident's messages go to them, not to Rasa.
+        self.live = Live(LiveStore(store.sessions), self.log, self.hub, bus)
         self.allowed_origins = frozenset(settings.widget_origins)
         self.trusted_proxies = settings.trusted_proxies
         self.throttle = Throttle(store.sessions, Attempts.__table__)
@@ -298,6 +304,7 @@ class ChatServer:
         self.hub.add(conn)
         await conn.pull(self.log)
         await conn.send({"type": "synced", "seq": conn.delivered})
+        await self.live.widget_attached(conn)  # waiting for, or chatting with, a medewerker
         return conn
 
     async def _frame(self, conn: Connection, data: str) -> Connection:
@@ -313,6 +320,8 @@ class ChatServer:
                 return await self._reset(conn)
             elif kind == "feedback":
                 await conn.send(await chat_feedback.rate(self.log, self.store.engine, conn, frame))
+            elif kind == "live" and frame.get("actie") == "stoppen":
+                await self.live.resident_stops(conn.session_id)
             else:
                 raise BadFrame
         except (ValueError, BadFrame) as exc:
@@ -374,7 +383,9 @@ class ChatServer:
         if stored is None:  # wiped by another tab meanwhile
             raise BadFrame("geen_sessie")
         self.hub.notify(conn.session_id)
-        if stored[1]:
+        if stored[1] and await self.live.with_medewerker(conn.session_id):
+            metrics.WEB_CHAT_MESSAGES.labels("in").inc()  # for the medewerker, not Rasa
+        elif stored[1]:
             metrics.WEB_CHAT_MESSAGES.labels("in").inc()
             conversation = Conversation(conn.session_id, conn.sender)
             # The address goes with the message: the status form throttles code guessing
@@ -398,6 +409,7 @@ class ChatServer:
             await self.refuse_new(conn.ws)
             return conn  # the current conversation stays
         self.hub.remove(conn)
+        await self.live.resident_stops(conn.session_id)  # no medewerker keeps waiting
         await self.log.wipe(conn.session_id)
         await self.hub.wiped(conn.session_id)  # other tabs, here and on other instances
         self.hub.spawn(self._restart(conn.sender))
@@ -553,6 +565,9 @@ def setup(
     app[TEMPLATES_KEY] = templates
     server.app = app
     app.cleanup_ctx.append(server.lifecycle)
+    app[LIVE_KEY] = server.live
+    app.cleanup_ctx.append(server.live.lifecycle)
+    live_api.setup(app)  # POST /api/v1/live, behind the Case API token
     app.router.add_get("/chat/ws", server.websocket)
     app.router.add_post(CALLBACK_PATH, server.callback)
     app.router.add_post("/chat/upload", server.upload)

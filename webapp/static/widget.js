@@ -88,6 +88,11 @@
     bad: "Geen goed antwoord",
     comment: "Wat was er niet goed? U mag dit leeg laten.",
     commentSend: "Reactie versturen",
+    liveWaiting: (place, minutes) => `U wacht op een medewerker. Er ${place === 1 ? "is niemand" : place === 2 ? "is 1 persoon" : `zijn ${place - 1} personen`} voor u. ` +
+      (minutes ? `Verwachte wachttijd: ongeveer ${minutes} ${minutes === 1 ? "minuut" : "minuten"}.` : "Hoe lang het duurt, weten we nog niet."),
+    liveWith: (name) => `U chat nu met ${name} van de gemeente.`,
+    liveStopWaiting: "Stoppen met wachten",
+    liveEnd: "Chat beëindigen",
   };
 
   // --- small helpers ----------------------------------------------------------------------
@@ -263,6 +268,11 @@
     el("span", { class: "balie-puntjes", "aria-hidden": "true" }, el("span"), el("span"), el("span")),
     T.typing);
   const live = el("div", { class: "sr-only", "aria-live": "polite", "aria-relevant": "additions" });
+  // Waiting for, or chatting with, a medewerker (webapp/live/): the place, the expected
+  // wait and a button to stop; updated by `live` frames.
+  const liveText = el("p", { class: "balie-live-tekst", role: "status" });
+  const liveButton = el("button", { type: "button", class: "balie-knop-stil" });
+  const liveBar = el("div", { class: "balie-live", hidden: true }, liveText, liveButton);
 
   const textarea = el("textarea", {
     id: "balie-tekst", rows: "2", placeholder: T.placeholder, "aria-describedby": "balie-teller",
@@ -301,7 +311,7 @@
   el("div", { class: "balie-kop" }, logo, // not <header>: the page has its own banner
     el("div", { class: "balie-kop-tekst" }, title, el("p", {}, T.subtitle)),
     closeButton),
-  status, logList, typing, alertBox, form, confirmBar, footer);
+  status, logList, typing, liveBar, alertBox, form, confirmBar, footer);
 
   // The live region stays outside the panel: news is announced even while it is closed.
   frame.append(launcher, panel, live);
@@ -408,6 +418,10 @@
   }
 
   function renderBot(message) {
+    if (message.from === "medewerker") { // a person of the gemeente: named, never a button
+      return el("li", { class: "balie-bericht balie-bot balie-medewerker" },
+        el("p", { class: "balie-naam" }, `${message.naam || ""}:`), ...renderText(message.text || ""));
+    }
     const item = el("li", { class: "balie-bericht balie-bot" }, srOnly(`${T.bot}: `));
     if (message.text) item.append(...renderText(message.text));
     if (Array.isArray(message.card) && message.card.length) item.append(renderCard(message.card));
@@ -577,6 +591,9 @@
         group?.replaceChildren(el("p", { role: "status" }, msg.text || ""));
         break;
       }
+      case "live":
+        showLive(msg);
+        break;
       case "typing":
         typing.hidden = !msg.on;
         if (msg.on) scrollDown();
@@ -602,6 +619,21 @@
         break;
     }
   }
+
+  function showLive(msg) {
+    liveBar.hidden = msg.status !== "wachtend" && msg.status !== "live";
+    if (msg.status === "wachtend") {
+      liveText.textContent = T.liveWaiting(msg.positie, msg.wacht_minuten);
+      liveButton.textContent = T.liveStopWaiting;
+    } else if (msg.status === "live") {
+      liveText.textContent = T.liveWith(msg.medewerker);
+      liveButton.textContent = T.liveEnd;
+    }
+  }
+  liveButton.addEventListener("click", () => {
+    if (!send({ type: "live", actie: "stoppen" })) showError(T.notConnected);
+    textarea.focus();
+  });
 
   function sendMessage({ text, label, metadata, button }) {
     const id = newId();

@@ -21,6 +21,7 @@ from webapp.staff.console import (
     case_pages,
     conversation_pages,
     insight_pages,
+    live_pages,
     map_pages,
     model_pages,
 )
@@ -39,6 +40,7 @@ PAGES = (
     auth_pages,
     case_pages,
     map_pages,
+    live_pages,
     conversation_pages,
     model_pages,
     account_pages,

@@ -19,6 +19,7 @@ from webapp.staff.users import BEHEERDER, MEDEWERKER, TRAINER, has_role
 MENU = [
     ("Zaken", "zaken", MEDEWERKER),
     ("Kaart", "kaart", MEDEWERKER),
+    ("Live", "live", MEDEWERKER),
     ("Terugbelverzoeken", "terugbellen", MEDEWERKER),
     ("Gesprekken", "gesprekken", TRAINER),
     ("Inbox", "inbox", TRAINER),

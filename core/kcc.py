@@ -1,0 +1,125 @@
+"""When the gemeente's KCC (klantcontactcentrum) answers: live chat and call-backs.
+
+The hours are `kcc: tijden:` in content/gemeente.yml, per weekday ("08:30-17:00"; a day
+that is not listed is closed), in the gemeente's time zone. With `feestdagen: true` (the
+default) the KCC is closed on Dutch public holidays (`feestdagen`, computed here: the
+`holidays` package is not installed). Pure Python: no I/O besides the content file.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from core.clock import local
+from core.content import kcc_settings
+from core.dutch.tijdstip import MAANDEN, WEEKDAGEN
+
+TIJDEN_RE = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*-\s*(\d{1,2})[:.](\d{2})\s*$")
+# What the KCC's hours are when the content file says nothing.
+STANDAARD = {dag: "08:30-17:00" for dag in WEEKDAGEN[:5]}
+# The Case API route where a channel asks for a medewerker (webapp/live/api.py).
+API_PATH = "/live"
+
+
+def _pasen(jaar: int) -> date:
+    """Easter Sunday (the anonymous Gregorian algorithm)."""
+    a, b, c = jaar % 19, jaar // 100, jaar % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    m = (32 + 2 * e + 2 * i - h - k) % 7
+    n = (a + 11 * h + 22 * m) // 451
+    maand, dag = divmod(h + m - 7 * n + 114, 31)
+    return date(jaar, maand, dag + 1)
+
+
+def feestdagen(jaar: int) -> set[date]:
+    """The Dutch public holidays on which a gemeente's KCC is closed."""
+    pasen = _pasen(jaar)
+    koningsdag = date(jaar, 4, 27)
+    if koningsdag.weekday() == 6:  # on a Sunday it moves to Saturday the 26th
+        koningsdag = date(jaar, 4, 26)
+    dagen = {
+        date(jaar, 1, 1),
+        pasen,
+        pasen + timedelta(days=1),
+        koningsdag,
+        pasen + timedelta(days=39),  # Hemelvaartsdag
+        pasen + timedelta(days=49),
+        pasen + timedelta(days=50),  # Pinksteren
+        date(jaar, 12, 25),
+        date(jaar, 12, 26),
+    }
+    if jaar % 5 == 0:
+        dagen.add(date(jaar, 5, 5))  # Bevrijdingsdag, a day off once every five years
+    return dagen
+
+
+def tijden() -> dict[int, tuple[time, time]]:
+    """Opening hours per weekday (0 = Monday): (from, until)."""
+    raw = kcc_settings().get("tijden")
+    per_dag = raw if isinstance(raw, dict) else STANDAARD
+    found: dict[int, tuple[time, time]] = {}
+    for dag, waarde in per_dag.items():
+        match = TIJDEN_RE.match(str(waarde))
+        if str(dag) not in WEEKDAGEN or not match:
+            raise ValueError(f"kcc tijden: {dag}: {waarde!r} is not like '08:30-17:00'")
+        h1, m1, h2, m2 = (int(x) for x in match.groups())
+        van = time(h1, m1)
+        tot = time.max if (h2, m2) == (24, 0) else time(h2, m2)
+        found[WEEKDAGEN.index(str(dag))] = (van, tot)
+    return found
+
+
+def _gesloten(dag: date) -> bool:
+    return bool(kcc_settings().get("feestdagen", True)) and dag in feestdagen(dag.year)
+
+
+def is_open(moment: datetime) -> bool:
+    """Does the KCC answer at this moment?"""
+    nu = local(moment)
+    uren = tijden().get(nu.weekday())
+    if uren is None or _gesloten(nu.date()):
+        return False
+    return uren[0] <= nu.time().replace(tzinfo=None) < uren[1]
+
+
+def _klok(t: time) -> str:
+    return "24.00" if t == time.max else f"{t.hour}.{t.minute:02d}"
+
+
+def volgende_periode(moment: datetime) -> tuple[date, time, time] | None:
+    """The KCC's current or next opening period: (day, from, until), local time."""
+    nu = local(moment)
+    uren = tijden()
+    for extra in range(0, 15):
+        dag = nu.date() + timedelta(days=extra)
+        periode = uren.get(dag.weekday())
+        if periode is None or _gesloten(dag):
+            continue
+        if extra == 0 and nu.time().replace(tzinfo=None) >= periode[1]:
+            continue
+        return dag, periode[0], periode[1]
+    return None
+
+
+def terugbel_moment(moment: datetime) -> str:
+    """When a call-back comes, in words: 'vandaag vóór 17.00 uur', 'maandag 7 december
+    tussen 8.30 en 17.00 uur'."""
+    periode = volgende_periode(moment)
+    if periode is None:
+        return "zo snel mogelijk"
+    dag, van, tot = periode
+    vandaag = local(moment).date()
+    if dag == vandaag and is_open(moment):
+        return f"vandaag vóór {_klok(tot)} uur"
+    if dag == vandaag:
+        naam = "vandaag"
+    elif dag == vandaag + timedelta(days=1):
+        naam = "morgen"
+    else:
+        naam = f"{WEEKDAGEN[dag.weekday()]} {dag.day} {MAANDEN[dag.month - 1]}"
+    return f"{naam} tussen {_klok(van)} en {_klok(tot)} uur"
