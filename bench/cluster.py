@@ -73,7 +73,7 @@ DESCRIPTIONS = [
 # The answer to "Dit is al gemeld ... Wilt u berichten over die melding krijgen?".
 OTHER_THING = "Nee, het is iets anders"
 STREETS = ["Kerkstraat", "Marktplein", "Stationsweg", "Parkweg", "Molenstraat", "Dorpsstraat"]
-TIMES = ["vanochtend", "gisteravond rond 10 uur", "weet ik niet", "nu net", "sinds maandag"]
+TIMES = ["gisterochtend", "gisteravond rond 10 uur", "weet ik niet", "nu net", "sinds maandag"]
 STATUS_QUESTIONS = [
     "wat is de status van {n}",
     "hoe staat het met mijn melding {n}",

@@ -86,7 +86,7 @@ async def test_a_landmark_then_a_street_keeps_both(http, stack, api) -> None:
     reply = await inwoner.says("bij het zebrapad voor de school")
     assert "straat" in reply, reply  # the landmark is kept, the street asked
     await inwoner.says("Ringweg")
-    await inwoner.says("vanochtend")
+    await inwoner.says("gisterochtend")
     case = await finish(inwoner, api)
     assert case["locatie"]["straat"] == "Ringweg"
     assert "zebrapad" in case["locatie"]["omschrijving"]

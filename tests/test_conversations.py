@@ -243,7 +243,7 @@ async def test_a_question_mid_form_is_answered_and_the_form_resumes(http, stack,
     reply = await inwoner.says("wacht, eerst een vraag: wanneer is het gemeentehuis open?")
     assert "open" in reply and "Waar is het" in reply  # answered, then asked again
     await inwoner.says("Stationsweg 10")
-    await inwoner.says("vanochtend")
+    await inwoner.says("gisterochtend")
     await inwoner.clicks("Geen foto")
     await inwoner.clicks("Nee, liever niet")
     ident, _ = receipt(await inwoner.clicks("Ja, versturen"))

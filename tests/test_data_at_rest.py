@@ -487,7 +487,7 @@ async def test_a_report_and_a_status_lookup_leave_no_code_or_contact_in_the_clea
     await melder.says(omschrijving)
     await melder.clicks(melder.buttons[0]["title"])  # the proposed category
     await melder.says("Stationsweg 10")
-    await melder.says("vanochtend")
+    await melder.says("gisterochtend")
     await melder.clicks("Geen foto")
     await melder.clicks("Ja")  # consent to contact
     summary = await melder.says(f"mijn naam is {naam}, mail {email} of bel {mobiel}")

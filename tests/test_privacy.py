@@ -412,7 +412,7 @@ async def test_resident_gives_contact_details_the_case_gets_them_the_tracker_not
     replies = await says(button(replies))  # the proposed category
     assert "Waar is het" in text_of(replies)
     await says("Stationsweg 10")
-    replies = await says("vanochtend")
+    replies = await says("gisterochtend")
     replies = await says(button(replies, "Geen foto"))
     replies = await says(button(replies, "Ja"))  # consent
     replies = await says(f"mijn naam is {naam}, mail {email} of bel {mobiel}")
