@@ -59,9 +59,10 @@ SAMPLES = {
     "tot": "om 14:35",
     "straat": "de Ringweg",
     "datum": "2 december",
+    "wanneer": "maandag 7 december tussen 8.30 en 17.00 uur",
 }
 # Arguments of the functions in texts.py, by parameter name.
-ARGUMENTS: dict[str, Any] = {"max_length": 1000, "telefoon": "14 0123"}
+ARGUMENTS: dict[str, Any] = {"max_length": 1000, "telefoon": "14 0123", "naam": "Marieke"}
 
 SETS = ("faq", "dialoog", "python")
 
