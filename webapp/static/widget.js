@@ -271,7 +271,7 @@
   // Waiting for, or chatting with, a medewerker (webapp/live/): the place, the expected
   // wait and a button to stop; updated by `live` frames.
   const liveText = el("p", { class: "balie-live-tekst", role: "status" });
-  const liveButton = el("button", { type: "button", class: "balie-knop-stil" });
+  const liveButton = el("button", { type: "button", class: "balie-knop-stil" }, T.liveStopWaiting);
   const liveBar = el("div", { class: "balie-live", hidden: true }, liveText, liveButton);
 
   const textarea = el("textarea", {
