@@ -23,9 +23,17 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from actions.backends.base import BackendRejected, CaseStatus, Locatie, NewCase, ReportIn
+from actions.backends.base import (
+    Attachment,
+    BackendRejected,
+    CaseStatus,
+    Locatie,
+    NewCase,
+    ReportIn,
+)
+from core import clock
 from core.caseapi.client import CaseApiClient
-from core.caseapi.models import Receipt, ReceiptIn
+from core.caseapi.models import FollowIn, Receipt, ReceiptIn
 from core.domain import Status
 
 
@@ -110,13 +118,54 @@ class LedgerBackend:
 
     name: str
     ledger: Ledger
-    # Residents cannot follow an external case yet: its status changes are not pushed.
+    # Where a subclass says so (its Documenten or private API is configured).
     can_follow = False
     # At most this many of a reporter's cases are looked up in the external system.
     LIST_LIMIT = 20
 
     async def _status(self, row: Receipt) -> CaseStatus:
         raise NotImplementedError
+
+    # -- following a case found nearby (where the subclass's `can_follow`) ----------------
+
+    def _check_followable(self, row: Receipt) -> None:
+        """Raise BackendRejected when this receipted case cannot take an extra report."""
+
+    async def _add_extra(self, row: Receipt, heading: str, report: ReportIn) -> None:
+        """Put the resident's report on the external case."""
+        raise NotImplementedError
+
+    async def _add_extra_photo(self, row: Receipt, photo: Attachment) -> None:
+        raise NotImplementedError
+
+    async def add_report(
+        self, identificatie: str, report: ReportIn, idempotency_key: str
+    ) -> CaseStatus | None:
+        """The resident's report (and photos) go to the external case; then their chat
+        follows the receipt, so its status news reaches them too.
+
+        The follow is recorded last: if the external system refuses, the resident's
+        melding is made as a new case instead (actions/duplicaat.py), and nothing they
+        said is lost.
+        """
+        row = await self.ledger.find(identificatie)
+        if row is None or row.backend != self.name:
+            return None
+        self._check_followable(row)
+        if not report.melder:
+            raise BackendRejected("only a resident with a chat can follow a case")
+        follower = FollowIn(melder=report.melder, kanaal=report.kanaal, tijdstip=report.tijdstip)
+        async with self.ledger.lock(idempotency_key):
+            when = f" (gebeurd: {clock.local_text(report.tijdstip)})" if report.tijdstip else ""
+            heading = f"Nog een melding via Balie ({report.kanaal}), "
+            await self._add_extra(row, f"{heading}{clock.local_text(clock.utcnow())}{when}", report)
+            for upload_id in report.uploads:
+                photo = await self.ledger.api.upload(upload_id)
+                if photo is not None:
+                    await self._add_extra_photo(row, photo)
+            api = self.ledger.api
+            followed = await api.follow_receipt(identificatie, follower, idempotency_key)
+        return await self._status(followed) if followed else None
 
     def _receipt_status(self, row: Receipt, status: Status = "gemeld") -> CaseStatus:
         return CaseStatus(
@@ -151,9 +200,3 @@ class LedgerBackend:
         category lie near a place (docs/cases.md, "Already reported?"). The ZGW adapter
         asks its Zaken API, the Signalen adapter its private API (with a token)."""
         return []
-
-    async def add_report(
-        self, identificatie: str, report: ReportIn, idempotency_key: str
-    ) -> CaseStatus | None:
-        """Following an external case needs its status news pushed (issue #18, part 2)."""
-        raise BackendRejected(f"{self.name} takes no extra reports on a case")

@@ -90,7 +90,7 @@ from actions.backends.base import (
 )
 from actions.backends.ledger import Ledger, LedgerBackend
 from core import clock, nearby
-from core.caseapi.models import FollowIn, Receipt
+from core.caseapi.models import Receipt
 from core.categories import TAXONOMY_FILE
 from core.categories import load_categories as load_taxonomy
 from core.domain import FINAL, Status
@@ -655,44 +655,26 @@ class SignalenBackend(LedgerBackend):
         """An extra report goes to the melding as a note: only with the private API."""
         return bool(self.token)
 
-    async def add_report(
-        self, identificatie: str, report: ReportIn, idempotency_key: str
-    ) -> CaseStatus | None:
-        """The resident's report goes to the melding as a note (`PATCH` with `notes`), their
-        photos as attachments of the private API; then their chat follows the receipt, so
-        the status news the poller records reaches them too. The follow is recorded last."""
-        row = await self.ledger.find(identificatie)
-        if row is None or row.backend != self.name:
-            return None
+    def _check_followable(self, row: Receipt) -> None:
+        if not self.token or private_id(row.external_url) is None:
+            raise BackendRejected(f"{row.identificatie} cannot be followed without the private API")
+
+    async def _add_extra(self, row: Receipt, heading: str, report: ReportIn) -> None:
+        """A note on the melding (`PATCH` with `notes`, the private API)."""
+        text = f"{heading}: {report.omschrijving}"
+        status, _ = await self._request(
+            "PATCH",
+            f"{PRIVATE}/signals/{private_id(row.external_url)}",
+            json={"notes": [{"text": text[:TEXT_EXTRA_MAX]}]},
+            headers=self._private_headers(),
+            ok=(200,),
+        )
+        if status == 404:
+            raise BackendRejected(f"{row.identificatie} no longer exists in Signalen")
+
+    async def _add_extra_photo(self, row: Receipt, photo: Attachment) -> None:
         number = private_id(row.external_url)
-        if not self.token or number is None:
-            raise BackendRejected(f"{identificatie} cannot be followed without the private API")
-        if not report.melder:
-            raise BackendRejected("only a resident with a chat can follow a melding")
-        follower = FollowIn(melder=report.melder, kanaal=report.kanaal, tijdstip=report.tijdstip)
-        async with self.ledger.lock(idempotency_key):
-            when = f" (gebeurd: {clock.local_text(report.tijdstip)})" if report.tijdstip else ""
-            text = (
-                f"Nog een melding via Balie ({report.kanaal}), "
-                f"{clock.local_text(clock.utcnow())}{when}: {report.omschrijving}"
-            )
-            status, _ = await self._request(
-                "PATCH",
-                f"{PRIVATE}/signals/{number}",
-                json={"notes": [{"text": text[:TEXT_EXTRA_MAX]}]},
-                headers=self._private_headers(),
-                ok=(200,),
-            )
-            if status == 404:
-                raise BackendRejected(f"{identificatie} no longer exists in Signalen")
-            for upload_id in report.uploads:
-                photo = await self.ledger.api.upload(upload_id)
-                if photo is not None:
-                    await self._attach(f"{PRIVATE}/signals/{number}/attachments/", photo, True)
-            followed = await self.ledger.api.follow_receipt(
-                identificatie, follower, idempotency_key
-            )
-        return await self._status(followed) if followed else None
+        await self._attach(f"{PRIVATE}/signals/{number}/attachments/", photo, True)
 
     # -- photos -----------------------------------------------------------------------------
 

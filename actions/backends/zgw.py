@@ -82,7 +82,7 @@ from actions.backends.base import (
 )
 from actions.backends.ledger import Ledger, LedgerBackend
 from core import clock, nearby
-from core.caseapi.models import FollowIn, Receipt
+from core.caseapi.models import Receipt
 from core.domain import FINAL, Status
 from core.nearby import NearbyRules
 from core.settings import ConfigError, Env
@@ -456,45 +456,19 @@ class ZgwBackend(LedgerBackend):
         """An extra report goes to the zaak as a document: only with the Documenten API."""
         return bool(self.documenten_url and self.config.informatieobjecttype)
 
-    async def add_report(
-        self, identificatie: str, report: ReportIn, idempotency_key: str
-    ) -> CaseStatus | None:
-        """The resident's report goes to the zaak as a text document (and their photos as
-        documents); then their chat follows the receipt, so its status news reaches them.
+    async def _add_extra(self, row: Receipt, heading: str, report: ReportIn) -> None:
+        """A text document on the zaak."""
+        await self._link_document(
+            row.external_url or f"{self.zaken_url}/zaken/{row.external_id}",
+            titel="Nog een melding van dezelfde zaak",
+            bestandsnaam="nog-een-melding.txt",
+            formaat="text/plain",
+            data=f"{heading}:\n\n{report.omschrijving}\n".encode(),
+            today=clock.now().date().isoformat(),
+        )
 
-        The follow is recorded last: if a document fails, the resident's melding is made
-        as a new case instead (actions/duplicaat.py), and nothing they said is lost.
-        """
-        row = await self.ledger.find(identificatie)
-        if row is None or row.backend != self.name:
-            return None
-        if not report.melder:
-            raise BackendRejected("only a resident with a chat can follow a zaak")
-        follower = FollowIn(melder=report.melder, kanaal=report.kanaal, tijdstip=report.tijdstip)
-        async with self.ledger.lock(idempotency_key):
-            zaak_url = row.external_url or f"{self.zaken_url}/zaken/{row.external_id}"
-            today = clock.now().date().isoformat()
-            when = f" (gebeurd: {clock.local_text(report.tijdstip)})" if report.tijdstip else ""
-            text = (
-                f"Nog een melding via Balie ({report.kanaal}), "
-                f"{clock.local_text(clock.utcnow())}{when}:\n\n{report.omschrijving}\n"
-            )
-            await self._link_document(
-                zaak_url,
-                titel="Nog een melding van dezelfde zaak",
-                bestandsnaam="nog-een-melding.txt",
-                formaat="text/plain",
-                data=text.encode("utf-8"),
-                today=today,
-            )
-            for upload_id in report.uploads:
-                photo = await self.ledger.api.upload(upload_id)
-                if photo is not None:
-                    await self.add_attachment(identificatie, photo)
-            followed = await self.ledger.api.follow_receipt(
-                identificatie, follower, idempotency_key
-            )
-        return await self._status(followed) if followed else None
+    async def _add_extra_photo(self, row: Receipt, photo: Attachment) -> None:
+        await self.add_attachment(row.identificatie, photo)
 
     # -- reading ----------------------------------------------------------------------------
 
