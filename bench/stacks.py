@@ -5,7 +5,6 @@ its own and its database on SQLite or on a throwaway PostgreSQL database."""
 from __future__ import annotations
 
 import dataclasses
-import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -14,15 +13,10 @@ from pathlib import Path
 
 from bench.cluster import Target, bench_database
 from bench.settings import BenchSettings
+from core.ports import free_port
 from rasa_plugins.connectors.telegram_bot import TelegramConfig
 
 DATABASES = ("sqlite", "postgresql")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)

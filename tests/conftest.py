@@ -11,7 +11,6 @@ import asyncio
 import fcntl
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 import pytest_asyncio
 
 from core import ROOT
+from core.ports import free_port
 from core.settings import Settings
 from tests.databases import postgres_database, sqlite_database
 from tests.fakes.proxy import SwitchableProxy
@@ -38,12 +38,6 @@ class TrainedModel:
     path: Path
     train_file: Path
     test_file: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_settings(tmp: Path, kind: type[Settings] = WebSettings, **fields: Any) -> Any:
