@@ -145,6 +145,26 @@ async def test_an_extra_report_counts_is_followed_and_is_idempotent(store) -> No
     assert await nearby.add_report(store, "M-2026-999999", report) is None
 
 
+async def test_one_resident_reporting_twice_is_one_melder(store) -> None:
+    """Their words are kept each time; the count staff sort by stays one per chat."""
+    case, _, _ = await store.create(melding(MOLENWEG))  # by telegram:1
+    ident = case.identificatie
+
+    async def report(melder: str | None, key: str) -> int:
+        text = ReportIn(omschrijving="Het ligt er nog steeds.", kanaal="web", melder=melder)
+        added = await nearby.add_report(store, ident, text, idempotency_key=key)
+        assert added is not None and added[1]
+        return added[0].melders  # type: ignore[no-any-return]
+
+    assert await report("web:buur", "k1") == 2
+    assert await report("web:buur", "k2") == 2  # the same neighbour again, next day
+    assert await report("telegram:1", "k3") == 2  # the first reporter, once more
+    assert await report(None, "k4") == 3  # nobody to recognise: counted
+    assert await report("telegram:2", "k5") == 4
+    assert len(await nearby.reports(store, ident)) == 5  # every report kept
+    assert await nearby.followers(store, case) == ["telegram:1", "web:buur", "telegram:2"]
+
+
 def nearby_filters() -> Filters:
     return Filters(type="melding")
 

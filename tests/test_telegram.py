@@ -508,10 +508,17 @@ class CaseApi:
 
 
 def telegram_stack(
-    test_model: TrainedModel, fake: FakeTelegram, tmp, *, webhook: bool
+    test_model: TrainedModel,
+    fake: FakeTelegram,
+    tmp,
+    *,
+    webhook: bool,
+    env: dict[str, str] | None = None,
 ) -> RunningStack:
+    """A stack with Telegram on, through `fake`; `env` for settings of its own."""
     settings = make_settings(tmp)
     env = {
+        **(env or {}),
         "TELEGRAM_TOKEN": fake.token,
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
         "TELEGRAM_WEBHOOK_URL": f"{settings.rasa_url}{WEBHOOK_PATH}" if webhook else "",

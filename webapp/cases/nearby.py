@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import nearby
 from core.caseapi.models import LocatieIn, ReportIn
@@ -110,6 +111,7 @@ async def add_report(
                 return None
             if case.type != "melding" or case.status in FINAL:
                 raise ReportRefused(f"{identificatie} is {case.status}")
+            again = await _reported_before(session, case, data.melder)
             now = utcnow()
             report = Report(
                 case_id=case.id,
@@ -137,7 +139,8 @@ async def add_report(
                         data=upload.data,
                     )
                 )
-            case.melders = (case.melders or 1) + 1
+            if not again:
+                case.melders = (case.melders or 1) + 1
             case.gewijzigd_op = now
     except IntegrityError:
         # A concurrent retry with the same key won the race: its report stands.
@@ -147,6 +150,17 @@ async def add_report(
         return (case, False) if case else None
     updated = await store.get(identificatie)
     return (updated, True) if updated else None
+
+
+async def _reported_before(session: AsyncSession, case: Case, melder: str | None) -> bool:
+    """Whether this chat reported the case already: its new words and photos are kept,
+    but one resident reporting twice is still one melder (as a receipt's follower)."""
+    if melder is None:  # nobody to recognise: another resident, as far as Balie knows
+        return False
+    if melder == case.melder:
+        return True
+    query = sa.select(Report.id).where(Report.case_id == case.id, Report.melder == melder)
+    return (await session.execute(query.limit(1))).first() is not None
 
 
 async def _report_by_key(store: CaseStore, key: str) -> Report | None:
