@@ -31,6 +31,7 @@ FORM_SLOTS = [
     "locatie",
     "locatie_hint",
     "locatie_voorstel",
+    "locatie_straat",
     "tijdstip",
     "fotos",
     "duplicaat_kandidaat",

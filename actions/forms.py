@@ -261,7 +261,11 @@ class CaseForm(BaseForm):
             target = common.entity(tracker, "aanpassen")
             if target in ("omschrijving", "categorie", "locatie", "tijdstip", "contact"):
                 extra = ["contact_toestemming"] if target == "contact" else []
-                extra += ["locatie_hint", "locatie_voorstel"] if target == "locatie" else []
+                extra += (
+                    ["locatie_hint", "locatie_voorstel", "locatie_straat"]
+                    if target == "locatie"
+                    else []
+                )
                 cleared = {name: None for name in [target, *extra]}
                 return cleared | {"bevestiging": None, "aanpassen_gevraagd": None}
         return await self._extract("bevestiging", dispatcher, tracker)
@@ -307,7 +311,12 @@ class CaseForm(BaseForm):
         ):
             return {"locatie": {}, "locatie_hint": None, "locatie_voorstel": None}
         hint = tracker.get_slot("locatie_hint")
-        done = {"locatie_hint": None, "locatie_voorstel": None}
+        done = {"locatie_hint": None, "locatie_voorstel": None, "locatie_straat": None}
+        straat = tracker.get_slot("locatie_straat")
+        if straat:
+            chosen = locatie.in_straat(tracker, straat, text)
+            if chosen is not None:
+                return {"locatie": chosen} | done
         asked = tracker.get_slot("locatie_voorstel")
         answer = common.yes_no(tracker) if asked else None
         if asked and answer is not None:
@@ -327,7 +336,9 @@ class CaseForm(BaseForm):
         # "bij het basketbalveldje": keep it as a description, ask for a street.
         if locatie.is_landmark(text) and not hint:
             return {"locatie": None, "locatie_hint": text, "locatie_voorstel": None}
-        return self._retry("locatie", dispatcher, tracker, "utter_hint_locatie")
+        # After the street from the first message, the street alone is better than nothing.
+        give_up = {"locatie": straat} | done if straat else None
+        return self._retry("locatie", dispatcher, tracker, "utter_hint_locatie", give_up=give_up)
 
     async def validate_tijdstip(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -418,6 +429,9 @@ class FormStart(Action, ABC):
     """Before a form: clear the last one, take what the first message already says."""
 
     with_time = False
+    # A melding is about one spot: a street without a number gets "Waar in ... is het?".
+    # A verzoek (drempels, a 30 km zone) is often about the whole street.
+    exact_place = False
     response = ""
 
     @abstractmethod
@@ -427,7 +441,7 @@ class FormStart(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        slots = prefill(tracker, with_time=self.with_time)
+        slots = prefill(tracker, with_time=self.with_time, exact_place=self.exact_place)
         dispatcher.utter_message(response=self.response)
         return [SlotSet(name, value) for name, value in slots.items()]
 
@@ -445,6 +459,13 @@ class ActionAskLocatie(Action):
         if asked:
             straat = locatie.met_lidwoord(asked["voorstel"].get("straat") or "")
             dispatcher.utter_message(response="utter_vraag_locatie_voorstel", straat=straat)
+            return []
+        straat = tracker.get_slot("locatie_straat")
+        if straat:
+            naam = locatie.met_lidwoord(straat.get("straat") or "")
+            dispatcher.utter_message(
+                response="utter_vraag_locatie_in_straat", straat=naam, json_message=ASK_LOCATION
+            )
             return []
         if tracker.get_slot("locatie_hint"):
             response = "utter_hint_locatie_straat"
@@ -521,7 +542,7 @@ def answer_digression(tracker: Tracker, dispatcher: CollectingDispatcher) -> Non
     dispatcher.utter_message(response="utter_formulier_verder")
 
 
-def prefill(tracker: Tracker, *, with_time: bool) -> dict[str, Any]:
+def prefill(tracker: Tracker, *, with_time: bool, exact_place: bool = False) -> dict[str, Any]:
     """What the first message already says: description, place, time."""
     slots: dict[str, Any] = {name: None for name in common.FORM_SLOTS}
     # A button says nothing, unless it answered "Bedoelt u ...?": then the words it
@@ -533,7 +554,9 @@ def prefill(tracker: Tracker, *, with_time: bool) -> dict[str, Any]:
     if is_descriptive(omschrijving):
         slots["omschrijving"] = omschrijving
     found = locatie_from(tracker, text)
-    if found:
+    if found and exact_place and locatie.zonder_nummer(found):
+        slots["locatie_straat"] = found  # "Waar in de Schoolstraat is het?"
+    elif found:
         slots["locatie"] = found
     else:  # "Bedoelt u de Ringweg?" is asked when the form gets to the location
         slots["locatie_voorstel"] = locatie.voorstel(locatie.check(tracker, text, bare=False))

@@ -14,8 +14,10 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from actions import common
-from core.dutch.adres import Adres, nummer_in
+from core.dutch.adres import NUMMER_CUE_RE, Adres, nummer_in
 from core.dutch.adrescontrole import Controle, controleer
+from core.dutch.patterns import normalize_huisnummer
+from core.dutch.tijdstip import weet_niet
 from core.openbare_ruimte import straatlijst
 
 # Words that make a phrase a description of a place: "bij de ingang van het park".
@@ -65,13 +67,46 @@ def check(tracker: Tracker, text: str, *, bare: bool) -> Controle:
 
 def locatie_from(tracker: Tracker, text: str) -> dict[str, Any] | None:
     """A location from a shared point or a known address in a longer message (the first
-    one); a near miss is not a location yet (see `voorstel_from`)."""
+    one). A near miss is not a location yet (see `voorstel`), nor is a street the
+    gemeente's list does not know ("na de weekmarkt" is no street "Weekmarkt"): the form
+    asks, and an answer to "Waar is het?" may still name a street off the list."""
     point = shared_point(tracker)
     if point:
         return point
     found = check(tracker, text, bare=False)
-    if found.soort in ("bekend", "onbekend"):
+    if found.soort == "bekend" or (found.soort == "onbekend" and not lijst_bekend()):
         return as_slot(found.adres)
+    return None
+
+
+def zonder_nummer(locatie: dict[str, Any]) -> bool:
+    """A street named without a house number or postcode: the form asks where in it."""
+    return bool(locatie.get("straat")) and not (
+        locatie.get("huisnummer") or locatie.get("postcode")
+    )
+
+
+_BARE_NUMMER_RE = re.compile(r"\s*(?:op\s+|bij\s+|rond\s+)?(\d{1,5}\s?[a-zA-Z]?)\s*[.!]?\s*")
+
+
+def in_straat(tracker: Tracker, straat: dict[str, Any], text: str) -> dict[str, Any] | None:
+    """The answer to "Waar in de Schoolstraat is het?": a house number ("22", "bij nummer
+    22"), a place in it ("bij de school"), a shared point, or "weet ik niet" (the street
+    alone). None when the answer names another address or is no answer."""
+    point = shared_point(tracker)
+    if point:
+        return point
+    if weet_niet(text) or common.yes_no(tracker) is False:
+        return straat
+    if check(tracker, text, bare=True).soort != "leeg":
+        return None  # a whole address after all: the usual checks apply
+    bare = _BARE_NUMMER_RE.fullmatch(text)
+    nummer = nummer_in(text) or (normalize_huisnummer(bare.group(1)) if bare else None)
+    if nummer:
+        rest = "" if bare else NUMMER_CUE_RE.sub("", text)  # "bij nummer 9, voor de school"
+        return with_hint(straat | {"huisnummer": nummer}, text if is_landmark(rest) else None)
+    if is_landmark(text):
+        return with_hint(straat, text)
     return None
 
 
@@ -90,6 +125,9 @@ def lijst_bekend() -> bool:
 def fits(tracker: Tracker, text: str) -> bool:
     """Could the message be an answer to "Waar is het?"?"""
     if shared_point(tracker):
+        return True
+    straat = tracker.get_slot("locatie_straat")
+    if straat and in_straat(tracker, straat, text) is not None:
         return True
     if tracker.get_slot("locatie_voorstel") and common.yes_no(tracker) is not None:
         return True

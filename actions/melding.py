@@ -43,6 +43,7 @@ def summary_values(tracker: Tracker) -> dict[str, Any]:
 
 class ActionMeldingStarten(FormStart):
     with_time = True
+    exact_place = True
     response = "utter_melding_start"
 
     def name(self) -> str:

@@ -407,8 +407,21 @@ def _score(rule: Rule, text: _Text) -> float:
     return total
 
 
+# Dutch intensifiers glued to a noun ("megagat", "reuzenkuil"):
+# the noun decides the category, and a keyword as short as "gat" is too short to match
+# as part of a compound.
+INTENSIFIERS = ("mega", "giga", "reuzen", "reuze", "kei", "knoert")
+
+
+def _without_intensifier(word: str) -> str:
+    for prefix in INTENSIFIERS:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            return word[len(prefix) :]
+    return word
+
+
 def prepare(text: str) -> _Text:
-    words = tuple(tokens(text))
+    words = tuple(_without_intensifier(w) for w in tokens(text))
     return _Text(words, tuple(stem(w) for w in words))
 
 

@@ -475,6 +475,15 @@ def test_variants_land_in_the_same_category() -> None:
         assert top(text) == "jongerenoverlast", text
 
 
+def test_an_intensifier_glued_to_the_noun_does_not_hide_it() -> None:
+    for text in [
+        "er zit een megagat in de weg bij de rotonde",
+        "reuzenkuil in het fietspad",
+        "een gigagat in de straat, echt gevaarlijk",
+    ]:
+        assert top(text) == "onderhoud-stoep-straat-en-fietspad", text
+
+
 @pytest.mark.parametrize(
     ("description", "not_slug"),
     [

@@ -165,6 +165,7 @@ async def test_changing_an_answer_clears_it_without_a_hint() -> None:
         SlotSet("locatie", None),
         SlotSet("locatie_hint", None),
         SlotSet("locatie_voorstel", None),
+        SlotSet("locatie_straat", None),
         SlotSet("bevestiging", None),
         SlotSet("aanpassen_gevraagd", None),
     ]
@@ -463,3 +464,59 @@ async def test_a_near_miss_is_asked_and_yes_takes_the_listed_street() -> None:
     events, _ = await run(ValidateMeldingForm(), state)
     locatie = slots_of(events)["locatie"]
     assert locatie["straat"] == "Ringweg" and locatie["huisnummer"] == "14"
+
+
+SCHOOLSTRAAT = {"straat": "Schoolstraat", "plaats": "Lindewaard"}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("22", "informeren", {"huisnummer": "22"}),
+        ("bij nummer 14a", "informeren", {"huisnummer": "14A"}),
+        (
+            "bij nummer 9, voor de school",
+            "informeren",
+            {"huisnummer": "9", "omschrijving": "bij nummer 9, voor de school"},
+        ),
+        (
+            "bij de ingang van de school",
+            "informeren",
+            {"omschrijving": "bij de ingang van de school"},
+        ),
+        ("weet ik niet", "ontkennen", {}),
+        ("/ontkennen", "ontkennen", {}),
+    ],
+)
+async def test_where_in_the_street_from_the_first_message(text, intent, expected) -> None:
+    # "de Schoolstraat staat blank" named the street: the form asks where in it.
+    state = tracker(
+        "melding_form",
+        {"requested_slot": "locatie", "locatie_straat": SCHOOLSTRAAT},
+        user(text, intent, 0.95),
+    )
+    events, said = await run(ValidateMeldingForm(), state)
+    assert said == []
+    slots = slots_of(events)
+    assert slots["locatie"] == SCHOOLSTRAAT | expected
+    assert slots["locatie_straat"] is None
+
+
+async def test_another_address_answers_where_in_the_street_too() -> None:
+    state = tracker(
+        "melding_form",
+        {"requested_slot": "locatie", "locatie_straat": SCHOOLSTRAAT},
+        user("Ringweg 14"),
+    )
+    events, _ = await run(ValidateMeldingForm(), state)
+    slots = slots_of(events)
+    assert slots["locatie"]["straat"] == "Ringweg" and slots["locatie"]["huisnummer"] == "14"
+    assert slots["locatie_straat"] is None
+
+
+async def test_no_answer_to_where_in_the_street_keeps_the_street_in_the_end() -> None:
+    slots: dict[str, Any] = {"requested_slot": "locatie", "locatie_straat": SCHOOLSTRAAT}
+    for _ in range(3):
+        events, _ = await run(ValidateMeldingForm(), tracker("melding_form", slots, user("xq")))
+        slots |= slots_of(events)
+    assert slots["locatie"] == SCHOOLSTRAAT and not slots.get("formulier_gestopt")

@@ -45,6 +45,9 @@ case_api = test_guessing.case_api
         ("M-2026-000123 controlecode is KXPQRT", "KXPQRT"),
         ("zaak M/2026/000123 ab-3k-7p", "AB3K7P"),
         ("Ab3k7P. M-2026-000123", "AB3K7P"),
+        # Letters only, in lower case, right beside the number: a code unless it is a word.
+        ("al iets gedaan met mn melding? uwyabp m-2026-000035", "UWYABP"),
+        ("m-2026-000035, zqtwxk", "ZQTWXK"),
     ],
 )
 def test_a_code_is_found_in_a_sentence(text: str, code: str) -> None:
@@ -68,6 +71,10 @@ def test_a_code_is_found_in_a_sentence(text: str, code: str) -> None:
         "de 2e 34",
         "code ABCDEI",  # I is not in the code alphabet
         "code A0B1C2",  # nor 0 and 1
+        "m-2026-000035 status graag",  # words beside the number stay words
+        "nummer M-2026-000035 hebben",
+        "mijn melding m-2026-000035 gedaan?",
+        "bedankt m-2026-000035 zegt u",
     ],
 )
 def test_no_code_is_read_into_words_or_numbers(text: str) -> None:

@@ -6,8 +6,12 @@ recognised and normalised the same way wherever it comes in.
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 import phonenumbers
 
@@ -145,6 +149,31 @@ def _plausible_code(token: str, cued: bool) -> bool:
     return has_digit and has_letter and not _POSTCODE_SHAPE_RE.fullmatch(token)
 
 
+# Words around a case number that the lemma list below lacks.
+_STATUS_WORDS = {"status", "gedaan", "beste", "ergens", "groet", "mvg"}
+
+
+@lru_cache(maxsize=1)
+def _code_shaped_words() -> frozenset[str]:
+    """Dutch words of six letters that a code could be spelt with ("hebben", "nummer"),
+    from the lemma list spaCy's Dutch lookups ship (spacy-lookups-data)."""
+    letters = set(CODE_ALPHABET.lower()) - set("23456789")
+    try:
+        data = resources.files("spacy_lookups_data") / "data" / "nl_lemma_lookup.json.gz"
+        table: dict[str, str] = json.loads(gzip.decompress(data.read_bytes()))
+    except (ModuleNotFoundError, OSError, ValueError):
+        table = {}
+    words = {w.lower() for pair in table.items() for w in pair}
+    return frozenset(w for w in words | _STATUS_WORDS if len(w) == 6 and set(w) <= letters)
+
+
+def _next_to_case_number(blanked: str, start: int, end: int) -> bool:
+    """Only spaces and punctuation between the token and a (blanked) case number."""
+    before = re.search(r"#[\s,.;:!?]*$", blanked[:start])
+    after = re.match(r"[\s,.;:!?]*#", blanked[end:])
+    return bool(before or after)
+
+
 def find_controlecode(text: str) -> str | None:
     """The controlecode typed somewhere in a sentence ("M-2026-000123 code ab3-k7p"), or None.
 
@@ -159,7 +188,13 @@ def find_controlecode(text: str) -> str | None:
         token = m.group(1)
         cued = bool(_CODE_CUE_RE.search(blanked[max(0, m.start() - 40) : m.start()]))
         if not _plausible_code(token, cued):
-            continue
+            # A code of letters only, typed in lower case right beside the case number
+            # ("uwyabp m-2026-000035"): a code unless it is a word.
+            beside = _next_to_case_number(blanked, m.start(1), m.start(1) + len(token))
+            if not (beside and token.isalpha() and len(token) == 6):
+                continue
+            if token.lower() in _code_shaped_words() or normalize_code(token) is None:
+                continue
         rank = 0 if cued else 1
         if best is None or rank < best[0]:
             best = (rank, normalize_code(token) or "")

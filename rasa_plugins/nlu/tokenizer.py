@@ -26,6 +26,27 @@ def dutch_nlp() -> spacy.language.Language:
     return nlp
 
 
+# Words that only link a message to the conversation ("trouwens, hoe kan ik jullie bellen")
+# say nothing about what it asks, yet "trouwens" shares nearly every letter n-gram with
+# "trouwen". Dropped wherever they stand, and "o ja" / "nog een vraag" at the start, as
+# long as something is left.
+FILLERS = frozenset({"trouwens", "overigens", "btw", "tussendoor", "ff", "effe"})
+LEAD_INS = (
+    ("o", "ja"),
+    ("oh", "ja"),
+    ("nog", "een", "vraag"),
+    ("nog", "iets"),
+    ("andere", "vraag"),
+)
+
+
+def without_fillers(tokens: list[Token]) -> list[Token]:
+    words = [t.text.lower() for t in tokens]
+    start = next((len(lead) for lead in LEAD_INS if tuple(words[: len(lead)]) == lead), 0)
+    kept = [t for t in tokens[start:] if t.text.lower() not in FILLERS]
+    return kept or tokens
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class DutchSpacyTokenizer(Tokenizer):
     """Splits Dutch text with spaCy's rules and sets each token's lemma."""
@@ -63,4 +84,4 @@ class DutchSpacyTokenizer(Tokenizer):
         ]
         if not tokens:
             tokens = [Token(text, 0)]
-        return self._apply_token_pattern(tokens)
+        return self._apply_token_pattern(without_fillers(tokens))
