@@ -576,7 +576,7 @@ async def test_trainer_works_through_the_inbox(console: Console) -> None:
         f"/staff/inbox/{items['Kan ik een dakkapel plaatsen?']}",
         {"intent": "faq/omgevingsvergunning", "actie": "opslaan"},
     )
-    assert "Opgeslagen als voorbeeld voor &#39;faq/omgevingsvergunning&#39;" in page
+    assert "Opgeslagen als voorbeeld voor “Omgevingsvergunning (vraag)”" in page
     # Confirm, with the phone number replaced by a stand-in. With it the sentence looks
     # more like Balie's examples of a phone number (informeren): saved once confirmed.
     phone = f"/staff/inbox/{items['bel me op [telefoonnummer] over de stoep']}"
@@ -592,7 +592,7 @@ async def test_trainer_works_through_the_inbox(console: Console) -> None:
     _, page = await tom.post(
         f"/staff/inbox/{items['openingstijden']}", {"intent": "groeten", "actie": "opslaan"}
     )
-    assert "staat al als voorbeeld onder &#39;faq/openingstijden&#39;" in page
+    assert "staat al als voorbeeld onder “Openingstijden (vraag)” (faq/openingstijden)" in page
     _, page = await tom.post(f"/staff/inbox/{items['wat moet ik hiermee']}", {"actie": "verwerpen"})
     assert "verworpen" in page
     assert ">wat moet ik hiermee<" not in page and ">openingstijden<" in page
@@ -644,7 +644,7 @@ async def test_trainer_adds_examples_and_a_faq_answer(console: Console) -> None:
         "Voor elke hond betaalt u hondenbelasting. Kijk op {gemeente_website}.",
         "hoeveel hondenbelasting betaal ik\nmoet ik belasting betalen voor mijn hond",
     )
-    assert "faq/hondenbelasting is opgeslagen" in page
+    assert "(faq/hondenbelasting) is opgeslagen" in page
     _, page = await tom.get("/staff/inbox")
     assert "faq/hondenbelasting" in page  # a label to choose from now
     _, page = await faq("openingstijden", "Altijd open, dag en nacht.", "a b\nc d")

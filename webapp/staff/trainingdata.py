@@ -272,9 +272,9 @@ class StaffDataFile:
             if existing:
                 return Added("conflict", text, existing)
             if not confirmed:
-                found = await asyncio.to_thread(known.lookalike, text, intent)
-                if found is not None:
-                    return Added("lijkt_op", text, found.other, found)
+                alike = await asyncio.to_thread(known.lookalike, text, intent)
+                if alike is not None:
+                    return Added("lijkt_op", text, alike.other, alike)
             data = await self.data()
             data.examples.setdefault(intent, []).append(text)
             await asyncio.to_thread(write, self.path, data)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aiohttp import web
 
+from core import labels
 from webapp.inputs import row_id, whole_number
 from webapp.staff import audit
 from webapp.staff.console.context import console
@@ -54,8 +58,13 @@ async def _ask_first(
     )
 
 
-def _confirmed(form) -> bool:  # type: ignore[no-untyped-def]
+def _confirmed(form: Mapping[str, Any]) -> bool:
     return form.get("bevestigd") == "ja"
+
+
+def named(intent: str | None) -> str:
+    """An intent in a message to staff: its Dutch name, the technical one after it."""
+    return f"“{labels.naam(intent)}” ({intent})" if intent else "–"
 
 
 def _inbox(request: web.Request) -> Inbox:
@@ -146,8 +155,8 @@ async def decide(request: web.Request) -> web.StreamResponse:
     if added.status == "conflict":
         await flash(
             request,
-            f"Deze tekst staat al als voorbeeld onder '{added.existing_intent}'. Kies die intent "
-            "of verwerp het bericht.",
+            f"Deze tekst staat al als voorbeeld onder {named(added.existing_intent)}. Kies die "
+            "intentie of verwerp het bericht.",
             "fout",
         )
         raise redirect(request, "inbox")
@@ -155,10 +164,10 @@ async def decide(request: web.Request) -> web.StreamResponse:
     await box.record(message, besluit, intent, user.gebruikersnaam)
     if added.status == "bestaat_al":
         await flash(
-            request, f"Dit voorbeeld stond al onder '{intent}'; het bericht is afgehandeld."
+            request, f"Dit voorbeeld stond al onder {named(intent)}; het bericht is afgehandeld."
         )
     else:
-        await flash(request, f"Opgeslagen als voorbeeld voor '{intent}': '{added.text}'.")
+        await flash(request, f"Opgeslagen als voorbeeld voor {named(intent)}: “{added.text}”.")
     raise redirect(request, "inbox")
 
 
@@ -211,13 +220,13 @@ async def add_example(request: web.Request) -> web.StreamResponse:
         return await _examples_page(
             request,
             400,
-            f"Dit voorbeeld staat al onder '{added.existing_intent}'.",
+            f"Dit voorbeeld staat al onder {named(added.existing_intent)}.",
             {"tekst": text, "intent": intent},
         )
     if added.status == "bestaat_al":
-        await flash(request, f"Dit voorbeeld stond al onder '{intent}'.")
+        await flash(request, f"Dit voorbeeld stond al onder {named(intent)}.")
     else:
-        await flash(request, f"Voorbeeld toegevoegd aan '{intent}'.")
+        await flash(request, f"Voorbeeld toegevoegd aan {named(intent)}.")
     raise redirect(request, "voorbeelden")
 
 
@@ -245,7 +254,8 @@ async def add_faq(request: web.Request) -> web.StreamResponse:
     )
     await flash(
         request,
-        f"Het antwoord voor faq/{key.strip().lower()} is opgeslagen. Het wordt actief na "
+        f"Het antwoord voor {named('faq/' + key.strip().lower())} is opgeslagen. Het wordt "
+        "actief na "
         "training en promotie van een nieuw model.",
     )
     raise redirect(request, "voorbeelden")
