@@ -68,7 +68,7 @@ async def trainer_round(base: str, shots: Path) -> Round:
     async with async_playwright() as playwright:
         browser = await launch(playwright)
         try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="nl-NL")
             r = Round(page, base, shots)
             whole = time.monotonic()
 

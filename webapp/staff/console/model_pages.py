@@ -196,7 +196,8 @@ def _staff_rows(new: dict[str, Any], old: dict[str, Any] | None) -> list[dict[st
 def _rows(new: dict[str, Any], old: dict[str, Any] | None, key: str) -> list[dict[str, Any]]:
     old_scores = (old or {}).get(key) or {}
     rows = []
-    for label in sorted(set(new.get(key) or {}) | set(old_scores)):
+    # In the order of the names staff read.
+    for label in sorted(set(new.get(key) or {}) | set(old_scores), key=labels.naam):
         a, b = (new.get(key) or {}).get(label), old_scores.get(label)
         rows.append(
             {
