@@ -49,6 +49,17 @@ class Round:
         self.times.append((step, took))
         print(f"{step}: {took:.1f} s", flush=True)
 
+    async def done(self, step: str, started: float, shot: str) -> None:
+        self.timed(step, started)
+        await self.shot(shot)
+
+    async def menu(self, item: str, shot: str) -> float:
+        """Start a step from the menu; returns when it started."""
+        started = time.monotonic()
+        await self.page.click(f"nav >> text={item}")
+        await self.shot(shot)
+        return started
+
 
 async def press(page: Page, button: Locator) -> str:
     """Press a form's button; what the next page says."""
@@ -79,34 +90,25 @@ async def trainer_round(base: str, shots: Path) -> Round:
             await page.fill("#wachtwoord", PASSWORD)
             await page.click("main button[type=submit]")
             await page.wait_for_load_state()
-            r.timed("inloggen", started)
-            await r.shot("start")
+            await r.done("inloggen", started, "start")
 
-            started = time.monotonic()
-            await page.click("nav >> text=Inbox")
-            await r.shot("inbox")
+            started = await r.menu("Inbox", "inbox")
             item = page.locator("ol.inbox > li", has_text=QUESTION)
             await item.locator("select").select_option(LABEL)
             saved = await press(page, item.locator("button[value=opslaan]"))
             assert "Opgeslagen als voorbeeld" in saved
-            r.timed("inbox: vraag gelabeld", started)
-            await r.shot("inbox-opgeslagen")
+            await r.done("inbox: vraag gelabeld", started, "inbox-opgeslagen")
 
-            started = time.monotonic()
-            await page.click("nav >> text=Voorbeelden en antwoorden")
-            await r.shot("voorbeelden")
+            started = await r.menu("Voorbeelden en antwoorden", "voorbeelden")
             for text in PRIEEL:
                 assert "Voorbeeld toegevoegd" in await add_example(page, text, LABEL), text
             assert "Weet u het zeker?" in await add_example(page, *LOOKALIKE)
             await r.shot("voorbeeld-lijkt-op")
             other = await press(page, page.locator("button.secundair[name=intent]"))  # the other
             assert "Voorbeeld toegevoegd" in other
-            r.timed("voorbeelden: 8 toegevoegd, 1 na bevestiging", started)
-            await r.shot("voorbeelden-toegevoegd")
+            await r.done("voorbeelden: 8, 1 na bevestiging", started, "voorbeelden-toegevoegd")
 
-            started = time.monotonic()
-            await page.click("nav >> text=Training")
-            await r.shot("training")
+            started = await r.menu("Training", "training")
             await page.click("text=Nieuw model trainen")
             await page.wait_for_load_state()
             await page.wait_for_selector("[data-veld=stand]")
@@ -116,8 +118,7 @@ async def trainer_round(base: str, shots: Path) -> Round:
             await page.wait_for_selector(
                 "section[data-status=klaar], section[data-status=mislukt]", timeout=900_000
             )
-            r.timed("training met beoordeling", started)
-            await r.shot("taak-klaar")
+            await r.done("training met beoordeling", started, "taak-klaar")
             assert await page.locator("section[data-status=klaar]").count(), "job failed"
 
             started = time.monotonic()
@@ -125,15 +126,13 @@ async def trainer_round(base: str, shots: Path) -> Round:
             await page.wait_for_load_state()
             gain = await page.locator(".winst").inner_text()
             print(f"  {gain}", flush=True)
-            r.timed("scores en winst gelezen", started)
-            await r.shot("model")
+            await r.done("scores en winst gelezen", started, "model")
 
             started = time.monotonic()
             await page.click("text=Dit model live zetten")
             await page.wait_for_load_state()
             assert "is nu live" in await page.inner_text("main")
-            r.timed("live gezet", started)
-            await r.shot("modellen")
+            await r.done("live gezet", started, "modellen")
             r.timed("hele ronde", whole)
 
             for name, path in (
