@@ -11,8 +11,9 @@ import yaml
 
 from core import ROOT, labels
 from core.residents import choices
-from webapp.staff.console.render import band, komma, procent
+from webapp.staff.console.render import band
 from webapp.staff.inbox import Inbox, in_sample, is_code, resident_sentence
+from webapp.staff.numbers import komma, procent
 from webapp.staff.tracker import UserMessage
 
 

@@ -118,12 +118,12 @@ async def test_figures_per_day_and_channel(insight: Insight) -> None:
     period = Period(MONDAY, MONDAY + 7 * DAY)
     rows = await insight.conversation_rows(period)
     assert [(r.label, r.conversations, r.messages, r.unanswered) for r in rows] == [
-        ("2026-11-02", 2, 4, 1),
-        ("2026-11-03", 2, 3, 2),
+        ("2-11-2026", 2, 4, 1),
+        ("3-11-2026", 2, 3, 2),
     ]
     assert rows[0].understood == 0.75
     week = await insight.conversation_rows(Period(MONDAY, MONDAY + 7 * DAY, "week"))
-    assert [(r.label, r.conversations, r.messages) for r in week] == [("week van 2026-11-02", 3, 7)]
+    assert [(r.label, r.conversations, r.messages) for r in week] == [("week van 2-11-2026", 3, 7)]
     web = await insight.conversation_rows(Period(MONDAY, MONDAY + 7 * DAY, channel="web"))
     assert [(r.messages, r.unanswered) for r in web] == [(1, 1), (2, 2)]
     assert await insight.topics(period) == [("faq/openingstijden", 2), ("faq/paspoort", 1)]

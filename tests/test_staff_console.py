@@ -576,18 +576,23 @@ async def test_trainer_works_through_the_inbox(console: Console) -> None:
         f"/staff/inbox/{items['Kan ik een dakkapel plaatsen?']}",
         {"intent": "faq/omgevingsvergunning", "actie": "opslaan"},
     )
-    assert "Opgeslagen als voorbeeld voor &#39;faq/omgevingsvergunning&#39;" in page
-    # Confirm, with the phone number replaced by a stand-in.
+    assert "Opgeslagen als voorbeeld voor “Omgevingsvergunning (vraag)”" in page
+    # Confirm, with the phone number replaced by a stand-in. With it the sentence looks
+    # more like Balie's examples of a phone number (informeren): saved once confirmed.
+    phone = f"/staff/inbox/{items['bel me op [telefoonnummer] over de stoep']}"
+    _, page = await tom.post(phone, {"intent": "medewerker_spreken", "actie": "opslaan"})
+    assert "Weet u het zeker?" in page and "Algemene informatievraag" in page
+    assert "0687654321" not in page and "bel me op 0612345678 over de stoep" in page
     _, page = await tom.post(
-        f"/staff/inbox/{items['bel me op [telefoonnummer] over de stoep']}",
-        {"intent": "medewerker_spreken", "actie": "opslaan"},
+        phone, {"intent": "medewerker_spreken", "actie": "opslaan", "bevestigd": "ja"}
     )
     assert "bel me op 0612345678 over de stoep" in page  # the stand-in, not the resident's
+    assert "Opgeslagen als voorbeeld" in page
     # Already an example under another intent: refused, stays in the inbox.
     _, page = await tom.post(
         f"/staff/inbox/{items['openingstijden']}", {"intent": "groeten", "actie": "opslaan"}
     )
-    assert "staat al als voorbeeld onder &#39;faq/openingstijden&#39;" in page
+    assert "staat al als voorbeeld onder “Openingstijden (vraag)” (faq/openingstijden)" in page
     _, page = await tom.post(f"/staff/inbox/{items['wat moet ik hiermee']}", {"actie": "verwerpen"})
     assert "verworpen" in page
     assert ">wat moet ik hiermee<" not in page and ">openingstijden<" in page
@@ -639,7 +644,7 @@ async def test_trainer_adds_examples_and_a_faq_answer(console: Console) -> None:
         "Voor elke hond betaalt u hondenbelasting. Kijk op {gemeente_website}.",
         "hoeveel hondenbelasting betaal ik\nmoet ik belasting betalen voor mijn hond",
     )
-    assert "faq/hondenbelasting is opgeslagen" in page
+    assert "(faq/hondenbelasting) is opgeslagen" in page
     _, page = await tom.get("/staff/inbox")
     assert "faq/hondenbelasting" in page  # a label to choose from now
     _, page = await faq("openingstijden", "Altijd open, dag en nacht.", "a b\nc d")
@@ -669,7 +674,8 @@ async def test_models_promotion_rule_and_rollback_in_the_console(console: Consol
 
     tom = await console.client("tom")
     _, page = await tom.get("/staff/modellen/slechter")
-    assert "scoort slechter dan het live model: macro-F1 0.700 tegen 0.800" in page
+    worse = "scoort slechter dan het live model: gemiddelde score (macro-F1) 70,0% tegen 80,0%"
+    assert worse in page
     assert "Toch live zetten" not in page  # only for a beheerder
     _, page = await tom.post("/staff/modellen/slechter/promoveren", {})
     assert "Niet gepromoveerd" in page and registry.live().name == "oud"
@@ -686,7 +692,7 @@ async def test_models_promotion_rule_and_rollback_in_the_console(console: Consol
     ]
     assert (
         "<caption" in matrix
-        and 'scope="row">Hoe het zit met een pgb <code>faq/pgb</code>' in matrix
+        and 'scope="row">Persoonsgebonden budget (pgb) (vraag) <code>faq/pgb</code>' in matrix
     )
     assert '<td class="goed niveau-5">8</td>' in matrix  # 8 of 10 right: darkest
     assert '<td class="fout niveau-2">2</td>' in matrix  # 2 of 10 to another topic
@@ -698,7 +704,7 @@ async def test_models_promotion_rule_and_rollback_in_the_console(console: Consol
     assert "+33,3 punt op uw nieuwe voorbeelden" in page
     assert "3 van de 3 goed (100,0%), het live model 2 (66,7%)" in page
     assert "piet1@example.org" not in page and "[e-mailadres]" in page
-    assert "fout: Iets melden in de openbare ruimte" in page
+    assert "fout: Melding openbare ruimte" in page
     assert "+5,0 punt" in page  # per intent, with a decimal comma
     _, page = await tom.post("/staff/modellen/beter/promoveren", {})
     assert "Model beter is nu live" in page and registry.live().name == "beter"
@@ -717,7 +723,7 @@ async def test_models_promotion_rule_and_rollback_in_the_console(console: Consol
     _, page = await tom.post("/staff/modellen/terugdraaien", {})
     assert "model beter is weer live" in page and registry.live().name == "beter"
     _, page = await tom.get("/staff/modellen")
-    assert "terugdraaien" in page and "noodgeval" in page
+    assert "teruggedraaid" in page and "noodgeval" in page
 
 
 async def test_model_server_answers_rasa_with_etags(console: Console) -> None:

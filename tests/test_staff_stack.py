@@ -72,9 +72,9 @@ def weak_model() -> Path:
     return model
 
 
-@pytest.fixture(scope="module")
-def staff_stack(tmp_path_factory: pytest.TempPathFactory):
-    tmp = tmp_path_factory.mktemp("staff")
+def start_staff_stack(tmp: Path, users: dict[str, list[str]]) -> tuple[RunningStack, Settings]:
+    """The stack on the weak model, candidates trained with FAST_CONFIG, staff data in
+    tmp, and these users (name -> roles) with PASSWORD."""
     settings = make_settings(tmp)
     fast = tmp / "fast.yml"
     fast.write_text(FAST_CONFIG)
@@ -86,7 +86,7 @@ def staff_stack(tmp_path_factory: pytest.TempPathFactory):
     }
     running = RunningStack(settings, weak_model(), env)
     running.wait_ready()
-    for name, roles in (("tanja", ["trainer"]), ("bert", ["beheerder"]), ("mila", ["medewerker"])):
+    for name, roles in users.items():
         subprocess.run(
             [sys.executable, "-m", "bot", "create-user", name, "--password-stdin", "--by", "test"]
             + [f"--role={r}" for r in roles],
@@ -97,6 +97,14 @@ def staff_stack(tmp_path_factory: pytest.TempPathFactory):
             check=True,
             capture_output=True,
         )
+    return running, settings
+
+
+@pytest.fixture(scope="module")
+def staff_stack(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("staff")
+    users = {"tanja": ["trainer"], "bert": ["beheerder"], "mila": ["medewerker"]}
+    running, settings = start_staff_stack(tmp, users)
     yield settings, tmp
     running.stop()
 

@@ -13,7 +13,7 @@ from bot import cli
 from core import clock
 from core.privacy import masking
 from tests.staff_helpers import fake_evaluation, fake_model
-from webapp.staff import evaluation, heldout, trainingdata
+from webapp.staff import evaluation, heldout, similarity, trainingdata
 from webapp.staff.jobs import DONE, FAILED, RUNNING, TRAIN, Busy, Jobs
 from webapp.staff.passwords import policy_error
 from webapp.staff.progress import TrainProgress
@@ -426,3 +426,20 @@ def test_command_line_creates_a_user(
     assert "Created ans (beheerder)" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("kort\n"))
     assert cli.main(["create-user", "bob", "--role", "trainer", "--password-stdin"]) == 1
+
+
+def test_most_of_the_nearest_examples_decide() -> None:
+    def near(*intents: str, alike: float = 0.7) -> list[similarity.Neighbour]:
+        return [similarity.Neighbour(f"zin {i}", name, alike) for i, name in enumerate(intents)]
+
+    judge = similarity.judge
+    other = judge("x", "melding_doen", near("faq/pgb", "faq/pgb", "faq/pgb", "hulp", "hulp"))
+    assert other is not None and other.other == "faq/pgb" and len(other.nearest) == 5
+    # The chosen intent among the nearest as often: the choice may well be right.
+    assert judge("x", "hulp", near("faq/pgb", "faq/pgb", "hulp", "hulp", "x")) is None
+    # Two of five is no majority; the chosen one itself: nothing to ask.
+    assert judge("x", "hulp", near("faq/pgb", "faq/pgb", "a", "b", "c")) is None
+    assert judge("x", "faq/pgb", near("faq/pgb", "faq/pgb", "faq/pgb", "a", "b")) is None
+    # Examples that hardly look like it ("prieel" and "prima") do not count.
+    unlike = near("bevestigen", "bevestigen", "bevestigen", "a", "b", alike=similarity.ALIKE - 0.01)
+    assert judge("prieel", "faq/omgevingsvergunning", unlike) is None

@@ -49,7 +49,8 @@ class Period:
     def label(self, bucket: int) -> str:
         day = (bucket * 7 - _WEEK_SHIFT) if self.unit == "week" else bucket
         date = datetime.fromtimestamp(day * DAY, timezone.utc).date()
-        return f"week van {date.isoformat()}" if self.unit == "week" else date.isoformat()
+        text = f"{date.day}-{date.month}-{date.year}"  # as Dutch readers write a date
+        return f"week van {text}" if self.unit == "week" else text
 
 
 @dataclass

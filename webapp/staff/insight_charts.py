@@ -6,6 +6,7 @@ import io
 from collections.abc import Sequence
 
 from webapp.staff.insight import Row
+from webapp.staff.numbers import komma
 
 
 def conversations_svg(rows: Sequence[Row]) -> bytes:
@@ -14,6 +15,7 @@ def conversations_svg(rows: Sequence[Row]) -> bytes:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     # Figure rather than pyplot: no global state shared between concurrent requests.
     figure = Figure(figsize=(8, 3))
@@ -34,6 +36,9 @@ def conversations_svg(rows: Sequence[Row]) -> bytes:
         label="Niet begrepen",
         color="#b34700",
     )
+    # Counts: whole numbers on the axis ("1", not "1.0"), as the table beside it has them.
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: komma(value, 0)))
     axes.set_xticks(list(positions))
     axes.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
     axes.legend()

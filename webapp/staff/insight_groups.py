@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from webapp.staff.similarity import vectors
 from webapp.staff.tracker import shown
 
 # Two questions belong together above this cosine similarity of their n-gram vectors.
@@ -37,10 +38,7 @@ def group(messages: list[tuple[int, str]]) -> list[Group]:
     Biggest groups first; examples are masked, as everything staff read."""
     if not messages:
         return []
-    from sklearn.feature_extraction.text import TfidfVectorizer  # slow import: only here
-
-    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), lowercase=True)
-    matrix = vectors.fit_transform([text for _, text in messages])
+    matrix = vectors([text for _, text in messages])
     leaders: list[int] = []
     groups: list[Group] = []
     for index, (event_id, text) in enumerate(messages):

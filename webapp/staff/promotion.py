@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from webapp.staff import evaluation
+from webapp.staff.numbers import procent
 from webapp.staff.registry import ModelEntry, Registry, RegistryError
 
 
@@ -61,19 +62,16 @@ def judge(
             scored,
         )
     new, old = scored["macro_f1"], live_scored["macro_f1"]
+    scores = f"gemiddelde score (macro-F1) {procent(new)} tegen {procent(old)} voor het live model"
     if new + tolerance < old:
         return Verdict(
             False,
-            f"Model {candidate.name} scoort slechter dan het live model: macro-F1 "
-            f"{new:.3f} tegen {old:.3f}.",
+            f"Model {candidate.name} scoort slechter dan het live model: {scores}.",
             scored,
             live_scored,
         )
     return Verdict(
-        True,
-        f"Model {candidate.name} scoort niet slechter: macro-F1 {new:.3f} tegen {old:.3f}.",
-        scored,
-        live_scored,
+        True, f"Model {candidate.name} scoort niet slechter: {scores}.", scored, live_scored
     )
 
 

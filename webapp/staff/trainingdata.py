@@ -23,6 +23,7 @@ import yaml
 from core.privacy import masking
 from webapp.staff import training
 from webapp.staff.config import DEFAULT_STAFF_DATA
+from webapp.staff.similarity import ExampleSpace, Lookalike
 
 HEADER = """\
 version: "3.1"
@@ -119,14 +120,39 @@ def nlu_files(staff_file: Path) -> list[Path]:
     ]
 
 
-def load_index(staff_file: Path) -> dict[str, str]:
-    """Normalised text -> full intent of every example Balie trains on (blocking)."""
+def load_examples(staff_file: Path) -> list[tuple[str, str]]:
+    """(text, full intent) of every example Balie trains on (blocking)."""
     files = nlu_files(staff_file) + ([staff_file] if staff_file.exists() else [])
     data = training.load_nlu(files)
-    return {
-        normalise(m.get("text")): m.get("intent_response_key") or m.get("intent")
+    return [
+        (m.get("text"), m.get("intent_response_key") or m.get("intent"))
         for m in data.intent_examples
-    }
+    ]
+
+
+@dataclass
+class Known:
+    """Every example Balie trains on: by normalised text (the same example) and as
+    vectors (examples that look alike; built on first use: it takes a moment)."""
+
+    examples: list[tuple[str, str]]
+    index: dict[str, str] = field(init=False)
+    space: ExampleSpace | None = None
+
+    def __post_init__(self) -> None:
+        self.index = {normalise(text): intent for text, intent in self.examples}
+
+    def add(self, text: str, intent: str) -> None:
+        self.examples.append((text, intent))
+        self.index[normalise(text)] = intent
+        if self.space is not None:
+            self.space.add(text, intent)
+
+    def lookalike(self, text: str, intent: str) -> Lookalike | None:
+        """Blocking: may build the space first."""
+        if self.space is None:
+            self.space = ExampleSpace(self.examples)
+        return self.space.lookalike(text, intent)
 
 
 def domain_choices() -> tuple[list[str], list[str]]:
@@ -147,9 +173,10 @@ def domain_choices() -> tuple[list[str], list[str]]:
 
 @dataclass(frozen=True)
 class Added:
-    status: str  # "toegevoegd", "bestaat_al" or "conflict"
+    status: str  # "toegevoegd", "bestaat_al", "conflict" or "lijkt_op" (not saved)
     text: str
     existing_intent: str | None = None
+    lookalike: Lookalike | None = None  # with "lijkt_op": the nearest examples
 
 
 class StaffDataFile:
@@ -164,8 +191,8 @@ class StaffDataFile:
         self.path = path
         self.lock_file = lock_file or path.with_name(f".{path.name}.lock")
         self._lock = asyncio.Lock()
-        self._index: dict[str, str] | None = None
-        self._index_stamp: tuple = ()
+        self._known: Known | None = None
+        self._known_stamp: tuple = ()
 
     @contextlib.asynccontextmanager
     async def _locked(self) -> AsyncIterator[None]:
@@ -194,12 +221,16 @@ class StaffDataFile:
             stamps.append((str(f), st.st_mtime_ns, st.st_size, st.st_ino))
         return tuple(stamps)
 
-    async def index(self) -> dict[str, str]:
+    async def known(self) -> Known:
         stamp = await asyncio.to_thread(self._stamp)
-        if self._index is None or stamp != self._index_stamp:
-            self._index = await asyncio.to_thread(load_index, self.path)
-            self._index_stamp = stamp
-        return self._index
+        if self._known is None or stamp != self._known_stamp:
+            self._known = Known(await asyncio.to_thread(load_examples, self.path))
+            self._known_stamp = stamp
+        return self._known
+
+    async def index(self) -> dict[str, str]:
+        """Normalised text -> full intent of every example Balie trains on."""
+        return (await self.known()).index
 
     async def data(self) -> StaffData:
         return await asyncio.to_thread(read, self.path)
@@ -211,9 +242,13 @@ class StaffDataFile:
         topics += [name.split("/", 1)[1] for name in staff.responses if "/" in name]
         return sorted(intents) + [f"faq/{t}" for t in sorted(set(topics))]
 
-    async def add_example(self, text: str, intent: str, *, mask: bool = False) -> Added:
+    async def add_example(
+        self, text: str, intent: str, *, mask: bool = False, confirmed: bool = False
+    ) -> Added:
         """Add one example; mask=True replaces personal data by stand-ins first,
-        otherwise a text with personal data is refused."""
+        otherwise a text with personal data is refused. An example whose nearest
+        examples mostly have another intent is only saved when confirmed (the trainer
+        saw them); until then the answer is "lijkt_op" with those examples."""
         text = clean_text(text)
         if not text or len(text) > MAX_TEXT:
             raise DataError(f"Een voorbeeld heeft 1 tot {MAX_TEXT} tekens.")
@@ -230,18 +265,22 @@ class StaffDataFile:
         if intent not in await self.choices():
             raise DataError(f"Onbekende intent: {intent}.")
         async with self._locked():
-            existing = (await self.index()).get(normalise(text))
+            known = await self.known()
+            existing = known.index.get(normalise(text))
             if existing == intent:
                 return Added("bestaat_al", text, existing)
             if existing:
                 return Added("conflict", text, existing)
+            if not confirmed:
+                alike = await asyncio.to_thread(known.lookalike, text, intent)
+                if alike is not None:
+                    return Added("lijkt_op", text, alike.other, alike)
             data = await self.data()
             data.examples.setdefault(intent, []).append(text)
             await asyncio.to_thread(write, self.path, data)
             # Known now, without reading all training data again for the next one.
-            if self._index is not None:  # else the next lookup reads it all anyway
-                self._index[normalise(text)] = intent
-            self._index_stamp = await asyncio.to_thread(self._stamp)
+            known.add(text, intent)
+            self._known_stamp = await asyncio.to_thread(self._stamp)
         return Added("toegevoegd", text)
 
     async def add_faq(self, key: str, answer: str, questions: list[str]) -> list[Added]:

@@ -42,6 +42,12 @@ def taxonomy() -> Taxonomy:
     return load_categories()
 
 
+def category_name(slug: str | None) -> str:
+    """A case category's name ("Straatverlichting"), its slug when unknown."""
+    found = taxonomy().get(slug) if slug else None
+    return found.name if found else slug or "–"
+
+
 def _pick(value: str | None, allowed: tuple[str, ...]) -> str | None:
     return value if value in allowed else None
 

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aiohttp import web
 
+from core import labels
 from webapp.inputs import row_id, whole_number
 from webapp.staff import audit
 from webapp.staff.console.context import console
-from webapp.staff.console.render import flash, redirect, render, tijd
-from webapp.staff.console.security import current_user, requires
+from webapp.staff.console.render import channel_name, flash, redirect, render, tijd
+from webapp.staff.console.security import current_user, requires, url_for
 from webapp.staff.inbox import CONFIRMED, CORRECTED, DISCARDED, Inbox
+from webapp.staff.similarity import Lookalike
 from webapp.staff.tracker import Turn, shorten
 from webapp.staff.trainingdata import DataError
 from webapp.staff.users import TRAINER
 
 routes = web.RouteTableDef()
 PER_PAGE = 25
-CHANNELS = {"web": "website", "telegram": "Telegram", "rest": "REST-koppeling"}
-
-
-def channel_name(channel: str | None) -> str:
-    return CHANNELS.get(channel or "rest", channel or "onbekend kanaal")
 
 
 def conversation_name(started: float, channel: str | None, first_message: str) -> str:
@@ -34,6 +34,37 @@ def _turns_name(turns: list[Turn]) -> str:
     typed = shorten(next((t.text for t in residents if t.kind == "bericht"), ""))
     channel = residents[0].channel if residents else None
     return conversation_name(turns[0].timestamp if turns else 0.0, channel, typed)
+
+
+async def _ask_first(
+    request: web.Request, found: Lookalike, action: str, fields: dict[str, str], back: str
+) -> web.Response:
+    """Not saved yet: the nearest examples, and a choice between both intents (a plain
+    form: `fields` again, with bevestigd=ja and the intent of the button pressed).
+    Texts as they are (or would be) in the training data: personal data is refused or
+    replaced by stand-ins before anything gets there."""
+    return await render(
+        request,
+        "staff/lijkt_op.html",
+        tekst=found.text,
+        gekozen=found.chosen,
+        ander=found.other,
+        naaste=[
+            {"tekst": n.text, "intent": n.intent, "gelijkenis": n.similarity} for n in found.nearest
+        ],
+        actie=action,
+        velden=sorted(fields.items()),
+        terug=back,
+    )
+
+
+def _confirmed(form: Mapping[str, Any]) -> bool:
+    return form.get("bevestigd") == "ja"
+
+
+def named(intent: str | None) -> str:
+    """An intent in a message to staff: its Dutch name, the technical one after it."""
+    return f"“{labels.naam(intent)}” ({intent})" if intent else "–"
 
 
 def _inbox(request: web.Request) -> Inbox:
@@ -107,15 +138,25 @@ async def decide(request: web.Request) -> web.StreamResponse:
         raise redirect(request, "inbox")
     try:
         # The resident's own words, with personal data replaced by neutral stand-ins.
-        added = await ctx.staff_data.add_example(message.text, intent, mask=True)
+        added = await ctx.staff_data.add_example(
+            message.text, intent, mask=True, confirmed=_confirmed(form)
+        )
     except DataError as exc:
         await flash(request, str(exc), "fout")
         raise redirect(request, "inbox") from None
+    if added.lookalike is not None:
+        return await _ask_first(
+            request,
+            added.lookalike,
+            str(url_for(request, "inbox_besluit", id=message.id)),
+            {"actie": "opslaan"},
+            f"{url_for(request, 'inbox')}#bericht-{message.id}",
+        )
     if added.status == "conflict":
         await flash(
             request,
-            f"Deze tekst staat al als voorbeeld onder '{added.existing_intent}'. Kies die intent "
-            "of verwerp het bericht.",
+            f"Deze tekst staat al als voorbeeld onder {named(added.existing_intent)}. Kies die "
+            "intentie of verwerp het bericht.",
             "fout",
         )
         raise redirect(request, "inbox")
@@ -123,10 +164,10 @@ async def decide(request: web.Request) -> web.StreamResponse:
     await box.record(message, besluit, intent, user.gebruikersnaam)
     if added.status == "bestaat_al":
         await flash(
-            request, f"Dit voorbeeld stond al onder '{intent}'; het bericht is afgehandeld."
+            request, f"Dit voorbeeld stond al onder {named(intent)}; het bericht is afgehandeld."
         )
     else:
-        await flash(request, f"Opgeslagen als voorbeeld voor '{intent}': '{added.text}'.")
+        await flash(request, f"Opgeslagen als voorbeeld voor {named(intent)}: “{added.text}”.")
     raise redirect(request, "inbox")
 
 
@@ -164,20 +205,28 @@ async def add_example(request: web.Request) -> web.StreamResponse:
             request, 400, "Kies een intentie voor het voorbeeld.", {"tekst": text}
         )
     try:
-        added = await ctx.staff_data.add_example(text, intent)
+        added = await ctx.staff_data.add_example(text, intent, confirmed=_confirmed(form))
     except DataError as exc:
         return await _examples_page(request, 400, str(exc), {"tekst": text, "intent": intent})
+    if added.lookalike is not None:
+        return await _ask_first(
+            request,
+            added.lookalike,
+            str(url_for(request, "voorbeeld_toevoegen")),
+            {"tekst": text},
+            str(url_for(request, "voorbeelden")),
+        )
     if added.status == "conflict":
         return await _examples_page(
             request,
             400,
-            f"Dit voorbeeld staat al onder '{added.existing_intent}'.",
+            f"Dit voorbeeld staat al onder {named(added.existing_intent)}.",
             {"tekst": text, "intent": intent},
         )
     if added.status == "bestaat_al":
-        await flash(request, f"Dit voorbeeld stond al onder '{intent}'.")
+        await flash(request, f"Dit voorbeeld stond al onder {named(intent)}.")
     else:
-        await flash(request, f"Voorbeeld toegevoegd aan '{intent}'.")
+        await flash(request, f"Voorbeeld toegevoegd aan {named(intent)}.")
     raise redirect(request, "voorbeelden")
 
 
@@ -205,7 +254,8 @@ async def add_faq(request: web.Request) -> web.StreamResponse:
     )
     await flash(
         request,
-        f"Het antwoord voor faq/{key.strip().lower()} is opgeslagen. Het wordt actief na "
+        f"Het antwoord voor {named('faq/' + key.strip().lower())} is opgeslagen. Het wordt "
+        "actief na "
         "training en promotie van een nieuw model.",
     )
     raise redirect(request, "voorbeelden")

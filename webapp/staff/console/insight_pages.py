@@ -10,6 +10,7 @@ from datetime import date, datetime, timezone
 from aiohttp import web
 
 from core.domain import CHANNELS, LABELS
+from webapp.staff.console.case_pages import category_name
 from webapp.staff.console.context import console
 from webapp.staff.console.render import render
 from webapp.staff.console.security import requires
@@ -73,6 +74,7 @@ async def overview(request: web.Request) -> web.Response:
         van=datetime.fromtimestamp(period.start, timezone.utc).date().isoformat(),
         tot=datetime.fromtimestamp(period.end - DAY, timezone.utc).date().isoformat(),
         kanalen=CHANNELS,
+        categorie=category_name,
         labels=LABELS,
     )
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from core import labels
 from core.privacy.masking import mask
-from core.residents import choices
 from webapp.staff import audit, evaluation
 from webapp.staff.console.context import console
 from webapp.staff.console.render import duur, flash, redirect, render
@@ -20,6 +20,8 @@ from webapp.staff.registry import RegistryError
 from webapp.staff.users import BEHEERDER, TRAINER, has_role
 
 routes = web.RouteTableDef()
+# What happened to the live model (registry.py's history), as staff say it.
+ACTIONS = {"start": "eerste model", "promoveren": "live gezet", "terugdraaien": "teruggedraaid"}
 MODEL = "{naam:[A-Za-z0-9._-]{1,100}}"
 
 
@@ -140,12 +142,14 @@ async def models(request: web.Request) -> web.Response:
             "geschiedenis": ctx.registry.history()[:30],
         }
 
-    return await render(request, "staff/modellen.html", **await asyncio.to_thread(gather))
+    return await render(
+        request, "staff/modellen.html", acties=ACTIONS, **await asyncio.to_thread(gather)
+    )
 
 
 def dutch(name: str) -> str:
-    """An intent's or FAQ topic's name in the residents' words, else its own name."""
-    return choices.label(name) or name
+    """An intent's or FAQ topic's name as staff read it everywhere (core/labels.py)."""
+    return labels.naam(name)
 
 
 # A cell's colour is one of HEAT_LEVELS steps of its share of the row (staff.css).
@@ -192,7 +196,8 @@ def _staff_rows(new: dict[str, Any], old: dict[str, Any] | None) -> list[dict[st
 def _rows(new: dict[str, Any], old: dict[str, Any] | None, key: str) -> list[dict[str, Any]]:
     old_scores = (old or {}).get(key) or {}
     rows = []
-    for label in sorted(set(new.get(key) or {}) | set(old_scores)):
+    # In the order of the names staff read.
+    for label in sorted(set(new.get(key) or {}) | set(old_scores), key=labels.naam):
         a, b = (new.get(key) or {}).get(label), old_scores.get(label)
         rows.append(
             {

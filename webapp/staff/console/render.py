@@ -12,6 +12,7 @@ from core import labels
 from core.clock import local_text
 from webapp.staff.console.context import console
 from webapp.staff.console.security import USER_KEY, csrf_token, url_for
+from webapp.staff.numbers import komma, procent
 from webapp.staff.tracker import FALLBACK
 from webapp.staff.users import BEHEERDER, MEDEWERKER, TRAINER, has_role
 
@@ -29,6 +30,14 @@ MENU = [
     ("Overzicht", "overzicht", TRAINER),
     ("Accounts", "accounts", BEHEERDER),
 ]
+
+
+CHANNEL_NAMES = {"web": "website", "telegram": "Telegram", "rest": "REST-koppeling"}
+
+
+def channel_name(channel: str | None) -> str:
+    """A resident's channel as staff call it ("website"), not its code ("web")."""
+    return CHANNEL_NAMES.get(channel or "rest", channel or "onbekend kanaal")
 
 
 def tijd(value: datetime | float | int | str | None) -> str:
@@ -49,19 +58,6 @@ def duur(seconds: float | None) -> str:
     return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
 
 
-def komma(value: float | None, decimals: int = 2, sign: bool = False) -> str:
-    """A number as Dutch readers write it: '0,91', '+1,5'; '–' for none. The console's
-    one formatter of decimals (Jinja filter `komma`; `procent` is built on it)."""
-    if value is None:
-        return "–"
-    return f"{value:{'+' if sign else ''}.{decimals}f}".replace(".", ",")
-
-
-def procent(value: float | None, decimals: int = 1) -> str:
-    """'41,5%' from 0.415."""
-    return "–" if value is None else komma(value * 100, decimals) + "%"
-
-
 # Below this confidence Balie did not understand the message (the FallbackClassifier's
 # threshold in config.yml): it became nlu_fallback.
 NOT_UNDERSTOOD = 0.3
@@ -77,7 +73,13 @@ def band(confidence: float | None, threshold: float, intent: str | None = None) 
 
 
 # Filters of the console's templates (registered on the environment by `setup`).
-FILTERS = {"komma": komma, "procent": procent, "band": band, "intentie": labels.naam}
+FILTERS = {
+    "komma": komma,
+    "procent": procent,
+    "band": band,
+    "intentie": labels.naam,
+    "kanaalnaam": channel_name,
+}
 
 
 async def flash(request: web.Request, text: str, kind: str = "ok") -> None:
