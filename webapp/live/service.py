@@ -185,6 +185,7 @@ class Live:
         if chat is None or chat.id != chat_id or chat.medewerker_id != sock.staff_id:
             return False
         await self._say(held[0], MEDEWERKER, {"text": text, "naam": sock.voornaam})
+        sock.typed.pop(chat_id, None)  # typing again shows at once
         return True
 
     async def finish(
@@ -257,6 +258,7 @@ class Live:
 
     def _grew(self, session_id: str) -> None:
         """A conversation has new messages: the medewerker who has it gets them."""
+        self._resident_typed.pop(session_id, None)  # typing again shows at once
         for sock in list(self.consoles):
             for chat_id, (held, _) in list(sock.chats.items()):
                 if held == session_id:

@@ -115,14 +115,14 @@
     var noteOk = el("button", null, "Chat afsluiten"); noteOk.type = "button";
     noteP.appendChild(noteLabel); noteP.appendChild(note); noteP.appendChild(noteOk);
     form.appendChild(noteP);
+    var typedAt = 0; // the last "typing" sent; a sent message starts anew
     form.addEventListener("submit", function (e) {
       e.preventDefault();
-      if (input.value.trim()) { send({ type: "bericht", id: frame.id, tekst: input.value }); input.value = ""; }
+      if (input.value.trim()) { send({ type: "bericht", id: frame.id, tekst: input.value }); input.value = ""; typedAt = 0; }
     });
     input.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
     });
-    var typedAt = 0;
     input.addEventListener("input", function () {
       if (!input.value.trim() || Date.now() - typedAt < TYPING_EVERY) { return; }
       typedAt = Date.now();
@@ -132,7 +132,7 @@
     close.addEventListener("click", function () { noteP.hidden = false; note.focus(); });
     noteOk.addEventListener("click", function () { send({ type: "sluiten", id: frame.id, notitie: note.value }); });
     var typing = el("p", "live-typt", "De inwoner typt…"); typing.hidden = true;
-    box.insertBefore(typing, form);
+    box.appendChild(typing);
     box.appendChild(form);
     box.appendChild(faqTool(frame.id, input));
     box.appendChild(transferTool(frame.id));
@@ -270,6 +270,10 @@
       noChats.hidden = chats.children.length > 0;
       state.textContent = frame.tekst;
     } else if (frame.type === "beschikbaar") {
+      // An answer to an older choice must not undo a newer click: only the answer to
+      // the last one sent sets the controls.
+      availabilityAsked = Math.max(0, availabilityAsked - 1);
+      if (availabilityAsked > 0) { return; }
       available.checked = frame.aan;
       firstName.value = frame.voornaam;
       state.textContent = frame.aan ? "U bent beschikbaar als " + frame.voornaam + "." : "U bent afwezig.";
@@ -279,12 +283,20 @@
     }
   }
 
+  var availabilityAsked = 0; // "beschikbaar" frames sent and not answered yet
+  function sendAvailability() {
+    if (!ws || ws.readyState !== 1) { return; }
+    availabilityAsked += 1;
+    send({ type: "beschikbaar", aan: available.checked, voornaam: firstName.value });
+  }
+
   function connect() {
     ws = new WebSocket(url);
     ws.onopen = function () {
       delay = 500;
       state.textContent = "Verbonden.";
-      send({ type: "beschikbaar", aan: available.checked, voornaam: firstName.value });
+      availabilityAsked = 0;
+      sendAvailability();
       pinger = setInterval(function () { send({ type: "ping" }); }, 30000);
     };
     ws.onmessage = function (e) { try { onFrame(JSON.parse(e.data)); } catch (err) { /* ignore */ } };
@@ -296,10 +308,10 @@
     };
   }
   available.addEventListener("change", function () {
-    send({ type: "beschikbaar", aan: available.checked, voornaam: firstName.value });
+    sendAvailability();
   });
   firstName.addEventListener("change", function () {
-    send({ type: "beschikbaar", aan: available.checked, voornaam: firstName.value });
+    sendAvailability();
   });
   section.querySelector("form.live-beschikbaar").addEventListener("submit", function (e) { e.preventDefault(); });
   connect();

@@ -666,6 +666,7 @@
   });
 
   function sendMessage({ text, label, metadata, button }) {
+    liveTypedAt = 0; // the next words typed say "typing" at once
     const id = newId();
     const frameData = { type: "message", id, text };
     if (label) frameData.label = label;
