@@ -35,7 +35,7 @@ from core.categories import load_categories
 from core.clock import zone
 from core.dutch.tijdstip import WEEKDAGEN
 from core.privacy.sealing import sealer
-from tests.browser import Widget, launch
+from tests.browser import Widget, axe_violations, launch
 from tests.conftest import RunningStack, TrainedModel, free_port, make_settings, settings_env
 from tests.databases import postgres_database
 from tests.staff_helpers import PASSWORD, Client, create_users, settings_in, web_app
@@ -327,6 +327,7 @@ async def test_hand_off_in_the_browser(live_stack, browser: Browser) -> None:
     number = re.search(r"M-\d{4}-\d{6}", filed)
     assert number is not None and "controlecode" in filed
     await console.screenshot(path=str(SCREENSHOTS / "live-melding.png"), full_page=True)
+    assert await axe_violations(console) == []  # the chat's tools, labelled and legible
     case_page = await console.context.new_page()
     await case_page.goto(f"{base}/staff/zaken/{number.group(0)}")
     await case_page.get_by_text("Vastgelegd door Marieke in live chat").wait_for()
