@@ -43,7 +43,7 @@ from tests.test_web_instances import REDIS_URL
 from webapp.cases.models import LiveChat
 from webapp.cases.store import CaseStore
 from webapp.chat.log import ChatLog
-from webapp.live import service
+from webapp.live import faq, service
 from webapp.live.store import LiveStore
 from webapp.staff.users import Users
 
@@ -107,6 +107,18 @@ def test_hours_and_when_a_call_back_comes(tmp_path: Path) -> None:
         assert not kcc.is_open(datetime(2026, 12, 25, 10, 0, tzinfo=timezone.utc))
     finally:
         content.use(before)
+
+
+def test_faq_answers_for_the_live_page() -> None:
+    """Balie's own answers with the gemeente's settings filled in, Dutch names, and the
+    answers staff added in the console."""
+    added = {"utter_faq/hondenbelasting": [{"text": "Hondenbelasting betaalt u per jaar."}]}
+    found = {a.naam: a.tekst for a in faq.answers(added)}
+    assert found["Hondenbelasting"] == "Hondenbelasting betaalt u per jaar."
+    assert "container wordt geleegd" in found["Afvalkalender"]
+    assert "Paspoort en ID-kaart" in found
+    assert not any("{" in text for text in found.values())
+    assert not any(" je " in f" {text} " for text in found.values())  # the "u" variants
 
 
 # --- the queue in the database -----------------------------------------------------------

@@ -70,7 +70,7 @@ async def live_page(request: web.Request) -> web.Response:
         beschikbaar=beschikbaar,
         voornaam=voornaam or first_name(user.gebruikersnaam),
         tijdzone=tijdzone_naam(),  # times on the page in the gemeente's zone
-        faq_json=script_json([{"naam": a.naam, "tekst": a.tekst} for a in faq.answers()]),
+        faq_json=script_json([{"naam": a.naam, "tekst": a.tekst} for a in await _answers(request)]),
         categorieen_json=script_json(
             [
                 {"slug": c.slug, "naam": f"{c.main_name} – {c.name}"}
@@ -78,6 +78,11 @@ async def live_page(request: web.Request) -> web.Response:
             ]
         ),
     )
+
+
+async def _answers(request: web.Request) -> list[faq.Answer]:
+    staff = await console(request).staff_data.data()  # answers added in the console too
+    return faq.answers(staff.responses)
 
 
 @routes.post("/live/{id:\\d+}/zaak", name="live_zaak")
