@@ -62,7 +62,16 @@ SAMPLES = {
     "wanneer": "maandag 7 december tussen 8.30 en 17.00 uur",
 }
 # Arguments of the functions in texts.py, by parameter name.
-ARGUMENTS: dict[str, Any] = {"max_length": 1000, "telefoon": "14 0123", "naam": "Marieke"}
+ARGUMENTS: dict[str, Any] = {
+    "max_length": 1000,
+    "telefoon": "14 0123",
+    "naam": "Marieke",
+    "collega": "Joost",
+    "soort": "melding",
+    "identificatie": "M-2026-000123",
+    "controlecode": "AB3K7P",
+    "wanneer": "vandaag vóór 17.00 uur",
+}
 
 SETS = ("faq", "dialoog", "python")
 

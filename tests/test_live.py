@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import secrets
 import subprocess
 import sys
@@ -29,10 +31,11 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from core import ROOT, content, kcc
 from core.caseapi.client import CaseApiClient
+from core.categories import load_categories
 from core.clock import zone
 from core.dutch.tijdstip import WEEKDAGEN
 from core.privacy.sealing import sealer
-from tests.browser import Widget, launch
+from tests.browser import Widget, axe_violations, launch
 from tests.conftest import RunningStack, TrainedModel, free_port, make_settings, settings_env
 from tests.databases import postgres_database
 from tests.staff_helpers import PASSWORD, Client, create_users, settings_in, web_app
@@ -40,7 +43,7 @@ from tests.test_web_instances import REDIS_URL
 from webapp.cases.models import LiveChat
 from webapp.cases.store import CaseStore
 from webapp.chat.log import ChatLog
-from webapp.live import service
+from webapp.live import faq, service
 from webapp.live.store import LiveStore
 from webapp.staff.users import Users
 
@@ -104,6 +107,18 @@ def test_hours_and_when_a_call_back_comes(tmp_path: Path) -> None:
         assert not kcc.is_open(datetime(2026, 12, 25, 10, 0, tzinfo=timezone.utc))
     finally:
         content.use(before)
+
+
+def test_faq_answers_for_the_live_page() -> None:
+    """Balie's own answers with the gemeente's settings filled in, Dutch names, and the
+    answers staff added in the console."""
+    added = {"utter_faq/hondenbelasting": [{"text": "Hondenbelasting betaalt u per jaar."}]}
+    found = {a.naam: a.tekst for a in faq.answers(added)}
+    assert found["Hondenbelasting"] == "Hondenbelasting betaalt u per jaar."
+    assert "container wordt geleegd" in found["Afvalkalender"]
+    assert "Paspoort en ID-kaart" in found
+    assert not any("{" in text for text in found.values())
+    assert not any(" je " in f" {text} " for text in found.values())  # the "u" variants
 
 
 # --- the queue in the database -----------------------------------------------------------
@@ -184,7 +199,11 @@ def live_stack(test_model: TrainedModel, tmp_path_factory: pytest.TempPathFactor
     tmp = tmp_path_factory.mktemp("live")
     settings = make_settings(tmp)
     gemeente = content_file(tmp / "gemeente.yml", ALWAYS)
-    env = {"BALIE_DATABASE_URL": "", "BALIE_CONTENT_FILE": str(gemeente)}
+    env = {
+        "BALIE_DATABASE_URL": "",
+        "BALIE_CONTENT_FILE": str(gemeente),
+        "BALIE_LIVE_GRACE_SECONDS": "2",  # a closed Live page: residents wait again soon
+    }
     running = RunningStack(settings, test_model.path, env)
     running.wait_ready()
     subprocess.run(
@@ -285,11 +304,66 @@ async def test_hand_off_in_the_browser(live_stack, browser: Browser) -> None:
     assert await resident.locator(".balie-inwoner", has_text="twee weken").count() == 1
     await bar.get_by_text("U chat nu met Marieke").wait_for()
 
+    # The queue is empty again: no badge in the title.
+    assert not (await console.title()).startswith("(")
+
+    # Typing, both ways.
+    box = chat.get_by_label("Uw bericht")
+    await box.fill("Ik kijk het even na")
+    await resident.get_by_text("Marieke typt…").wait_for()
+    await box.fill("")
+    await widget.input.fill("Ik wacht even")
+    await chat.get_by_text("De inwoner typt…").wait_for()
+    await widget.input.fill("")
+
+    # An FAQ answer into the message box, edited and sent.
+    await chat.get_by_label("Antwoord uit de veelgestelde vragen").select_option(
+        label="Afvalkalender"
+    )
+    await chat.get_by_role("button", name="Antwoord invoegen").click()
+    assert "container wordt geleegd" in await box.input_value()
+    await box.press("Enter")
+    await resident.locator(".balie-medewerker", has_text="container wordt geleegd").wait_for()
+
+    # A melding for the resident, from the chat: the number and code in their chat, the
+    # case linked to the live chat.
+    await chat.get_by_text("Melding, verzoek of terugbelverzoek vastleggen").click()
+    await chat.get_by_label("Categorie").select_option(index=1)
+    await chat.get_by_label("Straat").fill("Dorpsstraat")
+    await chat.get_by_label("Huisnummer").fill("12")
+    await chat.get_by_label("Omschrijving").fill("Container al twee weken niet geleegd")
+    await chat.get_by_role("button", name="Vastleggen").click()
+    await chat.get_by_text("De inwoner ziet het nummer in de chat.").wait_for()
+    await widget.wait_for_bot("Marieke heeft uw melding geregistreerd onder nummer")
+    filed = await resident.locator(".balie-bot", has_text="heeft uw melding").last.inner_text()
+    number = re.search(r"M-\d{4}-\d{6}", filed)
+    assert number is not None and "controlecode" in filed
+    await console.screenshot(path=str(SCREENSHOTS / "live-melding.png"), full_page=True)
+    assert await axe_violations(console) == []  # the chat's tools, labelled and legible
+    case_page = await console.context.new_page()
+    await case_page.goto(f"{base}/staff/zaken/{number.group(0)}")
+    await case_page.get_by_text("Vastgelegd door Marieke in live chat").wait_for()
+    await case_page.close()
+
     # Hand back: the resident talks to Balie again.
     await chat.get_by_role("button", name="Teruggeven aan Balie").click()
     await widget.wait_for_bot("Marieke heeft het gesprek teruggegeven aan Balie")
     await resident.locator(".balie-live").wait_for(state="hidden")
     await console.locator(".live-chat").wait_for(state="detached")
+    answer = await widget.say("wanneer is het gemeentehuis open?")
+    assert "8.30" in answer
+
+    # Marieke's connection drops (her page closes): the resident hears it, waits again,
+    # and chooses Balie instead.
+    await widget.say("Ik wil een medewerker spreken")
+    await console.get_by_role("button", name="Neem deze inwoner").click()
+    await bar.get_by_text("U chat nu met Marieke").wait_for()
+    await console.close()
+    await widget.wait_for_bot("De verbinding met Marieke is verbroken")
+    await bar.get_by_text("U wacht op een medewerker").wait_for()
+    await resident.screenshot(path=str(SCREENSHOTS / "live-verbinding-weg.png"))
+    await resident.locator(".balie-live").get_by_role("button", name="Stoppen met wachten").click()
+    await widget.wait_for_bot("U wacht niet meer op een medewerker")
     answer = await widget.say("wanneer is het gemeentehuis open?")
     assert "8.30" in answer
 
@@ -389,3 +463,140 @@ async def test_hand_off_across_two_web_apps(
                 await api.close()
                 await store.close()
                 await console.close()
+
+
+# --- the medewerker's tools over the Live page's socket ----------------------------------
+
+
+async def frames_until(ws: aiohttp.ClientWebSocketResponse, wanted, timeout: float = 5.0):  # type: ignore[no-untyped-def]
+    """Every frame up to and including the first for which wanted(frame) is true."""
+    seen: list[dict] = []  # type: ignore[type-arg]
+    await until(ws, lambda f: seen.append(f) or wanted(f), timeout)
+    return seen
+
+
+@pytest.mark.asyncio
+async def test_medewerker_tools(tmp_path: Path, kcc_content: Path) -> None:
+    """Typing both ways (throttled), FAQ answers on the page, filing a melding and a
+    call-back for the resident (the case links to the chat; only the medewerker who has
+    the chat may), transfer to a colleague, and a dropped Live page: back within the
+    grace period keeps the chat, gone longer puts the resident back in the queue."""
+    port = free_port()
+    settings = settings_in(tmp_path, port, configured_api_token="t" * 32, live_grace_seconds=1.0)
+    async with web_app(settings, port) as base:
+        store = CaseStore.from_url(settings.database_url)
+        api = CaseApiClient(base + "/api/v1", settings.api_token())
+        marieke, joost = Client(base), Client(base)
+        try:
+            for client, name in ((marieke, "marieke"), (joost, "joost")):
+                await Users(store.sessions).create(name, PASSWORD, ["medewerker"])
+                assert (await client.login(name))[0] == 200
+
+            status, page = await marieke.get("/staff/live")
+            assert status == 200 and '"naam": "Afvalkalender"' in page  # FAQ answers to insert
+            assert "{gemeente_" not in page and "Veeg- / zwerfvuil" in page
+
+            async def console(client: Client) -> aiohttp.ClientWebSocketResponse:
+                ws = await client.http.ws_connect(base + "/staff/live/ws", headers={"Origin": base})
+                await ws.send_json({"type": "beschikbaar", "aan": True})
+                await until(ws, lambda f: f["type"] == "beschikbaar" and f["aan"])
+                return ws
+
+            mw, jw = await console(marieke), await console(joost)
+            widget = await marieke.http.ws_connect(base + "/chat/ws", headers={"Origin": base})
+            await widget.send_json({"type": "hello", "session": None, "after": 0})
+            token = (await until(widget, lambda f: f["type"] == "welcome"))["session"]
+            await until(widget, lambda f: f["type"] == "synced")
+            found = await ChatLog(store.sessions, sealer(settings)).find(token)
+            assert found is not None
+            assert (await api.live(f"web:{found.sender}"))["wachtrij"] is True
+            queued = await until(mw, lambda f: f["type"] == "wachtrij" and f["wachtenden"])
+            chat_id = queued["wachtenden"][0]["id"]
+            await mw.send_json({"type": "nemen", "id": chat_id})
+            await until(mw, lambda f: f["type"] == "gesprek")
+            await until(widget, lambda f: f.get("status") == "live")
+
+            # Typing: the resident's reaches Marieke; hers shows in the widget, once per
+            # two seconds however often she types.
+            await widget.send_json({"type": "live", "actie": "typen"})
+            assert (await until(mw, lambda f: f["type"] == "typt"))["id"] == chat_id
+            for _ in range(3):
+                await mw.send_json({"type": "typen", "id": chat_id})
+            await mw.send_json({"type": "bericht", "id": chat_id, "tekst": "Een moment."})
+            got = await frames_until(widget, lambda f: f.get("from") == "medewerker")
+            assert [f["type"] for f in got].count("live_typen") == 1
+
+            # A melding for the resident: the case API's own path, the code in the chat.
+            slug = next(iter(load_categories())).slug
+            melding = {
+                "soort": "melding",
+                "categorie": slug,
+                "straat": "Dorpsstraat",
+                "huisnummer": "12",
+                "omschrijving": "Container al twee weken niet geleegd",
+            }
+            status, body = await marieke.post(f"/staff/live/{chat_id}/zaak", melding)
+            assert status == 200, body
+            identificatie = json.loads(body)["identificatie"]
+            told = await until(widget, lambda f: identificatie in str(f.get("text")))
+            assert "controlecode" in told["text"] and told["from"] == "bot"
+            case = await api.case(identificatie)
+            assert case is not None and case.kanaal == "web"
+            status, page = await marieke.get(f"/staff/zaken/{identificatie}")
+            assert f"Vastgelegd door Marieke in live chat {chat_id}" in page
+            # Not Joost's chat; no category; no CSRF token.
+            assert (await joost.post(f"/staff/live/{chat_id}/zaak", melding))[0] == 409
+            status, body = await marieke.post(
+                f"/staff/live/{chat_id}/zaak", {**melding, "categorie": ""}
+            )
+            assert (
+                status == 400 and json.loads(body)["fout"] == "Kies een categorie voor de melding."
+            )
+            assert (await marieke.post(f"/staff/live/{chat_id}/zaak", melding, csrf=False))[
+                0
+            ] == 403
+            bellen = {"soort": "terugbellen", "naam": "Jan", "telefoon": "0612345678"}
+            status, body = await marieke.post(f"/staff/live/{chat_id}/zaak", bellen)
+            assert status == 200, body
+            await until(widget, lambda f: "terugbelverzoek" in str(f.get("text")))
+
+            # Transfer to Joost: his page opens the chat, the widget says who it is now.
+            second = await marieke.http.ws_connect(  # a second tab of hers: what it lists
+                base + "/staff/live/ws", headers={"Origin": base}
+            )
+            listed = await until(second, lambda f: f["type"] == "collegas")
+            assert [c["naam"] for c in listed["lijst"]] == ["Joost"]
+            await second.close()
+            await mw.send_json({"type": "doorzetten", "id": chat_id, "naar": 999999})
+            assert (
+                "Doorzetten lukte niet" in (await until(mw, lambda f: f["type"] == "fout"))["tekst"]
+            )
+            await mw.send_json(
+                {"type": "doorzetten", "id": chat_id, "naar": listed["lijst"][0]["id"]}
+            )
+            assert (await until(mw, lambda f: f["type"] == "einde"))[
+                "tekst"
+            ] == "Doorgezet naar Joost."
+            assert (await until(jw, lambda f: f["type"] == "gesprek"))["id"] == chat_id
+            live = await until(widget, lambda f: f.get("status") == "live")
+            assert live["medewerker"] == "Joost"
+
+            # Joost reloads (back within the grace period): he keeps the chat.
+            await jw.close()
+            jw = await console(joost)  # his page opens the chat again (before "beschikbaar")
+            await asyncio.sleep(1.5)
+            assert (await LiveStore(store.sessions).get(chat_id)).status == "live"  # type: ignore[union-attr]
+            # Joost is gone: after the grace period the resident is told and waits again.
+            await jw.close()
+            lost = await until(widget, lambda f: "verbinding met Joost" in str(f.get("text")))
+            assert "wachtrij" in lost["text"]
+            await until(widget, lambda f: f.get("status") == "wachtend")
+            back = await until(mw, lambda f: f["type"] == "wachtrij" and f["wachtenden"])
+            assert back["wachtenden"][0]["id"] == chat_id
+            await widget.close()
+            await mw.close()
+        finally:
+            await api.close()
+            await store.close()
+            await marieke.close()
+            await joost.close()

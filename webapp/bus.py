@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 MESSAGES, TYPING, WIPED = "m", "t", "w"
 LIVE = "l"  # the live chat queue changed (webapp/live/); session_id "*" or a conversation
+# In a live chat: the resident types (to the medewerker's page), the medewerker types
+# (to the widget); throttled by webapp/live/service.py.
+LIVE_TYPING_RESIDENT, LIVE_TYPING_MEDEWERKER = "lr", "lm"
 PING_SECONDS = 5.0  # an idle subscription pings this often; no answer in 3x: reconnect
 TIMEOUT = 2.0  # seconds one Redis command may take before Redis counts as unreachable
 FAILURES = (RedisError, OSError, asyncio.TimeoutError)

@@ -34,6 +34,9 @@ class WebSettings(RetentionSettings):
     widget_new_per_hour: int = NEW_CONVERSATIONS
     # How often widget messages stored by other instances are picked up without Redis.
     chat_poll_seconds: float = 1.0
+    # A medewerker's dropped Live page may come back this long before their residents
+    # go back to the queue (webapp/live/service.py).
+    live_grace_seconds: float = 20.0
     # The install's keys and channel in Redis (several Balies on one Redis).
     redis_prefix: str = "balie"
     # `/metrics` wants the Case API's token too.
@@ -53,6 +56,7 @@ class WebSettings(RetentionSettings):
                 "BALIE_WIDGET_NEW_CONVERSATIONS_PER_HOUR", NEW_CONVERSATIONS, minimum=1
             ),
             "chat_poll_seconds": env.number("BALIE_CHAT_POLL_SECONDS", 1.0, minimum=0.01),
+            "live_grace_seconds": env.number("BALIE_LIVE_GRACE_SECONDS", 20.0, minimum=0.1),
             "redis_prefix": env.text("BALIE_REDIS_PREFIX", "balie"),
             "metrics_require_token": env.flag("BALIE_METRICS_REQUIRE_TOKEN"),
             "duplicates": NearbyRules.read(env),

@@ -173,5 +173,28 @@ def live_closed(naam: str) -> str:
     )
 
 
+def live_transferred(naam: str, collega: str) -> str:
+    return f"{naam} heeft u doorverbonden met een collega. U chat nu met {collega} van de gemeente."
+
+
+def live_connection_lost(naam: str) -> str:
+    return (
+        f"De verbinding met {naam} is verbroken. U staat weer in de wachtrij. "
+        "Wilt u liever verder met Balie? Kies dan 'Stoppen met wachten'."
+    )
+
+
+def live_case_filed(naam: str, soort: str, identificatie: str, controlecode: str) -> str:
+    return (
+        f"{naam} heeft uw {soort} geregistreerd onder nummer {identificatie}. "
+        f"Uw controlecode is {controlecode}. Bewaar het nummer en de code goed: "
+        "daarmee kunt u later de status opvragen."
+    )
+
+
+def live_callback_filed(naam: str, wanneer: str) -> str:
+    return f"{naam} heeft een terugbelverzoek voor u gemaakt. Wij bellen u {wanneer}."
+
+
 LIVE_CANCELLED = "U wacht niet meer op een medewerker. Waarmee kan ik u helpen?"
 LIVE_ENDED = "U heeft de chat met de medewerker beëindigd. Waarmee kan ik u nog helpen?"

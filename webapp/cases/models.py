@@ -370,6 +370,22 @@ class LiveChat(Base):
     notitie = sa.Column(sa.Text)  # masked
 
 
+class LiveCase(Base):
+    """A melding, verzoek or call-back a medewerker filed for the resident from a live
+    chat: the case (its `identificatie`, or the call-back's number) links to the
+    conversation. Goes with the live chat when retention purges the conversation."""
+
+    __tablename__ = "live_chat_cases"
+    id = sa.Column(sa.Integer, primary_key=True)
+    live_chat_id = sa.Column(
+        sa.ForeignKey("live_chats.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    soort = sa.Column(sa.String(12), nullable=False)  # melding, verzoek, terugbellen
+    identificatie = sa.Column(sa.String(20), nullable=False, index=True)
+    medewerker_naam = sa.Column(sa.String(40), nullable=False)
+    gemaakt_op = sa.Column(UtcDateTime, nullable=False, default=utcnow)
+
+
 class LiveMedewerker(Base):
     """A medewerker's availability for live chat: `beschikbaar` while the Live page is
     open and they said so (`gezien_op` is refreshed by the page's socket)."""

@@ -189,7 +189,9 @@ class ChatServer:
         self.relay = RasaRelay(settings.rasa_url, secret)
         # Live chat with a medewerker (webapp/live/): while one has the conversation,
         # the resident's messages go to them, not to Rasa.
-        self.live = Live(LiveStore(store.sessions), self.log, self.hub, bus)
+        self.live = Live(
+            LiveStore(store.sessions), self.log, self.hub, bus, settings.live_grace_seconds
+        )
         self.allowed_origins = frozenset(settings.widget_origins)
         self.trusted_proxies = settings.trusted_proxies
         self.throttle = Throttle(store.sessions, Attempts.__table__)
@@ -322,6 +324,8 @@ class ChatServer:
                 await conn.send(await chat_feedback.rate(self.log, self.store.engine, conn, frame))
             elif kind == "live" and frame.get("actie") == "stoppen":
                 await self.live.resident_stops(conn.session_id)
+            elif kind == "live" and frame.get("actie") == "typen":
+                await self.live.resident_typing(conn.session_id)  # throttled there
             else:
                 raise BadFrame
         except (ValueError, BadFrame) as exc:

@@ -23,7 +23,9 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -32,7 +34,7 @@ from core import kcc
 from core.clock import utcnow
 from core.privacy.masking import mask
 from core.residents import texts
-from webapp.bus import LIVE, Bus, Event
+from webapp.bus import LIVE, LIVE_TYPING_MEDEWERKER, LIVE_TYPING_RESIDENT, Bus, Event
 from webapp.chat.hub import Connection, Hub
 from webapp.chat.log import BOT, MEDEWERKER, RESIDENT, ChatLog, Entry
 from webapp.live.store import Chat, LiveStore, Waiting
@@ -43,6 +45,12 @@ TICK_SECONDS = 3.0
 MAX_TEXT = 2000  # a medewerker's message
 PREVIEW = 4  # the resident's last messages shown (masked) in the queue
 NONE = {"type": "live", "status": "geen"}
+# A medewerker's connection that drops comes back within this many seconds (a reload,
+# a hiccup), or their residents go back to the queue (BALIE_LIVE_GRACE_SECONDS).
+GRACE_SECONDS = 20.0
+# "Typing" goes out at most this often per conversation and direction.
+TYPING_EVERY = 2.0
+TYPING_FRAME = {"type": "live_typen"}  # to the widget: the medewerker types
 
 
 def widget_frame(chat: Chat | None, place: Waiting | None) -> dict[str, Any]:
@@ -70,6 +78,8 @@ class ConsoleSocket:
     chats: dict[int, tuple[str, int]] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     queue_sent: list[Any] | None = None
+    colleagues_sent: list[Any] | None = None  # the colleagues to transfer to, last sent
+    typed: dict[int, float] = field(default_factory=dict)  # chat id -> last "typing" sent
 
     async def send(self, frame: dict[str, Any]) -> bool:
         if self.ws.closed:
@@ -96,8 +106,17 @@ def entry_frame(chat_id: int, entry: Entry) -> dict[str, Any]:
 
 
 class Live:
-    def __init__(self, store: LiveStore, chat_log: ChatLog, hub: Hub, bus: Bus | None) -> None:
+    def __init__(
+        self,
+        store: LiveStore,
+        chat_log: ChatLog,
+        hub: Hub,
+        bus: Bus | None,
+        grace: float = GRACE_SECONDS,
+    ) -> None:
         self.store = store
+        self.grace = grace
+        self._resident_typed: dict[str, float] = {}  # conversation -> last "typing" passed on
         self.log = chat_log
         self.hub = hub
         self.bus = bus if bus is not None and bus.enabled else None
@@ -166,6 +185,7 @@ class Live:
         if chat is None or chat.id != chat_id or chat.medewerker_id != sock.staff_id:
             return False
         await self._say(held[0], MEDEWERKER, {"text": text, "naam": sock.voornaam})
+        sock.typed.pop(chat_id, None)  # typing again shows at once
         return True
 
     async def finish(
@@ -187,12 +207,16 @@ class Live:
     async def attach(self, sock: ConsoleSocket) -> None:
         """A Live page opened: its queue, and the chats this medewerker still has."""
         self.consoles.add(sock)
+        await self.store.seen(sock.staff_id)  # back within the grace period (_after_drop)
         await self._queue_to(sock)
+        await self._colleagues_to(sock)
         for chat in await self.store.of_medewerker(sock.staff_id):
             await self._open_for(sock, chat.id, chat.session_id)
 
     def detach(self, sock: ConsoleSocket) -> None:
         self.consoles.discard(sock)
+        if sock.chats:  # residents are waiting for this medewerker's words
+            self.hub.spawn(self._after_drop(sock.staff_id, utcnow()))
 
     async def _open_for(self, sock: ConsoleSocket, chat_id: int, session_id: str) -> None:
         """The whole conversation so far, then everything new (by sequence number)."""
@@ -234,6 +258,7 @@ class Live:
 
     def _grew(self, session_id: str) -> None:
         """A conversation has new messages: the medewerker who has it gets them."""
+        self._resident_typed.pop(session_id, None)  # typing again shows at once
         for sock in list(self.consoles):
             for chat_id, (held, _) in list(sock.chats.items()):
                 if held == session_id:
@@ -250,6 +275,10 @@ class Live:
     def _event(self, event: Event) -> None:
         if event.kind == LIVE:
             self.hub.spawn(self.refresh())
+        elif event.kind == LIVE_TYPING_RESIDENT:
+            self.hub.spawn(self._typing_to_consoles(event.session_id))
+        elif event.kind == LIVE_TYPING_MEDEWERKER:
+            self.hub.spawn(self.hub.broadcast(event.session_id, TYPING_FRAME))
 
     async def refresh(self) -> None:
         await self._refresh_widgets()
@@ -307,8 +336,10 @@ class Live:
         if not self.consoles:
             return
         queue = await self._queue()
+        await self.store.touch({sock.staff_id for sock in self.consoles})  # still there
         for sock in list(self.consoles):
             await self._queue_to(sock, queue)
+            await self._colleagues_to(sock)
             # A chat that ended elsewhere (the resident stopped, another tab closed it).
             still = {c.id for c in await self.store.of_medewerker(sock.staff_id)}
             for chat_id in [c for c in sock.chats if c not in still]:
@@ -333,6 +364,84 @@ class Live:
         self._ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._ticker
+
+    # --- the medewerker's tools: transfer, typing, a dropped connection, telling -------
+
+    async def tell_resident(self, session_id: str, text: str) -> None:
+        """A message from Balie in the resident's chat (a case filed for them)."""
+        await self._say(session_id, BOT, {"text": text})
+
+    async def held(self, staff_id: int, chat_id: int) -> Chat | None:
+        """The live chat, if this medewerker has it now."""
+        chat = await self.store.get(chat_id)
+        if chat is None or chat.status != "live" or chat.medewerker_id != staff_id:
+            return None
+        return chat
+
+    async def transfer(self, sock: ConsoleSocket, chat_id: int, to_id: int) -> bool:
+        """Hand the chat to an available colleague; their Live page opens it."""
+        held = sock.chats.get(chat_id)
+        names = dict(await self.store.colleagues(sock.staff_id))
+        if held is None or to_id not in names:
+            return False
+        if not await self.store.transfer(chat_id, sock.staff_id, to_id, names[to_id]):
+            return False
+        await self._say(held[0], BOT, {"text": texts.live_transferred(sock.voornaam, names[to_id])})
+        await self._drop(sock, chat_id, f"Doorgezet naar {names[to_id]}.")
+        self.changed(held[0])
+        return True
+
+    async def _colleagues_to(self, sock: ConsoleSocket) -> None:
+        found = [{"id": i, "naam": n} for i, n in await self.store.colleagues(sock.staff_id)]
+        if found != sock.colleagues_sent and await sock.send({"type": "collegas", "lijst": found}):
+            sock.colleagues_sent = found
+
+    async def resident_typing(self, session_id: str) -> None:
+        """The resident types: the medewerker who has the conversation sees it."""
+        now = time.monotonic()
+        if now - self._resident_typed.get(session_id, 0.0) < TYPING_EVERY:
+            return
+        self._resident_typed[session_id] = now
+        if len(self._resident_typed) > 10_000:  # forget the old ones now and then
+            self._resident_typed = {
+                k: v for k, v in self._resident_typed.items() if now - v < TYPING_EVERY
+            }
+        if not await self.with_medewerker(session_id):
+            return
+        if self.bus is not None and self.bus.up:
+            self.hub.spawn(self.bus.publish(LIVE_TYPING_RESIDENT, session_id))
+        await self._typing_to_consoles(session_id)
+
+    async def _typing_to_consoles(self, session_id: str) -> None:
+        for sock in list(self.consoles):
+            for chat_id, (held, _) in list(sock.chats.items()):
+                if held == session_id:
+                    await sock.send({"type": "typt", "id": chat_id})
+
+    async def medewerker_typing(self, sock: ConsoleSocket, chat_id: int) -> None:
+        """The medewerker types: the resident's widget shows "Marieke typt…"."""
+        held = sock.chats.get(chat_id)
+        now = time.monotonic()
+        if held is None or now - sock.typed.get(chat_id, 0.0) < TYPING_EVERY:
+            return
+        sock.typed[chat_id] = now
+        if self.bus is not None and self.bus.up:
+            self.hub.spawn(self.bus.publish(LIVE_TYPING_MEDEWERKER, held[0]))
+        await self.hub.broadcast(held[0], TYPING_FRAME)
+
+    async def _after_drop(self, staff_id: int, dropped_at: datetime) -> None:
+        """A Live page with chats closed: unless the medewerker is back within the grace
+        period (here or on another instance), their residents go back to the queue."""
+        await asyncio.sleep(self.grace)
+        if any(sock.staff_id == staff_id for sock in self.consoles):
+            return
+        seen = await self.store.seen_at(staff_id)
+        if seen is not None and seen > dropped_at:  # a page open on another instance
+            return
+        for chat in await self.store.requeue(staff_id):
+            naam = chat.medewerker_naam or "De medewerker"
+            await self._say(chat.session_id, BOT, {"text": texts.live_connection_lost(naam)})
+            self.changed(chat.session_id)
 
 
 LIVE_KEY = web.AppKey("live", Live)

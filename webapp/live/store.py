@@ -19,7 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from core.clock import utcnow
 from core.privacy.masking import mask
-from webapp.cases.models import LIVE_OPEN, LiveChat, LiveMedewerker
+from webapp.cases.models import LIVE_OPEN, ChatSession, LiveCase, LiveChat, LiveMedewerker
 
 # A medewerker counts as available this long after their Live page last said so.
 SEEN_SECONDS = 90
@@ -204,6 +204,74 @@ class LiveStore:
             result = await session.execute(sa.update(LiveChat).where(*where).values(**values))
         return bool(result.rowcount)
 
+    async def transfer(self, chat_id: int, staff_id: int, to_id: int, to_naam: str) -> bool:
+        """Hand a live chat to a colleague; only the medewerker who has it can."""
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                sa.update(LiveChat)
+                .where(
+                    LiveChat.id == chat_id,
+                    LiveChat.status == "live",
+                    LiveChat.medewerker_id == staff_id,
+                )
+                .values(medewerker_id=to_id, medewerker_naam=to_naam)
+            )
+        return bool(result.rowcount)
+
+    async def requeue(self, staff_id: int) -> list[Chat]:
+        """The medewerker is gone: their live chats wait again, first in the queue (they
+        keep the time they first joined). Returns the chats that went back."""
+        back = []
+        for chat in await self.of_medewerker(staff_id):
+            async with self.sessions() as session, session.begin():
+                result = await session.execute(
+                    sa.update(LiveChat)
+                    .where(
+                        LiveChat.id == chat.id,
+                        LiveChat.status == "live",
+                        LiveChat.medewerker_id == staff_id,
+                    )
+                    .values(
+                        status="wachtend", medewerker_id=None, medewerker_naam=None, genomen_op=None
+                    )
+                )
+            if result.rowcount:
+                back.append(chat)
+        return back
+
+    # --- cases filed from a chat -------------------------------------------------------------
+
+    async def link_case(self, chat_id: int, soort: str, identificatie: str, naam: str) -> None:
+        async with self.sessions() as session, session.begin():
+            session.add(
+                LiveCase(
+                    live_chat_id=chat_id,
+                    soort=soort,
+                    identificatie=identificatie,
+                    medewerker_naam=naam,
+                )
+            )
+
+    async def sender_of(self, session_id: str) -> str | None:
+        """Rasa's id of the widget conversation: a case's melder is "web:<sender>"."""
+        async with self.sessions() as session:
+            row = await session.get(ChatSession, session_id)
+        return str(row.sender) if row is not None else None
+
+    async def case_link(self, identificatie: str) -> tuple[LiveCase, Chat] | None:
+        """The live chat a case was filed from, if it was."""
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    sa.select(LiveCase, LiveChat)
+                    .join(LiveChat, LiveChat.id == LiveCase.live_chat_id)
+                    .where(LiveCase.identificatie == identificatie)
+                    .order_by(LiveCase.id)
+                    .limit(1)
+                )
+            ).first()
+        return (row[0], Chat.of(row[1])) if row is not None else None
+
     # --- who is there ----------------------------------------------------------------------
 
     async def availability(self, staff_id: int) -> tuple[bool, str | None]:
@@ -238,3 +306,36 @@ class LiveStore:
                 )
             ).scalar_one()
         return count > 0
+
+    async def seen_at(self, staff_id: int) -> datetime | None:
+        async with self.sessions() as session:
+            row = await session.get(LiveMedewerker, staff_id)
+        return row.gezien_op if row is not None else None
+
+    async def colleagues(self, staff_id: int) -> list[tuple[int, str]]:
+        """Other medewerkers available now: (staff id, first name), by name."""
+        since = utcnow() - timedelta(seconds=SEEN_SECONDS)
+        async with self.sessions() as session:
+            rows = (
+                await session.execute(
+                    sa.select(LiveMedewerker.staff_id, LiveMedewerker.voornaam)
+                    .where(
+                        LiveMedewerker.beschikbaar.is_(True),
+                        LiveMedewerker.gezien_op >= since,
+                        LiveMedewerker.staff_id != staff_id,
+                    )
+                    .order_by(LiveMedewerker.voornaam, LiveMedewerker.staff_id)
+                )
+            ).all()
+        return [(int(i), str(n)) for i, n in rows]
+
+    async def touch(self, staff_ids: set[int]) -> None:
+        """These medewerkers' Live pages are open here: they are still there."""
+        if not staff_ids:
+            return
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                sa.update(LiveMedewerker)
+                .where(LiveMedewerker.staff_id.in_(staff_ids))
+                .values(gezien_op=utcnow())
+            )

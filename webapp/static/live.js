@@ -17,6 +17,12 @@
   var baseTitle = document.title;
   var zone = section.getAttribute("data-tijdzone") || undefined; // the gemeente's, not the browser's
   var known = null; // ids in the queue last time: a new one makes a sound
+  var liveUrl = section.getAttribute("data-live-url");
+  var csrf = section.getAttribute("data-csrf");
+  var faq = readJson("live-faq");
+  var categories = readJson("live-categorieen");
+  var colleagues = []; // available colleagues to transfer to: {id, naam}
+  var TYPING_EVERY = 2000, TYPING_SHOWN = 5000;
   var ws = null, delay = 500, pinger = null;
 
   function el(tag, cls, text) {
@@ -24,6 +30,13 @@
     if (cls) { node.className = cls; }
     if (text !== undefined && text !== null) { node.textContent = text; }
     return node;
+  }
+  function readJson(id) {
+    var node = document.getElementById(id);
+    try { return node ? JSON.parse(node.textContent) : []; } catch (e) { return []; }
+  }
+  function option(value, text) {
+    var node = el("option", null, text); node.value = value; return node;
   }
   function send(frame) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); } }
   function minutes(seconds) {
@@ -102,20 +115,135 @@
     var noteOk = el("button", null, "Chat afsluiten"); noteOk.type = "button";
     noteP.appendChild(noteLabel); noteP.appendChild(note); noteP.appendChild(noteOk);
     form.appendChild(noteP);
+    var typedAt = 0; // the last "typing" sent; a sent message starts anew
     form.addEventListener("submit", function (e) {
       e.preventDefault();
-      if (input.value.trim()) { send({ type: "bericht", id: frame.id, tekst: input.value }); input.value = ""; }
+      if (input.value.trim()) { send({ type: "bericht", id: frame.id, tekst: input.value }); input.value = ""; typedAt = 0; }
     });
     input.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
     });
+    input.addEventListener("input", function () {
+      if (!input.value.trim() || Date.now() - typedAt < TYPING_EVERY) { return; }
+      typedAt = Date.now();
+      send({ type: "typen", id: frame.id });
+    });
     back.addEventListener("click", function () { send({ type: "teruggeven", id: frame.id }); });
     close.addEventListener("click", function () { noteP.hidden = false; note.focus(); });
     noteOk.addEventListener("click", function () { send({ type: "sluiten", id: frame.id, notitie: note.value }); });
+    var typing = el("p", "live-typt", "De inwoner typt…"); typing.hidden = true;
+    box.appendChild(typing);
     box.appendChild(form);
+    box.appendChild(faqTool(frame.id, input));
+    box.appendChild(transferTool(frame.id));
+    box.appendChild(caseTool(frame.id));
     chats.appendChild(box);
     noChats.hidden = true;
     input.focus();
+  }
+
+  function labelled(parent, text, control, id) {
+    var label = el("label", null, text); control.id = id; label.htmlFor = id;
+    parent.appendChild(label); parent.appendChild(control);
+    return control;
+  }
+
+  // An FAQ answer into the message box, to edit before sending.
+  function faqTool(id, input) {
+    var p = el("p", "live-faq");
+    var select = labelled(p, "Antwoord uit de veelgestelde vragen", el("select"), "live-faq-" + id);
+    select.appendChild(option("", "Kies een onderwerp"));
+    faq.forEach(function (a, i) { select.appendChild(option(String(i), a.naam)); });
+    var insert = el("button", null, "Antwoord invoegen"); insert.type = "button";
+    insert.addEventListener("click", function () {
+      var answer = faq[Number(select.value)];
+      if (select.value === "" || !answer) { return; }
+      input.value = input.value.trim() ? input.value.trim() + "\n\n" + answer.tekst : answer.tekst;
+      input.focus();
+    });
+    p.appendChild(insert);
+    return p;
+  }
+
+  // Hand the chat to an available colleague.
+  function transferTool(id) {
+    var p = el("p", "live-doorzetten");
+    var select = labelled(p, "Doorzetten naar een collega", el("select"), "live-collega-" + id);
+    var go = el("button", null, "Doorzetten"); go.type = "button";
+    go.addEventListener("click", function () {
+      if (select.value) { send({ type: "doorzetten", id: id, naar: Number(select.value) }); }
+    });
+    p.appendChild(go);
+    fillColleagues(p);
+    return p;
+  }
+  function fillColleagues(p) {
+    var select = p.querySelector("select");
+    var chosen = select.value;
+    select.textContent = "";
+    colleagues.forEach(function (c) { select.appendChild(option(String(c.id), c.naam)); });
+    select.value = chosen;
+    p.hidden = colleagues.length === 0;
+  }
+
+  // A melding, verzoek or call-back for the resident: POST with the console's CSRF token.
+  function caseTool(id) {
+    var details = el("details", "live-zaak");
+    details.appendChild(el("summary", null, "Melding, verzoek of terugbelverzoek vastleggen"));
+    var form = el("form");
+    var pre = "live-zaak-" + id + "-";
+    function field(name, text, control, group) {
+      var p = el("p"); control.name = name;
+      labelled(p, text, control, pre + name);
+      (group || form).appendChild(p);
+      return control;
+    }
+    var kind = field("soort", "Wat legt u vast?", el("select"));
+    kind.appendChild(option("melding", "Melding openbare ruimte"));
+    kind.appendChild(option("verzoek", "Verzoek aan de gemeente"));
+    kind.appendChild(option("terugbellen", "Terugbelverzoek"));
+    var melding = el("div"), verzoek = el("div"), bellen = el("div");
+    var cat = field("categorie", "Categorie", el("select"), melding);
+    cat.appendChild(option("", "Kies een categorie"));
+    categories.forEach(function (c) { cat.appendChild(option(c.slug, c.naam)); });
+    field("straat", "Straat", el("input"), melding).maxLength = 120;
+    field("huisnummer", "Huisnummer", el("input"), melding).maxLength = 12;
+    field("postcode", "Postcode", el("input"), melding).maxLength = 7;
+    field("plaats", "Plaats", el("input"), melding).maxLength = 80;
+    field("onderwerp", "Onderwerp", el("input"), verzoek).maxLength = 200;
+    field("naam", "Naam van wie wij terugbellen", el("input"), bellen).maxLength = 120;
+    field("telefoon", "Telefoonnummer", el("input"), bellen).maxLength = 30;
+    field("voorkeur", "Wanneer het beste uitkomt", el("input"), bellen).maxLength = 200;
+    form.appendChild(melding); form.appendChild(verzoek); form.appendChild(bellen);
+    var text = field("omschrijving", "Omschrijving", el("textarea"));
+    text.rows = 3; text.maxLength = 5000;
+    var hidden = el("input"); hidden.type = "hidden"; hidden.name = "csrf"; hidden.value = csrf;
+    form.appendChild(hidden);
+    var submit = el("button", null, "Vastleggen"); submit.type = "submit";
+    var result = el("p", "live-zaak-uitslag"); result.setAttribute("role", "status");
+    form.appendChild(submit); form.appendChild(result);
+    function show() {
+      melding.hidden = kind.value !== "melding";
+      verzoek.hidden = kind.value !== "verzoek";
+      bellen.hidden = kind.value !== "terugbellen";
+    }
+    kind.addEventListener("change", show); show();
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      submit.disabled = true;
+      result.textContent = "Bezig met vastleggen…";
+      fetch(liveUrl + "/" + id + "/zaak", { method: "POST", body: new FormData(form), credentials: "same-origin" })
+        .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+        .then(function (a) {
+          result.textContent = a.ok ? a.body.tekst : (a.body.fout || a.body.error || "Dat lukte niet.");
+          result.className = "live-zaak-uitslag" + (a.ok ? "" : " fout");
+          if (a.ok) { form.reset(); show(); }
+        })
+        .catch(function () { result.textContent = "Dat lukte niet. Controleer de verbinding."; })
+        .then(function () { submit.disabled = false; });
+    });
+    details.appendChild(form);
+    return details;
   }
 
   function onFrame(frame) {
@@ -124,12 +252,28 @@
     else if (frame.type === "bericht") {
       var log = chats.querySelector('[data-chat="' + frame.id + '"] .live-log');
       if (log && !log.querySelector('[data-seq="' + frame.seq + '"]')) { addMessage(log, frame); }
+      var said = chats.querySelector('[data-chat="' + frame.id + '"] .live-typt');
+      if (said && frame.from === "user") { said.hidden = true; }
+    } else if (frame.type === "typt") {
+      var typing = chats.querySelector('[data-chat="' + frame.id + '"] .live-typt');
+      if (typing) {
+        typing.hidden = false;
+        clearTimeout(typing.timer);
+        typing.timer = setTimeout(function () { typing.hidden = true; }, TYPING_SHOWN);
+      }
+    } else if (frame.type === "collegas") {
+      colleagues = frame.lijst;
+      chats.querySelectorAll(".live-doorzetten").forEach(fillColleagues);
     } else if (frame.type === "einde") {
       var box = chats.querySelector('[data-chat="' + frame.id + '"]');
       if (box) { box.remove(); }
       noChats.hidden = chats.children.length > 0;
       state.textContent = frame.tekst;
     } else if (frame.type === "beschikbaar") {
+      // An answer to an older choice must not undo a newer click: only the answer to
+      // the last one sent sets the controls.
+      availabilityAsked = Math.max(0, availabilityAsked - 1);
+      if (availabilityAsked > 0) { return; }
       available.checked = frame.aan;
       firstName.value = frame.voornaam;
       state.textContent = frame.aan ? "U bent beschikbaar als " + frame.voornaam + "." : "U bent afwezig.";
@@ -139,12 +283,20 @@
     }
   }
 
+  var availabilityAsked = 0; // "beschikbaar" frames sent and not answered yet
+  function sendAvailability() {
+    if (!ws || ws.readyState !== 1) { return; }
+    availabilityAsked += 1;
+    send({ type: "beschikbaar", aan: available.checked, voornaam: firstName.value });
+  }
+
   function connect() {
     ws = new WebSocket(url);
     ws.onopen = function () {
       delay = 500;
       state.textContent = "Verbonden.";
-      send({ type: "beschikbaar", aan: available.checked, voornaam: firstName.value });
+      availabilityAsked = 0;
+      sendAvailability();
       pinger = setInterval(function () { send({ type: "ping" }); }, 30000);
     };
     ws.onmessage = function (e) { try { onFrame(JSON.parse(e.data)); } catch (err) { /* ignore */ } };
@@ -156,10 +308,10 @@
     };
   }
   available.addEventListener("change", function () {
-    send({ type: "beschikbaar", aan: available.checked, voornaam: firstName.value });
+    sendAvailability();
   });
   firstName.addEventListener("change", function () {
-    send({ type: "beschikbaar", aan: available.checked, voornaam: firstName.value });
+    sendAvailability();
   });
   section.querySelector("form.live-beschikbaar").addEventListener("submit", function (e) { e.preventDefault(); });
   connect();

@@ -93,6 +93,7 @@
     liveWith: (name) => `U chat nu met ${name} van de gemeente.`,
     liveStopWaiting: "Stoppen met wachten",
     liveEnd: "Chat beëindigen",
+    liveTyping: (name) => `${name} typt…`,
   };
 
   // --- small helpers ----------------------------------------------------------------------
@@ -267,6 +268,11 @@
   const typing = el("p", { class: "balie-typen", hidden: true },
     el("span", { class: "balie-puntjes", "aria-hidden": "true" }, el("span"), el("span"), el("span")),
     T.typing);
+  // The medewerker types (live chat): shown for a few seconds after each `live_typen`.
+  const liveTypingText = el("span");
+  const liveTyping = el("p", { class: "balie-typen balie-live-typen", hidden: true },
+    el("span", { class: "balie-puntjes", "aria-hidden": "true" }, el("span"), el("span"), el("span")),
+    liveTypingText);
   const live = el("div", { class: "sr-only", "aria-live": "polite", "aria-relevant": "additions" });
   // Waiting for, or chatting with, a medewerker (webapp/live/): the place, the expected
   // wait and a button to stop; updated by `live` frames.
@@ -311,7 +317,7 @@
   el("div", { class: "balie-kop" }, logo, // not <header>: the page has its own banner
     el("div", { class: "balie-kop-tekst" }, title, el("p", {}, T.subtitle)),
     closeButton),
-  status, logList, typing, liveBar, alertBox, form, confirmBar, footer);
+  status, logList, typing, liveTyping, liveBar, alertBox, form, confirmBar, footer);
 
   // The live region stays outside the panel: news is announced even while it is closed.
   frame.append(launcher, panel, live);
@@ -584,7 +590,17 @@
         for (const { frame: f } of pending.values()) ws.send(JSON.stringify(f));
         break;
       case "message":
+        if (msg.from === "medewerker") liveTyping.hidden = true; // the words came
         onMessage(msg);
+        break;
+      case "live_typen":
+        if (liveName) {
+          liveTypingText.textContent = T.liveTyping(liveName);
+          liveTyping.hidden = false;
+          clearTimeout(liveTypingTimer);
+          liveTypingTimer = setTimeout(() => { liveTyping.hidden = true; }, LIVE_TYPING_MS);
+          scrollDown();
+        }
         break;
       case "feedback": { // stored (or given before): thank the resident in place
         const group = logList.querySelector(`.balie-feedback[data-seq="${Number(msg.seq)}"]`);
@@ -620,7 +636,21 @@
     }
   }
 
+  // Live chat: the medewerker's first name while one has the conversation (else null);
+  // the resident's typing goes to them at most every LIVE_TYPING_EVERY ms.
+  let liveName = null;
+  let liveTypingTimer = null;
+  let liveTypedAt = 0;
+  const LIVE_TYPING_MS = 5000;
+  const LIVE_TYPING_EVERY = 2000;
+  textarea.addEventListener("input", () => {
+    if (!liveName || !textarea.value.trim() || Date.now() - liveTypedAt < LIVE_TYPING_EVERY) return;
+    if (send({ type: "live", actie: "typen" })) liveTypedAt = Date.now();
+  });
+
   function showLive(msg) {
+    liveName = msg.status === "live" ? msg.medewerker || null : null;
+    if (!liveName) liveTyping.hidden = true;
     liveBar.hidden = msg.status !== "wachtend" && msg.status !== "live";
     if (msg.status === "wachtend") {
       liveText.textContent = T.liveWaiting(msg.positie, msg.wacht_minuten);
@@ -636,6 +666,7 @@
   });
 
   function sendMessage({ text, label, metadata, button }) {
+    liveTypedAt = 0; // the next words typed say "typing" at once
     const id = newId();
     const frameData = { type: "message", id, text };
     if (label) frameData.label = label;

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, time
 from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -27,6 +28,7 @@ from webapp.cases import nearby
 from webapp.cases.models import Callback
 from webapp.cases.store import Filters
 from webapp.inputs import row_id, whole_number
+from webapp.live.service import LIVE_KEY
 from webapp.staff.console.context import console
 from webapp.staff.console.render import flash, redirect, render
 from webapp.staff.console.security import current_user, requires
@@ -138,7 +140,14 @@ async def case_detail(request: web.Request) -> web.Response:
         labels=LABELS,
         overgangen=[(s, LABELS[s]) for s in STATUSES if s in TRANSITIONS[case.status]],
         afgemeld=bool(case.melder) and await store.opted_out(case.melder),
+        # Filed by a medewerker from a live chat: which one (webapp/live/filing.py).
+        live_chat=await _live_link(request, case.identificatie),
     )
+
+
+async def _live_link(request: web.Request, identificatie: str) -> tuple[Any, Any] | None:
+    live = request.app.get(LIVE_KEY)  # absent in a console without the widget's chat
+    return await live.store.case_link(identificatie) if live is not None else None
 
 
 @routes.post("/zaken/{identificatie}/status", name="zaak_status")

@@ -4,22 +4,31 @@ The page (live.html, live.js) holds one WebSocket, `/staff/live/ws`, behind the 
 session and the medewerker role (guard.py) and only from the console's own origin. It
 carries the queue, the conversations this medewerker has (readable to them: the widget's
 log, decrypted for the handler only; the queue shows the resident's words masked) and
-every action: available/away, take, send, hand back to Balie, close with a note.
+every action: available/away, take, send, typing, transfer to a colleague, hand back
+to Balie, close with a note. Filing a melding, verzoek or call-back for the resident is
+a form (POST, CSRF like every console form) handled by webapp/live/filing.py; FAQ
+answers to insert come with the page (webapp/live/faq.py).
 Protocol in docs/staff.md, "Live".
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
+from core.caseapi.client import CaseApiClient
 from core.content import tijdzone_naam
 from core.safe_json import loads
+from webapp.live import faq
+from webapp.live.filing import FilingError, file_for_resident
 from webapp.live.service import LIVE_KEY, ConsoleSocket, Live
+from webapp.staff.console.case_pages import taxonomy
+from webapp.staff.console.context import console
 from webapp.staff.console.render import render
 from webapp.staff.console.security import current_user, requires
 from webapp.staff.users import MEDEWERKER
@@ -28,6 +37,11 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 MAX_FRAME = 16 * 1024
 NAME_MAX = 40
+
+
+def script_json(value: Any) -> str:
+    """JSON to place inside <script type="application/json">: no "</" can end it early."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
 def first_name(gebruikersnaam: str) -> str:
@@ -56,7 +70,44 @@ async def live_page(request: web.Request) -> web.Response:
         beschikbaar=beschikbaar,
         voornaam=voornaam or first_name(user.gebruikersnaam),
         tijdzone=tijdzone_naam(),  # times on the page in the gemeente's zone
+        faq_json=script_json([{"naam": a.naam, "tekst": a.tekst} for a in await _answers(request)]),
+        categorieen_json=script_json(
+            [
+                {"slug": c.slug, "naam": f"{c.main_name} – {c.name}"}
+                for c in sorted(taxonomy(), key=lambda c: (c.main_name, c.name))
+            ]
+        ),
     )
+
+
+async def _answers(request: web.Request) -> list[faq.Answer]:
+    staff = await console(request).staff_data.data()  # answers added in the console too
+    return faq.answers(staff.responses)
+
+
+@routes.post("/live/{id:\\d+}/zaak", name="live_zaak")
+@requires(MEDEWERKER)
+async def file_case(request: web.Request) -> web.Response:
+    """The Live page's form: a melding, verzoek or call-back for the chat's resident.
+    Answers JSON for live.js; only the medewerker who has the chat may."""
+    user = current_user(request)
+    live = request.app[LIVE_KEY]
+    chat = await live.held(user.id, int(request.match_info["id"]))
+    if chat is None:
+        return web.json_response(
+            {"fout": "Dat lukte niet: deze chat is niet (meer) van u."}, status=409
+        )
+    form = {k: str(v) for k, v in (await request.post()).items() if isinstance(v, str)}
+    client = CaseApiClient.of(console(request).settings)
+    try:
+        filed = await file_for_resident(
+            live, client, chat, chat.medewerker_naam or first_name(user.gebruikersnaam), form
+        )
+    except FilingError as exc:
+        return web.json_response({"fout": str(exc)}, status=400)
+    finally:
+        await client.close()
+    return web.json_response({"tekst": filed.tekst, "identificatie": filed.identificatie})
 
 
 @routes.get("/live/ws", name="live_ws")
@@ -109,6 +160,7 @@ async def _frame(live: Live, sock: ConsoleSocket, data: str) -> None:
         on = frame.get("aan") is True
         await live.store.set_available(sock.staff_id, sock.voornaam, on)
         await sock.send({"type": "beschikbaar", "aan": on, "voornaam": sock.voornaam})
+        live.changed()  # colleagues' pages list who they can transfer to
         return
     ok = False
     if kind == "nemen" and chat_id is not None:
@@ -121,6 +173,16 @@ async def _frame(live: Live, sock: ConsoleSocket, data: str) -> None:
         return
     if kind == "bericht" and chat_id is not None and isinstance(frame.get("tekst"), str):
         ok = await live.say(sock, chat_id, frame["tekst"])
+    elif kind == "typen" and chat_id is not None:
+        await live.medewerker_typing(sock, chat_id)  # throttled there; no answer
+        return
+    elif kind == "doorzetten" and chat_id is not None and isinstance(frame.get("naar"), int):
+        ok = await live.transfer(sock, chat_id, frame["naar"])
+        if not ok:
+            await sock.send(
+                {"type": "fout", "tekst": "Doorzetten lukte niet: die collega is niet beschikbaar."}
+            )
+            return
     elif kind == "teruggeven" and chat_id is not None:
         ok = await live.finish(sock, chat_id, close=False)
     elif kind == "sluiten" and chat_id is not None:
