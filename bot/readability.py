@@ -60,9 +60,17 @@ SAMPLES = {
     "straat": "de Ringweg",
     "datum": "2 december",
     "wanneer": "maandag 7 december tussen 8.30 en 17.00 uur",
+    "positie": "2",
+    "wachttijd": "Het duurt nog zo'n 4 minuten.",
 }
 # Arguments of the functions in texts.py, by parameter name.
-ARGUMENTS: dict[str, Any] = {"max_length": 1000, "telefoon": "14 0123", "naam": "Marieke"}
+ARGUMENTS: dict[str, Any] = {
+    "max_length": 1000,
+    "telefoon": "14 0123",
+    "naam": "Marieke",
+    "beschikbaar": True,
+    "minuten": 4,
+}
 
 SETS = ("faq", "dialoog", "python")
 

@@ -19,7 +19,10 @@ from aiohttp import WSMsgType, web
 
 from core.content import tijdzone_naam
 from core.safe_json import loads
+from webapp.inputs import row_id
 from webapp.live.service import LIVE_KEY, ConsoleSocket, Live
+from webapp.live.telegram import photo_in_chat
+from webapp.staff.console.context import console
 from webapp.staff.console.render import render
 from webapp.staff.console.security import current_user, requires
 from webapp.staff.users import MEDEWERKER
@@ -130,3 +133,22 @@ async def _frame(live: Live, sock: ConsoleSocket, data: str) -> None:
         )
     if not ok:
         await sock.send({"type": "fout", "tekst": "Dat lukte niet: deze chat is al afgelopen."})
+
+
+@routes.get("/live/foto/{chat}/{upload}", name="live_foto")
+@requires(MEDEWERKER)
+async def live_photo(request: web.Request) -> web.Response:
+    """A photo a Telegram resident sent in a chat this medewerker has (webapp/live/telegram.py)."""
+    upload_id = request.match_info["upload"]
+    chat_id = row_id(request, "chat")
+    user = current_user(request)
+    if not await photo_in_chat(request.app[LIVE_KEY], chat_id, user.id, upload_id):
+        raise web.HTTPNotFound()
+    found = await console(request).store.upload(upload_id)
+    if found is None:
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=found.data,
+        content_type=found.content_type,
+        headers={"Content-Disposition": "inline", "Cache-Control": "private, no-store"},
+    )
