@@ -273,6 +273,10 @@ class TelegramInput(InputChannel):
 
         return telegram
 
+    def _agent(self) -> Any:
+        """Rasa's agent (its tracker store), None before the server started."""
+        return self._app.ctx.agent if self._app is not None else None
+
     def _authorized(self, request: Request) -> bool:
         return same_secret(request.headers.get(SECRET_HEADER), self.config.secret)
 
@@ -323,8 +327,9 @@ class TelegramInput(InputChannel):
         self, chat_id: str, text: str, update_id: int, metadata: dict[str, Any] | None
     ) -> bool:
         """Hand the message to the live chat; True when a medewerker has it (not for Rasa)."""
-        agent = self._app.ctx.agent if self._app is not None else None
-        if self._cases is None or not await telegram_live.asked_for_medewerker(agent, chat_id):
+        if self._cases is None or not await telegram_live.asked_for_medewerker(
+            self._agent(), chat_id
+        ):
             return False
         bericht = telegram_live.resident_message(text, metadata)
         return await self._cases.live_message(
@@ -571,7 +576,7 @@ class TelegramInput(InputChannel):
         own = payload == kcc.OFFER_PAYLOAD and chat_id in self._person_offered
         if own:
             del self._person_offered[chat_id]
-        refused = None if own else await guard.check(self._app.ctx.agent, chat_id, payload)
+        refused = None if own else await guard.check(self._agent(), chat_id, payload)
         if refused:
             await self.reply(chat_id, refused.text)
             return
