@@ -135,12 +135,12 @@ async def _frame(live: Live, sock: ConsoleSocket, data: str) -> None:
         await sock.send({"type": "fout", "tekst": "Dat lukte niet: deze chat is al afgelopen."})
 
 
-@routes.get("/live/foto/{chat}/{upload}", name="live_foto")
+@routes.get("/live/foto/{id}/{foto}", name="live_foto")
 @requires(MEDEWERKER)
 async def live_photo(request: web.Request) -> web.Response:
     """A photo a Telegram resident sent in a chat this medewerker has (webapp/live/telegram.py)."""
-    upload_id = request.match_info["upload"]
-    chat_id = row_id(request, "chat")
+    upload_id = request.match_info["foto"]
+    chat_id = row_id(request)
     user = current_user(request)
     if not await photo_in_chat(request.app[LIVE_KEY], chat_id, user.id, upload_id):
         raise web.HTTPNotFound()
