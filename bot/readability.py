@@ -60,6 +60,8 @@ SAMPLES = {
     "straat": "de Ringweg",
     "datum": "2 december",
     "wanneer": "maandag 7 december tussen 8.30 en 17.00 uur",
+    "positie": "2",
+    "wachttijd": "Het duurt nog zo'n 4 minuten.",
 }
 # Arguments of the functions in texts.py, by parameter name.
 ARGUMENTS: dict[str, Any] = {
@@ -71,6 +73,8 @@ ARGUMENTS: dict[str, Any] = {
     "identificatie": "M-2026-000123",
     "controlecode": "AB3K7P",
     "wanneer": "vandaag vóór 17.00 uur",
+    "beschikbaar": True,
+    "minuten": 4,
 }
 
 SETS = ("faq", "dialoog", "python")

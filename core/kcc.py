@@ -20,6 +20,24 @@ TIJDEN_RE = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*-\s*(\d{1,2})[:.](\d{2})\s*$
 STANDAARD = {dag: "08:30-17:00" for dag in WEEKDAGEN[:5]}
 # The Case API route where a channel asks for a medewerker (webapp/live/api.py).
 API_PATH = "/live"
+# Telegram (webapp/live/telegram.py): the connector hands the web app a resident's message
+# (the answer says whether a medewerker has the chat), or the resident stops waiting or
+# ends the chat; the web app sends the live chat's messages to the connector's route.
+MESSAGE_PATH = API_PATH + "/bericht"
+STOP_PATH = API_PATH + "/stoppen"
+TELEGRAM_RELAY_PATH = "/webhooks/telegram/live"
+# The button that stops waiting or ends the chat on Telegram; the connector handles it
+# itself, so it never reaches Rasa.
+STOP_PAYLOAD = "/live_stoppen"
+# The payload of "Medewerker spreken": what Balie offers after a thumbs-down (widget
+# relay and Telegram connector) and after two fallbacks in a row (domain.yml).
+OFFER_PAYLOAD = "/medewerker_spreken"
+# Button titles, like domain.yml's: stop waiting or end the chat (Telegram), and the offer.
+END_BUTTON = {"title": "Chat stoppen", "payload": STOP_PAYLOAD}
+OFFER_BUTTON = {"title": "Medewerker spreken", "payload": OFFER_PAYLOAD}
+# Rasa's slot that says the conversation asked for a medewerker and joined the queue
+# (actions/live.py); only then does the Telegram connector ask the web app about a message.
+SLOT = "live_chat"
 
 
 def _pasen(jaar: int) -> date:

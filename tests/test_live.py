@@ -179,7 +179,7 @@ async def test_the_action_asks_the_web_app(tmp_path: Path, kcc_content: Path) ->
             answer = await api.live(melder)
             assert answer["wachtrij"] is True and answer["positie"] == 1
             assert answer["wacht_minuten"] is None  # no hand-offs yet: no made-up wait
-            assert (await api.live("telegram:123")) == {"wachtrij": False}
+            assert (await api.live("rest:123")) == {"wachtrij": False}  # no live chat there
             # Out of hours: the KCC is closed today and tomorrow.
             content_file(kcc_content, {})
             other, _, _ = await chat_log.open(None)

@@ -504,6 +504,8 @@ async def test_forget_removes_exactly_that_residents_data(db_url, store, outbox,
             "outbox_geanonimiseerd": 1,
             "outbox_wachtend": 1,
             "feedback": 1,
+            "livechatberichten": 0,
+            "livechatgesprekken": 0,
         }
     )
     assert await rows(store, sa.select(Feedback.gesprek)) == ["222"]
@@ -924,3 +926,19 @@ async def _widget_vergeet(db_url: str, store: CaseStore, web_app: WebSettings) -
         refused = await ws.receive_json(timeout=10)
         assert refused["type"] == "error" and refused["id"] == "v5"
         await ws.close()
+
+
+async def test_forget_a_telegram_residents_live_chat(db_url, store, outbox, retention) -> None:
+    """A Telegram chat that talked with a medewerker has that chat in the widget's log
+    (webapp/live/telegram.py): forgetting the resident wipes it too."""
+    chat = ChatLog(store.sessions, SEALER)
+    conversation, _, _ = await chat.open(None)
+    async with store.sessions() as session, session.begin():
+        row = await session.get(ChatSession, conversation.id)
+        row.sender = "telegram:333"
+    await chat.append(conversation.id, "inwoner", {"text": "Bel mij op 06-12345678"}, "t-1")
+    counts = await retention.forget("telegram", "333")
+    assert counts["livechatgesprekken"] == 1 and counts["livechatberichten"] == 1
+    found = await chat.by_sender("telegram:333")
+    assert found is not None and found[1] is True
+    assert await chat.after(conversation.id, 0) == []

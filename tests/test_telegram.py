@@ -365,8 +365,19 @@ async def test_feedback_buttons_store_once_per_topic_and_never_reach_rasa(
     assert fake.sent(chat.chat_id)[-1]["text"] == texts.NOT_OFFERED
     click = chat.click(offered, "👎 Geen goed antwoord")
     await telegram.handle(Update.de_json(click, telegram._bot), on_new)
-    assert fake.sent(chat.chat_id)[-1]["text"] == feedback.thanks(None)
-    assert len(received) == 1  # only the question went to Rasa
+    thanks, offer = fake.sent(chat.chat_id)[-2:]
+    assert thanks["text"] == feedback.thanks(None)
+    # A thumbs-down offers a person: nobody is available here, so a call-back.
+    assert offer["text"] == texts.live_offer(False)
+    await telegram.handle(
+        Update.de_json(chat.click(offer, "Medewerker spreken"), telegram._bot), on_new
+    )
+    assert [m.text for m in received] == ["wanneer komt het gft", "/medewerker_spreken"]
+    # Once: the same button again (a forged second tap) is not let through.
+    again = chat.click(offer, "Medewerker spreken")
+    again["callback_query"]["message"]["message_id"] = offer["message_id"] + 1000
+    await telegram.handle(Update.de_json(again, telegram._bot), on_new)
+    assert len(received) == 2  # only the question and the offer's button went to Rasa
     # Stored under this conversation and topic: the web app refuses a second one.
     body = {"gesprek": str(chat.chat_id), "onderwerp": "faq:afval", "goed": True}
     async with api.post("/api/v1/feedback", json=body) as resp:

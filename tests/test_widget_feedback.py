@@ -1,7 +1,8 @@
 """Thumbs up/down in the website widget (issue #16): Chromium against the real stack.
 
 By keyboard only: a thumbs-down with a comment under an FAQ answer is stored masked,
-the same topic is not asked about again, and the NLU inbox shows the resident's message
+offers a person (here a call-back: nobody is available), the same topic is not asked
+about again, and the NLU inbox shows the resident's message
 marked "antwoord was niet goed".
 """
 
@@ -14,8 +15,9 @@ import pytest_asyncio
 import sqlalchemy as sa
 from playwright.async_api import Browser, Page, async_playwright
 
-from core import feedback
+from core import feedback, kcc
 from core.db import create_engine, session_factory
+from core.residents import texts
 from core.settings import Settings
 from tests.browser import Widget, launch
 from webapp.cases.models import Feedback
@@ -64,6 +66,11 @@ async def test_thumbs_down_with_comment_is_stored_masked_and_reaches_the_inbox(
     await page.keyboard.type("Bel mij op 06-12345678, dan leg ik het uit")
     await page.keyboard.press("Enter")
     await group.get_by_text(feedback.thanks(None)).wait_for()
+    # A thumbs-down offers a person: nobody is available in this stack, so a call-back.
+    await widget.wait_for_bot(texts.live_offer(False))
+    reply = await widget.click(kcc.OFFER_BUTTON["title"])
+    assert "terugbellen" in reply, reply
+    await widget.click("Nee, dank u")
     # The same topic again: no second request.
     await widget.say(QUESTION)
     assert await page.locator(".balie-feedback").count() == 1

@@ -60,6 +60,10 @@ class BuiltinBackend:
         """Ask the web app for a medewerker to chat with (core/caseapi/client.py)."""
         return await self.api.live(melder)
 
+    async def live_available(self) -> bool:
+        """Is a medewerker free to chat now (core/caseapi/client.py)?"""
+        return await self.api.live_available()
+
     async def upload(self, upload_id: str) -> Attachment | None:
         """A photo a channel staged in Balie's web app, or None if it expired."""
         return await self.api.upload(upload_id)

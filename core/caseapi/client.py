@@ -25,6 +25,8 @@ from core.caseapi.errors import (
 )
 from core.feedback import API_PATH as FEEDBACK_PATH
 from core.kcc import API_PATH as LIVE_PATH
+from core.kcc import MESSAGE_PATH as LIVE_MESSAGE_PATH
+from core.kcc import STOP_PATH as LIVE_STOP_PATH
 from core.settings import Settings
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -227,6 +229,28 @@ class CaseApiClient:
         if status == 404 or not isinstance(body, dict):
             raise BackendRejected("case system refused: no live chat route", status=404)
         return body
+
+    async def live_available(self) -> bool:
+        """Could a resident chat with a medewerker now (the KCC open, someone available)?"""
+        status, body = await self.request("GET", LIVE_PATH)
+        return status == 200 and isinstance(body, dict) and body.get("beschikbaar") is True
+
+    async def live_message(
+        self, melder: str, bericht: dict[str, Any], message_id: str | None = None
+    ) -> bool:
+        """A resident's message while they wait for or chat with a medewerker: stored for
+        the medewerker (once per `message_id`); True when one has the chat (then it must
+        not reach Rasa)."""
+        body: dict[str, Any] = {"melder": melder, "bericht": bericht}
+        if message_id:
+            body["id"] = message_id
+        status, answer = await self.request("POST", LIVE_MESSAGE_PATH, json=body)
+        return status == 200 and isinstance(answer, dict) and answer.get("live") is True
+
+    async def live_stop(self, melder: str) -> bool:
+        """The resident stops waiting, or ends the chat; False when nothing was open."""
+        status, answer = await self.request("POST", LIVE_STOP_PATH, json={"melder": melder})
+        return status == 200 and isinstance(answer, dict) and answer.get("gestopt") is True
 
     # -- receipts of cases in Signalen or ZGW ------------------------------------------
 

@@ -198,3 +198,20 @@ def live_callback_filed(naam: str, wanneer: str) -> str:
 
 LIVE_CANCELLED = "U wacht niet meer op een medewerker. Waarmee kan ik u helpen?"
 LIVE_ENDED = "U heeft de chat met de medewerker beëindigd. Waarmee kan ik u nog helpen?"
+
+
+def live_wait(minuten: int | None) -> str:
+    """The expected wait on Telegram (from recent hand-offs; none yet: we say so)."""
+    if minuten is None:
+        return "Hoe lang het duurt, weten we nog niet."
+    return f"Het duurt nog zo'n {minuten} {'minuut' if minuten == 1 else 'minuten'}."
+
+
+def live_offer(beschikbaar: bool) -> str:
+    """After a thumbs-down: a person instead, now in the chat or by a call-back."""
+    if beschikbaar:
+        return "Wilt u liever met een medewerker chatten? Dat kan nu."
+    return "Wilt u liever dat de gemeente u belt?"
+
+
+LIVE_NOTHING_OPEN = "U wacht niet op iemand. U chat ook niet met iemand."

@@ -16,6 +16,10 @@ commands (core/residents/commands.py, also the menu Balie sets at start with
 off. `/vergeet` asks, with two buttons, whether Balie should forget the resident; the
 answer goes to the Case API (`POST /vergeten`), not to Rasa. `/help` (and `/hulp`) says
 what Balie can do.
+
+Live chat with a medewerker (telegram_live.py, webapp/live/telegram.py): while one has
+the chat, the resident's messages (text, photos, locations) go to them instead of Rasa,
+and theirs arrive here from the web app (`/webhooks/telegram/live`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from core import feedback
+from core import feedback, kcc
 from core.bearer import same_secret
 from core.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from core.photos import TYPES as PHOTO_TYPES
@@ -40,8 +44,10 @@ from core.residents.commands import Command
 from core.residents.guard import MAX_LENGTH, TOO_LONG
 from core.safe_json import loads
 from core.settings import Settings
+from core.widget_protocol import SECRET_HEADER as RELAY_SECRET_HEADER
+from core.widget_protocol import channel_secret
 from rasa_plugins import settings as plugin_settings
-from rasa_plugins.connectors import guard
+from rasa_plugins.connectors import guard, telegram_live
 from rasa_plugins.connectors.ready import agent_ready
 from rasa_plugins.connectors.telegram_bot import (
     ALLOWED_UPDATES,
@@ -144,8 +150,12 @@ class TelegramInput(InputChannel):
         self._cases: ChatCases | None = None
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._clicked: OrderedDict[tuple[str, int], None] = OrderedDict()
+        # Chats offered "Medewerker spreken" after a thumbs-down (not in Rasa's tracker).
+        self._person_offered: OrderedDict[str, None] = OrderedDict()
         self._background: set[asyncio.Task[Any]] = set()
         self._app: Any = None  # the Sanic app, whose `ctx.agent` holds the tracker store
+        # The web app posts the live chat's messages with the widget channel's secret.
+        self.relay_secret = channel_secret(settings.api_token())
 
     @classmethod
     def name(cls) -> str:
@@ -257,7 +267,15 @@ class TelegramInput(InputChannel):
         async def webhook(request: Request) -> HTTPResponse:
             return self.receive(request, on_new_message)
 
+        @telegram.route("/live", methods=["POST"])
+        async def live(request: Request) -> HTTPResponse:
+            return await self.live_relay(request)
+
         return telegram
+
+    def _agent(self) -> Any:
+        """Rasa's agent (its tracker store), None before the server started."""
+        return self._app.ctx.agent if self._app is not None else None
 
     def _authorized(self, request: Request) -> bool:
         return same_secret(request.headers.get(SECRET_HEADER), self.config.secret)
@@ -287,6 +305,42 @@ class TelegramInput(InputChannel):
             return response.json({"error": "not an update"}, status=400)
         self.dispatch(data, on_new_message)
         return response.json({"ok": True})
+
+    async def live_relay(self, request: Request) -> HTTPResponse:
+        """The web app sends a message of the live chat (webapp/live/telegram.py)."""
+        if not same_secret(request.headers.get(RELAY_SECRET_HEADER), self.relay_secret):
+            return response.json({"error": "missing or wrong channel secret"}, status=401)
+        if self._output is None:
+            return response.json({"error": "Telegram channel not configured"}, status=404)
+        try:
+            found = telegram_live.relayed(loads(request.body or b""))
+        except ValueError:
+            found = None
+        if found is None:
+            return response.json({"error": "expected chat_id and tekst"}, status=400)
+        chat_id, text, still_open = found
+        markup = self._output.keyboard(telegram_live.end_button()) if still_open else None
+        await self._output.send(chat_id, text, markup)
+        return response.json({"ok": True})
+
+    async def _to_medewerker(
+        self, chat_id: str, text: str, update_id: int, metadata: dict[str, Any] | None
+    ) -> bool:
+        """Hand the message to the live chat; True when a medewerker has it (not for Rasa)."""
+        if self._cases is None or not await telegram_live.asked_for_medewerker(
+            self._agent(), chat_id
+        ):
+            return False
+        bericht = telegram_live.resident_message(text, metadata)
+        return await self._cases.live_message(
+            f"telegram:{chat_id}", bericht, f"telegram-{update_id}"
+        )
+
+    async def _live_stop(self, chat_id: str) -> None:
+        """The resident's button: stop waiting, or end the chat (the web app says so)."""
+        assert self._cases is not None
+        if not await self._cases.live_stop(f"telegram:{chat_id}"):
+            await self.reply(chat_id, texts.LIVE_NOTHING_OPEN)
 
     # -- updates ---------------------------------------------------------------------
 
@@ -345,9 +399,17 @@ class TelegramInput(InputChannel):
         on_new_message: OnNewMessage,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        """Hand one resident message to Rasa; its answers go out through the output channel."""
+        """Hand one resident message to Rasa; its answers go out through the output channel.
+
+        Typed words, photos and locations go to the medewerker instead while one has
+        the chat; commands and button payloads (starting with "/") stay Balie's.
+        """
         assert self._output is not None
         self._output.resident_spoke(chat_id)
+        if not text.startswith("/") and await self._to_medewerker(
+            chat_id, text, update_id, metadata
+        ):
+            return
         message = UserMessage(
             text,
             self._output,
@@ -501,13 +563,20 @@ class TelegramInput(InputChannel):
         if not payload:
             await self.reply(chat_id, texts.NOT_OFFERED)
             return
+        if payload == kcc.STOP_PAYLOAD:  # the live chat's own button, never Rasa's
+            await self._live_stop(chat_id)
+            return
         answer = commands.forget_answer(payload)
         if answer is not None:  # our own buttons, not Rasa's
             await self._forget(chat_id, answer)
             return
         # Only a button Balie offered in this chat, and never an internal intent: an
         # update can carry any callback data and any keyboard (core/residents/guard.py).
-        refused = await guard.check(self._app.ctx.agent, chat_id, payload)
+        # The connector's own offer after a thumbs-down is not in Rasa's tracker.
+        own = payload == kcc.OFFER_PAYLOAD and chat_id in self._person_offered
+        if own:
+            del self._person_offered[chat_id]
+        refused = None if own else await guard.check(self._agent(), chat_id, payload)
         if refused:
             await self.reply(chat_id, refused.text)
             return
@@ -536,6 +605,17 @@ class TelegramInput(InputChannel):
         await self.reply(
             chat_id, feedback.thanks(None) if stored is not False else feedback.ALREADY["u"]
         )
+        if not good and stored is not False:
+            await self._offer_person(chat_id)
+
+    async def _offer_person(self, chat_id: str) -> None:
+        """After a thumbs-down: chat with a medewerker now, or a call-back (actions/live.py)."""
+        assert self._cases is not None and self._output is not None
+        text = texts.live_offer(await self._cases.live_available())
+        self._person_offered[chat_id] = None
+        if len(self._person_offered) > SEEN_UPDATES:
+            self._person_offered.popitem(last=False)
+        await self._output.send(chat_id, text, self._output.keyboard([kcc.OFFER_BUTTON]))
 
     async def _on_edit(self, message: Message) -> None:
         # Live locations arrive as a stream of edits: those are not the resident's doing.

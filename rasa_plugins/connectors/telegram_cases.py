@@ -71,6 +71,33 @@ class ChatCases:
             log.warning("forgetting a %s resident failed: %s", kanaal, exc)
             return None
 
+    async def live_message(
+        self, melder: str, bericht: dict[str, Any], message_id: str | None = None
+    ) -> bool:
+        """Hand a message to the live chat (webapp/live/telegram.py); True when a
+        medewerker has the chat. When the web app is away the message goes to Balie."""
+        try:
+            return await self.api.live_message(melder, bericht, message_id)
+        except BackendError as exc:
+            log.warning("live chat message of %s not delivered: %s", melder, exc)
+            return False
+
+    async def live_available(self) -> bool:
+        """Is a medewerker free to chat now? False when the web app cannot say."""
+        try:
+            return await self.api.live_available()
+        except BackendError as exc:
+            log.warning("asking whether a medewerker is free failed: %s", exc)
+            return False
+
+    async def live_stop(self, melder: str) -> bool:
+        """Stop waiting for, or end the chat with, a medewerker; False when nothing was open."""
+        try:
+            return await self.api.live_stop(melder)
+        except BackendError as exc:
+            log.warning("stopping the live chat of %s failed: %s", melder, exc)
+            return False
+
     async def feedback(self, body: dict[str, Any]) -> bool | None:
         """Store a resident's feedback: True when stored, False when already given, None
         when it failed (the resident is thanked all the same)."""

@@ -48,6 +48,8 @@ from webapp.chat.log import BOT, RESIDENT, ChatLog, Conversation, RateLimited
 from webapp.chat.relay import RasaRelay, RasaUnavailable
 from webapp.feedback.store import asked
 from webapp.live import api as live_api
+from webapp.live import offer as live_offer
+from webapp.live import telegram as live_telegram
 from webapp.live.service import LIVE_KEY, Live
 from webapp.live.store import LiveStore
 from webapp.privacy.retention import RETENTION_KEY
@@ -321,7 +323,10 @@ class ChatServer:
             elif kind == "reset":
                 return await self._reset(conn)
             elif kind == "feedback":
-                await conn.send(await chat_feedback.rate(self.log, self.store.engine, conn, frame))
+                reply = await chat_feedback.rate(self.log, self.store.engine, conn, frame)
+                await conn.send(reply)
+                if frame.get("goed") is False and reply["text"] != feedback.ALREADY["u"]:
+                    await live_offer.after_thumbs_down(self.live, conn.session_id)
             elif kind == "live" and frame.get("actie") == "stoppen":
                 await self.live.resident_stops(conn.session_id)
             elif kind == "live" and frame.get("actie") == "typen":
@@ -572,6 +577,7 @@ def setup(
     app[LIVE_KEY] = server.live
     app.cleanup_ctx.append(server.live.lifecycle)
     live_api.setup(app)  # POST /api/v1/live, behind the Case API token
+    live_telegram.setup(app, settings)  # Telegram residents' side of the live chat
     app.router.add_get("/chat/ws", server.websocket)
     app.router.add_post(CALLBACK_PATH, server.callback)
     app.router.add_post("/chat/upload", server.upload)

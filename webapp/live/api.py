@@ -2,9 +2,9 @@
 
 Under /api/, so webapp.api's guard demands the Case API token (the action server calls
 it, like its other Case API calls). Body `{"melder": "web:<sender>"}`; the answer says
-whether the conversation joined the queue (core/caseapi/client.py `live`). Only widget
-conversations can be handed over; any other channel gets `{"wachtrij": false}` (a
-call-back instead).
+whether the conversation joined the queue (core/caseapi/client.py `live`). Widget and
+Telegram conversations (`telegram:<chat id>`, webapp/live/telegram.py) can be handed
+over; any other channel gets `{"wachtrij": false}` (a call-back instead).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from core.safe_json import InvalidJson, loads
 from webapp.bodies import read_body
 from webapp.errors import ApiError
 from webapp.live.service import LIVE_KEY
+from webapp.live.telegram import TELEGRAM_KEY, chat_of
 
 PATH = "/api/v1" + API_PATH
 MAX_JSON = 1024
@@ -33,6 +34,12 @@ async def post_live(request: web.Request) -> web.Response:
         raise ApiError(400, "melder must be '<kanaal>:<id>'")
     kanaal, sender = melder.split(":", 1)
     live = request.app[LIVE_KEY]
+    if kanaal == "telegram":
+        telegram = request.app[TELEGRAM_KEY]
+        conversation = await telegram.conversation(chat_of(melder), create=True)
+        if conversation is None:
+            raise ApiError(404, "unknown conversation")
+        return web.json_response(await live.request(conversation.id))
     if kanaal != "web":
         return web.json_response({"wachtrij": False})
     found = await live.log.by_sender(sender)
@@ -41,5 +48,11 @@ async def post_live(request: web.Request) -> web.Response:
     return web.json_response(await live.request(found[0].id))
 
 
+async def get_live(request: web.Request) -> web.Response:
+    """Is a medewerker free to chat now? Balie offers a chat when so, else a call-back."""
+    return web.json_response({"beschikbaar": await request.app[LIVE_KEY].available()})
+
+
 def setup(app: web.Application) -> None:
     app.router.add_post(PATH, post_live)
+    app.router.add_get(PATH, get_live)

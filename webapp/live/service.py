@@ -24,6 +24,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -102,7 +103,18 @@ def entry_frame(chat_id: int, entry: Entry) -> dict[str, Any]:
         "time": frame["time"],
         "text": str(entry.bericht.get("text") or ""),
         "naam": entry.bericht.get("naam"),
+        **media_fields(chat_id, entry.bericht),
     }
+
+
+def media_fields(chat_id: int, bericht: dict[str, Any]) -> dict[str, Any]:
+    """A Telegram resident's photo (a staff URL) or shared point (webapp/live/telegram.py)."""
+    found: dict[str, Any] = {}
+    if isinstance(bericht.get("foto"), str):
+        found["foto"] = f"/staff/live/foto/{chat_id}/{bericht['foto']}"
+    if isinstance(bericht.get("locatie"), dict):
+        found["locatie"] = bericht["locatie"]
+    return found
 
 
 class Live:
@@ -121,6 +133,9 @@ class Live:
         self.hub = hub
         self.bus = bus if bus is not None and bus.enabled else None
         self.consoles: set[ConsoleSocket] = set()
+        # Channels that do not read the log themselves (Telegram, webapp/live/telegram.py)
+        # get each message said in the chat from the instance that stored it, once.
+        self.outlets: list[Callable[[str, str, dict[str, Any]], Coroutine[Any, Any, None]]] = []
         self._ticker: asyncio.Task[None] | None = None
         hub.watchers.append(self._grew)
         if self.bus is not None:
@@ -140,6 +155,10 @@ class Live:
         if place is not None:
             answer.update(positie=place.positie, wacht_minuten=place.wacht_minuten)
         return answer
+
+    async def available(self) -> bool:
+        """Could a resident chat with a medewerker now? (What Balie offers: chat or call-back.)"""
+        return kcc.is_open(utcnow()) and await self.store.anyone_available()
 
     async def with_medewerker(self, session_id: str) -> bool:
         """Does a medewerker have this conversation (its messages go to them, not Rasa)?"""
@@ -255,6 +274,8 @@ class Live:
         )
         if stored is not None:
             self.hub.notify(session_id)
+            for outlet in self.outlets:
+                self.hub.spawn(outlet(session_id, afzender, bericht))
 
     def _grew(self, session_id: str) -> None:
         """A conversation has new messages: the medewerker who has it gets them."""

@@ -93,6 +93,12 @@ TRACKER_TABLE = "events"  # Rasa's SQL tracker store
 
 # The channels whose conversation id is the channel identity, so feedback is keyed by it.
 FEEDBACK_CHANNELS = ("telegram", "web")
+# Channels with conversations in the widget's log: (its sender is the identity or the
+# melder, (the counts' names)).
+CHAT_LOG_CHANNELS = {
+    "web": ("id", ("widgetberichten", "widgetgesprekken")),
+    "telegram": ("melder", ("livechatberichten", "livechatgesprekken")),
+}
 
 
 class OutboxOwner(Protocol):
@@ -495,11 +501,15 @@ class Retention:
                     sa.delete(Feedback).where(Feedback.gesprek == identity),
                 )
             )
-        if kanaal == "web":
-            sessions = sa.select(ChatSession.id).where(ChatSession.sender == identity)
+        if kanaal in CHAT_LOG_CHANNELS:
+            # A Telegram chat that asked for a medewerker has its live chat in the widget's
+            # log, under its melder (webapp/live/telegram.py).
+            sender, (messages, conversations) = CHAT_LOG_CHANNELS[kanaal]
+            sender = identity if sender == "id" else melder
+            sessions = sa.select(ChatSession.id).where(ChatSession.sender == sender)
             steps += [
                 (
-                    "widgetberichten",
+                    messages,
                     sa.select(sa.func.count(ChatEntry.id)).where(
                         ChatEntry.session_id.in_(sessions)
                     ),
@@ -508,10 +518,10 @@ class Retention:
                 (
                     # The row stays, wiped, so replies still on their way are dropped; the
                     # purge removes it after the conversation term.
-                    "widgetgesprekken",
-                    sa.select(sa.func.count()).where(ChatSession.sender == identity),
+                    conversations,
+                    sa.select(sa.func.count()).where(ChatSession.sender == sender),
                     sa.update(ChatSession)
-                    .where(ChatSession.sender == identity)
+                    .where(ChatSession.sender == sender)
                     .values(gewist_op=sa.func.coalesce(ChatSession.gewist_op, utcnow())),
                 ),
             ]

@@ -82,9 +82,31 @@
     var who = m.from === "user" ? "Inwoner" : m.from === "medewerker" ? (m.naam || "Medewerker") : "Balie";
     li.appendChild(el("span", "wie", who + " (" + clock(m.time) + "): "));
     li.appendChild(el("span", null, m.text));
+    addMedia(li, m);
     li.setAttribute("data-seq", m.seq);
     log.appendChild(li);
     log.scrollTop = log.scrollHeight;
+  }
+
+  // A Telegram resident's photo (whole, from the console) or shared point.
+  function addMedia(li, m) {
+    if (m.foto) {
+      var link = el("a", "live-foto");
+      link.href = m.foto; link.target = "_blank"; link.rel = "noopener";
+      var img = el("img");
+      img.src = m.foto; img.alt = "Foto van de inwoner"; img.loading = "lazy";
+      link.appendChild(img);
+      li.appendChild(link);
+    }
+    if (m.locatie && typeof m.locatie.lat === "number" && typeof m.locatie.lon === "number") {
+      var at = m.locatie.lat.toFixed(5) + "/" + m.locatie.lon.toFixed(5);
+      var map = el("a", "live-kaart", "bekijk op OpenStreetMap");
+      map.href = "https://www.openstreetmap.org/?mlat=" + m.locatie.lat.toFixed(5) +
+        "&mlon=" + m.locatie.lon.toFixed(5) + "#map=18/" + at;
+      map.target = "_blank"; map.rel = "noopener noreferrer";
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(map);
+    }
   }
 
   function openChat(frame) {

@@ -24,9 +24,11 @@ from aiohttp import WSMsgType, web
 from core.caseapi.client import CaseApiClient
 from core.content import tijdzone_naam
 from core.safe_json import loads
+from webapp.inputs import row_id
 from webapp.live import faq
 from webapp.live.filing import FilingError, file_for_resident
 from webapp.live.service import LIVE_KEY, ConsoleSocket, Live
+from webapp.live.telegram import photo_in_chat
 from webapp.staff.console.case_pages import taxonomy
 from webapp.staff.console.context import console
 from webapp.staff.console.render import render
@@ -192,3 +194,22 @@ async def _frame(live: Live, sock: ConsoleSocket, data: str) -> None:
         )
     if not ok:
         await sock.send({"type": "fout", "tekst": "Dat lukte niet: deze chat is al afgelopen."})
+
+
+@routes.get("/live/foto/{id}/{foto}", name="live_foto")
+@requires(MEDEWERKER)
+async def live_photo(request: web.Request) -> web.Response:
+    """A photo a Telegram resident sent in a chat this medewerker has (webapp/live/telegram.py)."""
+    upload_id = request.match_info["foto"]
+    chat_id = row_id(request)
+    user = current_user(request)
+    if not await photo_in_chat(request.app[LIVE_KEY], chat_id, user.id, upload_id):
+        raise web.HTTPNotFound()
+    found = await console(request).store.upload(upload_id)
+    if found is None:
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=found.data,
+        content_type=found.content_type,
+        headers={"Content-Disposition": "inline", "Cache-Control": "private, no-store"},
+    )

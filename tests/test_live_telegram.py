@@ -1,0 +1,339 @@
+"""Live chat with a medewerker from Telegram (issue #16), through the fake Bot API server.
+
+The real stack (Rasa with the Telegram connector in webhook mode, the action server,
+the web app) and a medewerker on the staff WebSocket, as tests/test_live.py does:
+queued with place and wait in words, stop waiting, queued again, taken, text, a photo
+(whole, seen through the console's photo route) and a location to the medewerker and
+never to Rasa, the medewerker's words in the chat, hand back, and Balie answers again.
+Two fallbacks in a row and a thumbs-down offer the chat; out of hours a call-back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from core import ROOT, kcc
+from core.caseapi.client import CaseApiClient
+from core.clock import zone
+from core.dutch.tijdstip import WEEKDAGEN
+from core.residents import texts
+from core.settings import Settings
+from core.widget_protocol import SECRET_HEADER, channel_secret
+from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH
+from tests.conftest import RunningStack, TrainedModel, free_port, make_settings, settings_env
+from tests.fakes.telegram import FakeTelegram
+from tests.images import jpeg_bytes
+from tests.staff_helpers import PASSWORD, Client, create_users, settings_in, web_app
+from tests.test_live import ALWAYS, content_file, kcc_content, until
+from tests.test_telegram import SECRET, Resident, eventually
+from webapp.cases.store import CaseStore
+
+CREATE_USER = [sys.executable, "-m", "bot", "create-user"]
+__all__ = ["kcc_content"]  # a fixture
+
+
+@pytest.fixture(scope="module")
+def fake():
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def tg_live_stack(test_model: TrainedModel, fake: FakeTelegram, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("tg-live")
+    settings = make_settings(tmp)
+    gemeente = content_file(tmp / "gemeente.yml", ALWAYS)
+    env = {
+        "TELEGRAM_TOKEN": fake.token,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "TELEGRAM_WEBHOOK_URL": f"{settings.rasa_url}{WEBHOOK_PATH}",
+        "TELEGRAM_API_URL": fake.url,
+        "BALIE_DATABASE_URL": "",
+        "BALIE_CONTENT_FILE": str(gemeente),
+    }
+    running = RunningStack(settings, test_model.path, env)
+    running.wait_ready()
+    deadline = time.monotonic() + 60
+    while not fake.webhook and time.monotonic() < deadline:  # registered after the start
+        time.sleep(0.2)
+    subprocess.run(
+        [*CREATE_USER, "marieke", "--password-stdin", "--by", "test", "--role=medewerker"],
+        input=PASSWORD + "\n",
+        text=True,
+        cwd=ROOT,
+        env={**settings_env(settings), **env},
+        check=True,
+        capture_output=True,
+    )
+    yield running.settings, gemeente
+    running.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def medewerker(tg_live_stack) -> AsyncIterator[tuple[Client, Any]]:
+    """Marieke's Live page: logged in, available."""
+    settings, _ = tg_live_stack
+    base = settings.web_url
+    console = Client(base)
+    await console.login("marieke")
+    ws = await console.http.ws_connect(base + "/staff/live/ws", headers={"Origin": base})
+    await ws.send_json({"type": "beschikbaar", "aan": True, "voornaam": "Marieke"})
+    await until(ws, lambda f: f["type"] == "beschikbaar" and f["aan"])
+    yield console, ws
+    await ws.close()
+    await console.close()
+
+
+async def quietly(resident: Resident, update: dict[str, Any]) -> None:
+    """Deliver an update that gets no answer in the chat (it goes to the medewerker)."""
+    assert await resident.fake.send_update(update) == 200
+
+
+async def user_message_ids(resident: Resident) -> set[str]:
+    return {e.get("message_id") for e in await resident.user_events()}
+
+
+async def next_bot_message(resident: Resident, timeout: float = 30) -> dict[str, Any]:
+    await eventually(lambda: len(resident.fake.sent(resident.chat_id)) > resident.read, timeout)
+    message = resident.fake.sent(resident.chat_id)[resident.read]
+    resident.read += 1
+    resident.last = [message]
+    return message
+
+
+async def stops_waiting(resident: Resident) -> None:
+    """The button under the queue message: the connector asks the web app, not Rasa."""
+    await resident.send(
+        resident.chat.click(resident.keyboard(), "Stoppen met wachten"), to_rasa=False
+    )
+    assert resident.text == texts.LIVE_CANCELLED
+
+
+@pytest.mark.stack
+async def test_hand_off_from_telegram(fake, tg_live_stack, medewerker, http) -> None:
+    settings, gemeente = tg_live_stack
+    console, ws = medewerker
+    resident = Resident(fake, http, settings, 82_000_001)
+
+    # Queued: the place and an honest wait in words, and a button to stop waiting.
+    reply = await resident.says("Ik wil een medewerker spreken")
+    assert "nummer 1 in de wachtrij" in reply and "weten we nog niet" in reply, reply
+    assert resident.buttons() == ["Stoppen met wachten"]
+    queued = await until(ws, lambda f: f["type"] == "wachtrij" and f["wachtenden"], 10)
+    await stops_waiting(resident)
+    await until(ws, lambda f: f["type"] == "wachtrij" and not f["wachtenden"], 10)
+
+    # Again; while waiting the resident may still ask Balie (their words reach the queue).
+    await resident.says("Ik wil een medewerker spreken")
+    reply = await resident.says("wanneer is het gemeentehuis open?")
+    assert "8.30" in reply, reply
+    queued = await until(
+        ws,
+        lambda f: (
+            f["type"] == "wachtrij"
+            and f["wachtenden"]
+            and any("gemeentehuis" in t for t in f["wachtenden"][0]["voorbeeld"])
+        ),
+        10,
+    )
+    await ws.send_json({"type": "nemen", "id": queued["wachtenden"][0]["id"]})
+    chat = await until(ws, lambda f: f["type"] == "gesprek", 10)
+    taken = await next_bot_message(resident)
+    assert taken["text"] == "U chat nu met Marieke van de gemeente."
+    assert [b["text"] for row in taken["reply_markup"]["inline_keyboard"] for b in row] == [
+        kcc.END_BUTTON["title"]
+    ]
+
+    # Resident -> medewerker: text, a photo (whole), a location; none of it reaches Rasa.
+    before = await user_message_ids(resident)
+    text = resident.chat.text("Mijn container is al twee weken niet geleegd")
+    await quietly(resident, text)
+    heard = await until(ws, lambda f: f["type"] == "bericht" and f["from"] == "user", 10)
+    assert heard["text"] == "Mijn container is al twee weken niet geleegd"
+    photo = jpeg_bytes("gray")
+    await quietly(resident, resident.chat.photo(photo, "Zo ziet hij eruit"))
+    seen = await until(ws, lambda f: f["type"] == "bericht" and f.get("foto"), 30)
+    assert seen["text"] == "Zo ziet hij eruit"
+    async with console.http.get(settings.web_url + seen["foto"]) as resp:
+        assert resp.status == 200 and await resp.read() == photo
+    async with http.get(settings.web_url + seen["foto"]) as resp:  # not logged in
+        assert resp.status != 200 or await resp.read() != photo
+    await quietly(resident, resident.chat.location(52.09074, 5.12142))
+    point = await until(ws, lambda f: f["type"] == "bericht" and f.get("locatie"), 10)
+    assert point["text"] == "Gedeelde locatie (52.09074, 5.12142)"
+    assert point["locatie"] == {"lat": 52.09074, "lon": 5.12142}
+    await asyncio.sleep(1.0)
+    assert await user_message_ids(resident) == before  # Balie heard none of it
+    assert len(fake.sent(resident.chat_id)) == resident.read  # and said nothing
+
+    # Medewerker -> resident.
+    await ws.send_json({"type": "bericht", "id": chat["id"], "tekst": "Goedemiddag! <b>&"})
+    said = await next_bot_message(resident)
+    assert said["text"] == "Marieke: Goedemiddag! <b>&"  # literally (HTML-escaped)
+
+    # Hand back: the resident is told, and Balie answers again.
+    await ws.send_json({"type": "teruggeven", "id": chat["id"]})
+    back = await next_bot_message(resident)
+    assert back["text"] == texts.live_handed_back("Marieke")
+    assert not back.get("reply_markup")
+    reply = await resident.says("wanneer is het gemeentehuis open?")
+    assert "8.30" in reply, reply
+
+    # Two fallbacks in a row offer the chat while Marieke is available.
+    await resident.says("blorp fnaf qwx")
+    reply = await resident.says("zzkrrt vlomp")
+    assert "nog steeds niet" in reply and "kan nu met u chatten" in reply, reply
+    assert resident.buttons()[0] == "Chat met een medewerker"
+
+    # Out of hours: a call-back, saying when.
+    later = (datetime.now(zone()).weekday() + 2) % 7  # only the day after tomorrow
+    content_file(gemeente, {WEEKDAGEN[later]: "08:30-17:00"})
+    reply = await resident.says("Ik wil een medewerker spreken")
+    assert "terugbellen" in reply and "tussen 8.30 en 17.00 uur" in reply, reply
+    assert "Ja, bel mij terug" in resident.buttons()
+    content_file(gemeente, ALWAYS)
+
+
+@pytest.mark.stack
+async def test_a_thumbs_down_offers_a_person(fake, tg_live_stack, medewerker, http) -> None:
+    settings: Settings = tg_live_stack[0]
+    resident = Resident(fake, http, settings, 82_000_002)
+    # The connector's route for the web app's messages wants the channel secret.
+    relay = settings.rasa_url + kcc.TELEGRAM_RELAY_PATH
+    body = {"chat_id": str(resident.chat_id), "tekst": "Nep", "stoppen": False}
+    for headers in ({}, {SECRET_HEADER: "x" * 64}):
+        async with http.post(relay, json=body, headers=headers) as resp:
+            assert resp.status == 401
+    secret = {SECRET_HEADER: channel_secret(settings.api_token())}
+    async with http.post(relay, json={"chat_id": "abc", "tekst": "x"}, headers=secret) as resp:
+        assert resp.status == 400
+    assert fake.sent(resident.chat_id) == []
+    reply = await resident.says("hoe vraag ik een paspoort aan?")
+    assert "paspoort" in reply.lower(), reply
+    assert "👎 Geen goed antwoord" in resident.buttons()
+    await resident.send(
+        resident.chat.click(resident.keyboard(), "👎 Geen goed antwoord"), to_rasa=False
+    )
+    offer = await eventually(
+        lambda: next(
+            (m for m in fake.sent(resident.chat_id) if m["text"] == texts.live_offer(True)), None
+        ),
+        30,
+    )
+    resident.read = len(fake.sent(resident.chat_id))
+    resident.last = [offer]
+    # The connector's own offer goes to Rasa, although Rasa's tracker never offered it.
+    message = offer
+    await resident.send(resident.chat.click(message, kcc.OFFER_BUTTON["title"]))
+    assert "nummer 1 in de wachtrij" in resident.text, resident.text
+    await stops_waiting(resident)
+
+
+# --- the web app's side alone: the Case API routes and what it sends the connector --------
+
+
+@pytest.mark.asyncio
+async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
+    """No Rasa: a stand-in for the connector's route records what the web app sends."""
+    token = "t" * 32
+    relayed: list[dict[str, Any]] = []
+
+    async def connector(request: web.Request) -> web.Response:
+        if request.headers.get(SECRET_HEADER) != channel_secret(token):
+            return web.json_response({"error": "secret"}, status=401)
+        relayed.append(await request.json())
+        return web.json_response({"ok": True})
+
+    rasa = web.Application()
+    rasa.router.add_post(kcc.TELEGRAM_RELAY_PATH, connector)
+    runner = web.AppRunner(rasa)
+    await runner.setup()
+    rasa_port, port = free_port(), free_port()
+    await web.TCPSite(runner, "127.0.0.1", rasa_port).start()
+    settings = settings_in(tmp_path, port, configured_api_token=token, rasa_port=rasa_port)
+    melder = "telegram:5551"
+    async with web_app(settings, port) as base:
+        api = CaseApiClient(base + "/api/v1", settings.api_token())
+        console = Client(base)
+        store = CaseStore.from_url(settings.database_url)
+        try:
+            assert not await api.live_available()  # nobody there
+            assert await api.live(melder) == {"wachtrij": False}
+            assert not await api.live_message(melder, {"text": "hallo"})  # no chat: Balie's
+            assert not await api.live_stop(melder)
+            await create_users(settings.database_url, {"marieke": ["medewerker"]})
+            await console.login("marieke")
+            ws = await console.http.ws_connect(base + "/staff/live/ws", headers={"Origin": base})
+            await ws.send_json({"type": "beschikbaar", "aan": True, "voornaam": "Marieke"})
+            await until(ws, lambda f: f["type"] == "beschikbaar" and f["aan"])
+            assert await api.live_available()
+            answer = await api.live(melder)
+            assert answer["wachtrij"] is True and answer["positie"] == 1
+            # Waiting: stored for the queue, and still Balie's to answer.
+            assert not await api.live_message(melder, {"text": "Mijn pas is kwijt"})
+            queued = await until(  # the queue's next refresh shows it
+                ws,
+                lambda f: (
+                    f["type"] == "wachtrij"
+                    and f["wachtenden"]
+                    and f["wachtenden"][0]["voorbeeld"] == ["Mijn pas is kwijt"]
+                ),
+                10,
+            )
+            await ws.send_json({"type": "nemen", "id": queued["wachtenden"][0]["id"]})
+            chat = await until(ws, lambda f: f["type"] == "gesprek")
+            await eventually(lambda: relayed, 10)
+            assert relayed[0] == {
+                "chat_id": "5551",
+                "tekst": "U chat nu met Marieke van de gemeente.",
+                "stoppen": True,
+            }
+            # Taken: the resident's messages are the medewerker's, once per message id.
+            assert await api.live_message(melder, {"text": "Hallo?"}, "telegram-1")
+            assert await api.live_message(melder, {"text": "Hallo?"}, "telegram-1")
+            point = {"text": "[locatie]", "locatie": {"lat": 52.1, "lon": 5.1}}
+            assert await api.live_message(melder, point)
+            frames: list[dict[str, Any]] = []
+            await until(ws, lambda f: frames.append(f) or f.get("locatie") is not None)
+            said = [f["text"] for f in frames if f["type"] == "bericht" and f["from"] == "user"]
+            assert said == ["Hallo?", "Gedeelde locatie (52.10000, 5.10000)"]
+            await ws.send_json({"type": "bericht", "id": chat["id"], "tekst": "Ik kijk even."})
+            await eventually(lambda: len(relayed) == 2, 10)
+            assert relayed[1]["tekst"] == "Marieke: Ik kijk even." and relayed[1]["stoppen"]
+            # Odd input: clear 4xx, never a 500.
+            for body in (
+                {"melder": "web:abc", "bericht": {"text": "x"}},
+                {"melder": "telegram:12a", "bericht": {"text": "x"}},
+                {"melder": melder, "bericht": {"text": ""}},
+                {"melder": melder, "bericht": {"text": "x", "foto": "../../etc"}},
+                {"melder": melder, "bericht": {"text": "x", "locatie": {"lat": 91, "lon": 0}}},
+                {"melder": melder, "bericht": {"text": "x", "locatie": {"lat": True, "lon": 0}}},
+                {"melder": melder, "bericht": "x"},
+                [],
+            ):
+                status, _ = await api.request("POST", kcc.MESSAGE_PATH, ok=(200, 400), json=body)
+                assert status == 400, body
+            # The resident ends the chat with the button.
+            assert await api.live_stop(melder)
+            await until(ws, lambda f: f["type"] == "einde")
+            await eventually(lambda: len(relayed) == 3, 10)
+            assert relayed[2] == {"chat_id": "5551", "tekst": texts.LIVE_ENDED, "stoppen": False}
+            assert not await api.live_message(melder, {"text": "En nu?"})  # Balie's again
+            await ws.close()
+        finally:
+            await api.close()
+            await console.close()
+            await store.close()
+            await runner.cleanup()

@@ -1,0 +1,259 @@
+"""Live chat for Telegram residents: the same queue, log and service as the widget.
+
+A Telegram chat gets a conversation in the widget's log (`chat_sessions`, sender
+`telegram:<chat id>`, a random id no browser token hashes to), made when the resident
+asks for a medewerker. From then on everything is the widget's path (webapp/live/
+service.py): the queue, taking, the medewerker's console, handing back. Only the two
+ends differ:
+
+- In: the connector (rasa_plugins/connectors/telegram.py) hands every message of a
+  chat that asked for a medewerker to `POST /api/v1/live/bericht` (Case API token)
+  before Rasa sees it. While the resident waits it is stored (the queue shows it) and
+  goes on to Balie; once a medewerker has the chat it is stored only, for them, as the
+  widget's relay does (webapp/chat/routes.py). Photos come as staged uploads (the
+  melding photos' path, whole, within core/photos.py's limit); locations as a point,
+  stored with readable text.
+- Out: what the service says in the chat (the medewerker's messages, "U chat nu met
+  ...", handed back) is posted by the instance that stored it to the connector's
+  `/webhooks/telegram/live` (the widget channel's secret), one message after another
+  per chat. The resident stops waiting or ends the chat with a button the connector
+  handles (`POST /api/v1/live/stoppen`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+
+from core.kcc import MESSAGE_PATH, STOP_PATH, TELEGRAM_RELAY_PATH
+from core.safe_json import InvalidJson, loads
+from core.settings import Settings
+from core.widget_protocol import SECRET_HEADER, channel_secret
+from webapp.bodies import read_body
+from webapp.cases.models import ChatSession
+from webapp.chat.log import BOT, MEDEWERKER, RESIDENT, Conversation, RateLimited, token_hash
+from webapp.errors import ApiError
+from webapp.live.service import LIVE_KEY, Live
+
+log = logging.getLogger(__name__)
+
+PREFIX = "telegram:"
+CHAT_ID_RE = re.compile(r"^-?\d{1,20}$")
+UPLOAD_ID_RE = re.compile(r"^[0-9a-f-]{36}$")
+MAX_JSON = 8 * 1024
+MAX_TEXT = 2000
+RATE = (20, timedelta(minutes=1))  # as the widget's relay
+SEND_TIMEOUT = 30.0
+
+
+def location_text(lat: float, lon: float) -> str:
+    """A shared point as the medewerker reads it (the melding summary's wording)."""
+    return f"Gedeelde locatie ({lat:.5f}, {lon:.5f})"
+
+
+def resident_message(raw: Any) -> dict[str, Any]:
+    """What the connector sent, checked: text, and a staged photo or a point."""
+    if not isinstance(raw, dict):
+        raise ApiError(400, "bericht must be an object")
+    text = raw.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "bericht.text must be a non-empty string")
+    bericht: dict[str, Any] = {"text": text.strip()[:MAX_TEXT]}
+    foto = raw.get("foto")
+    if foto is not None:
+        if not (isinstance(foto, str) and UPLOAD_ID_RE.match(foto)):
+            raise ApiError(400, "bericht.foto must be an upload id")
+        bericht["foto"] = foto
+    point = raw.get("locatie")
+    if point is not None:
+        lat = point.get("lat") if isinstance(point, dict) else None
+        lon = point.get("lon") if isinstance(point, dict) else None
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon))
+        if not numbers or not (-90 <= lat <= 90 and -180 <= lon <= 180):  # type: ignore[operator]
+            raise ApiError(400, "bericht.locatie must be {lat, lon}")
+        bericht["locatie"] = {"lat": float(lat), "lon": float(lon)}  # type: ignore[arg-type]
+        bericht["text"] = location_text(float(lat), float(lon))  # type: ignore[arg-type]
+    return bericht
+
+
+def chat_of(melder: Any) -> str:
+    """The chat id of `telegram:<chat id>`; 400 otherwise."""
+    if not isinstance(melder, str) or not melder.startswith(PREFIX):
+        raise ApiError(400, "melder must be 'telegram:<chat id>'")
+    chat_id = melder[len(PREFIX) :]
+    if not CHAT_ID_RE.match(chat_id):
+        raise ApiError(400, "melder must be 'telegram:<chat id>'")
+    return chat_id
+
+
+class TelegramLive:
+    def __init__(self, live: Live, settings: Settings) -> None:
+        self.live = live
+        self.url = settings.rasa_url.rstrip("/") + TELEGRAM_RELAY_PATH
+        self.headers = {SECRET_HEADER: channel_secret(settings.api_token())}
+        self.chats: dict[str, str | None] = {}  # session id -> chat id (None: a widget's)
+        self.locks: dict[str, asyncio.Lock] = {}
+        self._http: aiohttp.ClientSession | None = None
+        live.outlets.append(self.outlet)
+
+    # --- the chat's conversation -----------------------------------------------------------
+
+    async def conversation(self, chat_id: str, *, create: bool) -> Conversation | None:
+        sender = PREFIX + chat_id
+        for _ in range(3):
+            found = await self.live.log.by_sender(sender)
+            if found is not None and not found[1]:
+                self.chats[found[0].id] = chat_id
+                return found[0]
+            if not create:
+                return None
+            try:
+                async with self.live.log.sessions() as session, session.begin():
+                    if found is not None:  # wiped (forgotten): start afresh
+                        await session.execute(
+                            sa.delete(ChatSession).where(ChatSession.id == found[0].id)
+                        )
+                    # A random id: no browser token can ever hash to it.
+                    session.add(
+                        ChatSession(id=token_hash(secrets.token_urlsafe(32)), sender=sender)
+                    )
+            except IntegrityError:  # made by another request a moment ago
+                continue
+        return None
+
+    async def chat_id_of(self, session_id: str) -> str | None:
+        if session_id not in self.chats:
+            async with self.live.log.sessions() as session:
+                sender = (
+                    await session.execute(
+                        sa.select(ChatSession.sender).where(ChatSession.id == session_id)
+                    )
+                ).scalar_one_or_none()
+            self.chats[session_id] = (
+                sender[len(PREFIX) :] if sender and sender.startswith(PREFIX) else None
+            )
+            if len(self.chats) > 10_000:
+                self.chats.pop(next(iter(self.chats)))
+        return self.chats[session_id]
+
+    # --- in: the resident --------------------------------------------------------------------
+
+    async def incoming(self, chat_id: str, bericht: dict[str, Any], message_id: str | None) -> bool:
+        """Store a resident's message for the medewerker; True when one has the chat."""
+        conversation = await self.conversation(chat_id, create=False)
+        if conversation is None:
+            return False
+        chat = await self.live.store.open_of(conversation.id)
+        if chat is None:
+            return False
+        try:
+            stored = await self.live.log.append(
+                conversation.id, RESIDENT, bericht, message_id, rate=RATE
+            )
+        except RateLimited:
+            stored = None  # a flood still never reaches Balie mid-chat
+        if stored is not None:
+            self.live.hub.notify(conversation.id)
+        return chat.status == "live"
+
+    async def stop(self, chat_id: str) -> bool:
+        conversation = await self.conversation(chat_id, create=False)
+        if conversation is None or await self.live.store.open_of(conversation.id) is None:
+            return False
+        await self.live.resident_stops(conversation.id)
+        return True
+
+    # --- out: to the chat ---------------------------------------------------------------------
+
+    async def outlet(self, session_id: str, afzender: str, bericht: dict[str, Any]) -> None:
+        """Called (spawned) for each live message the service stored, in order."""
+        lock = self.locks.setdefault(session_id, asyncio.Lock())
+        async with lock:  # no await before this: the messages keep their order
+            chat_id = await self.chat_id_of(session_id)
+            text = str(bericht.get("text") or "").strip()
+            if chat_id is None or not text or afzender not in (BOT, MEDEWERKER):
+                return
+            if afzender == MEDEWERKER:
+                text = f"{bericht.get('naam') or 'Medewerker'}: {text}"
+            chat = await self.live.store.open_of(session_id)
+            body = {"chat_id": chat_id, "tekst": text, "stoppen": chat is not None}
+            await self._post(body)
+
+    async def _post(self, body: dict[str, Any]) -> None:
+        if self._http is None:
+            return
+        for attempt in range(3):
+            try:
+                async with self._http.post(self.url, json=body, headers=self.headers) as resp:
+                    if resp.status == 200:
+                        return
+                    log.warning("live message to Telegram: Rasa answered %s", resp.status)
+                    if resp.status < 500:
+                        return
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                log.warning("live message to Telegram failed: %r", exc)
+            await asyncio.sleep(0.5 * 2**attempt)
+
+    async def lifecycle(self, app: web.Application) -> Any:
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT))
+        yield
+        await self._http.close()
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise ApiError(415, "send JSON with Content-Type: application/json")
+    try:
+        data = loads(await read_body(request, MAX_JSON))
+    except InvalidJson as exc:
+        raise ApiError(400, str(exc)) from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "body must be a JSON object")
+    return data
+
+
+async def post_message(request: web.Request) -> web.Response:
+    data = await _json(request)
+    chat_id = chat_of(data.get("melder"))
+    bericht = resident_message(data.get("bericht"))
+    message_id = data.get("id")
+    if message_id is not None and not (isinstance(message_id, str) and len(message_id) <= 64):
+        raise ApiError(400, "id must be a string of at most 64 characters")
+    live = await request.app[TELEGRAM_KEY].incoming(chat_id, bericht, message_id)
+    return web.json_response({"live": live})
+
+
+async def post_stop(request: web.Request) -> web.Response:
+    data = await _json(request)
+    stopped = await request.app[TELEGRAM_KEY].stop(chat_of(data.get("melder")))
+    return web.json_response({"gestopt": stopped})
+
+
+TELEGRAM_KEY = web.AppKey("live_telegram", TelegramLive)
+
+
+def setup(app: web.Application, settings: Settings) -> None:
+    """After the live service (app[LIVE_KEY]); the routes are under /api/ (the token)."""
+    telegram = TelegramLive(app[LIVE_KEY], settings)
+    app[TELEGRAM_KEY] = telegram
+    app.cleanup_ctx.append(telegram.lifecycle)
+    app.router.add_post("/api/v1" + MESSAGE_PATH, post_message)
+    app.router.add_post("/api/v1" + STOP_PATH, post_stop)
+
+
+async def photo_in_chat(live: Live, chat_id: int, staff_id: int, upload_id: str) -> bool:
+    """Did the resident of this medewerker's chat send this photo (staff may see it)?"""
+    chat = await live.store.get(chat_id)
+    if chat is None or chat.medewerker_id != staff_id or not UPLOAD_ID_RE.match(upload_id):
+        return False
+    entries = await live.log.after(chat.session_id, 0)
+    return any(e.afzender == RESIDENT and e.bericht.get("foto") == upload_id for e in entries)
