@@ -22,9 +22,11 @@ from core.caseapi.client import CaseApiClient
 from core.caseapi.errors import BackendError
 from core.clock import utcnow
 from core.codes import new_code
+from core.domain import Channel
 from core.residents import texts
 from webapp.live.service import Live
 from webapp.live.store import Chat
+from webapp.live.telegram import PREFIX as TELEGRAM
 
 log = logging.getLogger(__name__)
 SOORTEN = ("melding", "verzoek", "terugbellen")
@@ -82,7 +84,10 @@ async def file_for_resident(
     sender = await live.store.sender_of(chat.session_id)
     if sender is None:
         raise FilingError("Dit gesprek bestaat niet meer.")
-    melder = f"web:{sender}"
+    # A Telegram resident's chat is sent as "telegram:<chat id>" (webapp/live/telegram.py):
+    # the case's news goes back to that chat.
+    kanaal: Channel = "telegram" if sender.startswith(TELEGRAM) else "web"
+    melder = sender if kanaal == "telegram" else f"web:{sender}"
     key = f"live-{chat.id}-{secrets.token_hex(8)}"
     try:
         if soort == "terugbellen":
@@ -91,7 +96,7 @@ async def file_for_resident(
                 telefoon=_field(form, "telefoon") or "",
                 onderwerp=_field(form, "omschrijving"),
                 voorkeur=_field(form, "voorkeur"),
-                kanaal="web",
+                kanaal=kanaal,
                 melder=melder,
             )
         else:
@@ -105,7 +110,7 @@ async def file_for_resident(
                     "categorie": _field(form, "categorie") if soort == "melding" else None,
                     "onderwerp": _field(form, "onderwerp"),
                     "locatie": None if locatie.is_empty() else locatie,
-                    "kanaal": "web",
+                    "kanaal": kanaal,
                     "melder": melder,
                     "controlecode": new_code(),
                     "idempotency_key": key,

@@ -1,6 +1,6 @@
 """live chat cases: a case filed by a medewerker from a live chat links to it (issue #16)
 
-Revision ID: 0013_h16tools
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-06 03:30:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_h16tools"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
