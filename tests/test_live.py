@@ -1,6 +1,7 @@
 """Live chat with a medewerker (issue #16): the KCC's hours, the queue, the hand-off.
 
-- The KCC's hours and Dutch public holidays (core/kcc.py), without processes.
+- The KCC's hours and Dutch public holidays (core/kcc.py, the `holidays` package),
+  without processes.
 - Taking a resident is one conditional UPDATE: of two medewerkers at once exactly one
   gets them (SQLite and PostgreSQL).
 - The Case API route the action calls: token, out of hours, nobody available, queued.
@@ -82,6 +83,9 @@ def test_dutch_public_holidays() -> None:
     }
     assert date(2025, 4, 26) in kcc.feestdagen(2025)  # Koningsdag on a Sunday moves back
     assert date(2025, 5, 5) in kcc.feestdagen(2025) and date(2026, 5, 5) not in kcc.feestdagen(2026)
+    assert date(2030, 5, 5) in kcc.feestdagen(2030)  # Bevrijdingsdag: every fifth year
+    assert date(2026, 4, 3) not in kcc.feestdagen(2026)  # Goede Vrijdag: the KCC is open
+    assert len(kcc.feestdagen(2026)) == 9
 
 
 def test_hours_and_when_a_call_back_comes(tmp_path: Path) -> None:
