@@ -393,3 +393,33 @@ async def test_hand_off_across_two_web_apps(
                 await api.close()
                 await store.close()
                 await console.close()
+
+
+# --- the bench's hand-off latency (bench/live.py), cheaply -------------------------------
+
+
+@pytest.mark.stack
+@pytest.mark.asyncio(loop_scope="module")
+async def test_bench_measures_the_hand_off_latency(
+    live_stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make bench`'s live measure on the real stack: two residents taken by one
+    medewerker, three messages each, every one timed on the Live page; no timing asserted."""
+    from bench import live
+
+    settings, gemeente = live_stack
+    content_file(gemeente, ALWAYS)  # the browser test ends out of hours
+    monkeypatch.setattr(live, "PAUSE", 0.05)
+    who = await live.create_medewerker(settings.database_url, settings.web_url)
+    result = await live.handoff_latency(who, residents=2, messages=3)
+    assert result.errors == 0, result.examples
+    assert len(result.latencies) == 6 and all(x > 0 for x in result.latencies)
+    text = live.report(result)
+    assert "6 messages, 0 errors" in text and "p95" in text and "goal p95 ≤ 500 ms" in text
+    store = CaseStore.from_url(settings.database_url)
+    try:
+        async with store.sessions() as session:
+            rows = (await session.execute(sa.select(LiveChat.status, LiveChat.einde))).all()
+        assert ("klaar", "gesloten") in rows and ("live", None) not in rows  # closed after
+    finally:
+        await store.close()
