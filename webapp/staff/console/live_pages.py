@@ -5,29 +5,38 @@ session and the medewerker role (guard.py) and only from the console's own origi
 carries the queue, the conversations this medewerker has (readable to them: the widget's
 log, decrypted for the handler only; the queue shows the resident's words masked) and
 every action: available/away, take, send, hand back to Balie, close with a note.
+The guard checks the session once, at the handshake; a socket lives for hours, so it is
+closed (1008) as soon as its user is logged out everywhere, deactivated, loses the role
+or reaches the session's age limit (checked on every frame and every RECHECK_SECONDS).
 Protocol in docs/staff.md, "Live".
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp_session import get_session
 
 from core.content import tijdzone_naam
 from core.safe_json import loads
 from webapp.live.service import LIVE_KEY, ConsoleSocket, Live
+from webapp.staff.console.context import console
 from webapp.staff.console.render import render
-from webapp.staff.console.security import current_user, requires
-from webapp.staff.users import MEDEWERKER
+from webapp.staff.console.security import MAX_SESSION_SECONDS, current_user, requires
+from webapp.staff.users import MEDEWERKER, has_role
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 MAX_FRAME = 16 * 1024
 NAME_MAX = 40
+RECHECK_SECONDS = 30.0
 
 
 def first_name(gebruikersnaam: str) -> str:
@@ -70,21 +79,60 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     live = request.app[LIVE_KEY]
     _, voornaam = await live.store.availability(user.id)
+    still = await _session_check(request)
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
     sock = ConsoleSocket(ws, user.id, voornaam or first_name(user.gebruikersnaam))
     await live.attach(sock)
+    watcher = asyncio.ensure_future(_watch(ws, still))
     try:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
+                break
+            if not await still():
+                await _revoke(ws)
                 break
             await _frame(live, sock, msg.data)
     except asyncio.CancelledError:
         raise
     finally:
+        watcher.cancel()
         live.detach(sock)
         await ws.close()
     return ws
+
+
+async def _session_check(request: web.Request) -> Callable[[], Awaitable[bool]]:
+    """Is the session that opened this socket still valid (the guard's rules, again)?"""
+    user = current_user(request)
+    since = float((await get_session(request)).get("sinds", 0))
+    users = console(request).users
+
+    async def still() -> bool:
+        now = await users.get(user.id)
+        return (
+            now is not None
+            and now.actief
+            and now.sessie_versie == user.sessie_versie
+            and has_role(now, MEDEWERKER)
+            and time.time() - since <= MAX_SESSION_SECONDS
+        )
+
+    return still
+
+
+async def _revoke(ws: web.WebSocketResponse) -> None:
+    # live.js reloads the page on 1008: the guard then shows the login form.
+    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"sessie verlopen")
+
+
+async def _watch(ws: web.WebSocketResponse, still: Callable[[], Awaitable[bool]]) -> None:
+    """A quiet socket still gets residents' words: check it now and then as well."""
+    while not ws.closed:
+        await asyncio.sleep(RECHECK_SECONDS)
+        with contextlib.suppress(Exception):  # a database hiccup: check again next time
+            if not await still():
+                await _revoke(ws)
 
 
 def _chat_id(frame: dict[str, Any]) -> int | None:
