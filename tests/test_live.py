@@ -173,8 +173,8 @@ async def test_the_action_asks_the_web_app(tmp_path: Path, kcc_content: Path) ->
             content_file(kcc_content, {})
             other, _, _ = await chat_log.open(None)
             assert (await api.live(f"web:{other.sender}")) == {"wachtrij": False}
-            status, body = await api.request("POST", "/live", ok=(200, 400), json={"melder": 5})
-            assert status == 400 and "melder" in body["error"]
+            status, body = await api.request("POST", "/live", ok=(200, 422), json={"melder": 5})
+            assert status == 422 and "melder" in str(body["details"])
         finally:
             await api.close()
             await store.close()

@@ -281,6 +281,12 @@ class InzageIn(Strict):
         return values
 
 
+class LiveIn(Strict):
+    """A channel asks for a medewerker for a resident's conversation (`POST /live`)."""
+
+    melder: str = Field(..., max_length=120, regex=MELDER_PATTERN)
+
+
 class CallbackIn(Strict):
     naam: str = Field(..., min_length=1, max_length=120)
     telefoon: str = Field(..., max_length=30)
@@ -516,6 +522,16 @@ class CasePage(Answer):
     per_page: int
     total: int
     next_page: int | None
+
+
+class LiveAnswer(Answer):
+    """Whether the conversation joined the live chat queue; its place and expected wait
+    (null: no recent hand-offs to go by) when it did."""
+
+    wachtrij: bool
+    status: Literal["wachtend", "live"] | None = None
+    positie: int | None = Field(None, ge=1)
+    wacht_minuten: int | None = Field(None, ge=1)
 
 
 class Callback(Answer):
