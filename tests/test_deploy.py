@@ -75,7 +75,9 @@ def ingress_paths(docs: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
 
 
 def routed_to(docs: list[dict[str, Any]], request_path: str) -> set[str]:
-    return {svc for path, kind, svc in ingress_paths(docs) if manifests.routes(path, kind, request_path)}
+    return {
+        svc for path, kind, svc in ingress_paths(docs) if manifests.routes(path, kind, request_path)
+    }
 
 
 @pytest.mark.parametrize("directory", KUSTOMIZATIONS, ids=lambda d: d.name)

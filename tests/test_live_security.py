@@ -133,6 +133,13 @@ async def take(ws: aiohttp.ClientWebSocketResponse, already: set[int] = frozense
     return chat_id
 
 
+async def closed(ws: aiohttp.ClientWebSocketResponse) -> int | None:
+    """The server closes the socket (within 5 s): its close code."""
+    msg = await asyncio.wait_for(ws.receive(), 5)
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), msg
+    return ws.close_code
+
+
 async def handshake(http: aiohttp.ClientSession, url: str, origin: str) -> int:
     """The status of a WebSocket opening handshake, redirects not followed."""
     headers = {
@@ -300,9 +307,7 @@ async def test_a_revoked_medewerkers_socket_is_closed(live: Live) -> None:
         assert user is not None
         await Users(live.store.sessions).end_sessions(user.id)
         await mw.send_json({"type": "ping"})
-        closed = await asyncio.wait_for(mw.receive(), 5)
-        assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
-        assert mw.close_code == aiohttp.WSCloseCode.POLICY_VIOLATION
+        assert await closed(mw) == aiohttp.WSCloseCode.POLICY_VIOLATION
     finally:
         await marieke.close()
 
@@ -345,14 +350,11 @@ async def test_bad_frames_on_the_live_socket(live: Live) -> None:
         assert (await until(mw, lambda f: f["type"] in ("fout", "beschikbaar")))["type"] == "fout"
         # Oversized: the socket is closed cleanly (1009), the app goes on.
         await mw.send_str(json.dumps({"type": "bericht", "id": 1, "tekst": "x" * 20_000}))
-        closed = await asyncio.wait_for(mw.receive(), 5)
-        assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
-        assert mw.close_code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+        assert await closed(mw) == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
         # A binary frame ends the socket as well.
         mw = await console_socket(marieke)
         await mw.send_bytes(b"\x00\x01")
-        closed = await asyncio.wait_for(mw.receive(), 5)
-        assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        await closed(mw)
         mw = await console_socket(marieke)  # and a new one works
         await mw.close()
     finally:
