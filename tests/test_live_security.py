@@ -362,12 +362,20 @@ async def test_bad_frames_on_the_live_socket(live: Live) -> None:
 
 
 @pytest.mark.asyncio
-async def test_a_medewerkers_long_message_and_note_are_cut(live: Live) -> None:
+async def test_long_messages_in_a_live_chat(live: Live) -> None:
+    """A medewerker's message and note are cut to their limits; a resident's too long
+    message is refused as everywhere (te_lang) and never reaches the medewerker."""
     marieke = await logged_in(live.base, "marieke")
     try:
         mw = await console_socket(marieke)
         widget, _ = await resident(live, marieke.http)
         chat_id = await take(mw)
+        await widget.send_json({"type": "message", "id": "lang", "text": "x" * 1001})
+        refused = await until(widget, lambda f: f["type"] == "error")
+        assert (refused["code"], refused["id"]) == ("te_lang", "lang")
+        await widget.send_json({"type": "message", "id": "kort", "text": "Kort"})
+        heard = await until(mw, lambda f: f["type"] == "bericht" and f["from"] == "user")
+        assert heard["text"] == "Kort"  # the first one the medewerker hears
         await mw.send_json({"type": "bericht", "id": chat_id, "tekst": "a" * 5000})
         said = await until(widget, lambda f: f.get("from") == "medewerker")
         assert len(said["text"]) == 2000
