@@ -36,6 +36,7 @@ from tests.staff_helpers import PASSWORD, Client, settings_in, web_app
 from tests.test_live import ALWAYS, content_file, until
 from webapp.cases.store import CaseStore
 from webapp.chat.log import ChatLog
+from webapp.staff.console import live_pages
 from webapp.staff.users import MEDEWERKER, TRAINER, Users
 
 TOKEN = "t" * 40
@@ -297,17 +298,29 @@ async def test_a_resident_never_reads_or_ends_another_residents_chat(live: Live)
 
 
 @pytest.mark.asyncio
-async def test_a_revoked_medewerkers_socket_is_closed(live: Live) -> None:
-    """Logged out everywhere (or deactivated) by a beheerder: the open Live page stops
-    getting residents' words at once, not at its next reconnect."""
+async def test_a_revoked_medewerkers_socket_is_closed(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logged out everywhere or deactivated by a beheerder: the open Live page stops
+    getting residents' words at once (on its next frame), or within RECHECK_SECONDS when
+    it is quiet, not at its next reconnect."""
+    monkeypatch.setattr(live_pages, "RECHECK_SECONDS", 0.2)
+    users = Users(live.store.sessions)
+    user = await users.by_name("marieke")
+    assert user is not None
     marieke = await logged_in(live.base, "marieke")
     try:
         mw = await console_socket(marieke)
-        user = await Users(live.store.sessions).by_name("marieke")
-        assert user is not None
-        await Users(live.store.sessions).end_sessions(user.id)
+        await users.end_sessions(user.id)
         await mw.send_json({"type": "ping"})
         assert await closed(mw) == aiohttp.WSCloseCode.POLICY_VIOLATION
+    finally:
+        await marieke.close()
+    marieke = await logged_in(live.base, "marieke")
+    try:
+        mw = await console_socket(marieke)
+        await users.set_active(user.id, False)
+        assert await closed(mw) == aiohttp.WSCloseCode.POLICY_VIOLATION  # sent nothing
     finally:
         await marieke.close()
 

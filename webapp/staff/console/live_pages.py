@@ -84,13 +84,14 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     sock = ConsoleSocket(ws, user.id, voornaam or first_name(user.gebruikersnaam))
     await live.attach(sock)
-    watcher = asyncio.ensure_future(_watch(ws, still))
+    revoked = asyncio.Event()
+    watcher = asyncio.ensure_future(_watch(ws, still, revoked))
     try:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 break
             if not await still():
-                await _revoke(ws)
+                revoked.set()
                 break
             await _frame(live, sock, msg.data)
     except asyncio.CancelledError:
@@ -98,7 +99,9 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
     finally:
         watcher.cancel()
         live.detach(sock)
-        await ws.close()
+        # 1008: live.js reloads the page, and the guard shows the login form.
+        code = WSCloseCode.POLICY_VIOLATION if revoked.is_set() else WSCloseCode.OK
+        await ws.close(code=code)
     return ws
 
 
@@ -121,18 +124,19 @@ async def _session_check(request: web.Request) -> Callable[[], Awaitable[bool]]:
     return still
 
 
-async def _revoke(ws: web.WebSocketResponse) -> None:
-    # live.js reloads the page on 1008: the guard then shows the login form.
-    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"sessie verlopen")
-
-
-async def _watch(ws: web.WebSocketResponse, still: Callable[[], Awaitable[bool]]) -> None:
+async def _watch(
+    ws: web.WebSocketResponse, still: Callable[[], Awaitable[bool]], revoked: asyncio.Event
+) -> None:
     """A quiet socket still gets residents' words: check it now and then as well."""
     while not ws.closed:
         await asyncio.sleep(RECHECK_SECONDS)
         with contextlib.suppress(Exception):  # a database hiccup: check again next time
             if not await still():
-                await _revoke(ws)
+                revoked.set()
+                # Wakes the handler's loop, whose close sends 1008 (this code would be
+                # overtaken by its close: aiohttp lets the reader finish first).
+                await ws.close(code=WSCloseCode.POLICY_VIOLATION)
+                return
 
 
 def _chat_id(frame: dict[str, Any]) -> int | None:
