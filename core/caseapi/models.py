@@ -350,6 +350,8 @@ class ReceiptIn(BaseModel):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("give a timezone")
+        if value is not None and value < EARLIEST:  # see EARLIEST: not readable back
+            raise ValueError("lies before 1970")
         return value
 
     def wire(self) -> dict[str, Any]:
