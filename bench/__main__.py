@@ -23,17 +23,19 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--profile",
-        choices=("compare", "rest", "cluster", "soak", "flame"),
+        choices=("compare", "rest", "cluster", "soak", "flame", "live"),
         default="compare",
         help="compare: Balie against the stock `rasa init` bot, ratios and goals (default); "
         "rest: one stack, REST, /model/parse and melding phases; "
         "cluster: 1 vs 2 Rasa servers in the cluster; soak: 10 minutes, pass/fail; "
-        "flame: a py-spy flame graph of Balie's Rasa server under FAQ load (results/)",
+        "flame: a py-spy flame graph of Balie's Rasa server under FAQ load (results/); "
+        "live: only the live hand-off's latency (widget → medewerker), part of compare",
     )
     p.add_argument(
         "--users",
         type=int,
-        help="concurrent simulated residents (compare/flame 16, rest 20, cluster/soak 50)",
+        help="concurrent simulated residents (compare/flame 16, rest 20, cluster/soak 50, "
+        "live 10 in live chats)",
     )
     p.add_argument(
         "--duration",
@@ -76,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cluster.main(args, settings))
     if args.profile == "soak":
         return asyncio.run(cluster.soak(args, settings))
+    if args.profile == "live":
+        return asyncio.run(compare.live_only(args, settings))
     if args.profile in ("compare", "flame"):
         args.users, args.duration = args.users or 16, args.duration or 30.0
         run = compare.main if args.profile == "compare" else flame.main

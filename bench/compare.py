@@ -5,7 +5,9 @@ with Rasa's in-memory tracker store, then Balie with its own tracker store on SQ
 on PostgreSQL — it measures FAQ turns over REST by 1 and by N residents at once, the
 long-conversation curve, Balie's melding form steps against its FAQ turns, and the Rasa
 server's peak memory; then prints one table of Balie/stock ratios, each next to its goal
-from issue #15. A benchmark reports: it never fails on a figure.
+from issue #15. Balie alone also has the live hand-off's latency (bench/live.py, issue
+#16): an absolute figure with its own goal. A benchmark reports: it never fails on a
+figure.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import long, stock
+from bench import live, long, stock
 from bench.cluster import MiB, Target, faq_questions
 from bench.form import FormCost, form_cost
 from bench.load import Turns, faq_load
@@ -38,6 +40,7 @@ class Measured:
     curve: long.Curve
     rss_peak: int  # bytes, the Rasa server with its children
     form: FormCost | None = None
+    handoff: live.Handoff | None = None
 
 
 async def measure(
@@ -47,8 +50,10 @@ async def measure(
     texts: list[str],
     args: argparse.Namespace,
     target: Target | None = None,
+    medewerker: live.Medewerker | None = None,
 ) -> Measured:
-    """Everything for one running system; `target` (Balie only) adds the melding form."""
+    """Everything for one running system; `target` and `medewerker` (Balie only) add the
+    melding form and the live hand-off."""
     print(f"\n== {name} ==", flush=True)
     sampler = MemorySampler(pid)
     with sampler:
@@ -64,8 +69,13 @@ async def measure(
             print(f"  melding form: {len(form.steps)} steps, {form.errors} errors", flush=True)
             for example in form.examples:
                 print(f"    error: {example}")
+        handoff = await live.handoff_latency(medewerker) if medewerker else None
+        if handoff:
+            print(f"  {live.report(handoff)}", flush=True)
+            for example in handoff.examples:
+                print(f"    error: {example}")
         sampler.peak = max(sampler.peak, sampler.rss())
-    return Measured(name, one, many, curve, sampler.peak, form)
+    return Measured(name, one, many, curve, sampler.peak, form, handoff)
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,15 @@ def rows(args: argparse.Namespace) -> list[Row]:
             lambda m: m.form.ratio if m.form else None,
             "{:.2f}×",
             Goal("≤1.5×", 1.5, own=True),
+        ),
+        Row(
+            "live hand-off p50 ms",
+            lambda m: m.handoff.ms(50) if m.handoff else None,
+        ),
+        Row(
+            "live hand-off p95 ms",
+            lambda m: m.handoff.ms(95) if m.handoff else None,
+            goal=Goal(f"≤{live.GOAL_MS:.0f} ms", live.GOAL_MS, own=True),
         ),
         Row(
             "Rasa peak RSS MiB",
@@ -193,7 +212,15 @@ async def main(args: argparse.Namespace, settings: BenchSettings) -> int:
         async with running_balie(settings, model, database) as balie:
             name = f"Balie {database}"
             measured.append(
-                await measure(name, balie.rest_url, balie.rasa_pid, faq, args, balie.target)
+                await measure(
+                    name,
+                    balie.rest_url,
+                    balie.rasa_pid,
+                    faq,
+                    args,
+                    balie.target,
+                    await balie.medewerker(),
+                )
             )
     print(f"\n== Balie against stock Rasa ({args.users} residents = the concurrent phase) ==")
     print(report(measured, args))
@@ -207,3 +234,20 @@ def databases(raw: str) -> list[str]:
     if unknown or not chosen:
         raise argparse.ArgumentTypeError(f"choose from {', '.join(DATABASES)}")
     return chosen
+
+
+async def live_only(args: argparse.Namespace, settings: BenchSettings) -> int:
+    """`--profile live`: only the live hand-off's latency, on each of --databases."""
+    from webapp.staff.cli import live_model
+
+    model: Path = args.model or await live_model(settings, None)
+    residents = args.users or live.RESIDENTS
+    for database in args.databases:
+        async with running_balie(settings, model, database) as balie:
+            await long.curve(balie.rest_url, faq_questions(), 5)  # warm-up: load the model
+            handoff = await live.handoff_latency(await balie.medewerker(), residents)
+            print(f"Balie {database}: {live.report(handoff)}", flush=True)
+            for example in handoff.examples:
+                print(f"    error: {example}")
+    print(machine_line())
+    return 0

@@ -1,6 +1,7 @@
 """Balie as `python -m bot run` starts it (the supervisor: Rasa with Balie's tracker
 store, the action server, the web app), on free loopback ports, with a data directory of
-its own and its database on SQLite or on a throwaway PostgreSQL database."""
+its own and its database on SQLite or on a throwaway PostgreSQL database. Its KCC is open
+day and night (bench/live.py measures the live hand-off at any hour)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import live
 from bench.cluster import Target, bench_database
 from bench.settings import BenchSettings
 from core.ports import free_port
@@ -32,6 +34,10 @@ class Balie:
     def target(self) -> Target:
         return Target(self.rest_url, self.settings.case_api_url, self.settings.api_token())
 
+    async def medewerker(self) -> live.Medewerker:
+        """A new staff user with the medewerker role, for the live hand-off."""
+        return await live.create_medewerker(self.settings.database_url, self.settings.web_url)
+
 
 @contextmanager
 def _database(settings: BenchSettings, kind: str, data_dir: Path) -> Iterator[str]:
@@ -51,6 +57,7 @@ async def running_balie(
 
     with tempfile.TemporaryDirectory(prefix="balie-bench-") as tmp:
         data_dir = Path(tmp) / "data"
+        content = live.always_open(Path(tmp), settings.content_file)
         with _database(settings, database, data_dir) as url:
             own = dataclasses.replace(
                 settings,
@@ -67,6 +74,7 @@ async def running_balie(
                 configured_outbox_path=None,  # the action server's outbox in data_dir
                 configured_outbox_url="",
                 telegram=TelegramConfig(),
+                content_file=content,
             )
             # The children read their settings from the environment: the same choices.
             env = {
@@ -80,6 +88,7 @@ async def running_balie(
                 "TELEGRAM_WEBHOOK_URL": "",
                 "TELEGRAM_WEBHOOK_SECRET": "",
                 "TELEGRAM_API_URL": "",
+                "BALIE_CONTENT_FILE": str(content),
             }
             supervisor = Supervisor(own, model, env=env)
             await supervisor.start()

@@ -2,14 +2,17 @@
 
 The hours are `kcc: tijden:` in content/gemeente.yml, per weekday ("08:30-17:00"; a day
 that is not listed is closed), in the gemeente's time zone. With `feestdagen: true` (the
-default) the KCC is closed on Dutch public holidays (`feestdagen`, computed here: the
-`holidays` package is not installed). Pure Python: no I/O besides the content file.
+default) the KCC is closed on Dutch public holidays (`feestdagen`, from the `holidays`
+package). Pure Python: no I/O besides the content file.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, time, timedelta
+
+import holidays
 
 from core.clock import local
 from core.content import kcc_settings
@@ -38,42 +41,19 @@ OFFER_BUTTON = {"title": "Medewerker spreken", "payload": OFFER_PAYLOAD}
 # Rasa's slot that says the conversation asked for a medewerker and joined the queue
 # (actions/live.py); only then does the Telegram connector ask the web app about a message.
 SLOT = "live_chat"
+# Holidays of the `holidays` calendar (by their en_US names) on which the KCC is open.
+OPEN_OP = frozenset({"Good Friday"})
 
 
-def _pasen(jaar: int) -> date:
-    """Easter Sunday (the anonymous Gregorian algorithm)."""
-    a, b, c = jaar % 19, jaar // 100, jaar % 100
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (a + 11 * h + 22 * m) // 451
-    maand, dag = divmod(h + m - 7 * n + 114, 31)
-    return date(jaar, maand, dag + 1)
+@functools.lru_cache(maxsize=8)  # asked for every day looked at (volgende_periode)
+def feestdagen(jaar: int) -> frozenset[date]:
+    """The Dutch public holidays on which a gemeente's KCC is closed.
 
-
-def feestdagen(jaar: int) -> set[date]:
-    """The Dutch public holidays on which a gemeente's KCC is closed."""
-    pasen = _pasen(jaar)
-    koningsdag = date(jaar, 4, 27)
-    if koningsdag.weekday() == 6:  # on a Sunday it moves to Saturday the 26th
-        koningsdag = date(jaar, 4, 26)
-    dagen = {
-        date(jaar, 1, 1),
-        pasen,
-        pasen + timedelta(days=1),
-        koningsdag,
-        pasen + timedelta(days=39),  # Hemelvaartsdag
-        pasen + timedelta(days=49),
-        pasen + timedelta(days=50),  # Pinksteren
-        date(jaar, 12, 25),
-        date(jaar, 12, 26),
-    }
-    if jaar % 5 == 0:
-        dagen.add(date(jaar, 5, 5))  # Bevrijdingsdag, a day off once every five years
-    return dagen
+    The `holidays` package's calendar (Easter, Koningsdag moving off a Sunday,
+    Bevrijdingsdag every fifth year), without Goede Vrijdag: most gemeenten are open
+    on it."""
+    kalender = holidays.country_holidays("NL", years=jaar, language="en_US")
+    return frozenset(dag for dag, naam in kalender.items() if naam not in OPEN_OP)
 
 
 def tijden() -> dict[int, tuple[time, time]]:

@@ -36,6 +36,20 @@ CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentV
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 # Secrets the base uses but does not create: the operator does (keys from the example).
 EXTERNAL_SECRETS = {"balie-secrets": K8S_DIR / "base" / "secret.example.yaml"}
+# Several web apps behind the Service (docs/instances.md): the widget's and the Live
+# page's WebSockets end on any replica, and Redis (BALIE_REDIS_URL) tells the others at
+# once. No sticky sessions are needed; without Redis a resident's message would reach a
+# medewerker on another replica only with the database poll.
+WEB_DEPLOYMENT = "balie-web"
+WEBSOCKET_PATHS = ("/chat/ws", "/staff/live/ws")
+# ingress-nginx closes a proxied connection that is quiet this long (default 60 s). The
+# web app pings every 30 s; a medewerker's or resident's chat lasts longer than a
+# minute, so at least a few minutes, or the socket reconnects over and over.
+TIMEOUT_ANNOTATIONS = (
+    "nginx.ingress.kubernetes.io/proxy-read-timeout",
+    "nginx.ingress.kubernetes.io/proxy-send-timeout",
+)
+MIN_WEBSOCKET_SECONDS = 300
 
 
 class ManifestError(Exception):
@@ -404,6 +418,8 @@ def check(docs: list[dict[str, Any]], namespace: str = "balie") -> list[str]:
                 if port.get("name", port.get("number")) not in names | numbers:
                     errors.append(f"{name_of(ingress)}: {path['path']} -> unknown port {port}")
 
+    errors += live_chat_errors(docs)
+
     for hpa in (d for d in docs if d["kind"] == "HorizontalPodAutoscaler"):
         ref = hpa["spec"]["scaleTargetRef"]
         target = find(docs, ref["kind"], ref["name"])
@@ -430,4 +446,52 @@ def check(docs: list[dict[str, Any]], namespace: str = "balie") -> list[str]:
             for port in rule.get("ports", []):
                 if isinstance(port.get("port"), str) and port["port"] not in names:
                     errors.append(f"{name_of(policy)}: port {port['port']!r} is on no such pod")
+    return errors
+
+
+def routes(path: str, path_type: str, request_path: str) -> bool:
+    """Whether an Ingress path routes a request path (Kubernetes' Exact and Prefix rules)."""
+    if path_type == "Exact":
+        return request_path == path
+    prefix = path.rstrip("/")
+    return prefix == "" or request_path == prefix or request_path.startswith(prefix + "/")
+
+
+def live_chat_errors(docs: list[dict[str, Any]]) -> list[str]:
+    """The widget and the live chat across several web apps: Redis for every web
+    container when there is more than one replica, and every WebSocket path published by
+    an Ingress whose timeouts let a quiet socket live (see WEBSOCKET_PATHS)."""
+    errors: list[str] = []
+    web = find(docs, "Deployment", WEB_DEPLOYMENT)
+    if web is None:
+        return errors
+    if web["spec"].get("replicas", 1) > 1:
+        for container in web["spec"]["template"]["spec"]["containers"]:
+            url = environment(docs, container).values.get("BALIE_REDIS_URL", "")
+            if not url.startswith(("redis://", "rediss://")):
+                errors.append(
+                    f"{name_of(web)} container {container['name']}: {web['spec']['replicas']} "
+                    "replicas need BALIE_REDIS_URL (redis://...) for the widget and live chat"
+                )
+    ingresses = [d for d in docs if d["kind"] == "Ingress"]
+    for request_path in WEBSOCKET_PATHS:
+        found = [
+            ingress
+            for ingress in ingresses
+            for rule in ingress["spec"].get("rules", [])
+            for path in rule.get("http", {}).get("paths", [])
+            if path["backend"]["service"]["name"] == WEB_DEPLOYMENT
+            and routes(path["path"], path["pathType"], request_path)
+        ]
+        if ingresses and not found:
+            errors.append(f"no Ingress publishes the WebSocket {request_path}")
+        for ingress in found:
+            annotations = ingress["metadata"].get("annotations") or {}
+            for key in TIMEOUT_ANNOTATIONS:
+                value = str(annotations.get(key, "60"))
+                if not value.isdigit() or int(value) < MIN_WEBSOCKET_SECONDS:
+                    errors.append(
+                        f"{name_of(ingress)}: {key} is {value} s; the WebSocket "
+                        f"{request_path} needs at least {MIN_WEBSOCKET_SECONDS} s"
+                    )
     return errors

@@ -148,3 +148,31 @@ def test_stock_bot_project_is_fingerprinted(tmp_path) -> None:
     assert stock.turns(tmp_path) == ["hey", "hello there"]
     nlu.write_text(nlu.read_text() + "    - hi\n")
     assert stock.fingerprint(tmp_path) != before
+
+
+def test_the_table_judges_the_live_hand_off_on_its_own_figure() -> None:
+    """The hand-off latency (bench/live.py) is Balie's alone: an absolute p95 and its goal,
+    no ratio to stock; a Balie run without it shows a dash."""
+    import argparse
+
+    from bench import compare, live, long
+    from bench.load import Turns
+
+    turns = Turns(latencies=[0.02] * 20, elapsed=1.0)
+    curve = long.Curve([0.02] * 8)
+    args = argparse.Namespace(users=2, turns=8)
+    fast = live.Handoff(latencies=[0.001 * i for i in range(1, 101)])  # p95 95 ms
+    slow = live.Handoff(latencies=[0.6] * 10, errors=1, examples=["x"])
+    stock = compare.Measured(compare.STOCK, turns, turns, curve, 0)
+    runs = [
+        stock,
+        compare.Measured("Balie sqlite", turns, turns, curve, 0, None, fast),
+        compare.Measured("Balie postgresql", turns, turns, curve, 0, None, slow),
+    ]
+    lines = {line.split("  ")[0]: line for line in compare.report(runs, args).splitlines()}
+    p95 = lines["live hand-off p95 ms"]
+    assert p95.split()[4:9] == ["-", "95", "-", "600", "-"]  # stock has no live chat
+    assert "≤500 ms: met/MISSED" in p95
+    assert lines["live hand-off p50 ms"].split()[4:6] == ["-", "51"]
+    assert "100 messages, 0 errors: p50 51 ms, p95 95 ms" in live.report(fast)
+    assert live.report(slow).endswith("MISSED") and live.report(live.Handoff()).endswith("MISSED")

@@ -63,14 +63,6 @@ def placeholders(path: Path) -> set[str]:
     return set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", text))
 
 
-def matches(path: str, path_type: str, request_path: str) -> bool:
-    """Whether an Ingress path routes a request path (Kubernetes' Exact and Prefix rules)."""
-    if path_type == "Exact":
-        return request_path == path
-    prefix = path.rstrip("/")
-    return prefix == "" or request_path == prefix or request_path.startswith(prefix + "/")
-
-
 def ingress_paths(docs: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     """(path, pathType, service) of every Ingress rule."""
     return [
@@ -83,7 +75,9 @@ def ingress_paths(docs: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
 
 
 def routed_to(docs: list[dict[str, Any]], request_path: str) -> set[str]:
-    return {svc for path, kind, svc in ingress_paths(docs) if matches(path, kind, request_path)}
+    return {
+        svc for path, kind, svc in ingress_paths(docs) if manifests.routes(path, kind, request_path)
+    }
 
 
 @pytest.mark.parametrize("directory", KUSTOMIZATIONS, ids=lambda d: d.name)
@@ -296,3 +290,50 @@ def test_rasa_and_every_caller_of_its_api_share_the_token(directory: Path) -> No
             "containers"
         ]
         assert "BALIE_RASA_TOKEN" in manifests.environment(docs, container).sources, name
+
+
+# --- the live chat across several web apps (issue #16) ---------------------------------
+
+
+@pytest.mark.parametrize("directory", KUSTOMIZATIONS, ids=lambda d: d.name)
+def test_the_live_chat_works_across_web_replicas_without_sticky_sessions(
+    directory: Path, tmp_path: Path
+) -> None:
+    """Two web replicas: each gets Redis (the bus that carries a resident's message to the
+    replica holding the medewerker's socket); both WebSockets are published with
+    timeouts a quiet chat survives; nothing pins a browser to one replica."""
+    docs = rendered(directory)
+    assert manifests.live_chat_errors(docs) == []
+    web = manifests.find(docs, "Deployment", manifests.WEB_DEPLOYMENT)
+    assert web["spec"]["replicas"] >= 2
+    (container,) = manifests.pod_template(web)["spec"]["containers"]
+    env = manifests.environment(docs, container)
+    assert env.sources["BALIE_REDIS_URL"] == "Secret balie-secrets"
+    assert set(manifests.WEBSOCKET_PATHS) <= _canonical_paths(tmp_path)
+    for path in manifests.WEBSOCKET_PATHS:
+        assert routed_to(docs, path) == {"balie-web"}, path
+    for ingress in (d for d in docs if d["kind"] == "Ingress"):
+        annotations = ingress["metadata"].get("annotations") or {}
+        assert not [k for k in annotations if "affinity" in k or "sticky" in k], annotations
+    service = manifests.find(docs, "Service", "balie-web")
+    assert service["spec"].get("sessionAffinity", "None") == "None"
+
+
+def test_the_deploy_check_refuses_web_replicas_without_redis_or_with_short_timeouts() -> None:
+    """`make deploy-check` (deploy/validate.py) runs manifests.check, which includes these."""
+    docs = rendered(BASE)
+    web = manifests.find(docs, "Deployment", manifests.WEB_DEPLOYMENT)
+    (container,) = manifests.pod_template(web)["spec"]["containers"]
+    container.setdefault("env", []).append({"name": "BALIE_REDIS_URL", "value": ""})
+    ingress = manifests.find(docs, "Ingress", "balie")
+    ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-read-timeout"] = "60"
+    errors = manifests.check(docs)
+    assert any("need BALIE_REDIS_URL" in e for e in errors), errors
+    assert any("proxy-read-timeout is 60 s" in e and "/staff/live/ws" in e for e in errors)
+    # One replica needs no Redis; an Ingress without the console has no Live page socket.
+    web["spec"]["replicas"] = 1
+    rules = ingress["spec"]["rules"][0]["http"]
+    rules["paths"] = [p for p in rules["paths"] if p["path"] != "/staff"]
+    errors = manifests.live_chat_errors(docs)
+    assert not any("BALIE_REDIS_URL" in e for e in errors)
+    assert "no Ingress publishes the WebSocket /staff/live/ws" in errors

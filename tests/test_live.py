@@ -1,6 +1,7 @@
 """Live chat with a medewerker (issue #16): the KCC's hours, the queue, the hand-off.
 
-- The KCC's hours and Dutch public holidays (core/kcc.py), without processes.
+- The KCC's hours and Dutch public holidays (core/kcc.py, the `holidays` package),
+  without processes.
 - Taking a resident is one conditional UPDATE: of two medewerkers at once exactly one
   gets them (SQLite and PostgreSQL).
 - The Case API route the action calls: token, out of hours, nobody available, queued.
@@ -85,6 +86,9 @@ def test_dutch_public_holidays() -> None:
     }
     assert date(2025, 4, 26) in kcc.feestdagen(2025)  # Koningsdag on a Sunday moves back
     assert date(2025, 5, 5) in kcc.feestdagen(2025) and date(2026, 5, 5) not in kcc.feestdagen(2026)
+    assert date(2030, 5, 5) in kcc.feestdagen(2030)  # Bevrijdingsdag: every fifth year
+    assert date(2026, 4, 3) not in kcc.feestdagen(2026)  # Goede Vrijdag: the KCC is open
+    assert len(kcc.feestdagen(2026)) == 9
 
 
 def test_hours_and_when_a_call_back_comes(tmp_path: Path) -> None:
@@ -184,8 +188,8 @@ async def test_the_action_asks_the_web_app(tmp_path: Path, kcc_content: Path) ->
             content_file(kcc_content, {})
             other, _, _ = await chat_log.open(None)
             assert (await api.live(f"web:{other.sender}")) == {"wachtrij": False}
-            status, body = await api.request("POST", "/live", ok=(200, 400), json={"melder": 5})
-            assert status == 400 and "melder" in body["error"]
+            status, body = await api.request("POST", "/live", ok=(200, 422), json={"melder": 5})
+            assert status == 422 and "melder" in str(body["details"])
         finally:
             await api.close()
             await store.close()
@@ -600,3 +604,33 @@ async def test_medewerker_tools(tmp_path: Path, kcc_content: Path) -> None:
             await store.close()
             await marieke.close()
             await joost.close()
+
+
+# --- the bench's hand-off latency (bench/live.py), cheaply -------------------------------
+
+
+@pytest.mark.stack
+@pytest.mark.asyncio(loop_scope="module")
+async def test_bench_measures_the_hand_off_latency(
+    live_stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make bench`'s live measure on the real stack: two residents taken by one
+    medewerker, three messages each, every one timed on the Live page; no timing asserted."""
+    from bench import live
+
+    settings, gemeente = live_stack
+    content_file(gemeente, ALWAYS)  # the browser test ends out of hours
+    monkeypatch.setattr(live, "PAUSE", 0.05)
+    who = await live.create_medewerker(settings.database_url, settings.web_url)
+    result = await live.handoff_latency(who, residents=2, messages=3)
+    assert result.errors == 0, result.examples
+    assert len(result.latencies) == 6 and all(x > 0 for x in result.latencies)
+    text = live.report(result)
+    assert "6 messages, 0 errors" in text and "p95" in text and "goal p95 ≤ 500 ms" in text
+    store = CaseStore.from_url(settings.database_url)
+    try:
+        async with store.sessions() as session:
+            rows = (await session.execute(sa.select(LiveChat.status, LiveChat.einde))).all()
+        assert ("klaar", "gesloten") in rows and ("live", None) not in rows  # closed after
+    finally:
+        await store.close()

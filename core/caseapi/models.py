@@ -281,6 +281,12 @@ class InzageIn(Strict):
         return values
 
 
+class LiveIn(Strict):
+    """A channel asks for a medewerker for a resident's conversation (`POST /live`)."""
+
+    melder: str = Field(..., max_length=120, regex=MELDER_PATTERN)
+
+
 class CallbackIn(Strict):
     naam: str = Field(..., min_length=1, max_length=120)
     telefoon: str = Field(..., max_length=30)
@@ -344,6 +350,8 @@ class ReceiptIn(BaseModel):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("give a timezone")
+        if value is not None and value < EARLIEST:  # see EARLIEST: not readable back
+            raise ValueError("lies before 1970")
         return value
 
     def wire(self) -> dict[str, Any]:
@@ -516,6 +524,16 @@ class CasePage(Answer):
     per_page: int
     total: int
     next_page: int | None
+
+
+class LiveAnswer(Answer):
+    """Whether the conversation joined the live chat queue; its place and expected wait
+    (null: no recent hand-offs to go by) when it did."""
+
+    wachtrij: bool
+    status: Literal["wachtend", "live"] | None = None
+    positie: int | None = Field(None, ge=1)
+    wacht_minuten: int | None = Field(None, ge=1)
 
 
 class Callback(Answer):

@@ -22,6 +22,7 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     m.NearbyIn,
     m.ReportIn,
     m.CallbackIn,
+    m.LiveIn,
     m.ForgetIn,
     m.ReceiptIn,
     m.StatusNewsIn,
@@ -36,6 +37,7 @@ ANSWERS: tuple[type[BaseModel], ...] = (
     m.Upload,
     m.Callback,
     m.CallbackList,
+    m.LiveAnswer,
     m.OptOut,
     m.Forgotten,
     m.Receipt,
@@ -273,7 +275,7 @@ def _case_paths() -> dict[str, Any]:
 
 
 def _channel_paths() -> dict[str, Any]:
-    """What the channels use: staged photos, opt-outs, forgetting, call-backs."""
+    """What the channels use: staged photos, opt-outs, forgetting, call-backs, live chat."""
     opt_out = [
         (
             "put",
@@ -344,6 +346,19 @@ def _channel_paths() -> dict[str, Any]:
                     "200": _answer("what was removed, per kind", m.Forgotten),
                     # 503: the action server could not forget the outbox; ask again.
                     **_errors(*BODY_ERRORS, 503),
+                },
+            }
+        },
+        "/live": {
+            "post": {
+                "operationId": "askLive",
+                "summary": "A resident asks for a medewerker: a widget conversation joins "
+                "the live chat queue within the KCC's hours while one is available; "
+                "otherwise (and for other channels) wachtrij is false: offer a call-back",
+                "requestBody": _body(m.LiveIn),
+                "responses": {
+                    "200": _answer("queued or not", m.LiveAnswer),
+                    **_errors(*BODY_ERRORS, 404),  # 404: no such widget conversation
                 },
             }
         },

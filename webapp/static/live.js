@@ -322,8 +322,9 @@
       pinger = setInterval(function () { send({ type: "ping" }); }, 30000);
     };
     ws.onmessage = function (e) { try { onFrame(JSON.parse(e.data)); } catch (err) { /* ignore */ } };
-    ws.onclose = function () {
+    ws.onclose = function (e) {
       clearInterval(pinger);
+      if (e.code === 1008) { location.reload(); return; } // logged out: the login form
       state.textContent = "De verbinding is verbroken. Opnieuw verbinden…";
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 15000);

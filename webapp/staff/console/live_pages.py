@@ -8,18 +8,25 @@ every action: available/away, take, send, typing, transfer to a colleague, hand 
 to Balie, close with a note. Filing a melding, verzoek or call-back for the resident is
 a form (POST, CSRF like every console form) handled by webapp/live/filing.py; FAQ
 answers to insert come with the page (webapp/live/faq.py).
+The guard checks the session once, at the handshake; a socket lives for hours, so it is
+closed (1008) as soon as its user is logged out everywhere, deactivated, loses the role
+or reaches the session's age limit (checked on every frame and every RECHECK_SECONDS).
 Protocol in docs/staff.md, "Live".
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp_session import get_session
 
 from core.caseapi.client import CaseApiClient
 from core.content import tijdzone_naam
@@ -32,13 +39,14 @@ from webapp.live.telegram import photo_in_chat
 from webapp.staff.console.case_pages import taxonomy
 from webapp.staff.console.context import console
 from webapp.staff.console.render import render
-from webapp.staff.console.security import current_user, requires
-from webapp.staff.users import MEDEWERKER
+from webapp.staff.console.security import MAX_SESSION_SECONDS, current_user, requires
+from webapp.staff.users import MEDEWERKER, has_role
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 MAX_FRAME = 16 * 1024
 NAME_MAX = 40
+RECHECK_SECONDS = 30.0
 
 
 def script_json(value: Any) -> str:
@@ -123,21 +131,64 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     live = request.app[LIVE_KEY]
     _, voornaam = await live.store.availability(user.id)
+    still = await _session_check(request)
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
     sock = ConsoleSocket(ws, user.id, voornaam or first_name(user.gebruikersnaam))
     await live.attach(sock)
+    revoked = asyncio.Event()
+    watcher = asyncio.ensure_future(_watch(ws, still, revoked))
     try:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
+                break
+            if not await still():
+                revoked.set()
                 break
             await _frame(live, sock, msg.data)
     except asyncio.CancelledError:
         raise
     finally:
+        watcher.cancel()
         live.detach(sock)
-        await ws.close()
+        # 1008: live.js reloads the page, and the guard shows the login form.
+        code = WSCloseCode.POLICY_VIOLATION if revoked.is_set() else WSCloseCode.OK
+        await ws.close(code=code)
     return ws
+
+
+async def _session_check(request: web.Request) -> Callable[[], Awaitable[bool]]:
+    """Is the session that opened this socket still valid (the guard's rules, again)?"""
+    user = current_user(request)
+    since = float((await get_session(request)).get("sinds", 0))
+    users = console(request).users
+
+    async def still() -> bool:
+        now = await users.get(user.id)
+        return (
+            now is not None
+            and now.actief
+            and now.sessie_versie == user.sessie_versie
+            and has_role(now, MEDEWERKER)
+            and time.time() - since <= MAX_SESSION_SECONDS
+        )
+
+    return still
+
+
+async def _watch(
+    ws: web.WebSocketResponse, still: Callable[[], Awaitable[bool]], revoked: asyncio.Event
+) -> None:
+    """A quiet socket still gets residents' words: check it now and then as well."""
+    while not ws.closed:
+        await asyncio.sleep(RECHECK_SECONDS)
+        with contextlib.suppress(Exception):  # a database hiccup: check again next time
+            if not await still():
+                revoked.set()
+                # Wakes the handler's loop, whose close sends 1008 (this code would be
+                # overtaken by its close: aiohttp lets the reader finish first).
+                await ws.close(code=WSCloseCode.POLICY_VIOLATION)
+                return
 
 
 def _chat_id(frame: dict[str, Any]) -> int | None:
