@@ -421,7 +421,7 @@ async def follow_over_rest(http, stack, store: CaseStore, web_url: str, identifi
     replies = await says(click(replies, "Weet ik niet"))
     replies = await says(click(replies, "Geen foto"))
     asked = text(replies)
-    assert f"al gemeld ({identificatie}), de status is 'gemeld'" in asked
+    assert f"al gemeld, onder nummer {identificatie}. De status is nu: gemeld." in asked
     assert "Wilt u berichten over die melding krijgen?" in asked
     replies = await says(click(replies, "Ja, houd me op de hoogte"))
     assert f"Uw melding is toegevoegd aan {identificatie}" in text(replies)

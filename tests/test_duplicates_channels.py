@@ -175,7 +175,7 @@ async def test_widget_resident_follows_a_melding_already_reported(
     cases_before = await melding_count(api)
     b = await residents.new()
     offer = await up_to_the_photo(b, "Akkerstraat 11")
-    assert f"al gemeld ({ident}), de status is 'gemeld'" in offer, offer
+    assert f"al gemeld, onder nummer {ident}. De status is nu: gemeld." in offer, offer
     assert "Wilt u berichten over die melding krijgen?" in offer
     assert [await b.choice(t).count() for t in (YES, NO)] == [1, 1]  # real <button>s
     page = await b.page.locator(".balie-paneel").inner_text()
@@ -251,7 +251,7 @@ async def test_telegram_resident_follows_and_hears_the_status(
     # B shares a spot 20 m away: the offer with its two buttons, under the question.
     b = Resident(fake, http, follow_stack, 83_000_002)
     offer = await up_to_the_offer(b, 52.09090, 5.12150)
-    assert f"al gemeld ({ident}), de status is 'gemeld'" in offer, offer
+    assert f"al gemeld, onder nummer {ident}. De status is nu: gemeld." in offer, offer
     assert b.buttons() == [YES, NO]
     assert "Inwoner" not in offer and str(a.chat_id) not in offer
     asked = b.keyboard()

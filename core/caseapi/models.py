@@ -287,6 +287,34 @@ class LiveIn(Strict):
     melder: str = Field(..., max_length=120, regex=MELDER_PATTERN)
 
 
+class LivePoint(Strict):
+    lat: float = Field(..., ge=-90, le=90)
+    lon: float = Field(..., ge=-180, le=180)
+
+
+class LiveBericht(Strict):
+    """A Telegram resident's message for the live chat: text, and a staged photo
+    (an upload id from POST /uploads) or a shared point."""
+
+    text: str = Field(..., min_length=1, max_length=5000)
+    foto: str | None = Field(None, max_length=64)
+    locatie: LivePoint | None = None
+
+
+class LiveMessageIn(Strict):
+    """The Telegram connector hands over a message of a chat that asked for a medewerker."""
+
+    melder: str = Field(..., max_length=40, regex=r"^telegram:-?\d{1,20}$")
+    bericht: LiveBericht
+    id: str | None = Field(None, max_length=64)  # Telegram's update id: stored once
+
+
+class LiveStopIn(Strict):
+    """A Telegram resident stops waiting or ends the live chat."""
+
+    melder: str = Field(..., max_length=40, regex=r"^telegram:-?\d{1,20}$")
+
+
 class CallbackIn(Strict):
     naam: str = Field(..., min_length=1, max_length=120)
     telefoon: str = Field(..., max_length=30)
@@ -534,6 +562,22 @@ class LiveAnswer(Answer):
     status: Literal["wachtend", "live"] | None = None
     positie: int | None = Field(None, ge=1)
     wacht_minuten: int | None = Field(None, ge=1)
+
+
+class LiveAvailable(Answer):
+    """Whether a medewerker is free to chat now (within the KCC's hours)."""
+
+    beschikbaar: bool
+
+
+class LiveMessageAnswer(Answer):
+    """True: a medewerker has the chat, so the message is theirs and not Balie's."""
+
+    live: bool
+
+
+class LiveStopAnswer(Answer):
+    gestopt: bool
 
 
 class Callback(Answer):

@@ -23,6 +23,8 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     m.ReportIn,
     m.CallbackIn,
     m.LiveIn,
+    m.LiveMessageIn,
+    m.LiveStopIn,
     m.ForgetIn,
     m.ReceiptIn,
     m.StatusNewsIn,
@@ -38,6 +40,9 @@ ANSWERS: tuple[type[BaseModel], ...] = (
     m.Callback,
     m.CallbackList,
     m.LiveAnswer,
+    m.LiveAvailable,
+    m.LiveMessageAnswer,
+    m.LiveStopAnswer,
     m.OptOut,
     m.Forgotten,
     m.Receipt,
@@ -359,6 +364,36 @@ def _channel_paths() -> dict[str, Any]:
                 "responses": {
                     "200": _answer("queued or not", m.LiveAnswer),
                     **_errors(*BODY_ERRORS, 404),  # 404: no such widget conversation
+                },
+            },
+            "get": {
+                "operationId": "liveAvailable",
+                "summary": "Is a medewerker free to chat now? Balie offers a chat when so, "
+                "else a call-back",
+                "responses": {"200": _answer("available or not", m.LiveAvailable)},
+            },
+        },
+        "/live/bericht": {
+            "post": {
+                "operationId": "liveMessage",
+                "summary": "The Telegram connector hands over a message of a chat that asked "
+                "for a medewerker: stored for the queue while waiting (Balie answers it "
+                "too); once a medewerker has the chat, it is theirs only (live is true)",
+                "requestBody": _body(m.LiveMessageIn),
+                "responses": {
+                    "200": _answer("whether a medewerker has the chat", m.LiveMessageAnswer),
+                    **_errors(*BODY_ERRORS),
+                },
+            }
+        },
+        "/live/stoppen": {
+            "post": {
+                "operationId": "liveStop",
+                "summary": "A Telegram resident stops waiting or ends the live chat",
+                "requestBody": _body(m.LiveStopIn),
+                "responses": {
+                    "200": _answer("whether a wait or chat was ended", m.LiveStopAnswer),
+                    **_errors(*BODY_ERRORS),
                 },
             }
         },

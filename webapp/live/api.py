@@ -44,7 +44,8 @@ async def post_live(request: web.Request) -> web.Response:
 
 async def get_live(request: web.Request) -> web.Response:
     """Is a medewerker free to chat now? Balie offers a chat when so, else a call-back."""
-    return web.json_response({"beschikbaar": await request.app[LIVE_KEY].available()})
+    available = await request.app[LIVE_KEY].available()
+    return web.json_response(m.LiveAvailable(beschikbaar=available).dict())
 
 
 def setup(app: web.Application) -> None:

@@ -34,11 +34,11 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
+from core.caseapi import models as m
 from core.kcc import MESSAGE_PATH, STOP_PATH, TELEGRAM_RELAY_PATH
-from core.safe_json import InvalidJson, loads
 from core.settings import Settings
 from core.widget_protocol import SECRET_HEADER, channel_secret
-from webapp.bodies import read_body
+from webapp.api import parse
 from webapp.cases.models import ChatSession
 from webapp.chat.log import BOT, MEDEWERKER, RESIDENT, Conversation, RateLimited, token_hash
 from webapp.errors import ApiError
@@ -209,33 +209,17 @@ class TelegramLive:
         await self._http.close()
 
 
-async def _json(request: web.Request) -> dict[str, Any]:
-    if request.content_type != "application/json":
-        raise ApiError(415, "send JSON with Content-Type: application/json")
-    try:
-        data = loads(await read_body(request, MAX_JSON))
-    except InvalidJson as exc:
-        raise ApiError(400, str(exc)) from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "body must be a JSON object")
-    return data
-
-
 async def post_message(request: web.Request) -> web.Response:
-    data = await _json(request)
-    chat_id = chat_of(data.get("melder"))
-    bericht = resident_message(data.get("bericht"))
-    message_id = data.get("id")
-    if message_id is not None and not (isinstance(message_id, str) and len(message_id) <= 64):
-        raise ApiError(400, "id must be a string of at most 64 characters")
-    live = await request.app[TELEGRAM_KEY].incoming(chat_id, bericht, message_id)
-    return web.json_response({"live": live})
+    body = await parse(request, m.LiveMessageIn)
+    bericht = resident_message(body.bericht.dict(exclude_none=True))
+    live = await request.app[TELEGRAM_KEY].incoming(chat_of(body.melder), bericht, body.id)
+    return web.json_response(m.LiveMessageAnswer(live=live).dict())
 
 
 async def post_stop(request: web.Request) -> web.Response:
-    data = await _json(request)
-    stopped = await request.app[TELEGRAM_KEY].stop(chat_of(data.get("melder")))
-    return web.json_response({"gestopt": stopped})
+    body = await parse(request, m.LiveStopIn)
+    stopped = await request.app[TELEGRAM_KEY].stop(chat_of(body.melder))
+    return web.json_response(m.LiveStopAnswer(gestopt=stopped).dict())
 
 
 TELEGRAM_KEY = web.AppKey("live_telegram", TelegramLive)
