@@ -300,6 +300,13 @@ class LiveBericht(Strict):
     foto: str | None = Field(None, max_length=64)
     locatie: LivePoint | None = None
 
+    @root_validator(pre=True)
+    def _left_out_not_null(cls, values: Any) -> Any:
+        """foto and locatie are left out when absent, as the document says, not null."""
+        if isinstance(values, dict) and any(values.get(k, 0) is None for k in ("foto", "locatie")):
+            raise ValueError("leave out foto or locatie instead of sending null")
+        return values
+
 
 class LiveMessageIn(Strict):
     """The Telegram connector hands over a message of a chat that asked for a medewerker."""

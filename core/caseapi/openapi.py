@@ -370,7 +370,10 @@ def _channel_paths() -> dict[str, Any]:
                 "operationId": "liveAvailable",
                 "summary": "Is a medewerker free to chat now? Balie offers a chat when so, "
                 "else a call-back",
-                "responses": {"200": _answer("available or not", m.LiveAvailable)},
+                "responses": {
+                    "200": _answer("available or not", m.LiveAvailable),
+                    **_errors(),
+                },
             },
         },
         "/live/bericht": {

@@ -189,7 +189,9 @@ class TelegramLive:
             await self._post(body)
 
     async def _post(self, body: dict[str, Any]) -> None:
-        if self._http is None:
+        if self._http is None or self._http.closed:
+            # Shutting down: the message is in the log, the chat just does not hear it now.
+            log.warning("live message to Telegram not sent: the web app is stopping")
             return
         for attempt in range(3):
             try:
