@@ -137,6 +137,8 @@ async def test_a_number_alone_still_asks_for_the_code(case_api) -> None:
     "text,said",
     [
         ("De buren maken al een week herrie", "al een week"),
+        ("de lamp brandt al drie avonden niet", "al drie avonden"),
+        ("twee nachten op rij lawaai van de bouwplaats", "twee nachten op rij"),
         ("Elke avond staat er een auto met draaiende motor voor de deur", "elke avond"),
         (
             "de afgelopen twee weken, vooral 's avonds, hangen er jongeren bij de speeltuin",

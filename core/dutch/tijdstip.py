@@ -275,7 +275,13 @@ _TERUGKEREND_RES = [
     re.compile(
         r"\b(?:al|sinds) (?:(?:een|paar|aantal|heel|wat|ruim|bijna|zeker|enkele|meerdere|lange"
         r"|\d+|twee|drie|vier|vijf|zes|zeven|acht|negen|tien) ){0,3}"
-        r"(?:dagen|weken|maanden|jaren|tijden|tijdje|tijd|maand|jaar|week)\b"
+        r"(?:dagen|weken|maanden|jaren|tijden|tijdje|tijd|maand|jaar|week"
+        r"|nachten|avonden|ochtenden|middagen|weekenden)\b"
+    ),
+    # "drie avonden achter elkaar", "twee nachten op rij".
+    re.compile(
+        r"\b(?:\d+|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|een paar|paar|meerdere) "
+        r"(?:dagen|nachten|avonden|ochtenden|middagen|weken|weekenden) (?:achter elkaar|op rij)\b"
     ),
     re.compile(
         r"\b(?:dagelijks|wekelijks|maandelijks|telkens|keer op keer|regelmatig|vaak|voortdurend"
