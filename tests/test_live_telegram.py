@@ -6,11 +6,14 @@ queued with place and wait in words, stop waiting, queued again, taken, text, a 
 (whole, seen through the console's photo route) and a location to the medewerker and
 never to Rasa, the medewerker's words in the chat, hand back, and Balie answers again.
 Two fallbacks in a row and a thumbs-down offer the chat; out of hours a call-back.
+While residents wait their queue message is edited as their place changes (throttled);
+the medewerker's typing shows as "typing…"; a melding filed from the chat reaches it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import subprocess
 import sys
 import time
@@ -35,8 +38,8 @@ from tests.conftest import RunningStack, TrainedModel, free_port, make_settings,
 from tests.fakes.telegram import FakeTelegram
 from tests.images import jpeg_bytes
 from tests.staff_helpers import PASSWORD, Client, create_users, settings_in, web_app
-from tests.test_live import ALWAYS, content_file, kcc_content, until
-from tests.test_telegram import SECRET, Resident, eventually
+from tests.test_live import ALWAYS, content_file, files_melding, kcc_content, until
+from tests.test_telegram import SECRET, CaseApi, Resident, eventually
 from webapp.cases.store import CaseStore
 
 CREATE_USER = [sys.executable, "-m", "bot", "create-user"]
@@ -239,6 +242,94 @@ async def test_a_thumbs_down_offers_a_person(fake, tg_live_stack, medewerker, ht
     await resident.send(resident.chat.click(message, kcc.OFFER_BUTTON["title"]))
     assert "nummer 1 in de wachtrij" in resident.text, resident.text
     await stops_waiting(resident)
+
+
+def queue_message(resident: Resident) -> dict[str, Any]:
+    """The chat's queue message as it reads now (edits applied)."""
+    sent = resident.fake.sent(resident.chat_id)
+    return next(m for m in reversed(sent) if "in de wachtrij" in m["text"])
+
+
+async def place_shown(resident: Resident, positie: int, timeout: float = 25) -> dict[str, Any]:
+    return await eventually(
+        lambda: (m := queue_message(resident)) and f"nummer {positie} in" in m["text"] and m,
+        timeout,
+    )
+
+
+@pytest.mark.stack
+async def test_waiting_typing_and_filing(fake, tg_live_stack, medewerker, http) -> None:
+    """The queue message follows the place (edited, at most once per ~10 s per chat);
+    the medewerker's typing is "typing…" (throttled); a melding filed from the chat."""
+    settings: Settings = tg_live_stack[0]
+    console, ws = medewerker
+    first, second, third = (Resident(fake, http, settings, 82_000_010 + i) for i in range(3))
+    for n, resident in enumerate((first, second, third), 1):
+        reply = await resident.says("Ik wil een medewerker spreken")
+        assert f"nummer {n} in de wachtrij" in reply, reply
+    queued = await until(ws, lambda f: f["type"] == "wachtrij" and len(f["wachtenden"]) == 3, 10)
+    assert not fake.edited(third.chat_id)  # the place did not change: nothing edited
+
+    # The first is taken: the others' messages move up, their button kept.
+    await ws.send_json({"type": "nemen", "id": queued["wachtenden"][0]["id"]})
+    chat = await until(ws, lambda f: f["type"] == "gesprek", 10)
+    moved = await place_shown(second, 1)
+    assert moved["message_id"] == second.last[0]["message_id"] and moved.get("edit_date")
+    assert [b["text"] for row in moved["reply_markup"]["inline_keyboard"] for b in row] == [
+        "Stoppen met wachten"
+    ]
+    await place_shown(third, 2)
+    # The second stops waiting: the third is next, but its message changed a moment ago.
+    await stops_waiting(second)
+
+    # Meanwhile: Marieke types (three times; "typing…" once), then files a melding.
+    for _ in range(3):
+        await ws.send_json({"type": "typen", "id": chat["id"]})
+    await eventually(lambda: typing_to(fake, first), 10)
+    await asyncio.sleep(0.5)
+    assert typing_to(fake, first) == ["typing"]
+    assert not typing_to(fake, third)
+    ident = await files_melding(console, chat["id"])
+    taken = await until(ws, lambda f: f["type"] == "bericht" and ident in f["text"], 10)
+    told = await eventually(
+        lambda: next((m for m in fake.sent(first.chat_id) if ident in m["text"]), None), 10
+    )
+    assert "controlecode" in told["text"] and taken["from"] == "bot"
+    store = CaseStore.from_url(settings.database_url)
+    try:
+        case = await store.get(ident)
+        assert case is not None
+        assert (case.melder, case.kanaal) == (f"telegram:{first.chat_id}", "telegram")
+    finally:
+        await store.close()
+    # Its status changes: the news reaches the resident's Telegram chat.
+    await CaseApi(http, settings).patch(ident, "in_behandeling", "Een ploeg komt morgen.")
+    news = await eventually(
+        lambda: next(
+            (
+                m
+                for m in fake.sent(first.chat_id)
+                if ident in m["text"] and m["message_id"] != told["message_id"]
+            ),
+            None,
+        ),
+        30,
+    )
+    assert "ploeg" in news["text"] and "in behandeling" in news["text"], news["text"]
+
+    # The third's message moved up too, no sooner than ~10 s after its last edit.
+    await place_shown(third, 1)
+    stamps = fake.edit_times(third.chat_id)
+    assert len(stamps) >= 2 and all(b - a >= 9.5 for a, b in itertools.pairwise(stamps)), stamps
+
+    await ws.send_json({"type": "teruggeven", "id": chat["id"]})
+    await stops_waiting(third)
+    await until(ws, lambda f: f["type"] == "wachtrij" and not f["wachtenden"], 10)
+
+
+def typing_to(fake: FakeTelegram, resident: Resident) -> list[str]:
+    calls = fake.method_calls("sendChatAction")
+    return [c["action"] for c in calls if str(c.get("chat_id")) == str(resident.chat_id)]
 
 
 # --- the web app's side alone: the Case API routes and what it sends the connector --------
