@@ -340,6 +340,7 @@ async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
     """No Rasa: a stand-in for the connector's route records what the web app sends."""
     token = "t" * 32
     relayed: list[dict[str, Any]] = []
+    placed: list[dict[str, Any]] = []
 
     async def connector(request: web.Request) -> web.Response:
         if request.headers.get(SECRET_HEADER) != channel_secret(token):
@@ -347,8 +348,13 @@ async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
         relayed.append(await request.json())
         return web.json_response({"ok": True})
 
+    async def places(request: web.Request) -> web.Response:
+        placed.append(await request.json())
+        return web.json_response({"ok": True})
+
     rasa = web.Application()
     rasa.router.add_post(kcc.TELEGRAM_RELAY_PATH, connector)
+    rasa.router.add_post(kcc.TELEGRAM_PLACE_PATH, places)
     runner = web.AppRunner(rasa)
     await runner.setup()
     rasa_port, port = free_port(), free_port()
@@ -386,6 +392,8 @@ async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
             await ws.send_json({"type": "nemen", "id": queued["wachtenden"][0]["id"]})
             chat = await until(ws, lambda f: f["type"] == "gesprek")
             await eventually(lambda: relayed, 10)
+            # While it waited, its place went to the connector once (not at every refresh).
+            assert [(p["chat_id"], p["positie"]) for p in placed] == [("5551", 1)], placed
             assert relayed[0] == {
                 "chat_id": "5551",
                 "tekst": "U chat nu met Marieke van de gemeente.",
@@ -403,7 +411,7 @@ async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
             await ws.send_json({"type": "bericht", "id": chat["id"], "tekst": "Ik kijk even."})
             await eventually(lambda: len(relayed) == 2, 10)
             assert relayed[1]["tekst"] == "Marieke: Ik kijk even." and relayed[1]["stoppen"]
-            # Odd input: clear 4xx, never a 500.
+            # Odd input: clear 4xx, never a 500 (400 unreadable, 422 a field, as the Case API).
             for body in (
                 {"melder": "web:abc", "bericht": {"text": "x"}},
                 {"melder": "telegram:12a", "bericht": {"text": "x"}},
