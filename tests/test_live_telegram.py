@@ -213,15 +213,25 @@ async def test_hand_off_from_telegram(fake, tg_live_stack, medewerker, http) -> 
 async def test_a_thumbs_down_offers_a_person(fake, tg_live_stack, medewerker, http) -> None:
     settings: Settings = tg_live_stack[0]
     resident = Resident(fake, http, settings, 82_000_002)
-    # The connector's route for the web app's messages wants the channel secret.
-    relay = settings.rasa_url + kcc.TELEGRAM_RELAY_PATH
-    body = {"chat_id": str(resident.chat_id), "tekst": "Nep", "stoppen": False}
-    for headers in ({}, {SECRET_HEADER: "x" * 64}):
-        async with http.post(relay, json=body, headers=headers) as resp:
-            assert resp.status == 401
+    # The connector's routes for the web app want the channel secret, and sound bodies.
+    chat = str(resident.chat_id)
     secret = {SECRET_HEADER: channel_secret(settings.api_token())}
-    async with http.post(relay, json={"chat_id": "abc", "tekst": "x"}, headers=secret) as resp:
-        assert resp.status == 400
+    place = {"chat_id": chat, "positie": 1}
+    for path, body, odd in (
+        (kcc.TELEGRAM_RELAY_PATH, {"chat_id": chat, "tekst": "Nep"}, [{"chat_id": "abc"}]),
+        (
+            kcc.TELEGRAM_PLACE_PATH,
+            place,
+            [{"chat_id": chat}, {**place, "positie": True}, {**place, "wacht_minuten": -1}],
+        ),
+        (kcc.TELEGRAM_TYPING_PATH, {"chat_id": chat}, [{"chat_id": 12}, []]),
+    ):
+        for headers in ({}, {SECRET_HEADER: "x" * 64}):
+            async with http.post(settings.rasa_url + path, json=body, headers=headers) as resp:
+                assert resp.status == 401
+        for bad in odd:
+            async with http.post(settings.rasa_url + path, json=bad, headers=secret) as resp:
+                assert resp.status == 400, (path, bad)
     assert fake.sent(resident.chat_id) == []
     reply = await resident.says("hoe vraag ik een paspoort aan?")
     assert "paspoort" in reply.lower(), reply
