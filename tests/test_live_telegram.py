@@ -34,6 +34,7 @@ from core.residents import texts
 from core.settings import Settings
 from core.widget_protocol import SECRET_HEADER, channel_secret
 from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH
+from rasa_plugins.connectors.telegram_live import QueueMessages, place_of, with_place
 from tests.conftest import RunningStack, TrainedModel, free_port, make_settings, settings_env
 from tests.fakes.telegram import FakeTelegram
 from tests.images import jpeg_bytes
@@ -448,3 +449,37 @@ async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
             await console.close()
             await store.close()
             await runner.cleanup()
+
+
+@pytest.mark.asyncio
+async def test_queue_message_edits_are_throttled() -> None:
+    """At most one edit per period per chat, the latest place last; none once it moved on."""
+    edits: list[tuple[str, int, str]] = []
+
+    async def edit(chat_id: str, message_id: int, text: str, markup: Any) -> bool:
+        edits.append((chat_id, message_id, text))
+        return True
+
+    shown = QueueMessages(edit, every=0.3)
+    text = "U bent nummer 3 in de wachtrij. " + texts.live_wait(None) + " Zolang u wacht."
+    shown.sent("1", 10, "Hallo", {"keyboard": 1})  # no place: not a queue message
+    shown.sent("1", 11, text, {"keyboard": 1})
+    await shown.update("1", 3, None)  # what it says already
+    assert edits == []
+    await shown.update("1", 2, 4)
+    await shown.update("1", 1, 3)  # within the period: later, and only the latest
+    await shown.update("1", 1, 2)
+    assert [e[2] for e in edits] == [with_place(text, 2, 4)]
+    await eventually(lambda: len(edits) == 2, 5)
+    assert edits[1] == ("1", 11, with_place(text, 1, 2))
+    assert "nummer 1 in de wachtrij. Het duurt nog zo'n 2 minuten." in edits[1][2]
+    slow = QueueMessages(edit, every=60)
+    slow.sent("2", 12, text, {"keyboard": 1})
+    await slow.update("2", 2, None)
+    await slow.update("2", 1, None)  # planned for a minute later...
+    slow.forget("2")  # ...but taken or stopped: dropped
+    await asyncio.sleep(0)
+    assert [e[0] for e in edits] == ["1", "1", "2"] and slow._shown == {}
+    for odd in ({"chat_id": "1"}, {"chat_id": "1", "positie": 0}, {"chat_id": "x", "positie": 1}):
+        assert place_of(odd) is None
+    assert place_of({"chat_id": "-5", "positie": 2, "wacht_minuten": None}) == ("-5", 2, None)
