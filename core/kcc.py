@@ -29,6 +29,10 @@ API_PATH = "/live"
 MESSAGE_PATH = API_PATH + "/bericht"
 STOP_PATH = API_PATH + "/stoppen"
 TELEGRAM_RELAY_PATH = "/webhooks/telegram/live"
+# ... and a waiting resident's new place (the connector edits the queue message), and
+# "the medewerker types" (Telegram's typing indicator).
+TELEGRAM_PLACE_PATH = TELEGRAM_RELAY_PATH + "/plaats"
+TELEGRAM_TYPING_PATH = TELEGRAM_RELAY_PATH + "/typen"
 # The button that stops waiting or ends the chat on Telegram; the connector handles it
 # itself, so it never reaches Rasa.
 STOP_PAYLOAD = "/live_stoppen"

@@ -479,6 +479,24 @@ async def frames_until(ws: aiohttp.ClientWebSocketResponse, wanted, timeout: flo
     return seen
 
 
+def melding_form() -> dict[str, str]:
+    """What a medewerker fills in to file a melding from a live chat."""
+    return {
+        "soort": "melding",
+        "categorie": next(iter(load_categories())).slug,
+        "straat": "Dorpsstraat",
+        "huisnummer": "12",
+        "omschrijving": "Container al twee weken niet geleegd",
+    }
+
+
+async def files_melding(medewerker: Client, chat_id: int) -> str:
+    """The medewerker files melding_form() from the chat; the case's number."""
+    status, body = await medewerker.post(f"/staff/live/{chat_id}/zaak", melding_form())
+    assert status == 200, body
+    return str(json.loads(body)["identificatie"])
+
+
 @pytest.mark.asyncio
 async def test_medewerker_tools(tmp_path: Path, kcc_content: Path) -> None:
     """Typing both ways (throttled), FAQ answers on the page, filing a melding and a
@@ -531,17 +549,8 @@ async def test_medewerker_tools(tmp_path: Path, kcc_content: Path) -> None:
             assert [f["type"] for f in got].count("live_typen") == 1
 
             # A melding for the resident: the case API's own path, the code in the chat.
-            slug = next(iter(load_categories())).slug
-            melding = {
-                "soort": "melding",
-                "categorie": slug,
-                "straat": "Dorpsstraat",
-                "huisnummer": "12",
-                "omschrijving": "Container al twee weken niet geleegd",
-            }
-            status, body = await marieke.post(f"/staff/live/{chat_id}/zaak", melding)
-            assert status == 200, body
-            identificatie = json.loads(body)["identificatie"]
+            melding = melding_form()
+            identificatie = await files_melding(marieke, chat_id)
             told = await until(widget, lambda f: identificatie in str(f.get("text")))
             assert "controlecode" in told["text"] and told["from"] == "bot"
             case = await api.case(identificatie)

@@ -6,11 +6,14 @@ queued with place and wait in words, stop waiting, queued again, taken, text, a 
 (whole, seen through the console's photo route) and a location to the medewerker and
 never to Rasa, the medewerker's words in the chat, hand back, and Balie answers again.
 Two fallbacks in a row and a thumbs-down offer the chat; out of hours a call-back.
+While residents wait their queue message is edited as their place changes (throttled);
+the medewerker's typing shows as "typing…"; a melding filed from the chat reaches it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import subprocess
 import sys
 import time
@@ -31,12 +34,13 @@ from core.residents import texts
 from core.settings import Settings
 from core.widget_protocol import SECRET_HEADER, channel_secret
 from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH
+from rasa_plugins.connectors.telegram_live import QueueMessages, place_of, with_place
 from tests.conftest import RunningStack, TrainedModel, free_port, make_settings, settings_env
 from tests.fakes.telegram import FakeTelegram
 from tests.images import jpeg_bytes
 from tests.staff_helpers import PASSWORD, Client, create_users, settings_in, web_app
-from tests.test_live import ALWAYS, content_file, kcc_content, until
-from tests.test_telegram import SECRET, Resident, eventually
+from tests.test_live import ALWAYS, content_file, files_melding, kcc_content, until
+from tests.test_telegram import SECRET, CaseApi, Resident, eventually
 from webapp.cases.store import CaseStore
 
 CREATE_USER = [sys.executable, "-m", "bot", "create-user"]
@@ -210,15 +214,25 @@ async def test_hand_off_from_telegram(fake, tg_live_stack, medewerker, http) -> 
 async def test_a_thumbs_down_offers_a_person(fake, tg_live_stack, medewerker, http) -> None:
     settings: Settings = tg_live_stack[0]
     resident = Resident(fake, http, settings, 82_000_002)
-    # The connector's route for the web app's messages wants the channel secret.
-    relay = settings.rasa_url + kcc.TELEGRAM_RELAY_PATH
-    body = {"chat_id": str(resident.chat_id), "tekst": "Nep", "stoppen": False}
-    for headers in ({}, {SECRET_HEADER: "x" * 64}):
-        async with http.post(relay, json=body, headers=headers) as resp:
-            assert resp.status == 401
+    # The connector's routes for the web app want the channel secret, and sound bodies.
+    chat = str(resident.chat_id)
     secret = {SECRET_HEADER: channel_secret(settings.api_token())}
-    async with http.post(relay, json={"chat_id": "abc", "tekst": "x"}, headers=secret) as resp:
-        assert resp.status == 400
+    place = {"chat_id": chat, "positie": 1}
+    for path, body, odd in (
+        (kcc.TELEGRAM_RELAY_PATH, {"chat_id": chat, "tekst": "Nep"}, [{"chat_id": "abc"}]),
+        (
+            kcc.TELEGRAM_PLACE_PATH,
+            place,
+            [{"chat_id": chat}, {**place, "positie": True}, {**place, "wacht_minuten": -1}],
+        ),
+        (kcc.TELEGRAM_TYPING_PATH, {"chat_id": chat}, [{"chat_id": 12}, []]),
+    ):
+        for headers in ({}, {SECRET_HEADER: "x" * 64}):
+            async with http.post(settings.rasa_url + path, json=body, headers=headers) as resp:
+                assert resp.status == 401
+        for bad in odd:
+            async with http.post(settings.rasa_url + path, json=bad, headers=secret) as resp:
+                assert resp.status == 400, (path, bad)
     assert fake.sent(resident.chat_id) == []
     reply = await resident.says("hoe vraag ik een paspoort aan?")
     assert "paspoort" in reply.lower(), reply
@@ -241,6 +255,94 @@ async def test_a_thumbs_down_offers_a_person(fake, tg_live_stack, medewerker, ht
     await stops_waiting(resident)
 
 
+def queue_message(resident: Resident) -> dict[str, Any]:
+    """The chat's queue message as it reads now (edits applied)."""
+    sent = resident.fake.sent(resident.chat_id)
+    return next(m for m in reversed(sent) if "in de wachtrij" in m["text"])
+
+
+async def place_shown(resident: Resident, positie: int, timeout: float = 25) -> dict[str, Any]:
+    return await eventually(
+        lambda: (m := queue_message(resident)) and f"nummer {positie} in" in m["text"] and m,
+        timeout,
+    )
+
+
+@pytest.mark.stack
+async def test_waiting_typing_and_filing(fake, tg_live_stack, medewerker, http) -> None:
+    """The queue message follows the place (edited, at most once per ~10 s per chat);
+    the medewerker's typing is "typing…" (throttled); a melding filed from the chat."""
+    settings: Settings = tg_live_stack[0]
+    console, ws = medewerker
+    first, second, third = (Resident(fake, http, settings, 82_000_010 + i) for i in range(3))
+    for n, resident in enumerate((first, second, third), 1):
+        reply = await resident.says("Ik wil een medewerker spreken")
+        assert f"nummer {n} in de wachtrij" in reply, reply
+    queued = await until(ws, lambda f: f["type"] == "wachtrij" and len(f["wachtenden"]) == 3, 10)
+    assert not fake.edited(third.chat_id)  # the place did not change: nothing edited
+
+    # The first is taken: the others' messages move up, their button kept.
+    await ws.send_json({"type": "nemen", "id": queued["wachtenden"][0]["id"]})
+    chat = await until(ws, lambda f: f["type"] == "gesprek", 10)
+    moved = await place_shown(second, 1)
+    assert moved["message_id"] == second.last[0]["message_id"] and moved.get("edit_date")
+    assert [b["text"] for row in moved["reply_markup"]["inline_keyboard"] for b in row] == [
+        "Stoppen met wachten"
+    ]
+    await place_shown(third, 2)
+    # The second stops waiting: the third is next, but its message changed a moment ago.
+    await stops_waiting(second)
+
+    # Meanwhile: Marieke types (three times; "typing…" once), then files a melding.
+    for _ in range(3):
+        await ws.send_json({"type": "typen", "id": chat["id"]})
+    await eventually(lambda: typing_to(fake, first), 10)
+    await asyncio.sleep(0.5)
+    assert typing_to(fake, first) == ["typing"]
+    assert not typing_to(fake, third)
+    ident = await files_melding(console, chat["id"])
+    taken = await until(ws, lambda f: f["type"] == "bericht" and ident in f["text"], 10)
+    told = await eventually(
+        lambda: next((m for m in fake.sent(first.chat_id) if ident in m["text"]), None), 10
+    )
+    assert "controlecode" in told["text"] and taken["from"] == "bot"
+    store = CaseStore.from_url(settings.database_url)
+    try:
+        case = await store.get(ident)
+        assert case is not None
+        assert (case.melder, case.kanaal) == (f"telegram:{first.chat_id}", "telegram")
+    finally:
+        await store.close()
+    # Its status changes: the news reaches the resident's Telegram chat.
+    await CaseApi(http, settings).patch(ident, "in_behandeling", "Een ploeg komt morgen.")
+    news = await eventually(
+        lambda: next(
+            (
+                m
+                for m in fake.sent(first.chat_id)
+                if ident in m["text"] and m["message_id"] != told["message_id"]
+            ),
+            None,
+        ),
+        30,
+    )
+    assert "ploeg" in news["text"] and "in behandeling" in news["text"], news["text"]
+
+    # The third's message moved up too, no sooner than ~10 s after its last edit.
+    await place_shown(third, 1)
+    stamps = fake.edit_times(third.chat_id)
+    assert len(stamps) >= 2 and all(b - a >= 9.5 for a, b in itertools.pairwise(stamps)), stamps
+
+    await ws.send_json({"type": "teruggeven", "id": chat["id"]})
+    await stops_waiting(third)
+    await until(ws, lambda f: f["type"] == "wachtrij" and not f["wachtenden"], 10)
+
+
+def typing_to(fake: FakeTelegram, resident: Resident) -> list[str]:
+    calls = fake.method_calls("sendChatAction")
+    return [c["action"] for c in calls if str(c.get("chat_id")) == str(resident.chat_id)]
+
+
 # --- the web app's side alone: the Case API routes and what it sends the connector --------
 
 
@@ -249,6 +351,7 @@ async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
     """No Rasa: a stand-in for the connector's route records what the web app sends."""
     token = "t" * 32
     relayed: list[dict[str, Any]] = []
+    placed: list[dict[str, Any]] = []
 
     async def connector(request: web.Request) -> web.Response:
         if request.headers.get(SECRET_HEADER) != channel_secret(token):
@@ -256,8 +359,13 @@ async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
         relayed.append(await request.json())
         return web.json_response({"ok": True})
 
+    async def places(request: web.Request) -> web.Response:
+        placed.append(await request.json())
+        return web.json_response({"ok": True})
+
     rasa = web.Application()
     rasa.router.add_post(kcc.TELEGRAM_RELAY_PATH, connector)
+    rasa.router.add_post(kcc.TELEGRAM_PLACE_PATH, places)
     runner = web.AppRunner(rasa)
     await runner.setup()
     rasa_port, port = free_port(), free_port()
@@ -295,6 +403,8 @@ async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
             await ws.send_json({"type": "nemen", "id": queued["wachtenden"][0]["id"]})
             chat = await until(ws, lambda f: f["type"] == "gesprek")
             await eventually(lambda: relayed, 10)
+            # While it waited, its place went to the connector once (not at every refresh).
+            assert [(p["chat_id"], p["positie"]) for p in placed] == [("5551", 1)], placed
             assert relayed[0] == {
                 "chat_id": "5551",
                 "tekst": "U chat nu met Marieke van de gemeente.",
@@ -312,7 +422,7 @@ async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
             await ws.send_json({"type": "bericht", "id": chat["id"], "tekst": "Ik kijk even."})
             await eventually(lambda: len(relayed) == 2, 10)
             assert relayed[1]["tekst"] == "Marieke: Ik kijk even." and relayed[1]["stoppen"]
-            # Odd input: clear 4xx, never a 500.
+            # Odd input: clear 4xx, never a 500 (400 unreadable, 422 a field, as the Case API).
             for body in (
                 {"melder": "web:abc", "bericht": {"text": "x"}},
                 {"melder": "telegram:12a", "bericht": {"text": "x"}},
@@ -339,3 +449,37 @@ async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
             await console.close()
             await store.close()
             await runner.cleanup()
+
+
+@pytest.mark.asyncio
+async def test_queue_message_edits_are_throttled() -> None:
+    """At most one edit per period per chat, the latest place last; none once it moved on."""
+    edits: list[tuple[str, int, str]] = []
+
+    async def edit(chat_id: str, message_id: int, text: str, markup: Any) -> bool:
+        edits.append((chat_id, message_id, text))
+        return True
+
+    shown = QueueMessages(edit, every=0.3)
+    text = "U bent nummer 3 in de wachtrij. " + texts.live_wait(None) + " Zolang u wacht."
+    shown.sent("1", 10, "Hallo", {"keyboard": 1})  # no place: not a queue message
+    shown.sent("1", 11, text, {"keyboard": 1})
+    await shown.update("1", 3, None)  # what it says already
+    assert edits == []
+    await shown.update("1", 2, 4)
+    await shown.update("1", 1, 3)  # within the period: later, and only the latest
+    await shown.update("1", 1, 2)
+    assert [e[2] for e in edits] == [with_place(text, 2, 4)]
+    await eventually(lambda: len(edits) == 2, 5)
+    assert edits[1] == ("1", 11, with_place(text, 1, 2))
+    assert "nummer 1 in de wachtrij. Het duurt nog zo'n 2 minuten." in edits[1][2]
+    slow = QueueMessages(edit, every=60)
+    slow.sent("2", 12, text, {"keyboard": 1})
+    await slow.update("2", 2, None)
+    await slow.update("2", 1, None)  # planned for a minute later...
+    slow.forget("2")  # ...but taken or stopped: dropped
+    await asyncio.sleep(0)
+    assert [e[0] for e in edits] == ["1", "1", "2"] and slow._shown == {}
+    for odd in ({"chat_id": "1"}, {"chat_id": "1", "positie": 0}, {"chat_id": "x", "positie": 1}):
+        assert place_of(odd) is None
+    assert place_of({"chat_id": "-5", "positie": 2, "wacht_minuten": None}) == ("-5", 2, None)

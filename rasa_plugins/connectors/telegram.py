@@ -19,7 +19,9 @@ what Balie can do.
 
 Live chat with a medewerker (telegram_live.py, webapp/live/telegram.py): while one has
 the chat, the resident's messages (text, photos, locations) go to them instead of Rasa,
-and theirs arrive here from the web app (`/webhooks/telegram/live`).
+and theirs arrive here from the web app (`/webhooks/telegram/live`); so do a waiting
+resident's new place (`/live/plaats`, the queue message is edited) and the
+medewerker's typing (`/live/typen`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+T = TypeVar("T")
 MAX_UPDATE_BYTES = 256 * 1024  # a real update is a few kB
 MAX_PENDING_PER_CHAT = 20
 SEEN_UPDATES = 4096
@@ -147,6 +150,7 @@ class TelegramInput(InputChannel):
         self.queue = ChatQueue()
         self._bot: Bot | None = None
         self._output: TelegramOutput | None = None
+        self._queue_messages: telegram_live.QueueMessages | None = None
         self._cases: ChatCases | None = None
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._clicked: OrderedDict[tuple[str, int], None] = OrderedDict()
@@ -189,12 +193,16 @@ class TelegramInput(InputChannel):
         if not self.config.secret:
             log.error("TELEGRAM_WEBHOOK_SECRET is empty: every Telegram update will be refused")
         self._bot = self.config.make_bot()
-        self._output = TelegramOutput(self._bot, self.keys, self.offers)
+        output = TelegramOutput(self._bot, self.keys, self.offers)
+        self._queue_messages = output.queue_messages = telegram_live.QueueMessages(output.edit)
+        self._output = output
         self._cases = ChatCases.of(self.settings)
         self._spawn(self._connect())
 
     async def stop(self) -> None:
         await self.queue.close()
+        if self._queue_messages is not None:
+            self._queue_messages.close()
         for task in list(self._background):
             task.cancel()
         if self._cases:
@@ -271,6 +279,14 @@ class TelegramInput(InputChannel):
         async def live(request: Request) -> HTTPResponse:
             return await self.live_relay(request)
 
+        @telegram.route("/live/plaats", methods=["POST"])
+        async def live_place(request: Request) -> HTTPResponse:
+            return await self.live_place(request)
+
+        @telegram.route("/live/typen", methods=["POST"])
+        async def live_typing(request: Request) -> HTTPResponse:
+            return await self.live_typing(request)
+
         return telegram
 
     def _agent(self) -> Any:
@@ -306,21 +322,50 @@ class TelegramInput(InputChannel):
         self.dispatch(data, on_new_message)
         return response.json({"ok": True})
 
-    async def live_relay(self, request: Request) -> HTTPResponse:
-        """The web app sends a message of the live chat (webapp/live/telegram.py)."""
+    def _from_web_app(
+        self, request: Request, read: Callable[[Any], T | None], expected: str
+    ) -> T | HTTPResponse:
+        """The web app's post (webapp/live/telegram.py) as `read` reads it, or the refusal."""
         if not same_secret(request.headers.get(RELAY_SECRET_HEADER), self.relay_secret):
             return response.json({"error": "missing or wrong channel secret"}, status=401)
-        if self._output is None:
+        if self._output is None or self._queue_messages is None:
             return response.json({"error": "Telegram channel not configured"}, status=404)
         try:
-            found = telegram_live.relayed(loads(request.body or b""))
+            found = read(loads(request.body or b""))
         except ValueError:
             found = None
-        if found is None:
-            return response.json({"error": "expected chat_id and tekst"}, status=400)
+        return (
+            response.json({"error": f"expected {expected}"}, status=400) if found is None else found
+        )
+
+    async def live_relay(self, request: Request) -> HTTPResponse:
+        """The web app sends a message of the live chat."""
+        found = self._from_web_app(request, telegram_live.relayed, "chat_id and tekst")
+        if isinstance(found, HTTPResponse):
+            return found
+        assert self._output is not None and self._queue_messages is not None
         chat_id, text, still_open = found
+        self._queue_messages.forget(chat_id)  # taken, stopped, ended: no place to show
         markup = self._output.keyboard(telegram_live.end_button()) if still_open else None
         await self._output.send(chat_id, text, markup)
+        return response.json({"ok": True})
+
+    async def live_place(self, request: Request) -> HTTPResponse:
+        """A waiting resident's new place or wait: edit the queue message (throttled)."""
+        found = self._from_web_app(request, telegram_live.place_of, "chat_id and positie")
+        if isinstance(found, HTTPResponse):
+            return found
+        assert self._queue_messages is not None
+        self._spawn(self._queue_messages.update(*found))  # the answer never waits for Telegram
+        return response.json({"ok": True})
+
+    async def live_typing(self, request: Request) -> HTTPResponse:
+        """The medewerker types: Telegram's "typing…" in the resident's chat."""
+        chat_id = self._from_web_app(request, telegram_live.typing_chat, "chat_id")
+        if isinstance(chat_id, HTTPResponse):
+            return chat_id
+        assert self._output is not None
+        self._spawn(self._output.typing(chat_id))
         return response.json({"ok": True})
 
     async def _to_medewerker(
@@ -338,7 +383,8 @@ class TelegramInput(InputChannel):
 
     async def _live_stop(self, chat_id: str) -> None:
         """The resident's button: stop waiting, or end the chat (the web app says so)."""
-        assert self._cases is not None
+        assert self._cases is not None and self._queue_messages is not None
+        self._queue_messages.forget(chat_id)  # its button is gone: edits must not bring it back
         if not await self._cases.live_stop(f"telegram:{chat_id}"):
             await self.reply(chat_id, texts.LIVE_NOTHING_OPEN)
 

@@ -29,6 +29,7 @@ from core.channel_hints import asks_location, copyable_values
 from core.residents import texts
 from rasa_plugins.connectors.telegram_bot import call
 from rasa_plugins.connectors.telegram_feedback import FeedbackOffers
+from rasa_plugins.connectors.telegram_live import QueueMessages
 
 if TYPE_CHECKING:
     from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
@@ -139,10 +140,17 @@ class CallbackKeys:
 class TelegramOutput(OutputChannel):
     """Sends to the chat whose id is Rasa's sender id."""
 
-    def __init__(self, bot: Bot, keys: CallbackKeys, offers: FeedbackOffers | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        keys: CallbackKeys,
+        offers: FeedbackOffers | None = None,
+        queue_messages: QueueMessages | None = None,
+    ) -> None:
         self.bot = bot
         self.keys = keys
         self.offers = offers
+        self.queue_messages = queue_messages  # a live chat's place, edited as it changes
         # Chats showing the location keyboard -> whether the resident spoke since.
         self._location_keyboard: dict[str, bool] = {}
 
@@ -190,12 +198,13 @@ class TelegramOutput(OutputChannel):
         if reply is not None and markup is not None and len(parts) == 1:
             parts.append(texts.CHOOSE)
         codes = copyable_values(custom)
+        sent = None
         for i, part in enumerate(parts):
             if i == len(parts) - 1 and markup is not None:
                 extra: Markup | None = markup
             else:
                 extra = reply if i == 0 else None
-            await call(
+            sent = await call(
                 partial(
                     self.bot.send_message,
                     chat_id,
@@ -205,6 +214,31 @@ class TelegramOutput(OutputChannel):
                 ),
                 f"sendMessage to {chat_id}",
             )
+        if self.queue_messages is not None and sent is not None and len(parts) == 1:
+            self.queue_messages.sent(chat_id, sent.message_id, parts[0], markup)
+
+    async def edit(self, chat_id: str, message_id: int, text: str, markup: Any) -> bool:
+        """Say `text` in a message sent before, keeping its inline keyboard."""
+        done = await call(
+            partial(
+                self.bot.edit_message_text,
+                to_html(text),
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode="HTML",
+                reply_markup=markup,
+            ),
+            f"editMessageText in {chat_id}",
+        )
+        return done is not None
+
+    async def typing(self, chat_id: str) -> None:
+        """Telegram's "typing…" (it lasts about five seconds, or until a message)."""
+        await call(
+            partial(self.bot.send_chat_action, chat_id, "typing"),
+            f"sendChatAction to {chat_id}",
+            attempts=1,
+        )
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         # An answer (an FAQ, a new case) gets thumbs up/down once per topic (issue #16).

@@ -8,6 +8,10 @@ lowercase `a-z 0-9 _`, descriptions 1..256), `getUpdates` (long polling with off
 tags; inline keyboards with `callback_data` 1..64 bytes, reply keyboards,
 `remove_keyboard: true`; known chats only), `answerCallbackQuery`,
 `editMessageReplyMarkup` ("message is not modified" when nothing changes),
+`editMessageText` (the bot's own text messages; the text checked as for sendMessage;
+an inline keyboard not sent again is removed, as Telegram does; "message is not
+modified" when text, entities and keyboard stay the same), `sendChatAction` (known
+actions only),
 `getFile` (files over 20 MB refused, as Telegram does) and the file download path
 `/file/bot<token>/<file_path>` (sent chunked, in small pieces). Parameters
 arrive as python-telegram-bot sends them (form fields, objects JSON-encoded) or as JSON.
@@ -15,7 +19,8 @@ arrive as python-telegram-bot sends them (form fields, objects JSON-encoded) or 
 The Telegram side: `send_update` delivers an update the way Telegram does, to the
 registered webhook with its secret header (retrying while it answers 5xx), or queues
 it for getUpdates when no webhook is set. `throttle` makes a method answer 429 with
-`retry_after`. What the bot sent is kept per chat in `sent(chat_id)`.
+`retry_after`. What the bot sent is kept per chat in `sent(chat_id)` (as it reads now,
+edits applied), each edit's new text in `edited(chat_id)`.
 
 It runs its own event loop in a thread, so it answers while a test's loop waits.
 """
@@ -64,6 +69,19 @@ HTML_TAGS = {
 }
 HTML_TOKEN = re.compile(r"<(/?)([a-zA-Z-]*)([^<>]*)>|&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);|[<>&]")
 CHAR_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+CHAT_ACTIONS = {
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
+}
 INT_PARAMS = {"chat_id", "message_id", "offset", "limit", "timeout", "max_connections"}
 
 
@@ -110,6 +128,14 @@ class ApiError(Exception):
         self.code, self.description, self.retry_after = code, description, retry_after
 
 
+def not_modified() -> ApiError:
+    return ApiError(
+        400,
+        "Bad Request: message is not modified: specified new message content and reply "
+        "markup are exactly the same as a current content and reply markup of the message",
+    )
+
+
 class FakeTelegram:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
@@ -128,6 +154,8 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status of the webhook)
         self.downloads: list[str] = []
+        # each chat's edits, in order: (time.monotonic(), the new text)
+        self.edits: dict[int, list[tuple[float, str]]] = defaultdict(list)
         self._sent: dict[int, list[dict[str, Any]]] = defaultdict(list)
         self._chats: dict[int, dict[str, Any]] = {}
         self._callbacks: set[str] = set()
@@ -189,6 +217,16 @@ class FakeTelegram:
         """Messages the bot sent to the chat, oldest first (as Message objects)."""
         with self._lock:
             return [dict(m) for m in self._sent[chat_id]]
+
+    def edited(self, chat_id: int) -> list[str]:
+        """The texts `editMessageText` gave the chat's messages, oldest first."""
+        with self._lock:
+            return [text for _, text in self.edits[chat_id]]
+
+    def edit_times(self, chat_id: int) -> list[float]:
+        """When (`time.monotonic()`) each of those edits came."""
+        with self._lock:
+            return [at for at, _ in self.edits[chat_id]]
 
     def method_calls(self, method: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -378,6 +416,21 @@ class FakeTelegram:
         return chat
 
     @staticmethod
+    def _text(params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        """A message's text and entities after parsing, refused as Telegram does."""
+        text = str(params.get("text") or "")
+        entities: list[dict[str, Any]] = []
+        if params.get("parse_mode") == "HTML":
+            text, entities = parse_html(text)
+        elif params.get("parse_mode"):
+            raise ApiError(400, f"Bad Request: unsupported parse_mode {params['parse_mode']}")
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        return text, entities
+
+    @staticmethod
     def _check_markup(markup: Any, *, inline_only: bool = False) -> None:
         if markup is None:
             return
@@ -421,16 +474,7 @@ class FakeTelegram:
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(params)
-        text = str(params.get("text") or "")
-        entities: list[dict[str, Any]] = []
-        if params.get("parse_mode") == "HTML":
-            text, entities = parse_html(text)
-        elif params.get("parse_mode"):
-            raise ApiError(400, f"Bad Request: unsupported parse_mode {params['parse_mode']}")
-        if not text.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if utf16_len(text) > 4096:
-            raise ApiError(400, "Bad Request: message is too long")
+        text, entities = self._text(params)
         markup = params.get("reply_markup")
         self._check_markup(markup)
         message: dict[str, Any] = {
@@ -462,30 +506,64 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired")
         return True
 
+    def _to_edit(self, chat: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        """The bot's message an edit names (call with the lock held)."""
+        message = next(
+            (m for m in self._sent[chat["id"]] if m["message_id"] == params.get("message_id")),
+            None,
+        )
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return message
+
     async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(params)
         markup = params.get("reply_markup") or None
         self._check_markup(markup, inline_only=True)
         with self._lock:
-            message = next(
-                (m for m in self._sent[chat["id"]] if m["message_id"] == params.get("message_id")),
-                None,
-            )
-            if message is None:
-                raise ApiError(400, "Bad Request: message to edit not found")
+            message = self._to_edit(chat, params)
             if message.get("reply_markup") == markup:
-                raise ApiError(
-                    400,
-                    "Bad Request: message is not modified: specified new message content and "
-                    "reply markup are exactly the same as a current content and reply markup "
-                    "of the message",
-                )
+                raise not_modified()
             if markup is None:
                 message.pop("reply_markup", None)
             else:
                 message["reply_markup"] = markup
             result = {k: v for k, v in message.items() if k not in ("parse_mode", "sent_markup")}
         return result
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("inline_message_id"):
+            raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")  # no inline mode here
+        chat = self._chat(params)
+        text, entities = self._text(params)
+        markup = params.get("reply_markup") or None
+        self._check_markup(markup, inline_only=True)
+        with self._lock:
+            message = self._to_edit(chat, params)
+            if "text" not in message:
+                raise ApiError(400, "Bad Request: there is no text in the message to edit")
+            if (
+                message["text"] == text
+                and message.get("entities", []) == entities
+                and message.get("reply_markup") == markup
+            ):
+                raise not_modified()
+            message["text"] = text
+            message["edit_date"] = int(time.time())
+            for key, value in (("entities", entities), ("reply_markup", markup)):
+                if value:
+                    message[key] = value
+                else:
+                    message.pop(key, None)
+            self.edits[chat["id"]].append((time.monotonic(), text))
+            result = {k: v for k, v in message.items() if k not in ("parse_mode", "sent_markup")}
+        return result
+
+    async def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
+        self._chat(params)
+        if params.get("action") not in CHAT_ACTIONS:
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
+        return True
 
     async def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = str(params.get("file_id") or "")

@@ -10,6 +10,9 @@
   way Balie's do, so a reload loses and doubles nothing.
 - Medewerkers' sockets (ConsoleSocket) get the queue, and every new message of the
   conversations they handle, by sequence number from the log.
+- Channels without a socket here (Telegram) are outlets: they get each message said,
+  the places at every refresh and the medewerker's (throttled) typing, and show them
+  their own way.
 
 Several web-app instances: the database is the truth; a change publishes LIVE on the
 bus (webapp/bus.py) and every instance refreshes its widgets and Live pages at once; new
@@ -24,10 +27,9 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -66,6 +68,20 @@ def widget_frame(chat: Chat | None, place: Waiting | None) -> dict[str, Any]:
             "wacht_minuten": place.wacht_minuten if place else None,
         }
     return {"type": "live", "status": "live", "medewerker": chat.medewerker_naam}
+
+
+class Outlet(Protocol):
+    """A channel that does not read the log or hold a socket here (Telegram,
+    webapp/live/telegram.py): the service tells it what the widget would see."""
+
+    async def said(self, session_id: str, afzender: str, bericht: dict[str, Any]) -> None:
+        """A message said in the chat, from the instance that stored it, once, in order."""
+
+    async def typing(self, session_id: str) -> None:
+        """The medewerker types (already throttled, as the widget's frames)."""
+
+    async def places(self, places: dict[str, Waiting]) -> None:
+        """Every waiting conversation's place and expected wait, at every refresh."""
 
 
 @dataclass(eq=False)
@@ -133,9 +149,8 @@ class Live:
         self.hub = hub
         self.bus = bus if bus is not None and bus.enabled else None
         self.consoles: set[ConsoleSocket] = set()
-        # Channels that do not read the log themselves (Telegram, webapp/live/telegram.py)
-        # get each message said in the chat from the instance that stored it, once.
-        self.outlets: list[Callable[[str, str, dict[str, Any]], Coroutine[Any, Any, None]]] = []
+        # Channels that do not read the log themselves (Telegram, webapp/live/telegram.py).
+        self.outlets: list[Outlet] = []
         self._ticker: asyncio.Task[None] | None = None
         hub.watchers.append(self._grew)
         if self.bus is not None:
@@ -275,7 +290,7 @@ class Live:
         if stored is not None:
             self.hub.notify(session_id)
             for outlet in self.outlets:
-                self.hub.spawn(outlet(session_id, afzender, bericht))
+                self.hub.spawn(outlet.said(session_id, afzender, bericht))
 
     def _grew(self, session_id: str) -> None:
         """A conversation has new messages: the medewerker who has it gets them."""
@@ -304,6 +319,15 @@ class Live:
     async def refresh(self) -> None:
         await self._refresh_widgets()
         await self._refresh_consoles()
+        await self._refresh_outlets()
+
+    async def _refresh_outlets(self) -> None:
+        """The places the widgets get, for the outlets' residents (each keeps what it sent)."""
+        if not self.outlets:
+            return
+        places = await self.store.places()
+        for outlet in self.outlets:
+            await outlet.places(places)
 
     async def _refresh_widgets(self) -> None:
         sessions = list(self.hub.connections)
@@ -448,6 +472,8 @@ class Live:
         sock.typed[chat_id] = now
         if self.bus is not None and self.bus.up:
             self.hub.spawn(self.bus.publish(LIVE_TYPING_MEDEWERKER, held[0]))
+        for outlet in self.outlets:  # only here: the instance where the medewerker types
+            self.hub.spawn(outlet.typing(held[0]))
         await self.hub.broadcast(held[0], TYPING_FRAME)
 
     async def _after_drop(self, staff_id: int, dropped_at: datetime) -> None:

@@ -16,8 +16,11 @@ ends differ:
 - Out: what the service says in the chat (the medewerker's messages, "U chat nu met
   ...", handed back) is posted by the instance that stored it to the connector's
   `/webhooks/telegram/live` (the widget channel's secret), one message after another
-  per chat. The resident stops waiting or ends the chat with a button the connector
-  handles (`POST /api/v1/live/stoppen`).
+  per chat. As for the widget, a waiting resident's new place or expected wait goes
+  out when it changes (`/live/plaats`: the connector edits the queue message, at most
+  once per ~10 s per chat) and the medewerker's typing as it reaches the widget
+  (`/live/typen`: Telegram's "typing…"). The resident stops waiting or ends the chat
+  with a button the connector handles (`POST /api/v1/live/stoppen`).
 """
 
 from __future__ import annotations
@@ -35,7 +38,13 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from core.caseapi import models as m
-from core.kcc import MESSAGE_PATH, STOP_PATH, TELEGRAM_RELAY_PATH
+from core.kcc import (
+    MESSAGE_PATH,
+    STOP_PATH,
+    TELEGRAM_PLACE_PATH,
+    TELEGRAM_RELAY_PATH,
+    TELEGRAM_TYPING_PATH,
+)
 from core.settings import Settings
 from core.widget_protocol import SECRET_HEADER, channel_secret
 from webapp.api import parse
@@ -43,6 +52,7 @@ from webapp.cases.models import ChatSession
 from webapp.chat.log import BOT, MEDEWERKER, RESIDENT, Conversation, RateLimited, token_hash
 from webapp.errors import ApiError
 from webapp.live.service import LIVE_KEY, Live
+from webapp.live.store import Waiting
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,7 @@ MAX_JSON = 8 * 1024
 MAX_TEXT = 2000
 RATE = (20, timedelta(minutes=1))  # as the widget's relay
 SEND_TIMEOUT = 30.0
+QUICK_TIMEOUT = aiohttp.ClientTimeout(total=5.0)  # a place or typing: the next one comes soon
 
 
 def location_text(lat: float, lon: float) -> str:
@@ -98,12 +109,14 @@ def chat_of(melder: Any) -> str:
 class TelegramLive:
     def __init__(self, live: Live, settings: Settings) -> None:
         self.live = live
-        self.url = settings.rasa_url.rstrip("/") + TELEGRAM_RELAY_PATH
+        self.rasa = settings.rasa_url.rstrip("/")
         self.headers = {SECRET_HEADER: channel_secret(settings.api_token())}
         self.chats: dict[str, str | None] = {}  # session id -> chat id (None: a widget's)
         self.locks: dict[str, asyncio.Lock] = {}
+        # Telegram session id -> the place and wait last sent to the connector
+        self.places_sent: dict[str, tuple[int, int | None]] = {}
         self._http: aiohttp.ClientSession | None = None
-        live.outlets.append(self.outlet)
+        live.outlets.append(self)
 
     # --- the chat's conversation -----------------------------------------------------------
 
@@ -174,7 +187,7 @@ class TelegramLive:
 
     # --- out: to the chat ---------------------------------------------------------------------
 
-    async def outlet(self, session_id: str, afzender: str, bericht: dict[str, Any]) -> None:
+    async def said(self, session_id: str, afzender: str, bericht: dict[str, Any]) -> None:
         """Called (spawned) for each live message the service stored, in order."""
         lock = self.locks.setdefault(session_id, asyncio.Lock())
         async with lock:  # no await before this: the messages keep their order
@@ -186,24 +199,53 @@ class TelegramLive:
                 text = f"{bericht.get('naam') or 'Medewerker'}: {text}"
             chat = await self.live.store.open_of(session_id)
             body = {"chat_id": chat_id, "tekst": text, "stoppen": chat is not None}
-            await self._post(body)
+            await self._post(TELEGRAM_RELAY_PATH, body)
 
-    async def _post(self, body: dict[str, Any]) -> None:
+    async def typing(self, session_id: str) -> None:
+        chat_id = await self.chat_id_of(session_id)
+        if chat_id is not None:  # a moment's indicator: no retries
+            await self._post(TELEGRAM_TYPING_PATH, {"chat_id": chat_id}, attempts=1)
+
+    async def places(self, places: dict[str, Waiting]) -> None:
+        """A waiting Telegram resident's place or wait changed: the connector shows it.
+
+        Every instance does this at every refresh; the connector (one) drops what its
+        queue message already says and throttles the edits.
+        """
+        for gone in [s for s in self.places_sent if s not in places]:
+            del self.places_sent[gone]
+        for session_id, place in places.items():
+            now = (place.positie, place.wacht_minuten)
+            if self.places_sent.get(session_id) == now:
+                continue
+            chat_id = await self.chat_id_of(session_id)
+            if chat_id is None:
+                continue
+            body = {"chat_id": chat_id, "positie": now[0], "wacht_minuten": now[1]}
+            if await self._post(TELEGRAM_PLACE_PATH, body, attempts=1):
+                self.places_sent[session_id] = now
+
+    async def _post(self, path: str, body: dict[str, Any], attempts: int = 3) -> bool:
         if self._http is None or self._http.closed:
             # Shutting down: the message is in the log, the chat just does not hear it now.
-            log.warning("live message to Telegram not sent: the web app is stopping")
-            return
-        for attempt in range(3):
+            log.warning("live chat to Telegram not sent: the web app is stopping")
+            return False
+        timeout = QUICK_TIMEOUT if attempts == 1 else self._http.timeout
+        for attempt in range(attempts):
             try:
-                async with self._http.post(self.url, json=body, headers=self.headers) as resp:
+                async with self._http.post(
+                    self.rasa + path, json=body, headers=self.headers, timeout=timeout
+                ) as resp:
                     if resp.status == 200:
-                        return
-                    log.warning("live message to Telegram: Rasa answered %s", resp.status)
+                        return True
+                    log.warning("live chat to Telegram: Rasa answered %s", resp.status)
                     if resp.status < 500:
-                        return
+                        return False
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                log.warning("live message to Telegram failed: %r", exc)
-            await asyncio.sleep(0.5 * 2**attempt)
+                log.warning("live chat to Telegram failed: %r", exc)
+            if attempt + 1 < attempts:
+                await asyncio.sleep(0.5 * 2**attempt)
+        return False
 
     async def lifecycle(self, app: web.Application) -> Any:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT))
