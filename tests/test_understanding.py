@@ -48,6 +48,7 @@ case_api = test_guessing.case_api
         # Letters only, in lower case, right beside the number: a code unless it is a word.
         ("al iets gedaan met mn melding? uwyabp m-2026-000035", "UWYABP"),
         ("m-2026-000035, zqtwxk", "ZQTWXK"),
+        ("M-2026-000035 met code uwy-abp", "UWYABP"),  # letters only, lower case, cued
     ],
 )
 def test_a_code_is_found_in_a_sentence(text: str, code: str) -> None:

@@ -42,7 +42,6 @@ _CODE_CUE_RE = re.compile(
     re.IGNORECASE,
 )
 _POSTCODE_SHAPE_RE = re.compile(r"\d{4}\s?[A-Za-z]{2}")
-_CODE_VOWELS = set("AEUY") & set(CODE_ALPHABET)
 # Two-letter Dutch words that follow a number in ordinary sentences ("in 2026 al ...").
 _COMMON_TWO_LETTER_WORDS = {
     "al",
@@ -130,7 +129,7 @@ def _plausible_code(token: str, cued: bool) -> bool:
 
     Six letters from the code alphabet are also ordinary words ("status", "nummer", "hebben"):
     without a digit a token is a code only right after the word "code", and even then not a
-    lower-case word with the vowels of a word (random codes rarely have two of A/E/U/Y).
+    lower-case Dutch word.
     """
     code = normalize_code(token)
     if code is None:
@@ -140,7 +139,7 @@ def _plausible_code(token: str, cued: bool) -> bool:
     if cued:
         if has_digit:
             return True
-        return token.upper() == token or sum(c in _CODE_VOWELS for c in code) < 2
+        return token.upper() == token or code.lower() not in _code_shaped_words()
     # Without a cue: letters and digits mixed, and not a postcode ("5678 XY"); split by a
     # space, each half typed as a code ("met AB3 K7P" holds "met AB3": "met" is a word).
     pieces = token.split(" ")
