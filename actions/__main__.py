@@ -13,6 +13,7 @@ from actions.auth import require_token
 from actions.delivery import Delivery
 from actions.observability import instrument
 from actions.settings import ActionSettings
+from core.dutch import patterns
 from core.observability.logs import configure_logging
 from core.openbare_ruimte import straatlijst
 from core.privacy.permissions import secure_process
@@ -24,6 +25,8 @@ def main() -> int:
     configure_logging("actions", fmt=settings.log_format, level=settings.log_level)
     # The gemeente's street list, read now: a broken file stops the start, not a melding.
     straatlijst()
+    # The status form's word list, read now rather than in the first status lookup.
+    patterns.preload()
     cases = Delivery.of(settings)
     delivery.install(cases)  # for the actions, which rasa-sdk makes without arguments
     app = create_app("actions", cors_origins=None)

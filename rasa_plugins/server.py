@@ -24,6 +24,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from core.dutch import patterns
 from rasa_plugins import settings as plugin_settings
 
 
@@ -53,6 +54,9 @@ def with_secret(args: list[str], secret: str) -> list[str]:
 def main() -> None:
     # The settings every plug-in will use, read before Rasa starts: a bad value stops here.
     settings = plugin_settings.settings()
+    # The masking tracker store's word list for controlecodes, read before the event loop
+    # runs rather than while the first conversation with a case number is saved.
+    patterns.preload()
 
     import rasa.server
     from rasa.__main__ import main as rasa_main

@@ -120,3 +120,13 @@ def test_learned_entities_are_normalised_and_completed() -> None:
 )
 def test_aanspreekvorm(text: str, expected: str | None) -> None:
     assert aanspreekvorm(text) == expected
+
+
+def test_preload_reads_the_word_list_once() -> None:
+    """The servers call preload as they start; a code looked up later reads nothing more."""
+    patterns._code_shaped_words.cache_clear()
+    patterns.preload()
+    assert patterns._code_shaped_words.cache_info().currsize == 1
+    assert "hebben" in patterns._code_shaped_words()
+    assert patterns.find_controlecode("code hebben") is None
+    assert patterns._code_shaped_words.cache_info().misses == 1

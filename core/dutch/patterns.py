@@ -166,6 +166,13 @@ def _code_shaped_words() -> frozenset[str]:
     return frozenset(w for w in words | _STATUS_WORDS if len(w) == 6 and set(w) <= letters)
 
 
+def preload() -> None:
+    """Read the word list now. Reading it takes about half a second: the action server and
+    the Rasa server call this as they start, so the first resident who types a code does
+    not wait for it inside the event loop. Elsewhere (tests, tools) it loads on first use."""
+    _code_shaped_words()
+
+
 def _next_to_case_number(blanked: str, start: int, end: int) -> bool:
     """Only spaces and punctuation between the token and a (blanked) case number."""
     before = re.search(r"#[\s,.;:!?]*$", blanked[:start])
