@@ -13,6 +13,7 @@ the medewerker's typing shows as "typing…"; a melding filed from the chat reac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import subprocess
 import sys
@@ -20,7 +21,8 @@ import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import pytest_asyncio
@@ -42,6 +44,9 @@ from tests.staff_helpers import PASSWORD, Client, create_users, settings_in, web
 from tests.test_live import ALWAYS, content_file, files_melding, kcc_content, until
 from tests.test_telegram import SECRET, CaseApi, Resident, eventually
 from webapp.cases.store import CaseStore
+from webapp.live.service import Live
+from webapp.live.store import Waiting
+from webapp.live.telegram import TelegramLive
 
 CREATE_USER = [sys.executable, "-m", "bot", "create-user"]
 __all__ = ["kcc_content"]  # a fixture
@@ -452,6 +457,54 @@ async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
             await console.close()
             await store.close()
             await runner.cleanup()
+
+
+@pytest.mark.asyncio
+async def test_places_go_out_without_holding_up_the_refresh(tmp_path: Path) -> None:
+    """The refresh only starts the posts: a chat whose post hangs holds up neither the
+    refresh nor another chat, and its place changed meanwhile follows, in order, after it."""
+    placed: list[tuple[str, int, int | None]] = []
+    release = asyncio.Event()
+
+    async def places(request: web.Request) -> web.Response:
+        body = await request.json()
+        if body["chat_id"] == "1":
+            await release.wait()
+        placed.append((body["chat_id"], body["positie"], body["wacht_minuten"]))
+        return web.json_response({"ok": True})
+
+    rasa = web.Application()
+    rasa.router.add_post(kcc.TELEGRAM_PLACE_PATH, places)
+    runner = web.AppRunner(rasa)
+    await runner.setup()
+    rasa_port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", rasa_port).start()
+    settings = settings_in(
+        tmp_path, free_port(), configured_api_token="t" * 32, rasa_port=rasa_port
+    )
+    telegram = TelegramLive(cast(Live, SimpleNamespace(outlets=[])), settings)
+    lifecycle = telegram.lifecycle(web.Application())
+    await lifecycle.__anext__()
+    try:
+        telegram.chats.update({"a": "1", "b": "2", "widget": None})  # known: no database
+        started = time.monotonic()
+        await telegram.places(
+            {"a": Waiting(1, None), "b": Waiting(2, None), "widget": Waiting(3, None)}
+        )
+        assert time.monotonic() - started < 0.5
+        assert await eventually(lambda: placed == [("2", 2, None)], 5), placed
+        # The next refresh: chat 1's wait is known now, its first post still hangs.
+        await telegram.places({"a": Waiting(1, 4), "b": Waiting(2, None)})
+        assert list(telegram._place_senders) == ["a"]
+        release.set()
+        await eventually(lambda: len(placed) == 3, 5)
+        assert placed[1:] == [("1", 1, None), ("1", 1, 4)]
+        await eventually(lambda: not telegram._place_senders, 5)
+        assert telegram.places_sent == {"a": (1, 4), "b": (2, None)}
+    finally:
+        with contextlib.suppress(StopAsyncIteration):
+            await lifecycle.__anext__()
+        await runner.cleanup()
 
 
 @pytest.mark.asyncio

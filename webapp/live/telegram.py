@@ -115,6 +115,10 @@ class TelegramLive:
         self.locks: dict[str, asyncio.Lock] = {}
         # Telegram session id -> the place and wait last sent to the connector
         self.places_sent: dict[str, tuple[int, int | None]] = {}
+        # Waiting session id -> its place and wait at the latest refresh
+        self._places_wanted: dict[str, tuple[int, int | None]] = {}
+        # Session id -> the task posting its place: one a chat, kept so it is not collected
+        self._place_senders: dict[str, asyncio.Task[None]] = {}
         self._http: aiohttp.ClientSession | None = None
         live.outlets.append(self)
 
@@ -210,20 +214,46 @@ class TelegramLive:
         """A waiting Telegram resident's place or wait changed: the connector shows it.
 
         Every instance does this at every refresh; the connector (one) drops what its
-        queue message already says and throttles the edits.
+        queue message already says and throttles the edits. The posts run as tasks, one
+        a chat, so the refresh never waits for the connector and a slow chat holds up no
+        other.
         """
         for gone in [s for s in self.places_sent if s not in places]:
             del self.places_sent[gone]
-        for session_id, place in places.items():
-            now = (place.positie, place.wacht_minuten)
-            if self.places_sent.get(session_id) == now:
-                continue
+        self._places_wanted = {s: (p.positie, p.wacht_minuten) for s, p in places.items()}
+        for session_id, now in self._places_wanted.items():
+            if self.places_sent.get(session_id) == now or session_id in self._place_senders:
+                continue  # sent already, or its task sends the latest place when it is done
+            if session_id in self.chats and self.chats[session_id] is None:
+                continue  # a widget's conversation: the widget has its place
+            task = asyncio.ensure_future(self._send_place(session_id))
+            self._place_senders[session_id] = task
+            task.add_done_callback(self._place_sent)
+
+    async def _send_place(self, session_id: str) -> None:
+        """Post the chat's place until the connector has the latest (a refresh may come
+        while a post is under way); one post at a time, so the chat's edits keep their order.
+        A failed post is tried again at the next refresh, as it is not marked sent."""
+        try:
             chat_id = await self.chat_id_of(session_id)
-            if chat_id is None:
-                continue
-            body = {"chat_id": chat_id, "positie": now[0], "wacht_minuten": now[1]}
-            if await self._post(TELEGRAM_PLACE_PATH, body, attempts=1):
-                self.places_sent[session_id] = now
+            while chat_id is not None:
+                now = self._places_wanted.get(session_id)
+                if now is None or self.places_sent.get(session_id) == now:
+                    return  # no longer waiting, or the connector has it
+                body = {"chat_id": chat_id, "positie": now[0], "wacht_minuten": now[1]}
+                if not await self._post(TELEGRAM_PLACE_PATH, body, attempts=1):
+                    return
+                if session_id in self._places_wanted:  # not taken or stopped meanwhile
+                    self.places_sent[session_id] = now
+        finally:
+            # Gone with no await after the last look: a refresh from now on starts a new one.
+            if self._place_senders.get(session_id) is asyncio.current_task():
+                del self._place_senders[session_id]
+
+    @staticmethod
+    def _place_sent(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("queue place to Telegram failed", exc_info=task.exception())
 
     async def _post(self, path: str, body: dict[str, Any], attempts: int = 3) -> bool:
         if self._http is None or self._http.closed:
@@ -250,6 +280,11 @@ class TelegramLive:
     async def lifecycle(self, app: web.Application) -> Any:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT))
         yield
+        # Places still being posted: the resident is waiting and the web app stops anyway.
+        senders = list(self._place_senders.values())
+        for task in senders:
+            task.cancel()
+        await asyncio.gather(*senders, return_exceptions=True)
         await self._http.close()
 
 
