@@ -5,7 +5,9 @@ of everything else the channels say themselves: refusals of a message, the widge
 error notices, Telegram's answers to what it cannot read, the status-message commands,
 the Telegram command menu and the forget confirmation. Each sentence is here once and
 every channel that needs it uses this one. Language: B1, formal "u" (checked by
-tests/test_resident_texts.py).
+tests/test_resident_texts.py, scored by tests/test_readability.py). The last section is
+what the medewerker's filing form in a live chat says: read by staff, held to the same
+standard, and kept here so the same tests check them.
 """
 
 from __future__ import annotations
@@ -215,3 +217,29 @@ def live_offer(beschikbaar: bool) -> str:
 
 
 LIVE_NOTHING_OPEN = "U wacht niet op iemand. U chat ook niet met iemand."
+
+# --- the medewerker's form to file for the resident from a live chat (webapp/live/filing.py)
+# Read by the medewerker, not the resident, and held to the same B1 all the same. What to
+# fix, by the field pydantic names first:
+
+FILING_OMSCHRIJVING = "Schrijf een omschrijving van minstens 3 tekens."
+FILING_CATEGORIE = "Kies een categorie voor de melding."
+FILING_LOCATIE = "Vul een straat of postcode in voor de melding."
+FILING_STRAAT = "De straat is te lang."
+FILING_HUISNUMMER = "Het huisnummer is te lang."
+FILING_POSTCODE = "Vul een geldige postcode in, zoals 1234 AB."
+FILING_PLAATS = "De plaats is te lang."
+FILING_ONDERWERP = "Het onderwerp is te lang."
+FILING_NAAM = "Vul de naam in van wie wij terugbellen."
+FILING_TELEFOON = "Vul een geldig telefoonnummer in, zoals 06 12345678."
+FILING_VOORKEUR = "De voorkeur is te lang."
+FILING_CHECK_FORM = "Controleer de gegevens in het formulier."
+FILING_CHOOSE_SOORT = "Kies wat u wilt vastleggen: een melding, verzoek of terugbelverzoek."
+FILING_CONVERSATION_GONE = "Dit gesprek bestaat niet meer."
+FILING_FAILED = "Het vastleggen is niet gelukt. Probeer het zo nog eens."
+
+
+def filed_for_medewerker(soort: str, identificatie: str) -> str:
+    """Filed: `soort` is melding, verzoek or terugbellen (then a call-back's number)."""
+    naam = "Terugbelverzoek" if soort == "terugbellen" else soort.capitalize()
+    return f"{naam} {identificatie} is gemaakt. De inwoner ziet het nummer in de chat."

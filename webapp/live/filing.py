@@ -32,17 +32,17 @@ log = logging.getLogger(__name__)
 SOORTEN = ("melding", "verzoek", "terugbellen")
 # The first field pydantic names in its complaint -> what the medewerker should fix.
 FIELD_HELP = {
-    "omschrijving": "Schrijf een omschrijving van minstens 3 tekens.",
-    "categorie": "Kies een categorie voor de melding.",
-    "locatie": "Vul een straat of postcode in voor de melding.",
-    "straat": "De straat is te lang.",
-    "huisnummer": "Het huisnummer is te lang.",
-    "postcode": "Vul een geldige postcode in, zoals 1234 AB.",
-    "plaats": "De plaats is te lang.",
-    "onderwerp": "Het onderwerp is te lang.",
-    "naam": "Vul de naam in van wie wij terugbellen.",
-    "telefoon": "Vul een geldig telefoonnummer in, zoals 06 12345678.",
-    "voorkeur": "De voorkeur is te lang.",
+    "omschrijving": texts.FILING_OMSCHRIJVING,
+    "categorie": texts.FILING_CATEGORIE,
+    "locatie": texts.FILING_LOCATIE,
+    "straat": texts.FILING_STRAAT,
+    "huisnummer": texts.FILING_HUISNUMMER,
+    "postcode": texts.FILING_POSTCODE,
+    "plaats": texts.FILING_PLAATS,
+    "onderwerp": texts.FILING_ONDERWERP,
+    "naam": texts.FILING_NAAM,
+    "telefoon": texts.FILING_TELEFOON,
+    "voorkeur": texts.FILING_VOORKEUR,
 }
 
 
@@ -71,7 +71,7 @@ def _complaint(exc: ValidationError) -> str:
             return FIELD_HELP["locatie"]
         if "categorie" in str(error.get("msg", "")):
             return FIELD_HELP["categorie"]
-    return "Controleer de gegevens in het formulier."
+    return texts.FILING_CHECK_FORM
 
 
 async def file_for_resident(
@@ -80,10 +80,10 @@ async def file_for_resident(
     """File what the form says for the chat's resident and tell them; FilingError if not."""
     soort = _field(form, "soort")
     if soort not in SOORTEN:
-        raise FilingError("Kies wat u wilt vastleggen: een melding, verzoek of terugbelverzoek.")
+        raise FilingError(texts.FILING_CHOOSE_SOORT)
     sender = await live.store.sender_of(chat.session_id)
     if sender is None:
-        raise FilingError("Dit gesprek bestaat niet meer.")
+        raise FilingError(texts.FILING_CONVERSATION_GONE)
     # A Telegram resident's chat is sent as "telegram:<chat id>" (webapp/live/telegram.py):
     # the case's news goes back to that chat.
     kanaal: Channel = "telegram" if sender.startswith(TELEGRAM) else "web"
@@ -123,15 +123,13 @@ async def file_for_resident(
             made = await client.create_callback(callback, key)
             identificatie = str(made.id)
             said = texts.live_callback_filed(naam, kcc.terugbel_moment(utcnow()))
-            tekst = f"Terugbelverzoek {identificatie} is gemaakt."
         else:
             created = await client.create_case(case)
             identificatie = created.identificatie
             said = texts.live_case_filed(naam, soort, identificatie, case.controlecode)
-            tekst = f"{soort.capitalize()} {identificatie} is gemaakt."
     except BackendError as exc:
         log.warning("filing a %s from live chat %s failed: %r", soort, chat.id, exc)
-        raise FilingError("Het vastleggen is niet gelukt. Probeer het zo nog eens.") from None
+        raise FilingError(texts.FILING_FAILED) from None
     await live.store.link_case(chat.id, soort, identificatie, naam)
     await live.tell_resident(chat.session_id, said)
-    return Filed(soort, identificatie, tekst + " De inwoner ziet het nummer in de chat.")
+    return Filed(soort, identificatie, texts.filed_for_medewerker(soort, identificatie))
