@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +14,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from core import ROOT
+from core.settings import Settings
+from tests.conftest import RunningStack, settings_env
 from webapp.app import create_app
 from webapp.cases.migrate import migrate
 from webapp.cases.store import CaseStore
@@ -86,6 +91,33 @@ async def create_users(url: str, users: dict[str, list[str]]) -> None:
             await Users(store.sessions).create(name, PASSWORD, roles)
     finally:
         await store.close()
+
+
+def start_stack(
+    settings: Settings, model: Path, env: dict[str, str], users: dict[str, list[str]]
+) -> RunningStack:
+    """`python -m bot run` on `model`, ready, with these staff users (name -> roles, password
+    PASSWORD) made through the CLI, as an operator makes them."""
+    running = RunningStack(settings, model, env)
+    running.wait_ready()
+    try:
+        for name, roles in users.items():
+            subprocess.run(
+                [
+                    *(sys.executable, "-m", "bot", "create-user", name, "--password-stdin"),
+                    *("--by", "test", *(f"--role={r}" for r in roles)),
+                ],
+                input=PASSWORD + "\n",
+                text=True,
+                cwd=ROOT,
+                env={**settings_env(settings), **env},
+                check=True,
+                capture_output=True,
+            )
+    except BaseException:
+        running.stop()  # a user the CLI refused: no stack left running behind the error
+        raise
+    return running
 
 
 @asynccontextmanager

@@ -17,11 +17,10 @@ import asyncio
 import json
 import re
 import secrets
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -37,9 +36,9 @@ from core.clock import zone
 from core.dutch.tijdstip import WEEKDAGEN
 from core.privacy.sealing import sealer
 from tests.browser import Widget, axe_violations, launch
-from tests.conftest import RunningStack, TrainedModel, free_port, make_settings, settings_env
+from tests.conftest import TrainedModel, free_port, make_settings
 from tests.databases import postgres_database
-from tests.staff_helpers import PASSWORD, Client, create_users, settings_in, web_app
+from tests.staff_helpers import PASSWORD, Client, create_users, settings_in, start_stack, web_app
 from tests.test_web_instances import REDIS_URL
 from webapp.cases.models import LiveChat
 from webapp.cases.store import CaseStore
@@ -49,7 +48,6 @@ from webapp.live.store import LiveStore
 from webapp.staff.users import Users
 
 SCREENSHOTS = ROOT / "results"
-CREATE_USER = [sys.executable, "-m", "bot", "create-user"]
 PHONE = "Hallo, bel mij op 06-12345678"
 ALWAYS = {dag: "00:00-24:00" for dag in WEEKDAGEN}
 
@@ -208,17 +206,7 @@ def live_stack(test_model: TrainedModel, tmp_path_factory: pytest.TempPathFactor
         "BALIE_CONTENT_FILE": str(gemeente),
         "BALIE_LIVE_GRACE_SECONDS": "2",  # a closed Live page: residents wait again soon
     }
-    running = RunningStack(settings, test_model.path, env)
-    running.wait_ready()
-    subprocess.run(
-        [*CREATE_USER, "marieke", "--password-stdin", "--by", "test", "--role=medewerker"],
-        input=PASSWORD + "\n",
-        text=True,
-        cwd=ROOT,
-        env={**settings_env(settings), **env},
-        check=True,
-        capture_output=True,
-    )
+    running = start_stack(settings, test_model.path, env, {"marieke": ["medewerker"]})
     yield settings, gemeente
     running.stop()
 
@@ -397,6 +385,45 @@ async def until(ws: aiohttp.ClientWebSocketResponse, wanted, timeout: float = 5.
     return await asyncio.wait_for(read(), timeout)
 
 
+async def available(client: Client, voornaam: str | None = None) -> aiohttp.ClientWebSocketResponse:
+    """The Live page's socket of a logged-in medewerker, available for chats."""
+    base = client.base
+    ws = await client.http.ws_connect(base + "/staff/live/ws", headers={"Origin": base})
+    frame: dict[str, Any] = {"type": "beschikbaar", "aan": True}
+    if voornaam is not None:
+        frame["voornaam"] = voornaam
+    await ws.send_json(frame)
+    await until(ws, lambda f: f["type"] == "beschikbaar" and f["aan"])
+    return ws
+
+
+async def resident_in_queue(
+    http: aiohttp.ClientSession, base: str, api: CaseApiClient, chat_log: ChatLog
+) -> aiohttp.ClientWebSocketResponse:
+    """A new widget conversation on `base` whose resident asked for a medewerker (the
+    action's Case API call): its socket."""
+    widget = await http.ws_connect(base + "/chat/ws", headers={"Origin": base})
+    await widget.send_json({"type": "hello", "session": None, "after": 0})
+    token = (await until(widget, lambda f: f["type"] == "welcome"))["session"]
+    await until(widget, lambda f: f["type"] == "synced")
+    found = await chat_log.find(token)
+    assert found is not None
+    assert (await api.live(f"web:{found.sender}"))["wachtrij"] is True
+    return widget
+
+
+async def take_first(
+    mw: aiohttp.ClientWebSocketResponse, widget: aiohttp.ClientWebSocketResponse
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The medewerker takes the first resident in the queue: the console's `gesprek` frame
+    and the widget's `live` frame."""
+    queued = await until(mw, lambda f: f["type"] == "wachtrij" and f["wachtenden"])
+    await mw.send_json({"type": "nemen", "id": queued["wachtenden"][0]["id"]})
+    chat = await until(mw, lambda f: f["type"] == "gesprek")
+    live = await until(widget, lambda f: f.get("status") == "live")
+    return chat, live
+
+
 def _closed(frames: list[dict]) -> bool:  # type: ignore[type-arg]
     told = any("afgesloten" in str(f.get("text")) for f in frames if f["type"] == "message")
     return told and any(f.get("status") == "geen" for f in frames)
@@ -428,23 +455,13 @@ async def test_hand_off_across_two_web_apps(
             store = CaseStore.from_url(url)
             try:
                 await console.login("marieke")
-                mw = await console.http.ws_connect(b + "/staff/live/ws", headers={"Origin": b})
-                await mw.send_json({"type": "beschikbaar", "aan": True, "voornaam": "Marieke"})
-                await until(mw, lambda f: f["type"] == "beschikbaar" and f["aan"])
+                mw = await available(console, "Marieke")
 
-                widget = await console.http.ws_connect(a + "/chat/ws", headers={"Origin": a})
-                await widget.send_json({"type": "hello", "session": None, "after": 0})
-                token = (await until(widget, lambda f: f["type"] == "welcome"))["session"]
-                await until(widget, lambda f: f["type"] == "synced")
-                found = await ChatLog(store.sessions, sealer(a_settings)).find(token)
-                assert found is not None
-                assert (await api.live(f"web:{found.sender}"))["wachtrij"] is True
+                chat_log = ChatLog(store.sessions, sealer(a_settings))
+                widget = await resident_in_queue(console.http, a, api, chat_log)
                 await until(widget, lambda f: f.get("status") == "wachtend")
 
-                queued = await until(mw, lambda f: f["type"] == "wachtrij" and f["wachtenden"])
-                await mw.send_json({"type": "nemen", "id": queued["wachtenden"][0]["id"]})
-                chat = await until(mw, lambda f: f["type"] == "gesprek")
-                live = await until(widget, lambda f: f.get("status") == "live")
+                chat, live = await take_first(mw, widget)
                 assert live["medewerker"] == "Marieke"
 
                 await widget.send_json({"type": "message", "id": "m1", "text": PHONE})
@@ -518,25 +535,10 @@ async def test_medewerker_tools(tmp_path: Path, kcc_content: Path) -> None:
             assert status == 200 and '"naam": "Afvalkalender"' in page  # FAQ answers to insert
             assert "{gemeente_" not in page and "Veeg- / zwerfvuil" in page
 
-            async def console(client: Client) -> aiohttp.ClientWebSocketResponse:
-                ws = await client.http.ws_connect(base + "/staff/live/ws", headers={"Origin": base})
-                await ws.send_json({"type": "beschikbaar", "aan": True})
-                await until(ws, lambda f: f["type"] == "beschikbaar" and f["aan"])
-                return ws
-
-            mw, jw = await console(marieke), await console(joost)
-            widget = await marieke.http.ws_connect(base + "/chat/ws", headers={"Origin": base})
-            await widget.send_json({"type": "hello", "session": None, "after": 0})
-            token = (await until(widget, lambda f: f["type"] == "welcome"))["session"]
-            await until(widget, lambda f: f["type"] == "synced")
-            found = await ChatLog(store.sessions, sealer(settings)).find(token)
-            assert found is not None
-            assert (await api.live(f"web:{found.sender}"))["wachtrij"] is True
-            queued = await until(mw, lambda f: f["type"] == "wachtrij" and f["wachtenden"])
-            chat_id = queued["wachtenden"][0]["id"]
-            await mw.send_json({"type": "nemen", "id": chat_id})
-            await until(mw, lambda f: f["type"] == "gesprek")
-            await until(widget, lambda f: f.get("status") == "live")
+            mw, jw = await available(marieke), await available(joost)
+            chat_log = ChatLog(store.sessions, sealer(settings))
+            widget = await resident_in_queue(marieke.http, base, api, chat_log)
+            chat_id = (await take_first(mw, widget))[0]["id"]
 
             # Typing: the resident's reaches Marieke; hers shows in the widget, once per
             # two seconds however often she types.
@@ -596,7 +598,7 @@ async def test_medewerker_tools(tmp_path: Path, kcc_content: Path) -> None:
 
             # Joost reloads (back within the grace period): he keeps the chat.
             await jw.close()
-            jw = await console(joost)  # his page opens the chat again (before "beschikbaar")
+            jw = await available(joost)  # his page opens the chat again (before "beschikbaar")
             await asyncio.sleep(1.5)
             assert (await LiveStore(store.sessions).get(chat_id)).status == "live"  # type: ignore[union-attr]
             # Joost is gone: after the grace period the resident is told and waits again.

@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -28,7 +26,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from core import ROOT, kcc
+from core import kcc
 from core.caseapi.client import CaseApiClient
 from core.clock import zone
 from core.dutch.tijdstip import WEEKDAGEN
@@ -37,18 +35,17 @@ from core.settings import Settings
 from core.widget_protocol import SECRET_HEADER, channel_secret
 from rasa_plugins.connectors.telegram_bot import WEBHOOK_PATH
 from rasa_plugins.connectors.telegram_live import QueueMessages, place_of, with_place
-from tests.conftest import RunningStack, TrainedModel, free_port, make_settings, settings_env
+from tests.conftest import TrainedModel, free_port, make_settings
 from tests.fakes.telegram import FakeTelegram
 from tests.images import jpeg_bytes
-from tests.staff_helpers import PASSWORD, Client, create_users, settings_in, web_app
-from tests.test_live import ALWAYS, content_file, files_melding, kcc_content, until
+from tests.staff_helpers import Client, create_users, settings_in, start_stack, web_app
+from tests.test_live import ALWAYS, available, content_file, files_melding, kcc_content, until
 from tests.test_telegram import SECRET, CaseApi, Resident, eventually
 from webapp.cases.store import CaseStore
 from webapp.live.service import Live
 from webapp.live.store import Waiting
 from webapp.live.telegram import TelegramLive
 
-CREATE_USER = [sys.executable, "-m", "bot", "create-user"]
 __all__ = ["kcc_content"]  # a fixture
 
 
@@ -72,20 +69,10 @@ def tg_live_stack(test_model: TrainedModel, fake: FakeTelegram, tmp_path_factory
         "BALIE_DATABASE_URL": "",
         "BALIE_CONTENT_FILE": str(gemeente),
     }
-    running = RunningStack(settings, test_model.path, env)
-    running.wait_ready()
+    running = start_stack(settings, test_model.path, env, {"marieke": ["medewerker"]})
     deadline = time.monotonic() + 60
     while not fake.webhook and time.monotonic() < deadline:  # registered after the start
         time.sleep(0.2)
-    subprocess.run(
-        [*CREATE_USER, "marieke", "--password-stdin", "--by", "test", "--role=medewerker"],
-        input=PASSWORD + "\n",
-        text=True,
-        cwd=ROOT,
-        env={**settings_env(settings), **env},
-        check=True,
-        capture_output=True,
-    )
     yield running.settings, gemeente
     running.stop()
 
@@ -97,9 +84,7 @@ async def medewerker(tg_live_stack) -> AsyncIterator[tuple[Client, Any]]:
     base = settings.web_url
     console = Client(base)
     await console.login("marieke")
-    ws = await console.http.ws_connect(base + "/staff/live/ws", headers={"Origin": base})
-    await ws.send_json({"type": "beschikbaar", "aan": True, "voornaam": "Marieke"})
-    await until(ws, lambda f: f["type"] == "beschikbaar" and f["aan"])
+    ws = await available(console, "Marieke")
     yield console, ws
     await ws.close()
     await console.close()
@@ -388,9 +373,7 @@ async def test_the_web_app_side(tmp_path: Path, kcc_content: Path) -> None:
             assert not await api.live_stop(melder)
             await create_users(settings.database_url, {"marieke": ["medewerker"]})
             await console.login("marieke")
-            ws = await console.http.ws_connect(base + "/staff/live/ws", headers={"Origin": base})
-            await ws.send_json({"type": "beschikbaar", "aan": True, "voornaam": "Marieke"})
-            await until(ws, lambda f: f["type"] == "beschikbaar" and f["aan"])
+            ws = await available(console, "Marieke")
             assert await api.live_available()
             answer = await api.live(melder)
             assert answer["wachtrij"] is True and answer["positie"] == 1

@@ -16,8 +16,6 @@ import asyncio
 import fcntl
 import hashlib
 import re
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -25,11 +23,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from core import ROOT
 from core.settings import Settings
 from tests.client import events, full_intent, parse, say
-from tests.conftest import CACHE, RunningStack, make_settings, settings_env
-from tests.staff_helpers import FAST_CONFIG, PASSWORD, WEAK_CONFIG, Client
+from tests.conftest import CACHE, RunningStack, make_settings
+from tests.staff_helpers import FAST_CONFIG, WEAK_CONFIG, Client, start_stack
 from webapp.staff import training
 from webapp.staff.heldout import split, staff_held_out
 
@@ -84,19 +81,7 @@ def start_staff_stack(tmp: Path, users: dict[str, list[str]]) -> tuple[RunningSt
         "BALIE_STAFF_DATA": str(tmp / "staff.yml"),
         "BALIE_TRAIN_CONFIG": str(fast),
     }
-    running = RunningStack(settings, weak_model(), env)
-    running.wait_ready()
-    for name, roles in users.items():
-        subprocess.run(
-            [sys.executable, "-m", "bot", "create-user", name, "--password-stdin", "--by", "test"]
-            + [f"--role={r}" for r in roles],
-            input=PASSWORD + "\n",
-            text=True,
-            cwd=ROOT,
-            env={**settings_env(settings), **env},
-            check=True,
-            capture_output=True,
-        )
+    running = start_stack(settings, weak_model(), env, users)
     return running, settings
 
 
