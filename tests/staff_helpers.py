@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from core import ROOT
 from core.settings import Settings
 from tests.conftest import RunningStack, settings_env
+from tests.local_server import serving
 from webapp.app import create_app
 from webapp.cases.migrate import migrate
 from webapp.cases.store import CaseStore
@@ -124,14 +124,8 @@ def start_stack(
 async def web_app(settings: WebSettings, port: int) -> AsyncIterator[str]:
     """The whole web app (as `python -m bot web` serves it) on 127.0.0.1:port."""
     migrate(settings.database_url)
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
+    async with serving(create_app(settings), port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 def settings_in(tmp: Path, port: int, **fields: Any) -> WebSettings:

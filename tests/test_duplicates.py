@@ -20,9 +20,10 @@ from core import nearby as rules_of
 from core.caseapi.models import CaseIn, LocatieIn, NearbyIn, ReportIn
 from core.clock import utcnow
 from tests.client import events, say
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings
 from tests.databases import sqlite_database
 from tests.images import jpeg_bytes
+from tests.local_server import serving
 from tests.test_forms import DOMAIN, run, slots_of, tracker, user
 from tests.test_guessing import action_server, action_settings
 from tests.webapp import AUTH, TOKEN, client, serve
@@ -253,11 +254,7 @@ async def test_a_status_change_reaches_every_reporter_who_follows(db_url, tmp_pa
 
     rasa = web.Application()
     rasa.router.add_post("/conversations/{sender}/trigger_intent", trigger)
-    runner = web.AppRunner(rasa)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
+    async with serving(rasa) as port:
         async with serve(db_url, tmp_path, rasa_port=port) as (app, settings):
             store = app[STORE_KEY]
             case, _, _ = await store.create(melding(MOLENWEG))
@@ -269,8 +266,6 @@ async def test_a_status_change_reaches_every_reporter_who_follows(db_url, tmp_pa
                     assert resp.status == 200
                     assert (await resp.json())["melders"] == 2
             await app[PUSHER_KEY].close()  # waits for the pushes in the background
-    finally:
-        await runner.cleanup()
     assert sorted(pushed) == [("1", case.identificatie), ("buur", case.identificatie)]
 
 

@@ -1,15 +1,27 @@
 """rasa_plugins/speedups.py: Rasa's check of the action server's answers, compiled once,
 accepts and refuses exactly what `jsonschema.validate` with Rasa's schema does; event
-classes found in the table are the ones Rasa's own walk finds."""
+classes found in the table are the ones Rasa's own walk finds; Rasa's endpoint calls go
+over kept-alive connections with the same headers, answers and errors; only the actions
+that read the domain get it."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import jsonschema
 import pytest
+import pytest_asyncio
+import yaml
+from aiohttp import web
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
+from core import ROOT
+from rasa_plugins import speedups
 from rasa_plugins.speedups import (
     _rasa_resolve_by_type,
     event_classes,
@@ -17,6 +29,7 @@ from rasa_plugins.speedups import (
     validate_action_result,
     validator,
 )
+from tests.local_server import serving
 
 SESSION_START = {
     "events": [
@@ -95,3 +108,81 @@ def test_event_classes_are_the_ones_rasa_finds() -> None:
     assert resolve_by_type("made_up", Event) is Event
     with pytest.raises(ValueError, match="Unknown event name"):
         resolve_by_type("made_up")
+
+
+@pytest_asyncio.fixture
+async def action_server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
+    """A stand-in action server: answers what it was sent, noting each call's headers and
+    the client's port (a new port is a new connection)."""
+    calls: list[dict[str, Any]] = []
+
+    async def webhook(request: web.Request) -> web.StreamResponse:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        calls.append({"headers": dict(request.headers), "port": peer[1] if peer else None})
+        if request.query.get("fail"):
+            return web.json_response({"action_name": "x", "error": "nee"}, status=400)
+        if request.query.get("text"):
+            return web.Response(text="geen json")
+        return web.json_response({"events": [], "echo": await request.json()})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    async with serving(app) as port:
+        yield f"http://127.0.0.1:{port}/webhook", calls
+        await speedups.close_sessions()
+
+
+async def test_calls_share_one_kept_alive_connection(action_server, monkeypatch) -> None:
+    url, calls = action_server
+    monkeypatch.setattr(EndpointConfig, "session", speedups.kept_session)
+    endpoint = EndpointConfig(url, headers={"Authorization": "Bearer geheim"})
+    body = {"next_action": "validate_melding_form", "tekst": "lantaarnpaal kapot / é"}
+    for _ in range(3):
+        answer = await endpoint.request(json=body, method="post")
+        assert answer == {"events": [], "echo": body}
+    assert len({c["port"] for c in calls}) == 1
+    assert all(c["headers"]["Authorization"] == "Bearer geheim" for c in calls)
+    assert all(c["headers"]["Content-Type"] == "application/json" for c in calls)
+
+    # Other credentials: a session (and connection) of their own.
+    other = EndpointConfig(url, headers={"Authorization": "Bearer ander"})
+    await other.request(json=body, method="post")
+    assert calls[-1]["headers"]["Authorization"] == "Bearer ander"
+    assert len({c["port"] for c in calls}) == 2
+
+
+async def test_errors_are_rasas(action_server, monkeypatch) -> None:
+    url, _ = action_server
+    monkeypatch.setattr(EndpointConfig, "session", speedups.kept_session)
+    with pytest.raises(ClientResponseError) as refused:
+        await EndpointConfig(url, params={"fail": "1"}).request(json={}, method="post")
+    assert refused.value.status == 400
+    assert json.loads(refused.value.text)["error"] == "nee"
+    assert await EndpointConfig(url, params={"text": "1"}).request(json={}) is None
+
+
+async def test_sessions_close_at_stop(action_server, monkeypatch) -> None:
+    url, _ = action_server
+    monkeypatch.setattr(EndpointConfig, "session", speedups.kept_session)
+    endpoint = EndpointConfig(url)
+    async with endpoint.session() as session:
+        pass
+    assert not session.closed  # borrowed, not closed after each call
+    await speedups.close_sessions()
+    assert session.closed
+    async with endpoint.session() as fresh:
+        assert fresh is not session and not fresh.closed
+
+
+def test_only_actions_that_read_the_domain_get_it() -> None:
+    domain = Domain.load(ROOT / "domain.yml")
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text())["action_endpoint"]
+    assert config["enable_selective_domain"] is True
+    endpoint = EndpointConfig("http://127.0.0.1:1/webhook", enable_selective_domain=True)
+    tracker = DialogueStateTracker("bewoner", domain.slots)
+    # The forms' validators read their required slots from the domain, the session start
+    # its session_config (actions/session.py).
+    readers = {"action_session_start"} | {f"validate_{form}" for form in domain.form_names}
+    for name in domain.user_actions:
+        call = RemoteAction(name, endpoint)._action_call_format(tracker, domain)
+        assert ("domain" in call) == (name in readers), name
