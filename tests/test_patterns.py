@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+
+import phonenumbers
 import pytest
 
 from core.dutch import patterns
@@ -130,3 +133,17 @@ def test_preload_reads_the_word_list_once() -> None:
     assert "hebben" in patterns._code_shaped_words()
     assert patterns.find_controlecode("code hebben") is None
     assert patterns._code_shaped_words.cache_info().misses == 1
+
+
+def test_no_phone_number_has_fewer_than_five_digits() -> None:
+    """find_telefoonnummers skips texts with fewer than 5 digits without asking
+    phonenumbers: it would find nothing there either."""
+    for length in range(1, 5):
+        for digits in itertools.product("0123456789", repeat=length):
+            number = "".join(digits)
+            for text in (number, f"+{number}", f"bel {number[:2]} {number[2:]}"):
+                found = phonenumbers.PhoneNumberMatcher(
+                    text, "NL", leniency=phonenumbers.Leniency.VALID
+                )
+                assert not found.has_next(), text
+    assert patterns.find_telefoonnummers("de gemeente: 14 020")[0].value == "+3114020"

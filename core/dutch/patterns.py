@@ -232,8 +232,9 @@ def find_emails(text: str) -> list[Match]:
 
 
 def find_telefoonnummers(text: str) -> list[Match]:
-    # No number has fewer than two digits; most texts have none (masking sees every text).
-    if sum(c.isdigit() for c in text) < 2:
+    # No valid number has fewer than 5 digits (NL "14 0xx"; abroad, country code and
+    # number: 6 or more, by phonenumbers' metadata); masking sees every text, most without.
+    if sum(c.isdigit() for c in text) < 5:
         return []
     found = []
     for m in phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID):
