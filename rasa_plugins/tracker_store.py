@@ -387,6 +387,22 @@ class MaskingTrackerStore(SQLTrackerStore):
         params.update(sender_id=sender_id, started=SessionStarted.type_name)
         return list(session.execute(statement, params))
 
+    async def latest_bot_data(self, sender_id: str) -> list[dict[str, Any]]:
+        """The `data` (buttons, images...) of Balie's messages in the latest session since
+        the resident's last message, as stored: what a tracker's events would give, from
+        one small query (the channels check every button payload against it)."""
+        table = self.SQLEvent.__tablename__
+        with self.session_scope() as session:
+            rows = self._session_rows(
+                session,
+                sender_id,
+                " AND type_name = :bot AND id > (SELECT coalesce(max(id), 0) FROM "
+                f"{table} WHERE sender_id = :sender_id AND type_name = :user)",
+                bot=BotUttered.type_name,
+                user=UserUttered.type_name,
+            )
+        return [json.loads(row.data).get("data") or {} for row in rows]
+
     def _load_turn(self, session: Any, sender_id: str) -> list[dict[str, Any]]:
         """What a turn needs: the session's events, or its latest ones and the state before
         them (tracker_window.py). The first event says how many came from the table, so

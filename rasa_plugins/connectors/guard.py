@@ -7,6 +7,8 @@ the channel secret; the `balie_web` channel trusts it).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from typing import Any
 
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -14,18 +16,42 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from core.residents.guard import Refusal, refusal
 
+log = logging.getLogger(__name__)
+
+
+def payloads(bot_data: Iterable[dict[str, Any]]) -> set[str]:
+    """The payloads of the buttons in these bot messages' data."""
+    return {
+        button["payload"].strip()
+        for data in bot_data
+        for button in data.get("buttons") or []
+        if isinstance(button, dict) and isinstance(button.get("payload"), str)
+    }
+
 
 def offered_payloads(tracker: DialogueStateTracker | None) -> set[str]:
     """The payloads of the buttons in Balie's messages since the resident's last message."""
-    found: set[str] = set()
+    data: list[dict[str, Any]] = []
     for event in reversed(tracker.events if tracker else []):
         if isinstance(event, UserUttered):
             break
         if isinstance(event, BotUttered):
-            for button in event.data.get("buttons") or []:
-                if isinstance(button, dict) and isinstance(button.get("payload"), str):
-                    found.add(button["payload"].strip())
-    return found
+            data.append(event.data)
+    return payloads(data)
+
+
+async def offered_now(agent: Any, sender: str) -> set[str]:
+    """offered_payloads of the stored conversation. Balie's store answers from a small
+    query of its own; any other store (Rasa's, in the stock comparison) from the
+    tracker."""
+    store = agent.tracker_store
+    own = getattr(store, "_tracker_store", store)  # inside Rasa's FailSafeTrackerStore
+    if hasattr(own, "latest_bot_data"):
+        try:
+            return payloads(await own.latest_bot_data(sender))
+        except Exception:  # the database: Rasa's fail-safe path says what it can
+            log.exception("reading the offered buttons failed; reading the tracker")
+    return offered_payloads(await store.retrieve(sender))
 
 
 async def check(agent: Any, sender: str, text: str) -> Refusal | None:
@@ -35,8 +61,7 @@ async def check(agent: Any, sender: str, text: str) -> Refusal | None:
     async def offered(payload: str) -> bool:
         if agent is None:
             return False
-        tracker = await agent.tracker_store.retrieve(sender)
-        return payload in offered_payloads(tracker)
+        return payload in await offered_now(agent, sender)
 
     return await refusal(text, offered)
 
