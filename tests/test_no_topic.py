@@ -15,6 +15,11 @@ from rasa_plugins.nlu.classifier import LinearSvmClassifier
 TRAINED = {"vocabulary": ["hoe", "ik", "aan", "bij", "de", "wat", "is", "van"]}
 
 
+def intent_classifier() -> LinearSvmClassifier:
+    config = LinearSvmClassifier.get_default_config()
+    return LinearSvmClassifier(config, None, None, meta=TRAINED)  # type: ignore[arg-type]
+
+
 def faq_classifier() -> LinearSvmClassifier:
     config = {**LinearSvmClassifier.get_default_config(), "retrieval_intent": "faq"}
     config["topic_threshold"] = 0.4
@@ -84,3 +89,18 @@ def test_dutch_words_come_from_the_lemma_list() -> None:
     assert known_share(["qwzp", "fiets"]) == 0.5
     assert known_share(["hoe"], also=frozenset({"hoe"})) == 1.0
     assert known_share([]) == 0.0
+
+
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("tralala hopsa", "nlu_fallback"),
+        ("je suis tres fatigue aujourd'hui", "nlu_fallback"),
+        ("hoe laat vertrekt de trein naar utrecht", "buiten_bereik"),
+        ("speel de nieuwe van snelle", "buiten_bereik"),
+    ],
+)
+def test_out_of_scope_is_an_answer_to_words_not_to_noise(text: str, intent: str) -> None:
+    parsed = message(text, [("buiten_bereik", 0.66), ("faq", 0.19)])
+    intent_classifier()._fall_back_when_unknown(parsed)
+    assert parsed.get(INTENT)["name"] == intent

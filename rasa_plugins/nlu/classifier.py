@@ -78,7 +78,8 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
         # came next (`_without_topic`): `out_of_scope_intent` when it had at least
         # `out_of_scope_runner_up` and the message is made of real words (`min_real_words`
         # of them Dutch or seen in training); a business intent when it had at least
-        # `business_runner_up`. Otherwise nlu_fallback.
+        # `business_runner_up`. Otherwise nlu_fallback. The out-of-scope intent itself
+        # needs `min_dutch_words` of a message's 2+ words Dutch or seen in training.
         return {
             "C": 0.5,
             "retrieval_intent": None,
@@ -89,6 +90,7 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
             "out_of_scope_runner_up": 0.25,
             "business_runner_up": 0.3,
             "min_real_words": 0.75,
+            "min_dutch_words": 0.5,
         }
 
     @staticmethod
@@ -212,10 +214,16 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
 
     def _fall_back_when_unknown(self, message: Message) -> None:
         words = _words(message)
-        if len(words) < 3 or not self.known_words:
+        if len(words) < 2 or not self.known_words:
             return
         known = sum(w in self.known_words for w in words) / len(words)
-        if known < self.config["min_known_words"]:
+        if len(words) >= 3 and known < self.config["min_known_words"]:
+            _set_fallback(message)
+            return
+        # "Daar kan ik u niet mee helpen" answers a question; a message that is half
+        # unknown words ("tralala hopsa", "je suis fatigué") was not understood.
+        out_of_scope = (message.get(INTENT) or {}).get("name") == self.config["out_of_scope_intent"]
+        if out_of_scope and known_share(words, self.known_words) < self.config["min_dutch_words"]:
             _set_fallback(message)
 
     def _set_selection(self, message: Message, ranking: list[dict[str, Any]]) -> None:
