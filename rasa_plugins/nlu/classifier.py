@@ -34,7 +34,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from core.dutch.lexicon import known_share
+from core.dutch.lexicon import dutch_words, known_share
 from core.residents.choices import BUSINESS_INTENTS
 
 RESPONSE_SELECTOR = "response_selector"
@@ -191,6 +191,9 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
                 meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
         except FileNotFoundError:  # not trained (too few labels): predict nothing
             return cls(config, model_storage, resource)
+        # The Dutch word list (about 0.4 s to read) is read as the server starts, not on
+        # the first resident's message that needs it.
+        dutch_words()
         return cls(config, model_storage, resource, model, meta)
 
     def process(self, messages: list[Message]) -> list[Message]:
