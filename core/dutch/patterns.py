@@ -6,17 +6,15 @@ recognised and normalised the same way wherever it comes in.
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 import phonenumbers
 
 from core.codes import ALPHABET as CODE_ALPHABET
 from core.codes import normalize_code
+from core.dutch.lexicon import lemma_list_words
 
 # M-2026-000042, m2026000042, "v 2026 42", "M/2026/000042"
 ZAAKNUMMER_RE = re.compile(r"\b([MV])[\s\-_./]?(20\d{2})[\s\-_./]?(\d{1,6})\b", re.IGNORECASE)
@@ -157,13 +155,8 @@ def _code_shaped_words() -> frozenset[str]:
     """Dutch words of six letters that a code could be spelt with ("hebben", "nummer"),
     from the lemma list spaCy's Dutch lookups ship (spacy-lookups-data)."""
     letters = set(CODE_ALPHABET.lower()) - set("23456789")
-    try:
-        data = resources.files("spacy_lookups_data") / "data" / "nl_lemma_lookup.json.gz"
-        table: dict[str, str] = json.loads(gzip.decompress(data.read_bytes()))
-    except (ModuleNotFoundError, OSError, ValueError):
-        table = {}
-    words = {w.lower() for pair in table.items() for w in pair}
-    return frozenset(w for w in words | _STATUS_WORDS if len(w) == 6 and set(w) <= letters)
+    words = lemma_list_words() | _STATUS_WORDS
+    return frozenset(w for w in words if len(w) == 6 and set(w) <= letters)
 
 
 def preload() -> None:

@@ -34,6 +34,9 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
+from core.dutch.lexicon import dutch_words, known_share
+from core.residents.choices import BUSINESS_INTENTS
+
 RESPONSE_SELECTOR = "response_selector"
 MODEL_FILE = "classifier.skops"
 META_FILE = "meta.json"
@@ -71,12 +74,23 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
         # min_known_words: a message of 3+ words of which a smaller share was ever seen in
         # training ("<img src=x onerror=alert(1)>", another language) is nlu_fallback,
         # however confident the SVM is about its few character n-grams.
+        # A question that fits no topic (with retrieval_intent) is read by the intent that
+        # came next (`_without_topic`): `out_of_scope_intent` when it had at least
+        # `out_of_scope_runner_up` and the message is made of real words (`min_real_words`
+        # of them Dutch or seen in training); a business intent when it had at least
+        # `business_runner_up`. Otherwise nlu_fallback. The out-of-scope intent itself
+        # needs `min_dutch_words` of a message's 2+ words Dutch or seen in training.
         return {
             "C": 0.5,
             "retrieval_intent": None,
             "ranking_length": 10,
             "topic_threshold": 0.3,
             "min_known_words": 0.25,
+            "out_of_scope_intent": "buiten_bereik",
+            "out_of_scope_runner_up": 0.25,
+            "business_runner_up": 0.3,
+            "min_real_words": 0.75,
+            "min_dutch_words": 0.5,
         }
 
     @staticmethod
@@ -133,8 +147,11 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
         )
         # An array, not a list: sklearn 1.1's calibration checks class sizes with `y == class_`.
         self.model.fit(_features(examples), np.asarray(labels))
+        # Every example's words, not only the labelled ones': whether a message is made of
+        # words Balie knows does not depend on which classifier asks.
+        everything = [e for e in training_data.intent_examples if e.get(TEXT)]
         self.meta = {
-            "vocabulary": sorted({w for e in examples for w in _words(e)}),
+            "vocabulary": sorted({w for e in everything for w in _words(e)}),
             "retrieval_intents": sorted(training_data.retrieval_intents),
             "responses": {
                 key: value
@@ -174,6 +191,9 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
                 meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
         except FileNotFoundError:  # not trained (too few labels): predict nothing
             return cls(config, model_storage, resource)
+        # The Dutch word list (about 0.4 s to read) is read as the server starts, not on
+        # the first resident's message that needs it.
+        dutch_words()
         return cls(config, model_storage, resource, model, meta)
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -188,7 +208,7 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
             ]
             if self.retrieval_intent:
                 self._set_selection(message, ranking)
-                self._fall_back_without_topic(message, ranking[0][PREDICTED_CONFIDENCE_KEY])
+                self._without_topic(message, ranking[0][PREDICTED_CONFIDENCE_KEY])
             else:
                 message.set(INTENT, ranking[0], add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
@@ -197,10 +217,16 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
 
     def _fall_back_when_unknown(self, message: Message) -> None:
         words = _words(message)
-        if len(words) < 3 or not self.known_words:
+        if len(words) < 2 or not self.known_words:
             return
         known = sum(w in self.known_words for w in words) / len(words)
-        if known < self.config["min_known_words"]:
+        if len(words) >= 3 and known < self.config["min_known_words"]:
+            _set_fallback(message)
+            return
+        # "Daar kan ik u niet mee helpen" answers a question; a message that is half
+        # unknown words ("tralala hopsa", "je suis fatigué") was not understood.
+        out_of_scope = (message.get(INTENT) or {}).get("name") == self.config["out_of_scope_intent"]
+        if out_of_scope and known_share(words, self.known_words) < self.config["min_dutch_words"]:
             _set_fallback(message)
 
     def _set_selection(self, message: Message, ranking: list[dict[str, Any]]) -> None:
@@ -225,21 +251,66 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
         }
         message.set(RESPONSE_SELECTOR, selection, add_to_output=True)
 
-    def _fall_back_without_topic(self, message: Message, topic_confidence: float) -> None:
-        """A question that fits no FAQ topic is not an FAQ ("wordt het morgen zonnig?")."""
+    def _without_topic(self, message: Message, topic_confidence: float) -> None:
+        """A question that fits no FAQ topic is not an FAQ ("wordt het morgen zonnig?").
+
+        The intent classifier's "faq" then says only that the message is shaped like a
+        question Balie answers, so the intent that came next decides. Out of scope when
+        that was `out_of_scope_intent` and the words are real: "hoe vraag ik kinderbijslag
+        aan bij de svb" is a fair question for another organisation, which Balie should
+        say it cannot help with, while keyboard noise scores alike and gets "please say it
+        otherwise". A business intent next ("ik heb laatst een lamp doorgegeven, gebeurt
+        er nog wat?") is taken, and usually asked about ("Bedoelt u ...?": clarify.py).
+        """
         intent = message.get(INTENT) or {}
         if intent.get("name") != self.retrieval_intent:
             return
         if topic_confidence >= self.config["topic_threshold"]:
             return
-        _set_fallback(message)
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        runner_up = next((r for r in ranking if r["name"] != self.retrieval_intent), None)
+        if runner_up is None:
+            _set_fallback(message)
+            return
+        name, confidence = runner_up["name"], runner_up[PREDICTED_CONFIDENCE_KEY]
+        # The FAQ reading is void, so it leaves the ranking: FallbackClassifier would
+        # otherwise see a second intent above the first and call the message ambiguous.
+        message.set(
+            INTENT_RANKING_KEY,
+            [r for r in ranking if r["name"] != self.retrieval_intent],
+            add_to_output=True,
+        )
+        if name in BUSINESS_INTENTS and confidence >= self.config["business_runner_up"]:
+            _set_intent(message, runner_up)
+        elif (
+            name == self.config["out_of_scope_intent"]
+            and confidence >= self.config["out_of_scope_runner_up"]
+            and self._real_words(message)
+        ):
+            # The question's share counts for it: it asks about something, not Balie's.
+            share = confidence + float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+            _set_intent(message, {"name": name, PREDICTED_CONFIDENCE_KEY: min(share, 1.0)})
+        else:
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            _set_fallback(message)
+
+    def _real_words(self, message: Message) -> bool:
+        """Two or more words, nearly all Dutch or seen in training (not keyboard noise,
+        not another language)."""
+        words = _words(message)
+        share = known_share(words, also=self.known_words)
+        return len(words) >= 2 and share >= self.config["min_real_words"]
 
 
 def _set_fallback(message: Message) -> None:
-    fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
-    message.set(INTENT, fallback, add_to_output=True)
-    ranking = message.get(INTENT_RANKING_KEY) or []
-    message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
+    _set_intent(message, {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0})
+
+
+def _set_intent(message: Message, intent: dict[str, Any]) -> None:
+    """Overrule the classifier: `intent` first, the ranking as it was after it."""
+    message.set(INTENT, intent, add_to_output=True)
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != intent["name"]]
+    message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
 
 
 def _words(message: Message) -> list[str]:
