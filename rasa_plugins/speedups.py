@@ -29,6 +29,14 @@ faster than `json.dumps`, the same JSON).
 The pool drops an idle connection after `KEEPALIVE_SECONDS`, before the action server
 (Sanic: 5 s) closes its end, so a request never goes out on a connection being closed.
 `close_sessions()` closes them when the server stops.
+
+**A button's payload through the whole NLU pipeline.** A message such as
+`/informeren{"categorie":"afval"}` (a button, half of a melding's answers) goes through
+the tokenizer, featurizers and both classifiers, and then the pipeline's last node,
+Rasa's RegexMessageHandler, replaces all they found with a new message holding the
+payload's intent and entities. `install()` has Rasa ask that node's own function,
+`YAMLStoryReader.unpack_regex_message`, first: a payload it unpacks gets exactly the
+parse it would have had, without the pipeline; any other text runs the pipeline as before.
 """
 
 from __future__ import annotations
@@ -41,12 +49,26 @@ import aiohttp
 import ujson
 from jsonschema import Draft202012Validator, ValidationError  # type: ignore[import-untyped]
 from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import UserMessage
+from rasa.core.processor import MessageProcessor
+from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 _rasa_resolve_by_type = Event.resolve_by_type
+_rasa_parse_with_graph = MessageProcessor._parse_message_with_graph
 
 
 class ResponseValidator:
@@ -165,10 +187,35 @@ async def close_sessions() -> None:
             await session.close()
 
 
+def parse_message_with_graph(
+    processor: MessageProcessor,
+    message: UserMessage,
+    tracker: DialogueStateTracker,
+    only_output_properties: bool = True,
+) -> dict[str, Any]:
+    """MessageProcessor._parse_message_with_graph, without the pipeline for a payload
+    that the pipeline's RegexMessageHandler would replace by its own parse."""
+    text = Message({TEXT: message.text or ""})
+    unpacked = YAMLStoryReader.unpack_regex_message(
+        text, processor.domain, entity_extractor_name=RegexMessageHandler.__name__
+    )
+    if unpacked is text:  # not a payload the handler unpacks: the whole pipeline
+        return _rasa_parse_with_graph(processor, message, tracker, only_output_properties)
+    parse_data: dict[str, Any] = {
+        TEXT: "",
+        INTENT: {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
+        ENTITIES: [],
+    }
+    parse_data.update(unpacked.as_dict(only_output_properties=only_output_properties))
+    return parse_data
+
+
 def install() -> None:
-    """Rasa validates answers with the compiled schema, finds event classes in the table
-    and calls its endpoints over kept-alive connections, from now on."""
+    """Rasa validates answers with the compiled schema, finds event classes in the table,
+    calls its endpoints over kept-alive connections and parses a payload without the
+    pipeline, from now on."""
     validator()  # compiled now, not in the first resident's turn
     RemoteAction._validate_action_result = validate_action_result
     Event.resolve_by_type = staticmethod(resolve_by_type)
     EndpointConfig.session = kept_session
+    MessageProcessor._parse_message_with_graph = parse_message_with_graph

@@ -18,6 +18,9 @@ from aiohttp import web
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from core import ROOT
@@ -186,3 +189,57 @@ def test_only_actions_that_read_the_domain_get_it() -> None:
     for name in domain.user_actions:
         call = RemoteAction(name, endpoint)._action_call_format(tracker, domain)
         assert ("domain" in call) == (name in readers), name
+
+
+def payloads_of(responses: dict[str, Any]) -> set[str]:
+    return {
+        button["payload"]
+        for variants in responses.values()
+        for variant in variants
+        for button in variant.get("buttons") or []
+    }
+
+
+async def test_a_payload_parses_as_through_the_pipeline(test_model) -> None:
+    """Every payload Balie's buttons send, and texts that only look like one, parse the
+    same with and without the pipeline (the shortcut only takes what the pipeline's
+    RegexMessageHandler would replace)."""
+    import logging
+
+    from rasa.core.agent import load_agent
+    from rasa.core.channels.channel import UserMessage
+
+    from core.residents.choices import payload
+    from rasa_plugins.speedups import _rasa_parse_with_graph, parse_message_with_graph
+
+    logging.getLogger("rasa").setLevel(logging.ERROR)
+    agent = await load_agent(model_path=str(test_model.path))
+    processor = agent.processor
+    assert processor is not None
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    texts = payloads_of(domain["responses"]) | {
+        payload("faq/paspoort_id_kaart"),
+        payload("melding_doen"),
+        '/informeren{"categorie":"afval"}',
+        '/informeren{"categorie":"overig"}',
+        '/informeren{"straat": "Dorpsstraat", "huisnummer": "5"}',
+        "/bevestigen@0.5",
+        "/bevestigen{kapotte json",
+        "/bestaat_niet",
+        "/faq/paspoort_id_kaart",
+        "/",
+        "  /ontkennen  ",
+        "/ ontkennen",
+        "er ligt afval / vuil naast de container",
+        "ja",
+        "",
+    }
+    shortcuts = 0
+    for text in sorted(texts):
+        message = UserMessage(text, sender_id="bewoner", message_id="m1")
+        tracker = DialogueStateTracker("bewoner", processor.domain.slots)
+        expected = _rasa_parse_with_graph(processor, message, tracker)
+        assert parse_message_with_graph(processor, message, tracker) == expected, text
+        unpacked = YAMLStoryReader.unpack_regex_message(Message({TEXT: text}), processor.domain)
+        shortcuts += unpacked.get(INTENT) is not None
+    assert shortcuts >= 10  # the buttons' payloads did take the shortcut

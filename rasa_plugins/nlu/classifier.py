@@ -53,7 +53,8 @@ TRUSTED_TYPES = [
 ]
 
 
-def _features(messages: list[Message]) -> scipy.sparse.csr_matrix:
+def _rows(messages: list[Message]) -> list[scipy.sparse.csr_matrix]:
+    """Each message's sentence features, one row each."""
     rows = []
     for message in messages:
         _, sentence = message.get_sparse_features(TEXT)
@@ -62,7 +63,11 @@ def _features(messages: list[Message]) -> scipy.sparse.csr_matrix:
                 "LinearSvmClassifier needs a sparse featurizer before it in config.yml"
             )
         rows.append(scipy.sparse.csr_matrix(sentence.features))
-    return scipy.sparse.vstack(rows).tocsr()
+    return rows
+
+
+def _features(messages: list[Message]) -> scipy.sparse.csr_matrix:
+    return scipy.sparse.vstack(_rows(messages)).tocsr()
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -199,9 +204,20 @@ class LinearSvmClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         if self.model is None or not messages:
             return messages
-        probabilities = self.model.predict_proba(_features(messages))
+        # An empty message (only spaces) gets fewer features than the model knows:
+        # nothing to classify, so not understood.
+        width = getattr(self.model, "n_features_in_", None)
+        rows = list(zip(messages, _rows(messages), strict=True))
+        words = [(m, f) for m, f in rows if width is None or f.shape[1] == width]
+        for message, row in rows:
+            if width is not None and row.shape[1] != width and not self.retrieval_intent:
+                _set_fallback(message)
+        if not words:
+            return messages
+        features = scipy.sparse.vstack([f for _, f in words]).tocsr()
+        probabilities = self.model.predict_proba(features)
         labels = self.model.classes_
-        for message, row in zip(messages, probabilities, strict=True):
+        for (message, _), row in zip(words, probabilities, strict=True):
             order = np.argsort(-row)[: self.config["ranking_length"]]
             ranking: list[dict[str, Any]] = [
                 {"name": str(labels[i]), PREDICTED_CONFIDENCE_KEY: float(row[i])} for i in order
