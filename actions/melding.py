@@ -9,16 +9,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import common, duplicaat
+from actions import common, duplicaat, locatie
 from actions.forms import (
     CaseForm,
     FormStart,
     ask_confirmation,
     contact_tekst,
     locatie_tekst,
+    tijdstip_from,
 )
 from actions.submit import submit_case
 from core.categories import choices, load_categories, propose
+from core.dutch.tijdstip import is_terugkerend
 
 OTHER = "overig"
 MAX_PHOTOS = 5
@@ -133,7 +135,28 @@ class ValidateMeldingForm(CaseForm):
         chosen = common.entity(tracker, "categorie")
         if chosen:
             return {"categorie": chosen}
+        ahead = self._answered_ahead(tracker)
+        if ahead:
+            return ahead
         return await self._extract("categorie", dispatcher, tracker)
+
+    def _answered_ahead(self, tracker: Tracker) -> dict[str, Any]:
+        """Asked the kind of melding, the resident says where or when instead ("Dorpsstraat
+        14", "sinds gisteren"): that is the answer to the later question, validated as
+        such, and the kind is asked again. A street's words ("straat", "park") are no
+        category then."""
+        if common.is_button(tracker):
+            return {}
+        text = common.text(tracker)
+        if tracker.get_slot("locatie") is None and locatie.locatie_from(tracker, text):
+            return {"locatie": text}
+        if (
+            tracker.get_slot("tijdstip") is None
+            and not propose(text, limit=1)
+            and (tijdstip_from(text) or is_terugkerend(text))
+        ):
+            return {"tijdstip": text}
+        return {}
 
     async def validate_categorie(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
