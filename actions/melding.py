@@ -142,21 +142,25 @@ class ValidateMeldingForm(CaseForm):
 
     def _answered_ahead(self, tracker: Tracker) -> dict[str, Any]:
         """Asked the kind of melding, the resident says where or when instead ("Dorpsstraat
-        14", "sinds gisteren"): that is the answer to the later question, validated as
-        such, and the kind is asked again. A street's words ("straat", "park") are no
-        category then."""
+        14", "sinds gisteren"): that answers the later question, validated as such (a
+        street's "straat" is no category). Going on without objecting accepts the kind
+        Balie proposed, as "ja" would (the summary shows it, to change); without a
+        proposal the kind is asked again."""
         if common.is_button(tracker):
             return {}
         text = common.text(tracker)
         if tracker.get_slot("locatie") is None and locatie.locatie_from(tracker, text):
-            return {"locatie": text}
-        if (
+            ahead = {"locatie": text}
+        elif (
             tracker.get_slot("tijdstip") is None
             and not propose(text, limit=1)
             and (tijdstip_from(text) or is_terugkerend(text))
         ):
-            return {"tijdstip": text}
-        return {}
+            ahead = {"tijdstip": text}
+        else:
+            return {}
+        proposals = propose(tracker.get_slot("omschrijving") or "", limit=1)
+        return ahead | ({"categorie": proposals[0].category.slug} if proposals else {})
 
     async def validate_categorie(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
