@@ -159,8 +159,8 @@ class ValidateMeldingForm(CaseForm):
             ahead = {"tijdstip": text}
         else:
             return {}
-        proposals = propose(tracker.get_slot("omschrijving") or "", limit=1)
-        return ahead | ({"categorie": proposals[0].category.slug} if proposals else {})
+        proposed = _proposed(tracker)
+        return ahead | ({"categorie": proposed} if proposed else {})
 
     async def validate_categorie(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -170,15 +170,21 @@ class ValidateMeldingForm(CaseForm):
         if taxonomy.get(text):
             return {"categorie": text}
         if common.yes_no(tracker) is True:
-            proposals = propose(tracker.get_slot("omschrijving") or "", limit=1)
-            if proposals:
-                return {"categorie": proposals[0].category.slug}
+            proposed = _proposed(tracker)
+            if proposed:
+                return {"categorie": proposed}
         proposals = propose(text, limit=1) if text else []
         if proposals:
             return {"categorie": proposals[0].category.slug}
         return self._retry(
             "categorie", dispatcher, tracker, "utter_hint_categorie", give_up={"categorie": OTHER}
         )
+
+
+def _proposed(tracker: Tracker) -> str | None:
+    """The kind the category question proposed first, from the description."""
+    proposals = propose(tracker.get_slot("omschrijving") or "", limit=1)
+    return proposals[0].category.slug if proposals else None
 
 
 class ActionAskCategorie(Action):

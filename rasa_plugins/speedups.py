@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from contextlib import nullcontext
 from typing import Any
 
 import aiohttp
@@ -142,21 +143,9 @@ def _dumps(value: Any) -> str:
     return ujson.dumps(value, escape_forward_slashes=False, ensure_ascii=True)
 
 
-class _Borrowed:
-    """`async with` on a kept session: it stays open afterwards."""
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self.session = session
-
-    async def __aenter__(self) -> aiohttp.ClientSession:
-        return self.session
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-def kept_session(endpoint: EndpointConfig) -> _Borrowed:
-    """EndpointConfig.session, as one kept-alive session per loop and credentials."""
+def kept_session(endpoint: EndpointConfig) -> nullcontext[aiohttp.ClientSession]:
+    """EndpointConfig.session, as one kept-alive session per loop and credentials:
+    `async with` borrows it and leaves it open."""
     loop = asyncio.get_running_loop()
     headers = tuple(sorted((endpoint.headers or {}).items()))
     basic = tuple(sorted((endpoint.basic_auth or {}).items()))
@@ -175,7 +164,7 @@ def kept_session(endpoint: EndpointConfig) -> _Borrowed:
             json_serialize=_dumps,
         )
         kept = _sessions[(headers, basic)] = (loop, session)
-    return _Borrowed(kept[1])
+    return nullcontext(kept[1])
 
 
 async def close_sessions() -> None:

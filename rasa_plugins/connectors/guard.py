@@ -40,12 +40,18 @@ def offered_payloads(tracker: DialogueStateTracker | None) -> set[str]:
     return payloads(data)
 
 
+def configured_store(agent: Any) -> Any:
+    """The tracker store endpoints.yml names, inside Rasa's FailSafeTrackerStore."""
+    store = agent.tracker_store
+    return getattr(store, "_tracker_store", store)
+
+
 async def offered_now(agent: Any, sender: str) -> set[str]:
     """offered_payloads of the stored conversation. Balie's store answers from a small
     query of its own; any other store (Rasa's, in the stock comparison) from the
     tracker."""
     store = agent.tracker_store
-    own = getattr(store, "_tracker_store", store)  # inside Rasa's FailSafeTrackerStore
+    own = configured_store(agent)
     if hasattr(own, "latest_bot_data"):
         try:
             return payloads(await own.latest_bot_data(sender))
@@ -73,9 +79,7 @@ async def channels_of(agent: Any, sender: str) -> set[str]:
     Rasa wraps the configured store in a FailSafeTrackerStore, whose
     `retrieve_full_tracker` only sees the latest session: ask the store it wraps.
     """
-    store = agent.tracker_store
-    store = getattr(store, "_tracker_store", store)
-    tracker = await store.retrieve_full_tracker(sender)
+    tracker = await configured_store(agent).retrieve_full_tracker(sender)
     return {
         event.input_channel or ""
         for event in (tracker.events if tracker else [])
